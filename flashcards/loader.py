@@ -1,0 +1,202 @@
+"""Deck files on disk -> parsed deck files, and the checks that span files.
+
+The parser sees one file's text; this module finds the files, reads them
+safely (UTF-8, size), names decks after their path, and checks what only a
+whole collection shows: duplicate ids or cards, and images on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from flashcards.model import DeckFile, FlashcardsError, Note, Problem, Severity
+from flashcards.parser import parse
+
+# A deck file this large is almost surely a mistake (or hostile); refuse it
+# rather than hold it in memory and in the store.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+SKIPPED_NAMES = frozenset({"readme.md", "changelog.md", "license.md", "contributing.md"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A deck file found under a root (the file or folder the user named)."""
+
+    path: Path
+    root: Path
+
+    @property
+    def deck_folder(self) -> Path:
+        return self.root if self.root.is_dir() else self.root.parent
+
+    @property
+    def default_deck(self) -> str:
+        parts = self.path.relative_to(self.deck_folder).with_suffix("").parts
+        return "::".join(parts) or self.path.stem
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    source: SourceFile
+    hash: str
+    deck: DeckFile
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def discover(roots: Iterable[Path]) -> list[SourceFile]:
+    """Every Markdown deck file under the roots, in a stable order, without duplicates."""
+    found: dict[Path, SourceFile] = {}
+    for root in roots:
+        root = Path(os.path.abspath(root))
+        if root.is_file():
+            found.setdefault(root, SourceFile(root, root))
+        elif root.is_dir():
+            for path in _walk(root):
+                found.setdefault(path, SourceFile(path, root))
+        else:
+            raise FlashcardsError(f"{display_path(root)}: no such file or folder")
+    return sorted(found.values(), key=lambda s: str(s.path))
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    # os.walk does not follow symlinked folders, so a symlink loop cannot trap us.
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".md") and name.lower() not in SKIPPED_NAMES:
+                yield Path(folder) / name
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(source: SourceFile) -> bytes:
+    try:
+        size = source.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return b""
+        return source.path.read_bytes()
+    except OSError as exc:
+        raise FlashcardsError(f"{display_path(source.path)}: cannot read: {exc.strerror}") from exc
+
+
+def load_file(source: SourceFile, data: bytes | None = None) -> LoadedFile:
+    """Read and parse one file; unreadable text becomes a problem, not an exception."""
+    data = read_bytes(source) if data is None else data
+    shown = display_path(source.path)
+    problem = _unreadable(source, data, shown)
+    if problem:
+        deck = DeckFile(shown, source.default_deck, problems=(problem,))
+    else:
+        text = data.decode("utf-8-sig")
+        deck = parse(text, shown, default_deck=source.default_deck)
+        deck = _with_image_problems(deck, source)
+    return LoadedFile(source, file_hash(data), deck)
+
+
+def _unreadable(source: SourceFile, data: bytes, shown: str) -> Problem | None:
+    def error(line: int, column: int, message: str) -> Problem:
+        return Problem(shown, line, column, Severity.ERROR, message)
+
+    if not data and source.path.stat().st_size > MAX_FILE_BYTES:
+        return error(1, 1, f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; split it")
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        line, column = _position(data, offset)
+        return error(line, column, "file contains a NUL byte: is it a binary file?")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(data, exc.start)
+        return error(line, column, "file is not valid UTF-8: save it as UTF-8")
+    return None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _with_image_problems(deck: DeckFile, source: SourceFile) -> DeckFile:
+    problems = [p for note in deck.notes for p in image_problems(note, source)]
+    if not problems:
+        return deck
+    return DeckFile(deck.path, deck.deck, deck.description, deck.notes,
+                    tuple(sorted((*deck.problems, *problems))))
+
+
+def is_remote(src: str) -> bool:
+    return urlparse(src).scheme in ("http", "https", "data")
+
+
+def image_path(src: str, source: SourceFile) -> Path:
+    """Where an image reference points on disk (not yet checked)."""
+    return Path(os.path.normpath(source.path.parent / unquote(src)))
+
+
+def image_problems(note: Note, source: SourceFile) -> Iterator[Problem]:
+    folder = source.deck_folder
+    for image in note.images:
+        if not image.src or is_remote(image.src):
+            continue
+        def error(message: str, line: int = image.line) -> Problem:
+            return Problem(note.path, line, 1, Severity.ERROR, message)
+        if urlparse(image.src).scheme or Path(unquote(image.src)).is_absolute():
+            yield error(f"image {image.src!r}: use a path relative to the deck file")
+            continue
+        target = image_path(image.src, source)
+        if not target.is_relative_to(folder):
+            yield error(f"image {image.src!r} points outside the deck folder")
+        elif not target.is_file():
+            yield error(f"image {image.src!r} not found")
+
+
+def collection_problems(notes: Iterable[Note]) -> list[Problem]:
+    """Duplicate ids anywhere, and duplicate cards or questions within one deck."""
+    problems: list[Problem] = []
+    seen_ids: dict[str, Note] = {}
+    seen_content: dict[tuple[str, str], Note] = {}
+    seen_questions: dict[tuple[str, str], Note] = {}
+    for note in notes:
+        if note.explicit_id:
+            first = seen_ids.setdefault(note.explicit_id, note)
+            if first is not note:
+                problems += _both(first, note, Severity.ERROR, f"duplicate id {note.explicit_id!r}")
+        content = (note.deck, note.content_hash)
+        first = seen_content.setdefault(content, note)
+        if first is not note:
+            problems += _both(first, note, Severity.ERROR, "duplicate card in one deck")
+            continue
+        first = seen_questions.setdefault((note.deck, note.question_hash), note)
+        if first is not note:
+            problems += _both(first, note, Severity.WARNING, "same question twice in one deck")
+    return problems
+
+
+def _both(first: Note, second: Note, severity: Severity, message: str) -> list[Problem]:
+    return [
+        Problem(first.path, first.line, 1, severity, f"{message} (also at {second.location})"),
+        Problem(second.path, second.line, 1, severity, f"{message} (also at {first.location})"),
+    ]
+
+
+def check(paths: Iterable[Path]) -> list[Problem]:
+    """Every problem in the deck files under the paths, sorted; touches no store."""
+    loaded = [load_file(source) for source in discover(paths)]
+    problems = [p for item in loaded for p in item.deck.problems]
+    problems += collection_problems(n for item in loaded for n in item.deck.notes)
+    return sorted(problems)

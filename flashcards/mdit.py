@@ -1,0 +1,32 @@
+"""The one markdown-it configuration shared by the parser and the renderer.
+
+Both must see the same tokens: if the parser and the HTML renderer disagreed on
+what counts as math or code, a cloze check could pass on text that renders
+differently.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+
+@cache
+def markdown() -> MarkdownIt:
+    """CommonMark plus GitHub tables, strikethrough, `$math$` and front matter."""
+    md = MarkdownIt("commonmark", {"html": True})
+    md.enable(["table", "strikethrough"])
+    # Pandoc's rules for `$`: no space just inside the dollars and no digit right
+    # after the closing one, so "costs $5 and $10" stays text.
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    md.use(front_matter_plugin)
+    return md
+
+
+def tokens(text: str) -> list[Token]:
+    """Block tokens with their line maps (0-based, end exclusive)."""
+    return markdown().parse(text)

@@ -1,0 +1,131 @@
+"""The nouns of the project: plain frozen dataclasses and enums, no I/O, no clock.
+
+Vocabulary (Anki's): a *note* is what you write under one ``##`` heading. It
+makes one *card* (basic), two (a basic card and its reverse) or one per cloze
+number. Cards are what gets scheduled; notes are what gets exported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FlashcardsError(Exception):
+    """An error meant for the user: the CLI prints it without a traceback."""
+
+
+class NoteKind(StrEnum):
+    BASIC = "basic"
+    REVERSED = "reversed"
+    CLOZE = "cloze"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding of the checker, printed as ``path:line:col: severity: message``."""
+
+    path: str
+    line: int
+    column: int
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "severity": str(self.severity),
+            "message": self.message,
+        }
+
+
+class ProblemsError(FlashcardsError):
+    """Raised when a collection has errors; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        super().__init__("\n".join(str(p) for p in errors or problems))
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image reference as written in the Markdown, with its line."""
+
+    src: str
+    line: int
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalized(text: str) -> str:
+    """Text with runs of white space folded, the form identity matching compares."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Note:
+    """One parsed ``##`` section of a deck file."""
+
+    kind: NoteKind
+    question: str
+    answer: str
+    deck: str
+    path: str
+    line: int
+    tags: tuple[str, ...] = ()
+    explicit_id: str | None = None
+    ordinals: tuple[int, ...] = (1,)
+    images: tuple[Image, ...] = ()
+
+    @property
+    def question_hash(self) -> str:
+        return digest(normalized(self.question))
+
+    @property
+    def answer_hash(self) -> str:
+        return digest(normalized(self.answer))
+
+    @property
+    def content_hash(self) -> str:
+        return digest(normalized(self.question), normalized(self.answer))
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class DeckFile:
+    """A parsed deck file: its deck, its notes and what the checker found."""
+
+    path: str
+    deck: str
+    description: str = ""
+    notes: tuple[Note, ...] = ()
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.ERROR for p in self.problems)

@@ -1,0 +1,353 @@
+"""Markdown text -> notes. The only module that knows the card syntax.
+
+The parser works on text; the path is used only in messages. It never raises
+for bad input: everything it finds is returned as a Problem with a line, so
+one pass reports every mistake in a file. docs/format.md describes the syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import yaml
+from markdown_it.token import Token
+
+from flashcards.mdit import tokens as markdown_tokens
+from flashcards.model import DeckFile, Image, Note, NoteKind, Problem, Severity
+
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::((?:(?!\}\}).)*))?\}\}", re.S)
+CLOZE_OPENING = re.compile(r"\{\{c(\d+)::")
+CLOZE_TYPO = re.compile(r"\{\{c\d+:(?!:)|\{\{C\d+::")
+META_COMMENT = re.compile(r"^\s*<!--\s*((?:id|tags|reverse)\b.*?)-->\s*$", re.S)
+EXPLICIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+FRONT_MATTER_KEYS = frozenset({"deck", "tags", "description", "reverse", "title"})
+# Minimum information principle: an answer you cannot recall in about ten
+# seconds is several cards. These limits make the checker say so.
+MAX_ANSWER_WORDS = 60
+MAX_QUESTION_WORDS = 40
+MAX_CODE_LINES = 15
+# Fence info words that mark a code block as a fragment not meant to run.
+NORUN_MARKERS = frozenset({"norun", "no-run"})
+
+
+@dataclass(frozen=True)
+class _Heading:
+    level: int
+    start: int  # 0-based first line
+    end: int  # 0-based line after the heading
+    text: str
+
+
+class _Findings:
+    """Collects problems for one file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.items: list[Problem] = []
+
+    def error(self, line: int, message: str, column: int = 1) -> None:
+        self.items.append(Problem(self.path, line, column, Severity.ERROR, message))
+
+    def warning(self, line: int, message: str, column: int = 1) -> None:
+        self.items.append(Problem(self.path, line, column, Severity.WARNING, message))
+
+
+def parse(text: str, path: str = "<string>", *, default_deck: str = "Default") -> DeckFile:
+    """Parse one deck file's text into notes and problems."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    found = _Findings(path)
+    toks = markdown_tokens(text)
+    front = _front_matter(toks, found)
+    deck = _deck_name(front, default_deck, found)
+    deck_tags = _front_tags(front, found)
+    deck_reverse = _front_reverse(front, found)
+    notes = []
+    headings = list(_headings(toks))
+    for index, heading in enumerate(headings):
+        if heading.level != 2:
+            continue
+        end = next((h.start for h in headings[index + 1 :]), len(lines))
+        section = [t for t in toks if t.map and heading.end <= t.map[0] < end]
+        note = _note(heading, section, lines[heading.end : end], heading.end, found,
+                     deck=deck, deck_tags=deck_tags, deck_reverse=deck_reverse)
+        if note:
+            notes.append(note)
+    if not notes and not any(p.severity is Severity.ERROR for p in found.items):
+        found.warning(1, "no cards found: a card starts with a level-2 heading (## Question)")
+    description = front.get("description", "") if isinstance(front, dict) else ""
+    return DeckFile(path, deck, str(description or ""), tuple(notes), tuple(sorted(found.items)))
+
+
+# -- front matter -------------------------------------------------------------
+
+
+def _front_matter(toks: list[Token], found: _Findings) -> dict:
+    if not toks or toks[0].type != "front_matter":
+        return {}
+    try:
+        data = yaml.safe_load(toks[0].content)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        reason = getattr(exc, "problem", None) or "invalid YAML"
+        found.error(line, f"malformed front matter: {reason}")
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        found.error(1, "front matter must be a mapping of `key: value` lines")
+        return {}
+    for key in data:
+        if key not in FRONT_MATTER_KEYS:
+            known = ", ".join(sorted(FRONT_MATTER_KEYS))
+            found.warning(_front_line(toks[0], key), f"unknown front matter key {key!r} ({known})")
+    return data
+
+
+def _front_line(token: Token, key: object) -> int:
+    for offset, line in enumerate(token.content.split("\n")):
+        if line.startswith(f"{key}:"):
+            return offset + 2
+    return 1
+
+
+def _deck_name(front: dict, default: str, found: _Findings) -> str:
+    name = front.get("deck")
+    if name is None:
+        return default
+    if not isinstance(name, str) or not name.strip():
+        found.error(2, "front matter `deck:` must be a non-empty name such as `Top::Sub`")
+        return default
+    parts = [part.strip() for part in name.split("::")]
+    if not all(parts):
+        found.error(2, f"deck name {name!r} has an empty part between `::`")
+        return default
+    return "::".join(parts)
+
+
+def _front_tags(front: dict, found: _Findings) -> tuple[str, ...]:
+    tags = front.get("tags", [])
+    if isinstance(tags, str):
+        tags = tags.replace(",", " ").split()
+    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
+        found.error(2, "front matter `tags:` must be a list of words")
+        return ()
+    return _tag_words(str(t) for t in tags)
+
+
+def _front_reverse(front: dict, found: _Findings) -> bool:
+    value = front.get("reverse", False)
+    if not isinstance(value, bool):
+        found.error(2, "front matter `reverse:` must be true or false")
+        return False
+    return value
+
+
+def _tag_words(tags: Iterable[str]) -> tuple[str, ...]:
+    words = []
+    for tag in tags:
+        for word in tag.replace(",", " ").split():
+            if word not in words:
+                words.append(word)
+    return tuple(words)
+
+
+# -- notes --------------------------------------------------------------------
+
+
+def _headings(toks: list[Token]) -> Iterator[_Heading]:
+    for i, tok in enumerate(toks):
+        if tok.type == "heading_open" and tok.level == 0 and tok.tag in ("h1", "h2") and tok.map:
+            yield _Heading(int(tok.tag[1]), tok.map[0], tok.map[1], toks[i + 1].content.strip())
+
+
+def _note(
+    heading: _Heading,
+    section: list[Token],
+    body_lines: list[str],
+    first_body_line: int,
+    found: _Findings,
+    *,
+    deck: str,
+    deck_tags: tuple[str, ...],
+    deck_reverse: bool,
+) -> Note | None:
+    line = heading.start + 1
+    meta, meta_lines = _metadata(section, found)
+    answer = _answer_text(body_lines, first_body_line, meta_lines)
+    question = heading.text
+    if not question:
+        found.error(line, "empty question: the heading has no text")
+        return None
+    numbers = _cloze_numbers(question, answer, heading.start, body_lines, first_body_line, found)
+    _check_tokens(section, found)
+    kind = NoteKind.BASIC
+    ordinals: tuple[int, ...] = (1,)
+    if numbers:
+        kind, ordinals = NoteKind.CLOZE, tuple(sorted(numbers))
+        if meta.get("reverse"):
+            found.warning(line, "`reverse` has no effect on a cloze card")
+    elif meta.get("reverse", deck_reverse):
+        kind, ordinals = NoteKind.REVERSED, (1, 2)
+    if not answer and kind is not NoteKind.CLOZE:
+        found.error(line, "empty answer: write the answer below the heading")
+        return None
+    _check_length(question, section, line, found)
+    return Note(
+        kind=kind,
+        question=question,
+        answer=answer,
+        deck=deck,
+        path=found.path,
+        line=line,
+        tags=_tag_words([*deck_tags, *meta.get("tags", ())]),
+        explicit_id=meta.get("id"),
+        ordinals=ordinals,
+        images=tuple(_images(section)),
+    )
+
+
+def _metadata(section: list[Token], found: _Findings) -> tuple[dict, set[int]]:
+    """Read `<!-- id: x; tags: a, b; reverse -->` comments; return them and their lines."""
+    meta: dict = {}
+    lines: set[int] = set()
+    for tok in section:
+        match = META_COMMENT.match(tok.content) if tok.type == "html_block" else None
+        if not match or tok.level != 0:
+            continue
+        lines.update(range(tok.map[0], tok.map[1]))
+        for item in re.split(r"[;\n]", match.group(1)):
+            _metadata_item(item.strip(), tok.map[0] + 1, meta, found)
+    return meta, lines
+
+
+def _metadata_item(item: str, line: int, meta: dict, found: _Findings) -> None:
+    if not item:
+        return
+    key, _, value = (part.strip() for part in item.partition(":"))
+    if key == "reverse":
+        meta["reverse"] = value.lower() not in ("false", "no", "0")
+    elif key == "tags":
+        meta["tags"] = meta.get("tags", ()) + _tag_words([value])
+    elif key == "id":
+        if "id" in meta:
+            found.error(line, "a card has two ids")
+        elif not EXPLICIT_ID.match(value):
+            found.error(line, f"invalid id {value!r}: use letters, digits, '-', '_', '.' or ':'")
+        else:
+            meta["id"] = value
+    else:
+        found.warning(line, f"unknown card setting {key!r} (id, tags, reverse)")
+
+
+def _answer_text(body_lines: list[str], first_line: int, skip: set[int]) -> str:
+    kept = [text for offset, text in enumerate(body_lines) if first_line + offset not in skip]
+    return "\n".join(kept).strip("\n").rstrip()
+
+
+# -- checks -------------------------------------------------------------------
+
+
+def _cloze_numbers(
+    question: str,
+    answer: str,
+    heading_line: int,
+    body_lines: list[str],
+    first_body_line: int,
+    found: _Findings,
+) -> set[int]:
+    located = [(heading_line, question)]
+    located += [(first_body_line + i, text) for i, text in enumerate(body_lines)]
+    for index, text in located:
+        for typo in CLOZE_TYPO.finditer(text):
+            found.error(index + 1, "malformed cloze: write {{c1::answer}}", typo.start() + 1)
+    full = question + "\n" + answer
+    numbers = {int(m.group(1)) for m in CLOZE.finditer(full)}
+    if len(CLOZE_OPENING.findall(full)) > len(CLOZE.findall(full)) or _stray_close(full):
+        found.error(heading_line + 1, "unbalanced cloze: every {{c1:: needs its closing }}")
+    if numbers and sorted(numbers) != list(range(1, max(numbers) + 1)):
+        missing = sorted(set(range(1, max(numbers) + 1)) - numbers)
+        gap = ", ".join(f"c{n}" for n in missing) if missing else "c0"
+        found.error(heading_line + 1, f"cloze numbers must start at c1 without gaps: no {gap}")
+    return numbers
+
+
+def _stray_close(text: str) -> bool:
+    """A `}}` left over once every well-formed cloze is removed."""
+    rest = CLOZE.sub("", text)
+    return "{{c" in rest or bool(CLOZE_OPENING.search(rest))
+
+
+def _check_tokens(section: list[Token], found: _Findings) -> None:
+    for tok in section:
+        line = tok.map[0] + 1 if tok.map else 1
+        if tok.type in ("fence", "code_block") and CLOZE_OPENING.search(tok.content):
+            found.error(line, "cloze inside a code block: Anki would show it as code, not hide it")
+        for child in tok.children or ():
+            if child.type in ("code_inline", "math_inline", "math_inline_double"):
+                if CLOZE_OPENING.search(child.content):
+                    where = "code" if child.type == "code_inline" else "math"
+                    found.error(line, f"cloze inside inline {where}: put the cloze around it")
+        if tok.type == "math_block" and CLOZE_OPENING.search(tok.content):
+            found.error(line, "cloze inside math: put the cloze around the whole formula")
+        if tok.type == "fence" and tok.content.count("\n") > MAX_CODE_LINES:
+            lines = tok.content.count("\n")
+            found.warning(line, f"code block of {lines} lines (over {MAX_CODE_LINES}): "
+                          "show only the lines the question is about")
+
+
+def _check_length(question: str, section: list[Token], line: int, found: _Findings) -> None:
+    asked = len(question.split())
+    if asked > MAX_QUESTION_WORDS:
+        found.warning(line, f"question of {asked} words (over {MAX_QUESTION_WORDS}): "
+                      "ask one thing, briefly")
+    words = sum(_prose_words(tok) for tok in section if tok.type == "inline")
+    if words > MAX_ANSWER_WORDS:
+        found.warning(line, f"answer of {words} words (over {MAX_ANSWER_WORDS}) is too long "
+                      "to recall at once: split it into several cards or a cloze")
+
+
+def _prose_words(inline: Token) -> int:
+    return sum(len(c.content.split()) for c in inline.children or () if c.type == "text")
+
+
+def _images(section: list[Token]) -> Iterator[Image]:
+    for tok in section:
+        for child in tok.children or ():
+            if child.type == "image":
+                yield Image(str(child.attrs.get("src", "")), tok.map[0] + 1 if tok.map else 1)
+
+
+# -- cloze display ------------------------------------------------------------
+
+
+def cloze_front(text: str, number: int) -> str:
+    """The text with cloze `number` hidden as [...] (or [hint]) and the others shown."""
+
+    def hide(match: re.Match) -> str:
+        if int(match.group(1)) == number:
+            return f"[{match.group(3) or '...'}]"
+        return match.group(2)
+
+    return CLOZE.sub(hide, text)
+
+
+def cloze_back(text: str, number: int) -> str:
+    """The text with cloze `number` revealed in bold and the others shown plainly."""
+
+    def reveal(match: re.Match) -> str:
+        if int(match.group(1)) == number:
+            return f"**{match.group(2)}**"
+        return match.group(2)
+
+    return CLOZE.sub(reveal, text)
+
+
+def fenced_code(text: str) -> Iterator[tuple[str, str, int]]:
+    """(language info, code, line) of every fenced block: for tests that run deck code."""
+    for tok in markdown_tokens(text):
+        if tok.type == "fence" and tok.map:
+            yield tok.info.strip(), tok.content, tok.map[0] + 1

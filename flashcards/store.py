@@ -1,0 +1,278 @@
+"""The SQLite store: schema, migrations and queries. The only sqlite-utils owner.
+
+docs/store.md documents every table. Everything above this module speaks in
+plain dicts and dataclasses; SQL stays here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from flashcards.model import FlashcardsError
+
+SCHEMA_VERSION = 1
+# Wait this long for another process's write before reporting "locked": a
+# review and a sync may run at the same time, and both write briefly.
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["roots"].create({"path": str}, pk="path")
+    db["sources"].create({"path": str, "root": str, "hash": str}, pk="path")
+    db["decks"].create({"id": int, "name": str, "description": str}, pk="id")
+    db["decks"].create_index(["name"], unique=True)
+    db["notes"].create(
+        {
+            "id": int, "guid": str, "explicit_id": str, "kind": str, "deck_id": int,
+            "path": str, "line": int, "question": str, "answer": str, "tags": str,
+            "question_hash": str, "answer_hash": str, "content_hash": str,
+            "modified": int, "orphaned": int,
+        },
+        pk="id",
+        foreign_keys=[("deck_id", "decks", "id")],
+        not_null={"guid", "kind", "deck_id", "question", "answer", "modified", "orphaned"},
+    )
+    db["notes"].create_index(["guid"], unique=True)
+    db["notes"].create_index(["explicit_id"], unique=True)
+    db["notes"].create_index(["path"])
+    db["cards"].create(
+        {
+            "id": int, "note_id": int, "ord": int, "suspended": int, "orphaned": int,
+            "repetitions": int, "easiness": float, "interval": int, "due": str,
+            "lapses": int,
+        },
+        pk="id",
+        foreign_keys=[("note_id", "notes", "id")],
+        not_null={"note_id", "ord", "suspended", "orphaned", "repetitions", "easiness",
+                  "interval", "lapses"},
+        defaults={"suspended": 0, "orphaned": 0, "repetitions": 0, "easiness": 2.5,
+                  "interval": 0, "lapses": 0},
+    )
+    db["cards"].create_index(["note_id", "ord"], unique=True)
+    db["cards"].create_index(["orphaned", "suspended", "due"])
+    db["reviews"].create(
+        {
+            "id": int, "card_id": int, "reviewed_at": str, "grade": int, "duration_ms": int,
+            "scheduled": int,
+            "repetitions_before": int, "easiness_before": float, "interval_before": int,
+            "due_before": str,
+            "repetitions_after": int, "easiness_after": float, "interval_after": int,
+            "due_after": str,
+        },
+        pk="id",
+        foreign_keys=[("card_id", "cards", "id")],
+        not_null={"card_id", "reviewed_at", "grade", "scheduled"},
+    )
+    db["reviews"].create_index(["card_id"])
+    db["reviews"].create_index(["reviewed_at"])
+
+
+# Each entry upgrades the schema by one version; never edit a shipped one.
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1}
+
+
+class Store:
+    """A flashcards database file. Open it with ``Store.open(path)``."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path):
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None, check_same_thread=False)
+            db = sqlite_utils.Database(conn)
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = NORMAL")
+            store = cls(db, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise FlashcardsError(f"{path}: cannot open the database: {exc}") from exc
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema ----------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        if not self.db["meta"].exists():
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> None:
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise FlashcardsError(
+                f"{self.path} was written by a newer flashcards (schema {current}); upgrade"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                MIGRATIONS[version](self.db)
+                self.db["meta"].upsert({"key": "schema_version", "value": str(version)},
+                                       pk="key")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; taken at once (IMMEDIATE) so it never deadlocks."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- roots and sources -------------------------------------------------------
+
+    def roots(self) -> list[str]:
+        return [row["path"] for row in self.db["roots"].rows_where(order_by="path")]
+
+    def add_roots(self, paths: Iterable[str]) -> None:
+        self.db["roots"].upsert_all(({"path": p} for p in paths), pk="path")
+
+    def sources(self) -> dict[str, dict]:
+        return {row["path"]: row for row in self.db["sources"].rows}
+
+    def set_sources(self, rows: Iterable[dict]) -> None:
+        self.db["sources"].upsert_all(rows, pk="path")
+
+    def delete_sources(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.db.execute("DELETE FROM sources WHERE path = ?", [path])
+
+    # -- decks -----------------------------------------------------------------
+
+    def deck_id(self, name: str, description: str | None = None) -> int:
+        row = self.db.execute("SELECT id, description FROM decks WHERE name = ?", [name]).fetchone()
+        if row is None:
+            return self.db["decks"].insert({"name": name, "description": description or ""}).last_pk
+        if description is not None and description != row[1]:
+            self.db.execute("UPDATE decks SET description = ? WHERE id = ?", [description, row[0]])
+        return row[0]
+
+    # -- notes -----------------------------------------------------------------
+
+    def notes_where(self, where: str, params: Iterable = ()) -> list[dict]:
+        sql = f"SELECT notes.*, decks.name AS deck FROM notes JOIN decks ON decks.id = deck_id " \
+              f"WHERE {where}"
+        return [_note_row(row) for row in self.db.query(sql, list(params))]
+
+    def notes_in_paths(self, paths: Iterable[str]) -> list[dict]:
+        paths = list(paths)
+        if not paths:
+            return []
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_paths (path TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM wanted_paths")
+        self.db.conn.executemany("INSERT OR IGNORE INTO wanted_paths VALUES (?)",
+                                 [(p,) for p in paths])
+        return self.notes_where("orphaned = 0 AND path IN (SELECT path FROM wanted_paths)")
+
+    def orphaned_notes(self) -> list[dict]:
+        return self.notes_where("orphaned = 1")
+
+    def taken_keys(self, excluded_paths: Iterable[str]) -> tuple[dict, dict]:
+        """Explicit ids and (deck, content) of active notes outside the given files."""
+        excluded = set(excluded_paths)
+        ids, contents = {}, {}
+        sql = ("SELECT notes.path, line, explicit_id, content_hash, decks.name FROM notes "
+               "JOIN decks ON decks.id = deck_id WHERE orphaned = 0")
+        for path, line, explicit_id, content_hash, deck in self.db.execute(sql).fetchall():
+            if path in excluded:
+                continue
+            if explicit_id:
+                ids[explicit_id] = (path, line)
+            contents[(deck, content_hash)] = (path, line)
+        return ids, contents
+
+    def guid_exists(self, guid: str) -> bool:
+        return self.db.execute("SELECT 1 FROM notes WHERE guid = ?", [guid]).fetchone() is not None
+
+    def insert_note(self, row: dict) -> int:
+        return self.db["notes"].insert(_note_values(row)).last_pk
+
+    def update_note(self, note_id: int, row: dict) -> None:
+        self.db["notes"].update(note_id, _note_values(row))
+
+    def orphan_notes(self, note_ids: Iterable[int]) -> None:
+        for note_id in note_ids:
+            self.db.execute("UPDATE notes SET orphaned = 1 WHERE id = ?", [note_id])
+            self.db.execute("UPDATE cards SET orphaned = 1 WHERE note_id = ?", [note_id])
+
+    # -- cards -----------------------------------------------------------------
+
+    def set_card_ordinals(self, note_id: int, ordinals: Iterable[int]) -> None:
+        """Make the note's live cards exactly these ordinals; others become orphaned."""
+        wanted = set(ordinals)
+        existing = {row[0] for row in self.db.execute(
+            "SELECT ord FROM cards WHERE note_id = ?", [note_id]).fetchall()}
+        for ord_ in wanted - existing:
+            self.db["cards"].insert({"note_id": note_id, "ord": ord_})
+        for ord_ in existing:
+            self.db.execute("UPDATE cards SET orphaned = ? WHERE note_id = ? AND ord = ?",
+                            [0 if ord_ in wanted else 1, note_id, ord_])
+
+    def card_rows(self, *, deck: str | None = None, orphans: bool = False) -> list[dict]:
+        """One row per card for `flashcards list`, ordered by deck, file and line."""
+        where = ["cards.orphaned = 1" if orphans else "1 = 1"]
+        params: list = []
+        if deck:
+            where.append("(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')")
+            params += [deck, _like_prefix(deck) + "::%"]
+        sql = f"""
+            SELECT cards.id, decks.name AS deck, notes.question, notes.path, notes.line,
+                   CASE WHEN cards.orphaned THEN 'orphaned'
+                        WHEN cards.suspended THEN 'suspended'
+                        WHEN cards.due IS NULL THEN 'new' ELSE 'review' END AS status,
+                   (SELECT count(*) FROM reviews WHERE reviews.card_id = cards.id) AS reviews,
+                   cards.due, cards.repetitions, cards.easiness, cards.interval,
+                   notes.kind, cards.ord
+            FROM cards JOIN notes ON notes.id = cards.note_id
+            JOIN decks ON decks.id = notes.deck_id
+            WHERE {' AND '.join(where)}
+            ORDER BY decks.name, notes.path, notes.line, cards.ord"""
+        return list(self.db.query(sql, params))
+
+    def count(self, table: str, where: str = "1 = 1", params: Iterable = ()) -> int:
+        return self.db.execute(f"SELECT count(*) FROM [{table}] WHERE {where}",
+                               list(params)).fetchone()[0]
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_NOTE_COLUMNS = ("guid", "explicit_id", "kind", "deck_id", "path", "line", "question", "answer",
+                 "tags", "question_hash", "answer_hash", "content_hash", "modified", "orphaned")
+
+
+def _note_values(row: dict) -> dict:
+    values = {key: row[key] for key in _NOTE_COLUMNS if key in row}
+    if "tags" in values:
+        values["tags"] = json.dumps(list(values["tags"]))
+    return values
+
+
+def _note_row(row: dict) -> dict:
+    row = dict(row)
+    row["tags"] = tuple(json.loads(row["tags"] or "[]"))
+    return row

@@ -1,0 +1,344 @@
+"""Markdown files -> parser -> store, keeping every card's review history.
+
+A sync re-reads only files whose content hash changed, matches the notes it
+finds against the notes those files held before (and against orphans), and
+writes the result in one transaction: a sync with errors changes nothing.
+
+Identity rules (docs/format.md, "Card identity"), strongest first:
+1. the explicit id (``<!-- id: x -->``) always wins;
+2. identical content (a moved, reordered or renamed card);
+3. the same question (the answer was edited);
+4. the same answer (the question was reworded);
+5. a near match on either side (typos fixed on both sides).
+Only a note rewritten on both sides at once starts over as new.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+
+from flashcards.loader import (
+    LoadedFile,
+    SourceFile,
+    collection_problems,
+    discover,
+    display_path,
+    file_hash,
+    load_file,
+    read_bytes,
+)
+from flashcards.model import Note, Problem, ProblemsError, Severity, digest, normalized
+from flashcards.store import Store
+
+# Near-match threshold for rule 5: a typo fix keeps a side above it, a rewrite
+# falls far below it ("What is precision?" vs "What is recall?" is about 0.6).
+SIMILARITY = 0.85
+# Fuzzy matching compares every leftover pair; past this many pairs a sync
+# that rewrote most of a collection would crawl, so the leftovers start over.
+MAX_FUZZY_PAIRS = 250_000
+# Parsing is the costly part of a cold sync and each file is independent;
+# below this many files a process pool costs more than it saves.
+PARALLEL_FILES = 64
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    orphaned: int = 0
+    revived: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any((self.added, self.updated, self.moved, self.orphaned, self.revived,
+                    self.files_read, self.files_removed))
+
+    def summary(self) -> str:
+        counts = (f"{self.added} added, {self.updated} updated, {self.moved} moved, "
+                  f"{self.orphaned} orphaned, {self.revived} revived")
+        return (f"{counts} ({self.files_read} files read, {self.files_unchanged} unchanged, "
+                f"{self.files_removed} removed)")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A parsed note with the absolute path of its file, as the store keys it."""
+
+    note: Note
+    path: str
+
+
+def bundled_decks() -> Path:
+    """The decks installed with the package."""
+    return Path(str(files("flashcards.decks")))
+
+
+def sync(
+    store: Store,
+    paths: Iterable[Path] | None = None,
+    *,
+    now: datetime,
+    progress: ProgressFn | None = None,
+) -> SyncReport:
+    """Sync the given files and folders, or every remembered one, into the store."""
+    given = [Path(os.path.abspath(p)) for p in paths or ()]
+    roots = given or [Path(p) for p in store.roots()] or [bundled_decks()]
+    sources = discover(r for r in roots if given or r.exists())
+    known = store.sources()
+    report = SyncReport()
+    changed, removed = _changed_files(sources, roots, known, report, progress)
+    placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
+    touched = {str(item.source.path) for item in changed} | set(removed)
+    problems = [p for item in changed for p in item.deck.problems]
+    problems += collection_problems(p.note for p in placed)
+    problems += _conflicts(store, placed, touched)
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise ProblemsError(sorted(problems))
+    report.warnings = sorted(problems)
+    with store.transaction():
+        store.add_roots(str(r) for r in roots)
+        _apply(store, placed, touched, changed, now, report)
+        store.set_sources({"path": str(i.source.path), "root": str(i.source.root),
+                           "hash": i.hash} for i in changed)
+        store.delete_sources(removed)
+    return report
+
+
+def _changed_files(
+    sources: list[SourceFile],
+    roots: list[Path],
+    known: dict[str, dict],
+    report: SyncReport,
+    progress: ProgressFn | None,
+) -> tuple[list[LoadedFile], list[str]]:
+    """Files whose bytes (or root) changed since the last sync, parsed; and removed files."""
+    pending: list[tuple[SourceFile, bytes]] = []
+    for source in sources:
+        data = read_bytes(source)
+        before = known.get(str(source.path))
+        if before and before["hash"] == file_hash(data) and before["root"] == str(source.root):
+            report.files_unchanged += 1
+        else:
+            pending.append((source, data))
+    loaded = _load_all(pending, progress)
+    report.files_read = len(loaded)
+    seen = {str(s.path) for s in sources}
+    root_names = {str(r) for r in roots}
+    removed = [path for path, row in known.items()
+               if row["root"] in root_names and path not in seen]
+    report.files_removed = len(removed)
+    return loaded, removed
+
+
+def _load_all(pending: list[tuple[SourceFile, bytes]], progress: ProgressFn | None) -> list:
+    if len(pending) < PARALLEL_FILES or (os.cpu_count() or 1) < 2:
+        results = []
+        for done, (source, data) in enumerate(pending, 1):
+            results.append(load_file(source, data))
+            if progress:
+                progress(done, len(pending))
+        return results
+    # Results come back in submission order, so ids and order stay deterministic.
+    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        results = []
+        chunk = max(1, len(pending) // 32)
+        sources, datas = zip(*pending, strict=True)
+        for done, item in enumerate(pool.map(load_file, sources, datas, chunksize=chunk), 1):
+            results.append(item)
+            if progress:
+                progress(done, len(pending))
+        return results
+
+
+def _conflicts(store: Store, placed: list[Placed], touched: set[str]) -> list[Problem]:
+    """Duplicate ids or cards between the files read now and the files left unchanged."""
+    ids, contents = store.taken_keys(touched)
+    problems = []
+    for item in placed:
+        note = item.note
+        if note.explicit_id in ids:
+            path, line = ids[note.explicit_id]
+            problems.append(Problem(note.path, note.line, 1, Severity.ERROR,
+                                    f"duplicate id {note.explicit_id!r} "
+                                    f"(also at {display_path(path)}:{line})"))
+        if (note.deck, note.content_hash) in contents:
+            path, line = contents[(note.deck, note.content_hash)]
+            problems.append(Problem(note.path, note.line, 1, Severity.ERROR,
+                                    f"duplicate card in one deck "
+                                    f"(also at {display_path(path)}:{line})"))
+    return problems
+
+
+# -- matching -----------------------------------------------------------------
+
+
+def match(new: list[Note], old: list[dict]) -> dict[int, dict]:
+    """Pair parsed notes (by index) with stored note rows, by the identity rules."""
+    pairs: dict[int, dict] = {}
+    taken: set[int] = set()
+
+    def pair_by(key_new: Callable[[Note], str | None], key_old: Callable[[dict], str | None]):
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for row in old:
+            if row["id"] not in taken and key_old(row):
+                groups[key_old(row)].append(row)
+        for index, note in enumerate(new):
+            key = key_new(note) if index not in pairs else None
+            candidates = [r for r in groups.get(key, ()) if r["id"] not in taken] if key else []
+            row = _best(note, [r for r in candidates if _compatible(note, r)])
+            if row:
+                pairs[index] = row
+                taken.add(row["id"])
+
+    pair_by(lambda n: n.explicit_id, lambda r: r["explicit_id"])
+    pair_by(lambda n: n.content_hash, lambda r: r["content_hash"])
+    pair_by(lambda n: n.question_hash, lambda r: r["question_hash"])
+    pair_by(lambda n: n.answer_hash if n.answer.strip() else None,
+            lambda r: r["answer_hash"] if r["answer"].strip() else None)
+    _pair_similar(new, [r for r in old if r["id"] not in taken], pairs)
+    return pairs
+
+
+def _compatible(note: Note, row: dict) -> bool:
+    """Two different explicit ids never match: the explicit id always wins."""
+    return not (note.explicit_id and row["explicit_id"] and note.explicit_id != row["explicit_id"])
+
+
+def _best(note: Note, rows: list[dict]) -> dict | None:
+    """Among equal candidates, prefer the same file, then the nearest line."""
+    if not rows:
+        return None
+    return min(rows, key=lambda r: (r["path"] != note.path, abs(r["line"] - note.line), r["id"]))
+
+
+def _pair_similar(new: list[Note], old: list[dict], pairs: dict[int, dict]) -> None:
+    left = [i for i in range(len(new)) if i not in pairs]
+    if not left or not old or len(left) * len(old) > MAX_FUZZY_PAIRS:
+        return
+    scored = []
+    for index in left:
+        note = new[index]
+        for row in old:
+            if _compatible(note, row):
+                score = max(_ratio(note.question, row["question"]),
+                            _ratio(note.answer, row["answer"]))
+                if score >= SIMILARITY:
+                    scored.append((-score, index, row["id"], row))
+    used_rows: set[int] = set()
+    for _, index, row_id, row in sorted(scored, key=lambda s: s[:3]):
+        if index not in pairs and row_id not in used_rows:
+            pairs[index] = row
+            used_rows.add(row_id)
+
+
+def _ratio(a: str, b: str) -> float:
+    a, b = normalized(a), normalized(b)
+    if not a or not b:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
+        return 0.0
+    return matcher.ratio()
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def _apply(
+    store: Store,
+    placed: list[Placed],
+    touched: set[str],
+    changed: list[LoadedFile],
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    old = store.notes_in_paths(touched) + store.orphaned_notes()
+    # Compare by absolute path, as stored, so "same file" is recognised.
+    new = [_with_path(p.note, p.path) for p in placed]
+    pairs = match(new, old)
+    stamp = int(now.timestamp())
+    descriptions = {item.deck.deck: item.deck.description for item in changed}
+    deck_ids = {name: store.deck_id(name, descriptions[name]) for name in descriptions}
+    for index, item in enumerate(placed):
+        row = _note_fields(item, deck_ids[item.note.deck])
+        previous = pairs.get(index)
+        if previous is None:
+            row.update(guid=_new_guid(store, item), modified=stamp, orphaned=0)
+            note_id = store.insert_note(row)
+            report.added += 1
+        else:
+            note_id = previous["id"]
+            row.update(modified=_modified(previous, row, stamp), orphaned=0)
+            store.update_note(note_id, row)
+            _count_change(previous, row, item, report)
+        store.set_card_ordinals(note_id, item.note.ordinals)
+    matched = {row["id"] for row in pairs.values()}
+    gone = [row["id"] for row in old if row["id"] not in matched and not row["orphaned"]]
+    store.orphan_notes(gone)
+    report.orphaned = len(gone)
+
+
+def _with_path(note: Note, path: str) -> Note:
+    return replace(note, path=path)
+
+
+def _note_fields(item: Placed, deck_id: int) -> dict:
+    note = item.note
+    return {
+        "explicit_id": note.explicit_id, "kind": str(note.kind), "deck_id": deck_id,
+        "path": item.path, "line": note.line, "question": note.question, "answer": note.answer,
+        "tags": note.tags, "question_hash": note.question_hash, "answer_hash": note.answer_hash,
+        "content_hash": note.content_hash,
+    }
+
+
+def _content_changed(previous: dict, row: dict) -> bool:
+    return any(previous[key] != row[key] for key in ("question", "answer", "kind", "tags"))
+
+
+def _modified(previous: dict, row: dict, stamp: int) -> int:
+    """Seconds of the last content change, strictly increasing so Anki sees every edit."""
+    if not _content_changed(previous, row) and previous["deck_id"] == row["deck_id"]:
+        return previous["modified"]
+    return max(stamp, previous["modified"] + 1)
+
+
+def _count_change(previous: dict, row: dict, item: Placed, report: SyncReport) -> None:
+    if previous["orphaned"]:
+        report.revived += 1
+    elif previous["path"] != item.path or previous["deck_id"] != row["deck_id"]:
+        report.moved += 1
+    elif _content_changed(previous, row):
+        report.updated += 1
+
+
+def _new_guid(store: Store, item: Placed) -> str:
+    """A GUID from the note's identity at birth, stable for the note's whole life.
+
+    An explicit id gives the same GUID in every store, so the bundled decks keep
+    their Anki notes across machines; otherwise the deck and first content do.
+    """
+    note = item.note
+    seed = ("id", note.explicit_id) if note.explicit_id else ("note", note.deck, note.question,
+                                                               note.answer)
+    guid = "fc" + digest(*seed)[:16]
+    counter = 1
+    while store.guid_exists(guid):
+        guid = "fc" + digest(*seed, str(counter))[:16]
+        counter += 1
+    return guid
