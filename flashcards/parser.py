@@ -287,10 +287,10 @@ def _check_tokens(section: list[Token], found: _Findings) -> None:
         if tok.type in ("fence", "code_block") and CLOZE_OPENING.search(tok.content):
             found.error(line, "cloze inside a code block: Anki would show it as code, not hide it")
         for child in tok.children or ():
-            if child.type in ("code_inline", "math_inline", "math_inline_double"):
-                if CLOZE_OPENING.search(child.content):
-                    where = "code" if child.type == "code_inline" else "math"
-                    found.error(line, f"cloze inside inline {where}: put the cloze around it")
+            inside = child.type in ("code_inline", "math_inline", "math_inline_double")
+            if inside and CLOZE_OPENING.search(child.content):
+                where = "code" if child.type == "code_inline" else "math"
+                found.error(line, f"cloze inside inline {where}: put the cloze around it")
         if tok.type == "math_block" and CLOZE_OPENING.search(tok.content):
             found.error(line, "cloze inside math: put the cloze around the whole formula")
         if tok.type == "fence" and tok.content.count("\n") > MAX_CODE_LINES:
@@ -344,6 +344,11 @@ def cloze_back(text: str, number: int) -> str:
         return match.group(2)
 
     return CLOZE.sub(reveal, text)
+
+
+def cloze_answers(text: str) -> frozenset[str]:
+    """The hidden parts of every cloze, the "answer side" of a cloze note."""
+    return frozenset(match.group(2).strip() for match in CLOZE.finditer(text))
 
 
 def fenced_code(text: str) -> Iterator[tuple[str, str, int]]:

@@ -35,12 +35,15 @@ from flashcards.loader import (
     load_file,
     read_bytes,
 )
-from flashcards.model import Note, Problem, ProblemsError, Severity, digest, normalized
+from flashcards.model import Note, NoteKind, Problem, ProblemsError, Severity, digest, normalized
+from flashcards.parser import cloze_answers
 from flashcards.store import Store
 
 # Near-match threshold for rule 5: a typo fix keeps a side above it, a rewrite
 # falls far below it ("What is precision?" vs "What is recall?" is about 0.6).
 SIMILARITY = 0.85
+# A cloze note edited to keep at least half of its hidden parts is the same note.
+CLOZE_OVERLAP = 0.5
 # Fuzzy matching compares every leftover pair; past this many pairs a sync
 # that rewrote most of a collection would crawl, so the leftovers start over.
 MAX_FUZZY_PAIRS = 250_000
@@ -235,8 +238,7 @@ def _pair_similar(new: list[Note], old: list[dict], pairs: dict[int, dict]) -> N
         note = new[index]
         for row in old:
             if _compatible(note, row):
-                score = max(_ratio(note.question, row["question"]),
-                            _ratio(note.answer, row["answer"]))
+                score = _similarity(note, row)
                 if score >= SIMILARITY:
                     scored.append((-score, index, row["id"], row))
     used_rows: set[int] = set()
@@ -244,6 +246,20 @@ def _pair_similar(new: list[Note], old: list[dict], pairs: dict[int, dict]) -> N
         if index not in pairs and row_id not in used_rows:
             pairs[index] = row
             used_rows.add(row_id)
+
+
+def _similarity(note: Note, row: dict) -> float:
+    """How alike two notes are on their closest side (question, answer or cloze parts)."""
+    score = max(_ratio(note.question, row["question"]), _ratio(note.answer, row["answer"]))
+    if note.kind is NoteKind.CLOZE and row["kind"] == NoteKind.CLOZE:
+        # A cloze note is one side of text; its hidden parts are what it asks, so
+        # keeping most of them (adding or fixing a cloze) is an edit, not a new note.
+        new = cloze_answers(note.question + "\n" + note.answer)
+        old = cloze_answers(row["question"] + "\n" + row["answer"])
+        overlap = len(new & old) / len(new | old) if new | old else 0.0
+        if overlap >= CLOZE_OVERLAP:
+            score = max(score, SIMILARITY)
+    return score
 
 
 def _ratio(a: str, b: str) -> float:

@@ -1,0 +1,119 @@
+"""The check, sync and list commands, run as real processes on real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DECK = "---\ndeck: Demo::Sub\n---\n## What is a tensor?\nAn n-dimensional array.\n\n" \
+       "## {{c1::Adam}} adapts learning rates per parameter.\n"
+
+
+def run(*args: str, db: Path, cwd: Path | None = None, stdin: str = ""):
+    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": "2026-01-05T10:00:00+00:00",
+           "TZ": "UTC", "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "flashcards", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, input=stdin, timeout=120)
+
+
+@pytest.fixture
+def deck_dir(tmp_path):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "demo.md").write_text(DECK)
+    return folder
+
+
+def test_sync_then_list_reads_the_real_database(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    result = run("sync", str(deck_dir), db=db)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("2 added, 0 updated, 0 moved, 0 orphaned, 0 revived")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM cards").fetchone() == (2,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    listed = json.loads(run("list", "--json", db=db).stdout)
+    assert {k for k in listed[0]} >= {"id", "deck", "question", "source", "status", "reviews",
+                                      "due", "repetitions", "easiness", "interval"}
+    assert [(c["deck"], c["status"], c["reviews"]) for c in listed] == [
+        ("Demo::Sub", "new", 0), ("Demo::Sub", "new", 0)]
+    assert listed[0]["source"].endswith("demo.md:4")
+
+
+def test_list_text_filters_by_deck_and_subdecks(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    out = run("list", "--deck", "Demo", db=db).stdout.splitlines()
+    assert out[0].split("\t")[:4] == ["id", "deck", "question", "source"]
+    assert len(out) == 3
+    assert run("list", "--deck", "Dem", db=db).stdout.splitlines()[1:] == []
+
+
+def test_list_orphans(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    (deck_dir / "demo.md").write_text(DECK.split("## {{c1")[0])
+    assert "1 orphaned" in run("sync", db=db).stdout
+    orphans = json.loads(run("list", "--orphans", "--json", db=db).stdout)
+    assert [o["status"] for o in orphans] == ["orphaned"]
+
+
+def test_sync_with_errors_exits_1_with_file_line_and_changes_nothing(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    (deck_dir / "demo.md").write_text(DECK + "\n## Broken {{c1::x\n")
+    result = run("sync", db=db)
+    assert result.returncode == 1
+    assert "demo.md:9:1: error: unbalanced cloze" in result.stderr
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM notes").fetchone() == (2,)
+
+
+def test_check_text_json_and_strict(tmp_path, deck_dir):
+    db = tmp_path / "never.db"
+    (deck_dir / "warn.md").write_text("## Q\n" + "word " * 80 + "\n")
+    result = run("check", str(deck_dir), db=db)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].endswith(
+        "warn.md:1:1: warning: answer of 80 words (over 60) is too long to recall at once: "
+        "split it into several cards or a cloze")
+    assert run("check", "--strict", str(deck_dir), db=db).returncode == 1
+    data = json.loads(run("check", "--format", "json", str(deck_dir), db=db).stdout)
+    assert data[0]["severity"] == "warning" and data[0]["line"] == 1
+    (deck_dir / "err.md").write_text("## Q\n")
+    assert run("check", str(deck_dir), db=db).returncode == 1
+    assert not db.exists(), "check must not touch the store"
+
+
+def test_missing_path_and_bad_clock_are_clear_errors(tmp_path):
+    db = tmp_path / "s.db"
+    result = run("sync", str(tmp_path / "nope"), db=db)
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    env_bad = run("sync", str(tmp_path), db=db)
+    assert env_bad.returncode == 0
+    bad = subprocess.run([sys.executable, "-m", "flashcards", "--db", str(db), "sync"],
+                         capture_output=True, text=True,
+                         env={**os.environ, "FLASHCARDS_NOW": "yesterday"})
+    assert bad.returncode == 1 and "not an ISO 8601" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_a_corrupt_database_is_a_clear_error(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    db.write_bytes(b"this is not sqlite" * 100)
+    result = run("sync", str(deck_dir), db=db)
+    assert result.returncode == 1 and "cannot open the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_python_dash_m_and_console_script_agree():
+    out = subprocess.run([sys.executable, "-m", "flashcards", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "Spaced-repetition flashcards" in out and "sync" in out

@@ -1,0 +1,82 @@
+"""Reading deck files from disk: encodings, images, duplicates across files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flashcards.loader import MAX_FILE_BYTES, check, discover
+from flashcards.model import FlashcardsError, Severity
+
+
+def found(tmp_path: Path) -> list[tuple[str, int, str]]:
+    return [(Path(p.path).name, p.line, p.message) for p in check([tmp_path])]
+
+
+def test_not_utf8_points_at_the_line(tmp_path):
+    (tmp_path / "bad.md").write_bytes(b"## Q\nA\n## Caf\xe9\nB\n")
+    assert found(tmp_path) == [("bad.md", 3, "file is not valid UTF-8: save it as UTF-8")]
+
+
+def test_nul_byte_is_an_error(tmp_path):
+    (tmp_path / "bin.md").write_bytes(b"## Q\nA\x00\n")
+    assert found(tmp_path) == [("bin.md", 2, "file contains a NUL byte: is it a binary file?")]
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    (tmp_path / "bom.md").write_bytes("\ufeff## Q\nA\n".encode())
+    assert found(tmp_path) == []
+
+
+def test_oversized_file_is_refused(tmp_path):
+    (tmp_path / "big.md").write_bytes(b"x" * (MAX_FILE_BYTES + 1))
+    ((name, line, message),) = found(tmp_path)
+    assert name == "big.md" and line == 1 and "larger than" in message
+
+
+def test_images_missing_outside_or_absolute(tmp_path):
+    deck = tmp_path / "deck"
+    (deck / "img").mkdir(parents=True)
+    (deck / "img" / "ok.png").write_bytes(b"png")
+    (tmp_path / "secret.png").write_bytes(b"png")
+    (deck / "cards.md").write_text(
+        "## Fine\n![ok](img/ok.png)\n\n## Missing\n![m](img/nope.png)\n\n"
+        "## Outside\n![o](../secret.png)\n\n## Absolute\n![a](/etc/passwd)\n\n"
+        "## Remote\n![r](https://example.org/x.png)\n")
+    assert found(deck) == [
+        ("cards.md", 5, "image 'img/nope.png' not found"),
+        ("cards.md", 8, "image '../secret.png' points outside the deck folder"),
+        ("cards.md", 11, "image '/etc/passwd': use a path relative to the deck file"),
+    ]
+
+
+def test_duplicate_ids_across_files_name_both_places(tmp_path):
+    (tmp_path / "a.md").write_text("## One\n<!-- id: x -->\nA\n")
+    (tmp_path / "b.md").write_text("## Two\n<!-- id: x -->\nB\n")
+    problems = check([tmp_path])
+    assert [(Path(p.path).name, p.severity) for p in problems] == [
+        ("a.md", Severity.ERROR), ("b.md", Severity.ERROR)]
+    assert problems[0].message.startswith("duplicate id 'x' (also at ")
+    assert problems[0].message.endswith("b.md:1)")
+
+
+def test_same_question_twice_in_a_deck_warns(tmp_path):
+    (tmp_path / "a.md").write_text("## Q\nA\n\n## Q\nB\n")
+    assert [p.severity for p in check([tmp_path])] == [Severity.WARNING, Severity.WARNING]
+
+
+def test_discover_skips_readme_hidden_folders_and_survives_symlink_loops(tmp_path):
+    (tmp_path / "README.md").write_text("## not a card\nx\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.md").write_text("## Q\nA\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "cards.md").write_text("## Q\nA\n")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    assert [s.path.name for s in discover([tmp_path])] == ["cards.md"]
+    assert discover([tmp_path])[0].default_deck == "sub::cards"
+
+
+def test_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(FlashcardsError, match="no such file or folder"):
+        discover([tmp_path / "nope"])
