@@ -256,6 +256,147 @@ class Store:
         return self.db.execute(f"SELECT count(*) FROM [{table}] WHERE {where}",
                                list(params)).fetchone()[0]
 
+    # -- review session and status (flashcards/session.py) ------------------------
+
+    _REVIEW_CARD_SQL = """
+        SELECT cards.id, cards.note_id, cards.ord, cards.suspended, cards.orphaned,
+               cards.repetitions, cards.easiness, cards.interval, cards.due, cards.lapses,
+               notes.kind, notes.question, notes.answer, notes.path, notes.line,
+               notes.orphaned AS note_orphaned, decks.name AS deck
+        FROM cards JOIN notes ON notes.id = cards.note_id
+        JOIN decks ON decks.id = notes.deck_id"""
+    _ACTIVE = "cards.orphaned = 0 AND cards.suspended = 0 AND notes.orphaned = 0"
+
+    def due_cards(self, today: str, *, deck: str | None = None) -> list[dict]:
+        """Active cards due on or before ``today`` (ISO date), most overdue first."""
+        where, params = _review_deck_filter(deck)
+        sql = (f"{self._REVIEW_CARD_SQL} WHERE {self._ACTIVE} AND {where} AND cards.due <= ? "
+               "ORDER BY cards.due, decks.name, notes.path, notes.line, cards.ord")
+        return list(self.db.query(sql, [*params, today]))
+
+    def new_cards(self, *, deck: str | None = None) -> list[dict]:
+        """Active never-reviewed cards in the order they are written (deck, file, line)."""
+        where, params = _review_deck_filter(deck)
+        sql = (f"{self._REVIEW_CARD_SQL} WHERE {self._ACTIVE} AND {where} AND cards.due IS NULL "
+               "ORDER BY decks.name, notes.path, notes.line, cards.ord")
+        return list(self.db.query(sql, params))
+
+    def review_card(self, card_id: int) -> dict | None:
+        """One card with its note's text, whatever its status (None if no such card)."""
+        rows = list(self.db.query(f"{self._REVIEW_CARD_SQL} WHERE cards.id = ?", [card_id]))
+        return rows[0] if rows else None
+
+    def reviews_between(self, start: str, end: str) -> list[dict]:
+        """Reviews with ``start <= reviewed_at < end`` (UTC ISO), in the order given."""
+        sql = """SELECT reviews.id, reviews.card_id, cards.note_id, reviews.grade,
+                        reviews.scheduled, reviews.due_before, reviews.reviewed_at
+                 FROM reviews JOIN cards ON cards.id = reviews.card_id
+                 WHERE reviews.reviewed_at >= ? AND reviews.reviewed_at < ?
+                 ORDER BY reviews.reviewed_at, reviews.id"""
+        return list(self.db.query(sql, [start, end]))
+
+    def insert_review(self, row: dict) -> int:
+        return self.db["reviews"].insert(row).last_pk
+
+    def delete_review(self, review_id: int) -> None:
+        self.db.execute("DELETE FROM reviews WHERE id = ?", [review_id])
+
+    def set_card_schedule(self, card_id: int, *, repetitions: int, easiness: float,
+                          interval: int, due: str | None, lapses: int) -> None:
+        self.db.execute(
+            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ? "
+            "WHERE id = ?", [repetitions, easiness, interval, due, lapses, card_id])
+
+    def set_suspended(self, card_id: int, suspended: bool) -> bool:
+        """Suspend or unsuspend a card; False if there is no such card."""
+        cursor = self.db.execute("UPDATE cards SET suspended = ? WHERE id = ?",
+                                 [int(suspended), card_id])
+        return cursor.rowcount > 0
+
+    def next_due_after(self, day: str) -> tuple[str, int] | None:
+        """The first due date after ``day`` among active cards, and how many are due then."""
+        sql = (f"SELECT cards.due, count(*) FROM cards JOIN notes ON notes.id = cards.note_id "
+               f"WHERE {self._ACTIVE} AND cards.due > ? GROUP BY cards.due "
+               "ORDER BY cards.due LIMIT 1")
+        row = self.db.execute(sql, [day]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def deck_schedule(self, today: str) -> list[dict]:
+        """Per deck with active cards: due by ``today``, new, and the first due date after."""
+        sql = f"""
+            SELECT decks.name AS deck,
+                   sum(cards.due IS NOT NULL AND cards.due <= :today) AS due,
+                   sum(cards.due IS NULL) AS new,
+                   min(CASE WHEN cards.due > :today THEN cards.due END) AS next_due
+            FROM cards JOIN notes ON notes.id = cards.note_id
+            JOIN decks ON decks.id = notes.deck_id
+            WHERE {self._ACTIVE} GROUP BY decks.name ORDER BY decks.name"""
+        return list(self.db.query(sql, {"today": today}))
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def meta_items(self, prefix: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?",
+                               [len(prefix), prefix])
+        return dict(rows.fetchall())
+
+    def review_deck_exists(self, deck: str) -> bool:
+        where, params = _review_deck_filter(deck)
+        return self.db.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
+                               params).fetchone() is not None
+
+
+def _review_deck_filter(deck: str | None) -> tuple[str, list]:
+    """A WHERE clause for a deck and its subdecks (``A`` matches ``A::B``)."""
+    if not deck:
+        return "1 = 1", []
+    return "(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')", [deck, _like_prefix(deck) + "::%"]
+
+    # -- Anki export (flashcards/export.py) ------------------------------------------
+
+    def export_notes(
+        self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()
+    ) -> list[dict]:
+        """Active notes with their active card ordinals, deck and source root.
+
+        A note is active when it is not orphaned and has at least one card that
+        is neither orphaned nor suspended; ``ords`` lists only those cards.
+        ``decks`` keeps those decks and their subdecks; ``paths`` (absolute)
+        keeps notes in those files or under those folders.
+        """
+        where, params = ["notes.orphaned = 0"], []
+        deck_clauses = []
+        for deck in decks:
+            clause, values = self._deck_filter(deck)
+            deck_clauses.append(clause)
+            params += values
+        if deck_clauses:
+            where.append(f"({' OR '.join(deck_clauses)})")
+        path_clauses = []
+        for path in paths:
+            path_clauses.append("(notes.path = ? OR notes.path LIKE ? ESCAPE '\\')")
+            params += [path, _like_prefix(path.rstrip(os.sep) + os.sep) + "%"]
+        if path_clauses:
+            where.append(f"({' OR '.join(path_clauses)})")
+        sql = f"""
+            SELECT notes.id, notes.guid, notes.kind, notes.path, notes.line, notes.question,
+                   notes.answer, notes.tags, notes.modified, decks.name AS deck,
+                   decks.description AS deck_description, sources.root,
+                   group_concat(cards.ord) AS ords
+            FROM notes JOIN decks ON decks.id = notes.deck_id
+            JOIN cards ON cards.note_id = notes.id
+                 AND cards.orphaned = 0 AND cards.suspended = 0
+            LEFT JOIN sources ON sources.path = notes.path
+            WHERE {' AND '.join(where)}
+            GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"""
+        rows = []
+        for row in self.db.query(sql, params):
+            row = _note_row(row)
+            row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
+            rows.append(row)
+        return rows
+
 
 def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
