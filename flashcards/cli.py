@@ -203,211 +203,7 @@ def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         ui.print_card_table(rows)
-"""The command line: parse options, call the library, print. The only click owner.
 
-Each command is a thin client of the library. The clock is read here, once per
-command (``FLASHCARDS_NOW`` overrides it), and passed down. Heavy modules are
-imported inside the commands that need them, so ``flashcards --help`` stays fast.
-"""
-
-from __future__ import annotations
-
-import json
-import os
-import sys
-from datetime import datetime
-from pathlib import Path
-
-import click
-
-from flashcards.model import FlashcardsError, ProblemsError, Severity
-
-DB_ENV = "FLASHCARDS_DB"
-NOW_ENV = "FLASHCARDS_NOW"
-DEBUG_ENV = "FLASHCARDS_DEBUG"
-
-
-class App:
-    """What every command shares: where the store is and what time it is."""
-
-    def __init__(self, db: Path | None):
-        self.db_path = db or default_db_path()
-        self._store = None
-
-    def store(self):
-        from flashcards.store import Store
-
-        if self._store is None:
-            self._store = Store.open(self.db_path)
-        return self._store
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-
-
-def default_db_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("flashcards", appauthor=False) / "flashcards.db"
-
-
-def now() -> datetime:
-    """The current local time, timezone-aware; ``FLASHCARDS_NOW`` (ISO 8601) overrides it."""
-    value = os.environ.get(NOW_ENV)
-    if not value:
-        return datetime.now().astimezone()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise FlashcardsError(f"{NOW_ENV}={value!r} is not an ISO 8601 date and time") from exc
-    return moment.astimezone()
-
-
-class FlashcardsGroup(click.Group):
-    """Turns library errors into messages and exit codes: never a traceback."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except ProblemsError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            errors = sum(p.severity is Severity.ERROR for p in exc.problems)
-            click.echo(f"{errors} error(s): nothing was changed", err=True)
-            ctx.exit(1)
-        except FlashcardsError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except BrokenPipeError:
-            # The reader went away (`flashcards list | head`): stop quietly.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            ctx.exit(0)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
-        except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
-            if os.environ.get(DEBUG_ENV):
-                raise
-            raise click.ClickException(
-                f"internal error: {exc!r}. Set {DEBUG_ENV}=1 for details and please report it."
-            ) from exc
-
-
-@click.group(cls=FlashcardsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=DB_ENV,
-    help=f"The SQLite store. Default: ${DB_ENV}, else the user data folder.",
-)
-@click.version_option(package_name="flashcards")
-@click.pass_context
-def cli(ctx: click.Context, db: Path | None) -> None:
-    """Spaced-repetition flashcards written in Markdown.
-
-    Write cards in Markdown, review them every day in the terminal on an SM-2
-    schedule, and export them to Anki.
-
-    \b
-    Example:
-      flashcards sync decks/          # import or update cards
-      flashcards review               # today's review session
-      flashcards export -o ml.apkg    # take them into Anki
-    """
-    app = App(db)
-    ctx.obj = app
-    ctx.call_on_close(app.close)
-
-
-paths_argument = click.argument(
-    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path)
-)
-
-
-@cli.command()
-@paths_argument
-@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
-def check(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
-    """Check deck files for mistakes without touching the store.
-
-    Prints one line per problem as FILE:LINE:COL: error|warning: MESSAGE and
-    exits 1 if there are errors (or warnings, with --strict). With no PATH,
-    checks the current folder.
-
-    \b
-    Example:
-      flashcards check --strict decks/
-    """
-    from flashcards.loader import check as check_paths
-
-    problems = check_paths(paths or [Path.cwd()])
-    if fmt == "json":
-        click.echo(json.dumps([p.to_dict() for p in problems], indent=2))
-    else:
-        for problem in problems:
-            click.echo(str(problem))
-    errors = sum(p.severity is Severity.ERROR for p in problems)
-    warnings = len(problems) - errors
-    if fmt == "text":
-        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
-    if errors or (strict and warnings):
-        sys.exit(1)
-
-
-@cli.command()
-@paths_argument
-@click.pass_obj
-def sync(app: App, paths: tuple[Path, ...]) -> None:
-    """Import Markdown files and folders into the store.
-
-    PATHs are remembered; with none, every remembered path is synced again (on
-    first use: the bundled decks). Unchanged files are skipped. Cards removed
-    from the Markdown become orphaned, never deleted, and come back with their
-    history if the card returns.
-
-    \b
-    Example:
-      flashcards sync ~/notes/cards
-      flashcards sync
-    """
-    from flashcards import ui
-    from flashcards.sync import sync as run_sync
-
-    with ui.progress("Syncing") as progress:
-        report = run_sync(app.store(), paths or None, now=now(), progress=progress)
-    for problem in report.warnings:
-        click.echo(str(problem), err=True)
-    click.echo(report.summary())
-
-
-@cli.command("list")
-@click.option("--deck", help="Only this deck and its subdecks.")
-@click.option("--orphans", is_flag=True, help="Only cards removed from the Markdown.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@click.pass_obj
-def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None:
-    """List cards: id, deck, question, source, status, reviews and schedule.
-
-    \b
-    Example:
-      flashcards list --deck "ML Interview::Coding"
-      flashcards list --orphans --json
-    """
-    from flashcards import ui
-    from flashcards.loader import display_path
-
-    rows = app.store().card_rows(deck=deck, orphans=orphans)
-    for row in rows:
-        row["source"] = f"{display_path(row.pop('path'))}:{row.pop('line')}"
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        ui.print_card_table(rows)
 
 # -- backup and doctor (flashcards/maintenance.py) ----------------------------
 
@@ -459,7 +255,71 @@ def doctor(app: App, fix: bool) -> None:
         sys.exit(1)
 
 
+# -- stats (flashcards/stats.py) ---------------------------------------------
+
+
+@cli.command()
+@click.option("--deck", help="Only this deck and its subdecks.")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="Days of history for the calendar, time and retention.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON for scripts.")
+@click.pass_obj
+def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
+    """Show study statistics: review calendar and streaks, a 30-day forecast,
+    retention of young and mature cards, card counts, time spent and leeches.
+
+    docs/stats.md defines every figure. Colours are off when NO_COLOR is set
+    or the output is not a terminal.
+
+    \b
+    Example:
+      flashcards stats
+      flashcards stats --deck "ML Interview" --days 30 --json
+    """
+    from flashcards import ui
+    from flashcards.loader import display_path
+    from flashcards.stats import collect
+
+    figures = collect(app.store(), now=now(), deck=deck, days=days)
+    if as_json:
+        click.echo(json.dumps(figures.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        ui.print_stats(figures, show_path=display_path)
+
+
+# -- export (flashcards/export.py) -----------------------------------------------
+
+
+@cli.command()
+@paths_argument
+@click.option("--deck", "decks", multiple=True,
+              help="Only this deck and its subdecks (repeatable).")
+@click.option("-o", "--output", required=True,
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="The .apkg file to write (replaced if it exists).")
+@click.pass_obj
+def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Path) -> None:
+    """Export cards to one Anki package (.apkg) to import in Anki.
+
+    Exports every active card in the store, or only those in the PATHs (synced
+    first) and --deck decks. Orphaned and suspended cards are left out.
+    Importing again updates exactly the notes whose Markdown changed and keeps
+    your Anki review history; docs/anki.md explains the note types and tags.
+
+    \b
+    Example:
+      flashcards export -o ml.apkg
+      flashcards export decks/ --deck "ML Interview::Coding" -o coding.apkg
+    """
+    from flashcards.export import export_apkg
+    from flashcards.sync import sync as run_sync
+
+    moment = now()
+    if paths:
+        for problem in run_sync(app.store(), paths, now=moment).warnings:
+            click.echo(str(problem), err=True)
+    report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
+    click.echo(report.summary())
 
 def main() -> None:
-    cli(prog_name="flashcards")
     cli(prog_name="flashcards")
