@@ -7,9 +7,12 @@ plain dicts and dataclasses; SQL stays here.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -74,8 +77,35 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["reviews"].create_index(["reviewed_at"])
 
 
-# Each entry upgrades the schema by one version; never edit a shipped one.
+# Each entry upgrades the schema by one version; never edit a shipped one. A
+# version 2 adds `_v1_to_v2` here and tests/fixtures/schema-v2.db (made by
+# scripts/make_fixture_db.py); tests/test_migrations.py opens every fixture.
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1}
+# Turning WAL on needs a moment alone with a brand-new file; when two processes
+# create the store at once, SQLite reports "locked" at once instead of waiting.
+WAL_ATTEMPTS = 50
+WAL_RETRY_SECONDS = 0.1
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
+
+
+def migration_backup_path(path: Path, version: int, moment: datetime) -> Path:
+    """Where the copy taken before upgrading a version-`version` store goes.
+
+    The only place the store reads the clock (Store.open passes the current UTC
+    time): a file name, never data, so no command needs to pass `now` to open.
+    """
+    stamp = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    return path.with_name(f"{path.name}.v{version}-{stamp}.bak")
 
 
 class Store:
@@ -94,7 +124,7 @@ class Store:
                                    isolation_level=None, check_same_thread=False)
             db = sqlite_utils.Database(conn)
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = NORMAL")
             store = cls(db, path)
@@ -121,8 +151,13 @@ class Store:
             raise FlashcardsError(
                 f"{self.path} was written by a newer flashcards (schema {current}); upgrade"
             )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            with self.transaction():
+        if current == SCHEMA_VERSION:
+            return
+        if current >= 1:
+            self.backup_to(migration_backup_path(self.path, current, datetime.now(UTC)))
+        with self.transaction():
+            # Another process may have created or upgraded the file since we looked.
+            for version in range(self.version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[version](self.db)
                 self.db["meta"].upsert({"key": "schema_version", "value": str(version)},
                                        pk="key")
@@ -255,6 +290,92 @@ class Store:
     def count(self, table: str, where: str = "1 = 1", params: Iterable = ()) -> int:
         return self.db.execute(f"SELECT count(*) FROM [{table}] WHERE {where}",
                                list(params)).fetchone()[0]
+
+    # -- maintenance: backups and the doctor's checks (flashcards/maintenance.py) --
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole store, safe while other processes write.
+
+        One backup step copies every page inside a single read transaction: in WAL
+        mode that is a snapshot that writers do not disturb (a stepwise backup would
+        restart on every write). The copy goes to a temporary file renamed into place,
+        so a crash never leaves a truncated backup under the requested name.
+        """
+        target = Path(target)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            dest = sqlite3.connect(str(partial))
+            try:
+                self.db.conn.backup(dest, pages=-1)
+                dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            finally:
+                dest.close()
+            os.replace(partial, target)
+        except (OSError, sqlite3.Error) as exc:
+            partial.unlink(missing_ok=True)
+            raise FlashcardsError(f"{target}: cannot write the backup: {exc}") from exc
+
+    def integrity_errors(self) -> list[str]:
+        rows = self.db.execute("PRAGMA integrity_check").fetchall()
+        return [row[0] for row in rows if row[0] != "ok"]
+
+    def foreign_key_errors(self) -> list[tuple[str, int, str]]:
+        """(table, rowid, missing parent table) for every dangling reference."""
+        rows = self.db.execute("PRAGMA foreign_key_check").fetchall()
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def cards_without_notes(self) -> list[int]:
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM cards WHERE note_id NOT IN (SELECT id FROM notes) ORDER BY id")]
+
+    def reviews_without_cards(self) -> list[int]:
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM reviews WHERE card_id NOT IN (SELECT id FROM cards) ORDER BY id")]
+
+    def notes_without_cards(self) -> list[dict]:
+        return list(self.db.query(
+            "SELECT id, kind, question, answer, path, line, orphaned FROM notes "
+            "WHERE id NOT IN (SELECT note_id FROM cards) ORDER BY id"))
+
+    def notes_without_deck(self) -> list[dict]:
+        return list(self.db.query(
+            "SELECT id, path, line FROM notes WHERE deck_id NOT IN (SELECT id FROM decks) "
+            "ORDER BY id"))
+
+    def active_note_ids_in(self, path: str) -> list[int]:
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM notes WHERE path = ? AND orphaned = 0 ORDER BY id", [path])]
+
+    def card_states(self) -> list[dict]:
+        return list(self.db.query(
+            "SELECT cards.id, notes.path, notes.line, cards.repetitions, cards.easiness, "
+            "cards.interval, cards.due, cards.lapses FROM cards "
+            "JOIN notes ON notes.id = cards.note_id ORDER BY cards.id"))
+
+    def scheduled_reviews(self) -> dict[int, list[dict]]:
+        """Each card's schedule-changing reviews, oldest first (by id: the order written)."""
+        log: dict[int, list[dict]] = {}
+        for row in self.db.query("SELECT id, card_id, grade, reviewed_at, due_after FROM reviews "
+                                 "WHERE scheduled = 1 ORDER BY id"):
+            log.setdefault(row["card_id"], []).append(row)
+        return log
+
+    def set_card_state(self, card_id: int, state: dict) -> None:
+        keys = ("repetitions", "easiness", "interval", "due", "lapses")
+        self.db["cards"].update(card_id, {key: state[key] for key in keys})
+
+    def delete_cards(self, card_ids: Iterable[int]) -> None:
+        """Cards and their review log: for rows no command can reach any more."""
+        for card_id in card_ids:
+            self.db.execute("DELETE FROM reviews WHERE card_id = ?", [card_id])
+            self.db.execute("DELETE FROM cards WHERE id = ?", [card_id])
+
+    def delete_reviews(self, review_ids: Iterable[int]) -> None:
+        for review_id in review_ids:
+            self.db.execute("DELETE FROM reviews WHERE id = ?", [review_id])
+
+    def set_note_deck(self, note_id: int, deck_id: int) -> None:
+        self.db.execute("UPDATE notes SET deck_id = ? WHERE id = ?", [deck_id, note_id])
 
     # -- review session and status (flashcards/session.py) ------------------------
 
