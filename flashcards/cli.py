@@ -205,5 +205,55 @@ def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None
         ui.print_card_table(rows)
 
 
+# -- backup and doctor (flashcards/maintenance.py) ----------------------------
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(app: App, file: Path | None) -> None:
+    """Copy the store to FILE, safely even while a review or sync is writing.
+
+    Uses SQLite's backup API and writes to a temporary file renamed into place.
+    Without FILE the copy goes beside the store, named after the current time.
+    The copy is a plain SQLite file: use it with --db, or copy it back.
+
+    \b
+    Example:
+      flashcards backup ~/flashcards-2026-01-05.db
+      flashcards --db ~/flashcards-2026-01-05.db list
+    """
+    from flashcards.maintenance import backup as run_backup
+    from flashcards.maintenance import backup_path
+
+    target = run_backup(app.store(), file or backup_path(app.db_path, now()))
+    click.echo(f"Backed up {app.db_path} to {target}")
+
+
+@cli.command()
+@click.option("--fix", is_flag=True, help="Repair what can be repaired, after a backup.")
+@click.pass_obj
+def doctor(app: App, fix: bool) -> None:
+    """Check the store: integrity, orphaned rows, missing source files, and
+    cards whose schedule disagrees with their review log.
+
+    Prints one line per problem and exits 1 if any remain. --fix first backs
+    the store up beside it, then repairs (a card's schedule is rebuilt from
+    its review log) and checks again.
+
+    \b
+    Example:
+      flashcards doctor
+      flashcards doctor --fix
+    """
+    from flashcards.maintenance import doctor as run_doctor
+
+    report = run_doctor(app.store(), fix=fix, now=now())
+    for line in report.lines():
+        click.echo(line)
+    if report.remaining:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="flashcards")

@@ -1,0 +1,171 @@
+"""Every schema version that ever shipped opens with the current code, data intact.
+
+tests/fixtures/schema-vN.db is a store written by version N of the code
+(scripts/make_fixture_db.py). A new schema version adds a migration in store.py
+and a fixture here; these tests then cover the upgrade from every older one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from flashcards import store as store_module
+from flashcards.maintenance import doctor
+from flashcards.model import FlashcardsError
+from flashcards.store import SCHEMA_VERSION, Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = datetime.fromisoformat("2026-01-05T10:00:00+00:00")
+BACKUP_NAME = re.compile(r"^store\.db\.v(\d+)-\d{8}T\d{6}\.bak$")
+
+
+def fixture_dbs() -> list[Path]:
+    return sorted(FIXTURES.glob("schema-v*.db"), key=lambda p: int(p.stem.split("-v")[1]))
+
+
+def raw(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+SNAPSHOT = {
+    "notes": "SELECT guid, kind, question, answer, tags, modified FROM notes ORDER BY id",
+    "cards": "SELECT id, note_id, ord, repetitions, easiness, interval, due, lapses FROM cards "
+             "ORDER BY id",
+    "reviews": "SELECT id, card_id, reviewed_at, grade, scheduled, due_after FROM reviews "
+               "ORDER BY id",
+    "decks": "SELECT name, description FROM decks ORDER BY id",
+}
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    return {name: raw(path, sql) for name, sql in SNAPSHOT.items()}
+
+
+def version_of(path: Path) -> int:
+    return int(raw(path, "SELECT value FROM meta WHERE key = 'schema_version'")[0][0])
+
+
+def test_there_is_a_fixture_for_every_version_up_to_the_current_one():
+    versions = [version_of(path) for path in fixture_dbs()]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+@pytest.mark.parametrize("fixture", fixture_dbs(), ids=lambda p: p.stem)
+def test_fixture_opens_with_current_code_and_keeps_its_data(tmp_path, fixture):
+    db = tmp_path / "store.db"
+    shutil.copy(fixture, db)
+    before = snapshot(db)
+    assert before["reviews"] and before["cards"], "the fixture should hold reviewed cards"
+    old_version = version_of(db)
+
+    store = Store.open(db)
+    assert store.version == SCHEMA_VERSION
+    report = doctor(store, now=NOW)
+    store.close()
+
+    assert snapshot(db) == before
+    assert report.findings == [], [f.message for f in report.findings]
+    backups = [p.name for p in tmp_path.iterdir() if BACKUP_NAME.match(p.name)]
+    if old_version < SCHEMA_VERSION:
+        assert len(backups) == 1 and BACKUP_NAME.match(backups[0])[1] == str(old_version)
+        assert snapshot(tmp_path / backups[0]) == before
+    else:
+        assert backups == []
+
+
+@pytest.fixture
+def version_two(monkeypatch):
+    """Pretend the code has moved on to schema 2 with this migration."""
+    calls = []
+
+    def add_column(db):
+        calls.append(db)
+        db.execute("ALTER TABLE cards ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0")
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module.MIGRATIONS, 2, add_column)
+    return calls
+
+
+def copy_v1(tmp_path: Path) -> Path:
+    db = tmp_path / "store.db"
+    shutil.copy(FIXTURES / "schema-v1.db", db)
+    return db
+
+
+def test_upgrade_copies_the_database_to_a_timestamped_backup_first(tmp_path, version_two):
+    db = copy_v1(tmp_path)
+    before = snapshot(db)
+
+    Store.open(db).close()
+
+    assert version_two, "the migration ran"
+    assert version_of(db) == 2
+    assert raw(db, "SELECT count(*) FROM cards WHERE flagged = 0") == [(len(before["cards"]),)]
+    (backup,) = [p for p in tmp_path.iterdir() if p.name.endswith(".bak")]
+    assert BACKUP_NAME.match(backup.name)[1] == "1"
+    assert version_of(backup) == 1
+    assert snapshot(backup) == before
+    assert not Path(f"{backup}-wal").exists()
+
+
+def test_opening_an_upgraded_store_again_neither_migrates_nor_backs_up(tmp_path, version_two):
+    db = copy_v1(tmp_path)
+    Store.open(db).close()
+    Store.open(db).close()
+    assert len(version_two) == 1
+    assert len(list(tmp_path.glob("*.bak"))) == 1
+
+
+def test_a_failing_migration_changes_nothing_and_keeps_the_backup(tmp_path, monkeypatch):
+    def half_done(db):
+        db.execute("ALTER TABLE cards ADD COLUMN flagged INTEGER")
+        db.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module.MIGRATIONS, 2, half_done)
+    db = copy_v1(tmp_path)
+    before = snapshot(db)
+
+    with pytest.raises(FlashcardsError, match="cannot open the database"):
+        Store.open(db)
+
+    assert version_of(db) == 1
+    assert "flagged" not in [row[1] for row in raw(db, "PRAGMA table_info(cards)")]
+    assert snapshot(db) == before
+    assert len(list(tmp_path.glob("store.db.v1-*.bak"))) == 1
+
+
+def test_a_new_store_is_created_without_a_backup(tmp_path):
+    Store.open(tmp_path / "store.db").close()
+    assert version_of(tmp_path / "store.db") == SCHEMA_VERSION
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) \
+        == ["store.db"]
+
+
+def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path):
+    db = copy_v1(tmp_path)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(FlashcardsError, match="newer flashcards"):
+        Store.open(db)
+    assert version_of(db) == 99
+    assert list(tmp_path.glob("*.bak")) == []
+
+
+def test_migration_backup_names_use_utc():
+    moment = datetime.fromisoformat("2026-01-05T11:00:00+01:00")
+    name = store_module.migration_backup_path(Path("/x/flashcards.db"), 1, moment).name
+    assert name == "flashcards.db.v1-20260105T100000.bak"
