@@ -255,5 +255,40 @@ def doctor(app: App, fix: bool) -> None:
         sys.exit(1)
 
 
+# -- export (flashcards/export.py) -----------------------------------------------
+
+
+@cli.command()
+@paths_argument
+@click.option("--deck", "decks", multiple=True,
+              help="Only this deck and its subdecks (repeatable).")
+@click.option("-o", "--output", required=True,
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="The .apkg file to write (replaced if it exists).")
+@click.pass_obj
+def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Path) -> None:
+    """Export cards to one Anki package (.apkg) to import in Anki.
+
+    Exports every active card in the store, or only those in the PATHs (synced
+    first) and --deck decks. Orphaned and suspended cards are left out.
+    Importing again updates exactly the notes whose Markdown changed and keeps
+    your Anki review history; docs/anki.md explains the note types and tags.
+
+    \b
+    Example:
+      flashcards export -o ml.apkg
+      flashcards export decks/ --deck "ML Interview::Coding" -o coding.apkg
+    """
+    from flashcards.export import export_apkg
+    from flashcards.sync import sync as run_sync
+
+    moment = now()
+    if paths:
+        for problem in run_sync(app.store(), paths, now=moment).warnings:
+            click.echo(str(problem), err=True)
+    report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
+    click.echo(report.summary())
+
+
 def main() -> None:
     cli(prog_name="flashcards")

@@ -467,13 +467,6 @@ class Store:
         return self.db.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
                                params).fetchone() is not None
 
-
-def _review_deck_filter(deck: str | None) -> tuple[str, list]:
-    """A WHERE clause for a deck and its subdecks (``A`` matches ``A::B``)."""
-    if not deck:
-        return "1 = 1", []
-    return "(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')", [deck, _like_prefix(deck) + "::%"]
-
     # -- Anki export (flashcards/export.py) ------------------------------------------
 
     def export_notes(
@@ -489,9 +482,8 @@ def _review_deck_filter(deck: str | None) -> tuple[str, list]:
         where, params = ["notes.orphaned = 0"], []
         deck_clauses = []
         for deck in decks:
-            clause, values = self._deck_filter(deck)
-            deck_clauses.append(clause)
-            params += values
+            deck_clauses.append("(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')")
+            params += [deck, _like_prefix(deck) + "::%"]
         if deck_clauses:
             where.append(f"({' OR '.join(deck_clauses)})")
         path_clauses = []
@@ -517,6 +509,13 @@ def _review_deck_filter(deck: str | None) -> tuple[str, list]:
             row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
             rows.append(row)
         return rows
+
+
+def _review_deck_filter(deck: str | None) -> tuple[str, list]:
+    """A WHERE clause for a deck and its subdecks (``A`` matches ``A::B``)."""
+    if not deck:
+        return "1 = 1", []
+    return "(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')", [deck, _like_prefix(deck) + "::%"]
 
 
 def _like_prefix(text: str) -> str:

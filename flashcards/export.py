@@ -1,0 +1,347 @@
+"""Store -> one Anki package (.apkg). The only genanki owner.
+
+docs/anki.md is the contract: note type ids, names, fields and templates, deck ids,
+tags, media names, and why a re-import updates exactly the notes that changed.
+
+Two things genanki does not do for us, done here with small subclasses:
+
+- `_Note` writes the note's own modification time (the store's ``notes.modified``)
+  instead of the package's write time, and exactly the cards that are active in
+  the store. Anki updates a note on import only when the incoming ``mod`` is newer.
+- `_Package` writes the deck and note type JSON once for the whole package:
+  genanki's ``Deck.write_to_db`` re-reads and re-writes both for every deck, which
+  grows with the square of the number of decks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+from flashcards import render
+from flashcards.loader import display_path
+from flashcards.model import FlashcardsError, NoteKind, Problem, ProblemsError, Severity
+from flashcards.store import Store
+
+# -- the note types: never change ids, names, fields, field order or template
+# names without a migration documented in docs/anki.md. Anki matches note types
+# by id; a changed one is imported as a second type ("Name+") and every existing
+# note is reported as conflicting and no longer updated.
+
+BASIC_MODEL_ID = 1836189779
+REVERSED_MODEL_ID = 1108444273
+CLOZE_MODEL_ID = 1158026485
+BASIC_MODEL_NAME = "flashcards Basic"
+REVERSED_MODEL_NAME = "flashcards Basic+Reverse"
+CLOZE_MODEL_NAME = "flashcards Cloze"
+BASIC_FIELDS = ("Front", "Back", "Source")
+REVERSED_FIELDS = ("Front", "Back", "Source")
+CLOZE_FIELDS = ("Text", "Back Extra", "Source")
+
+_SOURCE = '\n<div class="flashcards-source">{{Source}}</div>'
+_BASIC_TEMPLATES = (
+    ("Card 1", "{{Front}}", "{{FrontSide}}\n\n<hr id=answer>\n\n{{Back}}" + _SOURCE),
+)
+_REVERSED_TEMPLATES = (
+    *_BASIC_TEMPLATES,
+    ("Card 2", "{{Back}}", "{{FrontSide}}\n\n<hr id=answer>\n\n{{Front}}" + _SOURCE),
+)
+_CLOZE_TEMPLATES = (
+    ("Cloze", "{{cloze:Text}}", "{{cloze:Text}}\n<br>\n{{Back Extra}}" + _SOURCE),
+)
+_EXTRA_CSS = ".flashcards-source { margin-top: 1.5em; font-size: 0.6em; opacity: 0.6; }\n"
+
+# Deck ids are derived from the deck name (Anki itself matches decks by name on
+# import): 48 bits of a hash, kept above Anki's reserved "Default" deck (id 1)
+# and below 2**53 so JavaScript in Anki reads them exactly.
+_DECK_ID_BASE = 1 << 50
+# Characters Anki cannot keep in a tag (spaces separate tags; it drops control
+# characters) or that make a tag awkward to search for (a double quote).
+_TAG_UNSAFE = re.compile(r'[\s"\x00-\x1f\x7f]+')
+# Media names: Anki needs flat names; keep them portable on every file system.
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    path: Path
+    decks: int
+    notes: int
+    cards: int
+    media: int
+    size: int
+
+    def summary(self) -> str:
+        return (f"Wrote {display_path(self.path)}: {self.decks} decks, {self.notes} notes, "
+                f"{self.cards} cards, {self.media} media files, {_size(self.size)}")
+
+
+def export_apkg(
+    store: Store,
+    out_path: Path | str,
+    *,
+    now: datetime,
+    decks: Iterable[str] = (),
+    paths: Iterable[Path | str] = (),
+) -> ExportReport:
+    """Write the active notes (of ``decks``, under ``paths``, or all) to one .apkg.
+
+    ``now`` stamps the package itself (note type times, ids of new notes); each
+    note carries the time its content last changed. Raises FlashcardsError if
+    nothing matches, ProblemsError (file:line) for missing or misplaced images.
+    """
+    out_path = Path(out_path)
+    rows = store.export_notes(decks=list(decks), paths=[os.path.abspath(p) for p in paths])
+    if not rows:
+        raise FlashcardsError("nothing to export: no active cards match"
+                              " (run `flashcards sync` first, or check --deck)")
+    _check_unique_guids(rows)
+    media = _Media()
+    problems: list[Problem] = []
+    anki_decks: dict[str, genanki.Deck] = {}
+    for row in rows:
+        deck = anki_decks.get(row["deck"])
+        if deck is None:
+            deck = anki_decks[row["deck"]] = genanki.Deck(
+                deck_id(row["deck"]), row["deck"], _description(row["deck_description"]))
+        deck.add_note(_note(row, media, problems))
+    if problems:
+        raise ProblemsError(sorted(problems))
+    _write(_Package(list(anki_decks.values())), media.files, out_path, now)
+    return ExportReport(out_path, len(anki_decks), len(rows),
+                        sum(len(row["ords"]) for row in rows), len(media.files),
+                        out_path.stat().st_size)
+
+
+# -- ids, tags and fields --------------------------------------------------------
+
+
+def deck_id(name: str) -> int:
+    """A stable Anki deck id for a deck name (``A::B``), the same on every machine."""
+    digest = hashlib.sha256(f"flashcards deck\x00{name}".encode()).digest()
+    return _DECK_ID_BASE + int.from_bytes(digest[:6], "big")
+
+
+def anki_tag(tag: str) -> str:
+    """A tag Anki stores unchanged: unsafe runs become ``_``, empty ``::`` parts go."""
+    parts = (_TAG_UNSAFE.sub("_", part) for part in tag.split("::"))
+    return "::".join(part for part in parts if part)
+
+
+def anki_tags(tags: Iterable[str]) -> list[str]:
+    """Anki tags in order; Anki compares tags without case, so keep the first spelling."""
+    seen: set[str] = set()
+    result = []
+    for tag in map(anki_tag, tags):
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            result.append(tag)
+    return result
+
+
+def _check_unique_guids(rows: list[dict]) -> None:
+    # Anki accepts duplicate GUIDs in a package silently and then updates the wrong note.
+    repeated = [guid for guid, n in Counter(row["guid"] for row in rows).items() if n > 1]
+    if repeated:
+        raise FlashcardsError(f"the store holds {len(repeated)} GUID(s) on several notes "
+                              f"(first: {repeated[0]}); run `flashcards doctor`")
+
+
+def _note(row: dict, media: _Media, problems: list[Problem]) -> _Note:
+    def image_src(written: str) -> str:
+        return media.add(written, row, problems)
+
+    question = render.to_html(row["question"], image_src=image_src)
+    answer = render.to_html(row["answer"], image_src=image_src) if row["answer"] else ""
+    source = html.escape(f"{_source_name(row)}:{row['line']}")
+    kind = NoteKind(row["kind"])
+    if kind is NoteKind.CLOZE:
+        # Anki hides clozes only in Text, so the whole note goes there.
+        fields = [question + answer, "", source]
+    else:
+        fields = [question, answer, source]
+    return _Note(model=_models()[kind], fields=fields, guid=row["guid"],
+                 tags=anki_tags(row["tags"]), modified=row["modified"],
+                 ords=_anki_ords(row["ords"]))
+
+
+def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
+    # The store counts cards from 1 (cloze cN is ord N); Anki from 0 (cN is ord N-1).
+    return tuple(ord_ - 1 for ord_ in ords)
+
+
+def _source_name(row: dict) -> str:
+    """The note's file relative to its deck folder: no home folders leak into Anki."""
+    path = Path(row["path"])
+    folder = _deck_folder(row)
+    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+
+
+def _deck_folder(row: dict) -> Path:
+    root = Path(row["root"]) if row["root"] else Path(row["path"]).parent
+    return root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
+
+
+def _description(text: str | None) -> str:
+    return render.to_html(text) if text else ""
+
+
+# -- media -----------------------------------------------------------------------
+
+
+class _Media:
+    """The local images of the exported notes, under flat, collision-free names.
+
+    A name is the file's sanitized stem, a hash of its bytes and its suffix: two
+    different files never share a name, and the same file gets one name however
+    many cards show it.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, Path] = {}
+        self._names: dict[Path, str] = {}
+
+    def add(self, written: str, row: dict, problems: list[Problem]) -> str:
+        target, message = _locate(written, row)
+        if message:
+            problems.append(Problem(display_path(row["path"]), _image_line(written, row), 1,
+                                    Severity.ERROR, f"image {written!r} {message}"))
+            return written
+        name = self._names.get(target)
+        if name is None:
+            digest = hashlib.sha256(target.read_bytes()).hexdigest()[:12]
+            stem = _NAME_UNSAFE.sub("_", target.stem).strip("._") or "image"
+            suffix = _NAME_UNSAFE.sub("_", target.suffix)
+            name = self._names[target] = f"{stem}-{digest}{suffix}"
+            self.files[name] = target
+        return name
+
+
+def _locate(written: str, row: dict) -> tuple[Path, str | None]:
+    """The image file a note refers to, or why it cannot be exported."""
+    if Path(written).is_absolute():
+        return Path(written), "must be a path relative to the deck file"
+    target = Path(os.path.normpath(Path(row["path"]).parent / written))
+    if not target.is_relative_to(_deck_folder(row)):
+        return target, "points outside the deck folder"
+    if not target.is_file():
+        return target, "not found"
+    return target, None
+
+
+def _image_line(written: str, row: dict) -> int:
+    """The line of the image in its file: the store keeps only the note's first line."""
+    try:
+        lines = Path(row["path"]).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return row["line"]
+    for number in range(row["line"], len(lines) + 1):
+        if written in lines[number - 1]:
+            return number
+    return row["line"]
+
+
+# -- genanki ---------------------------------------------------------------------
+
+
+class _Note(genanki.Note):
+    """A note with its own modification time and exactly the store's active cards."""
+
+    def __init__(self, *, modified: int, ords: tuple[int, ...], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.modified = modified
+        self.ords = ords
+
+    @property
+    def cards(self) -> list[genanki.Card]:
+        # Not genanki's guess from the fields: suspended and orphaned cards stay out.
+        return [genanki.Card(ord_) for ord_ in self.ords]
+
+    def write_to_db(self, cursor, timestamp: float, deck_id, id_gen) -> None:
+        # genanki stamps note and cards with `timestamp`; ours is the content's own time.
+        super().write_to_db(cursor, self.modified, deck_id, id_gen)
+
+
+class _Package(genanki.Package):
+    def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
+        cursor.executescript(APKG_SCHEMA)
+        cursor.executescript(APKG_COL)
+        (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+        decks = json.loads(decks_json)
+        decks.update({str(deck.deck_id): deck.to_json() for deck in self.decks})
+        first_deck = self.decks[0].deck_id
+        models = {str(model.model_id): model.to_json(timestamp, first_deck)
+                  for model in {n.model.model_id: n.model for d in self.decks
+                                for n in d.notes}.values()}
+        cursor.execute("UPDATE col SET decks = ?, models = ?",
+                       (json.dumps(decks), json.dumps(models)))
+        for deck in self.decks:
+            for note in deck.notes:
+                note.write_to_db(cursor, timestamp, deck.deck_id, id_gen)
+
+
+def _write(package: _Package, media: dict[str, Path], out_path: Path, now: datetime) -> None:
+    """Write next to the target and rename: a crash never leaves a truncated package."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    # Not mkstemp: its file is private (0600); a package gets the usual permissions.
+    temp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
+    try:
+        with tempfile.TemporaryDirectory(prefix="flashcards-media-") as staging:
+            # genanki names each media file after its basename: stage them flat.
+            package.media_files = [_stage(source, Path(staging) / name)
+                                   for name, source in media.items()]
+            package.write_to_file(temp, timestamp=now.timestamp())
+        os.replace(temp, out_path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _stage(source: Path, target: Path) -> str:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    return str(target)
+
+
+@cache
+def _models() -> dict[NoteKind, genanki.Model]:
+    css = render.note_css() + _EXTRA_CSS
+    return {
+        NoteKind.BASIC: _model(BASIC_MODEL_ID, BASIC_MODEL_NAME, BASIC_FIELDS,
+                               _BASIC_TEMPLATES, css),
+        NoteKind.REVERSED: _model(REVERSED_MODEL_ID, REVERSED_MODEL_NAME, REVERSED_FIELDS,
+                                  _REVERSED_TEMPLATES, css),
+        NoteKind.CLOZE: _model(CLOZE_MODEL_ID, CLOZE_MODEL_NAME, CLOZE_FIELDS,
+                               _CLOZE_TEMPLATES, css, genanki.Model.CLOZE),
+    }
+
+
+def _model(model_id: int, name: str, fields: tuple[str, ...], templates: tuple, css: str,
+           model_type: int = genanki.Model.FRONT_BACK) -> genanki.Model:
+    return genanki.Model(
+        model_id, name, fields=[{"name": field} for field in fields],
+        templates=[{"name": t, "qfmt": q, "afmt": a} for t, q, a in templates],
+        css=css, model_type=model_type)
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.1f} KiB" if size < 1024 * 1024 else f"{size / 1024 ** 2:.1f} MiB"
