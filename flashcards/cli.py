@@ -290,5 +290,146 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     click.echo(report.summary())
 
 
+# -- review, status, suspend, config (flashcards/session.py) ----------------------
+
+
+def _resync(store, moment: datetime) -> None:
+    """Pick up edits before a review; a file with errors must not block reviewing."""
+    from flashcards import ui
+    from flashcards.sync import sync as run_sync
+
+    try:
+        with ui.progress("Syncing") as progress:
+            report = run_sync(store, None, now=moment, progress=progress)
+    except ProblemsError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo("Sync failed: reviewing the cards as last synced.", err=True)
+        return
+    for problem in report.warnings:
+        click.echo(str(problem), err=True)
+
+
+@cli.command()
+@click.option("--deck", help="Only this deck and its subdecks.")
+@click.option("--new", "new_limit", type=click.IntRange(min=0),
+              help="New cards allowed today, instead of config new_per_day (20).")
+@click.option("--limit", "review_limit", type=click.IntRange(min=0),
+              help="Reviews allowed today, instead of config reviews_per_day (200).")
+@click.option("--full-scale", is_flag=True,
+              help="Grade with SM-2's keys 0-5 instead of the buttons 1-4.")
+@click.pass_obj
+def review(app: App, deck: str | None, new_limit: int | None, review_limit: int | None,
+           full_scale: bool) -> None:
+    """Review today's cards: due cards first, then new ones.
+
+    Space or Enter shows the answer; 1 Again, 2 Hard, 3 Good, 4 Easy grade it
+    (SM-2 grades 1, 3, 4, 5). u undoes, s suspends, e edits the card in $EDITOR,
+    q quits. Each answer is saved at once. Without a terminal, one line per
+    step is read: empty shows the answer, a digit grades, q quits.
+    docs/review.md has the details.
+
+    \b
+    Example:
+      flashcards review --deck "ML Interview" --new 10
+      printf '\\n3\\n\\n4\\nq\\n' | flashcards review
+    """
+    from flashcards import session, ui
+
+    store, moment = app.store(), now()
+    _resync(store, moment)
+    run = session.start(store, moment, clock=now, deck=deck, new_limit=new_limit,
+                        review_limit=review_limit)
+    ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store))
+
+
+def _resync_strict(store) -> None:
+    from flashcards.sync import sync as run_sync
+
+    run_sync(store, None, now=now())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def status(app: App, as_json: bool) -> None:
+    """Show, per deck, the cards due today, the new cards available today and
+    the next due date. The total applies today's limits once.
+
+    \b
+    Example:
+      flashcards status
+      flashcards status --json
+    """
+    from flashcards import session, ui
+
+    report = session.status(app.store(), now())
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        ui.print_status(report)
+
+
+@cli.command()
+@click.argument("card_id", metavar="ID", type=int)
+@click.pass_obj
+def suspend(app: App, card_id: int) -> None:
+    """Suspend a card: it is not reviewed until unsuspended (`flashcards list` shows ids).
+
+    \b
+    Example:
+      flashcards suspend 42
+    """
+    from flashcards.session import set_suspended
+
+    set_suspended(app.store(), card_id, True)
+    click.echo(f"Card {card_id} suspended.")
+
+
+@cli.command()
+@click.argument("card_id", metavar="ID", type=int)
+@click.pass_obj
+def unsuspend(app: App, card_id: int) -> None:
+    """Unsuspend a card: it is reviewed again on its schedule.
+
+    \b
+    Example:
+      flashcards unsuspend 42
+    """
+    from flashcards.session import set_suspended
+
+    set_suspended(app.store(), card_id, False)
+    click.echo(f"Card {card_id} unsuspended.")
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@click.pass_obj
+def config(app: App, key: str | None, value: str | None) -> None:
+    """Show or set settings: new_per_day (20), reviews_per_day (200),
+    day_start_hour (4) and leech_threshold (8).
+
+    With no KEY, lists every setting; with KEY, prints its value; with KEY
+    and VALUE, sets it.
+
+    \b
+    Example:
+      flashcards config
+      flashcards config new_per_day 10
+    """
+    from flashcards import session
+
+    if value is not None:
+        click.echo(f"{key} = {session.save_setting(app.store(), key, value)}")
+        return
+    if key is not None:
+        click.echo(session.get_setting(app.store(), key))
+        return
+    for item in session.describe_settings(app.store()):
+        click.echo(f"{item['key']} = {item['value']}  # {item['description']}, "
+                   f"default {item['default']}")
+
+
 def main() -> None:
     cli(prog_name="flashcards")

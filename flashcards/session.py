@@ -77,6 +77,12 @@ def load_settings(store: Store) -> Settings:
     return Settings(**values)
 
 
+def get_setting(store: Store, key: str) -> int:
+    if key not in SETTING_RULES:
+        parse_setting(key, "")  # raises the "unknown setting" error
+    return getattr(load_settings(store), key)
+
+
 def save_setting(store: Store, key: str, value: str) -> int:
     number = parse_setting(key, value)
     with store.transaction():
@@ -427,18 +433,38 @@ def start(store: Store, now: datetime, *, clock: Clock, deck: str | None = None,
 
 
 def status(store: Store, now: datetime) -> dict:
-    """Per deck: due today, new available today (within the day's new limit), next due."""
+    """Per deck: cards due today, new cards available today, the next due date after today.
+
+    The counts are what `flashcards review --deck` would show (siblings left out,
+    new cards within what remains of the day's new limit); the total applies the
+    day's limits once, to all decks together.
+    """
     settings = load_settings(store)
     today = study_day(now.astimezone(), settings.day_start_hour)
     done = done_today(store, today, settings)
-    new_left = max(0, settings.new_per_day - done.new_done)
-    reviews_left = max(0, settings.reviews_per_day - done.reviews_done)
-    rows = store.deck_schedule(today.isoformat())
-    decks = [{"deck": row["deck"], "due_today": row["due"],
-              "new_today": min(row["new"], new_left), "next_due": row["next_due"]}
-             for row in rows]
+    unlimited = build_queue(store, today, settings, new_limit=_NO_LIMIT, review_limit=_NO_LIMIT)
+    new_left = _left(settings.new_per_day, done.new_done)
+    decks = []
+    for row in store.deck_schedule(today.isoformat()):
+        mine = [c for c in unlimited if c.deck == row["deck"]]
+        decks.append({"deck": row["deck"],
+                      "due_today": sum(c.due is not None and c.due <= today for c in mine),
+                      "new_today": min(new_left, sum(c.is_new for c in mine)),
+                      "next_due": row["next_due"]})
     next_dues = [d["next_due"] for d in decks if d["next_due"]]
-    total = {"due_today": min(sum(r["due"] for r in rows), reviews_left),
-             "new_today": min(sum(r["new"] for r in rows), new_left),
+    total = {"due_today": min(_left(settings.reviews_per_day, done.reviews_done),
+                              sum(d["due_today"] for d in decks)),
+             "new_today": min(new_left, sum(c.is_new for c in unlimited)),
              "next_due": min(next_dues) if next_dues else None}
     return {"today": today.isoformat(), "decks": decks, "total": total}
+
+
+# Far above any real day's work: status counts what is available, then applies the limits.
+_NO_LIMIT = 10**9
+
+
+def set_suspended(store: Store, card_id: int, suspended: bool) -> None:
+    """`flashcards suspend` / `unsuspend`: a suspended card is never queued."""
+    with store.transaction():
+        if not store.set_suspended(card_id, suspended):
+            raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")

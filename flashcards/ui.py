@@ -79,3 +79,267 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return " ".join(str(value).split())
+
+
+# -- the review screen (flashcards review) -------------------------------------------
+# The session logic is flashcards/session.py; this part only reads keys and draws.
+
+REVEAL_KEYS = (" ", "\r", "\n")
+QUIT_KEYS = ("q", "\x04")  # q, or Ctrl-D in cbreak mode
+BUTTON_KEYS = {"1": 1, "2": 3, "3": 4, "4": 5}  # scheduler.BUTTON_GRADES, keyed by key
+FULL_SCALE_KEYS = {str(grade): grade for grade in range(6)}
+BUTTON_HINT = "1 Again · 2 Hard · 3 Good · 4 Easy"
+FULL_SCALE_HINT = "0-5: SM-2 grade (0 blackout … 3 hard recall, 4 hesitation, 5 perfect)"
+
+
+class _RawKeys:
+    """Single keys from a terminal in cbreak mode; the mode is restored on any exit."""
+
+    line_mode = False
+
+    def __init__(self) -> None:
+        self.fd = sys.stdin.fileno()
+        self.saved = None
+
+    def __enter__(self) -> _RawKeys:
+        import termios
+        import tty
+
+        self.saved = termios.tcgetattr(self.fd)
+        tty.setcbreak(self.fd)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import termios
+
+        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+    @contextmanager
+    def cooked(self) -> Iterator[None]:
+        """The terminal as the editor expects it, then cbreak again."""
+        import termios
+        import tty
+
+        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+        try:
+            yield
+        finally:
+            tty.setcbreak(self.fd)
+
+    def read(self, prompt: str) -> str | None:
+        data = os.read(self.fd, 1)
+        if not data:
+            return None
+        key = data.decode("utf-8", errors="ignore")
+        return "reveal" if key in REVEAL_KEYS else key.lower()
+
+
+class _Lines:
+    """One line per step from a pipe or file, for scripts: empty line = reveal."""
+
+    line_mode = True
+
+    def __enter__(self) -> _Lines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    @contextmanager
+    def cooked(self) -> Iterator[None]:
+        yield
+
+    def read(self, prompt: str) -> str | None:
+        sys.stdout.write(prompt + "> ")
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        sys.stdout.write("\n")  # the input is not echoed: end the prompt's line
+        if not line:
+            return None
+        text = line.strip().lower()
+        return text or "reveal"
+
+
+def run_review(review, *, full_scale: bool = False,
+               resync: Callable[[], object] | None = None):
+    """Drive a session.ReviewSession until it is done or the user quits; return its summary.
+
+    On a terminal, single keys; otherwise one line per step (see docs/review.md).
+    """
+    import time
+
+    reader = _RawKeys() if sys.stdin.isatty() else _Lines()
+    screen = _ReviewScreen(review, reader.line_mode, full_scale, time.monotonic())
+    try:
+        with reader:
+            while review.current is not None:
+                if not screen.card_step(reader, resync):
+                    break
+    except KeyboardInterrupt:
+        screen.finish()
+        raise
+    screen.finish()
+    return review.summary()
+
+
+class _ReviewScreen:
+    """The state of the screen for one session: messages, timers and the drawing."""
+
+    def __init__(self, review, line_mode: bool, full_scale: bool, started: float):
+        self.review = review
+        self.line_mode = line_mode
+        self.keys = FULL_SCALE_KEYS if full_scale else BUTTON_KEYS
+        self.grade_hint = FULL_SCALE_HINT if full_scale else BUTTON_HINT
+        self.started = started
+        self.message = ""
+        self.out = console()
+
+    def card_step(self, reader, resync) -> bool:
+        """Show the current card until it is answered, undone or suspended; False to quit."""
+        import time
+
+        card, revealed, shown_at = self.review.current, False, time.monotonic()
+        self.draw(card, revealed)
+        while True:
+            key = reader.read(self._prompt(revealed))
+            if key is None or key in QUIT_KEYS or key == "quit":
+                return False
+            if key == "reveal" and not revealed:
+                revealed = True
+            elif revealed and key in self.keys:
+                duration = int((time.monotonic() - shown_at) * 1000)
+                self._say_answer(self.review.answer(self.keys[key], duration))
+                return True
+            elif key == "u":
+                undone = self.review.undo()
+                self.message = "Undone." if undone else "Nothing to undo."
+                if undone:
+                    return True
+            elif key == "s":
+                self.message = f"Suspended card {self.review.suspend().id}."
+                return True
+            elif key == "e":
+                card = self._edit(card, reader, resync)
+                if card is None:
+                    return True
+            else:
+                self._hint(card, revealed, key)
+                continue
+            self.draw(card, revealed)
+
+    def _hint(self, card, revealed: bool, key: str) -> None:
+        hint = "Answer with " + self.grade_hint if revealed else "First show the answer."
+        if self.line_mode:  # no redraw: a script sees one line per unknown input
+            unknown = "" if key == "reveal" else f"Unknown input {key!r}. "
+            self.out.print(Text(unknown + hint))
+            return
+        self.message = hint
+        self.draw(card, revealed)
+
+    def _say_answer(self, result) -> None:
+        again = " It comes back later in this session." if result.again else ""
+        due = f" Next review {result.card.due.isoformat()}." if result.scheduled else ""
+        self.message = f"Answered {result.grade}.{due}{again}"
+
+    def _prompt(self, revealed: bool) -> str:
+        if revealed:
+            return f"{self.grade_hint} · u undo · s suspend · e edit · q quit "
+        reveal = "Enter" if self.line_mode else "Space"
+        return f"{reveal} show answer · u undo · s suspend · e edit · q quit "
+
+    def _edit(self, card, reader, resync):
+        """$EDITOR at the card's line, then a sync and the card's new text."""
+        import shlex
+        import subprocess
+
+        from flashcards.model import FlashcardsError
+
+        command = [*shlex.split(os.environ.get("EDITOR") or "vi"), f"+{card.line}", card.path]
+        try:
+            with reader.cooked():
+                subprocess.run(command, check=False)
+        except OSError as exc:
+            self.message = f"Cannot run the editor {command[0]!r}: {exc.strerror or exc}"
+            return card
+        try:
+            if resync is not None:
+                resync()
+        except FlashcardsError as exc:
+            self.message = f"The file has errors, the card is unchanged: {exc}"
+            return card
+        fresh = self.review.reload(card.id)
+        self.message = "Card updated." if fresh else "The card is gone from the file; skipped."
+        return fresh
+
+    def draw(self, card, revealed: bool) -> None:
+        from rich.markdown import Markdown
+        from rich.rule import Rule
+
+        from flashcards.render import to_terminal_markdown
+
+        if not self.line_mode:
+            self.out.clear()
+        self.out.print(self._header(card))
+        text = card.back() if revealed else card.front()
+        self.out.print(Markdown(to_terminal_markdown(text)))
+        self.out.print(Rule(style="dim"))
+        self.out.print(self._footer(), style="dim")
+        if self.message:
+            self.out.print(Text(self.message))
+            self.message = ""
+        self.out.file.flush()
+
+    def _header(self, card) -> Text:
+        kind = "again" if card.id in self.review.again else "new" if card.is_new else "review"
+        header = Text(f"{card.deck} · {kind} · card {card.id}", style="dim")
+        if self.review.is_leech(card):
+            header.append(f"  leech ({card.lapses} lapses)", style="bold red")
+        return header
+
+    def _footer(self) -> str:
+        import time
+
+        left = self.review.remaining()
+        spent = _clock_text(time.monotonic() - self.started)
+        return (f"Remaining: {left['new']} new · {left['review']} review · {left['again']} again"
+                f" · time {spent}")
+
+    def finish(self) -> None:
+        import time
+
+        summary = self.review.summary()
+        spent = _clock_text(time.monotonic() - self.started)
+        if summary.reviewed:
+            share = round(100 * summary.correct_share)
+            line = (f"Reviewed {summary.reviewed} cards ({summary.answers} answers), "
+                    f"{share}% correct, in {spent}.")
+        else:
+            line = "No cards reviewed."
+        left = sum(self.review.remaining().values())
+        if left:
+            line += f" {left} left for today."
+        if summary.next_due:
+            line += (f" Next due: {summary.next_due.isoformat()} "
+                     f"({summary.next_due_count} cards).")
+        self.out.print(Text(line))
+        self.out.file.flush()
+
+
+def _clock_text(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def print_status(report: dict) -> None:
+    """The `flashcards status` table: per deck, then the total within today's limits."""
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for name in ("deck", "due today", "new today", "next due"):
+        table.add_column(name, justify="left" if name == "deck" else "right")
+    for row in report["decks"]:
+        table.add_row(Text(row["deck"]), str(row["due_today"]), str(row["new_today"]),
+                      row["next_due"] or "-")
+    total = report["total"]
+    table.add_row(Text("total (within today's limits)", style="bold"), str(total["due_today"]),
+                  str(total["new_today"]), total["next_due"] or "-")
+    console().print(table)
