@@ -255,6 +255,38 @@ def doctor(app: App, fix: bool) -> None:
         sys.exit(1)
 
 
+# -- stats (flashcards/stats.py) ---------------------------------------------
+
+
+@cli.command()
+@click.option("--deck", help="Only this deck and its subdecks.")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="Days of history for the calendar, time and retention.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON for scripts.")
+@click.pass_obj
+def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
+    """Show study statistics: review calendar and streaks, a 30-day forecast,
+    retention of young and mature cards, card counts, time spent and leeches.
+
+    docs/stats.md defines every figure. Colours are off when NO_COLOR is set
+    or the output is not a terminal.
+
+    \b
+    Example:
+      flashcards stats
+      flashcards stats --deck "ML Interview" --days 30 --json
+    """
+    from flashcards import ui
+    from flashcards.loader import display_path
+    from flashcards.stats import collect
+
+    figures = collect(app.store(), now=now(), deck=deck, days=days)
+    if as_json:
+        click.echo(json.dumps(figures.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        ui.print_stats(figures, show_path=display_path)
+
+
 # -- export (flashcards/export.py) -----------------------------------------------
 
 

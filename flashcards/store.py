@@ -377,6 +377,48 @@ class Store:
     def set_note_deck(self, note_id: int, deck_id: int) -> None:
         self.db.execute("UPDATE notes SET deck_id = ? WHERE id = ?", [deck_id, note_id])
 
+    # -- statistics (flashcards/stats.py) -----------------------------------------
+
+    def _deck_filter(self, deck: str | None) -> tuple[str, list]:
+        """A WHERE clause for a deck and its subdecks (``A`` matches ``A::B``)."""
+        if not deck:
+            return "1 = 1", []
+        return ("(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')",
+                [deck, _like_prefix(deck) + "::%"])
+
+    def stats_deck_exists(self, deck: str) -> bool:
+        """True if the deck or a subdeck of it exists."""
+        where, params = self._deck_filter(deck)
+        return self.db.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
+                               params).fetchone() is not None
+
+    def stats_reviews(self, *, deck: str | None = None, since: str | None = None) -> list[dict]:
+        """Review log rows of a deck (and subdecks), oldest first; ``since``: UTC ISO."""
+        where, params = self._deck_filter(deck)
+        if since:
+            where += " AND reviews.reviewed_at >= ?"
+            params.append(since)
+        sql = f"""
+            SELECT reviews.id, reviews.card_id, reviews.reviewed_at, reviews.grade,
+                   reviews.duration_ms, reviews.scheduled, reviews.interval_before,
+                   reviews.due_before
+            FROM reviews JOIN cards ON cards.id = reviews.card_id
+            JOIN notes ON notes.id = cards.note_id JOIN decks ON decks.id = notes.deck_id
+            WHERE {where} ORDER BY reviews.reviewed_at, reviews.id"""
+        return list(self.db.query(sql, params))
+
+    def stats_cards(self, *, deck: str | None = None) -> list[dict]:
+        """Every card of a deck (and subdecks) with its state and its note's source."""
+        where, params = self._deck_filter(deck)
+        sql = f"""
+            SELECT cards.id, cards.note_id, cards.ord, cards.suspended, cards.orphaned,
+                   cards.repetitions, cards.easiness, cards.interval, cards.due, cards.lapses,
+                   decks.name AS deck, notes.path, notes.line, notes.question
+            FROM cards JOIN notes ON notes.id = cards.note_id
+            JOIN decks ON decks.id = notes.deck_id
+            WHERE {where} ORDER BY cards.id"""
+        return list(self.db.query(sql, params))
+
     # -- review session and status (flashcards/session.py) ------------------------
 
     _REVIEW_CARD_SQL = """
