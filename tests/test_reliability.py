@@ -1,0 +1,265 @@
+"""Crashes and concurrency, with real processes: SIGKILL at random points, and two at once.
+
+After every kill the store must pass PRAGMA integrity_check, hold no half-written
+sync (each file's notes are exactly those of the version whose hash the store
+remembers), keep every answer the review acknowledged on screen, and the next
+command must work. The kill delays come from a seeded RNG, scaled to how long
+each command takes on this machine, so kills land before, during and after the
+writes. Nothing here asserts a wall-clock time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+NOW = "2026-01-05T10:00:00+00:00"
+FILES = 12
+SEED = 20260105
+
+
+def env_for(db: Path) -> dict[str, str]:
+    return {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW, "TZ": "UTC",
+            "NO_COLOR": "1"}
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flashcards", *args]
+
+
+def run(*args: str, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(command(*args), capture_output=True, text=True, env=env_for(db),
+                          timeout=120)
+
+
+def raw(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def assert_intact(db: Path) -> None:
+    assert raw(db, "PRAGMA integrity_check") == [("ok",)]
+    assert raw(db, "PRAGMA foreign_key_check") == []
+
+
+def deck_text(name: str, index: int, version: int, rng: random.Random) -> tuple[str, set[str]]:
+    """A deck file with a few cards whose questions name the file and version."""
+    questions = {f"{name} file {index} card {n} version {version}?"
+                 for n in range(rng.randint(1, 8))}
+    body = "".join(f"## {q}\n\nAnswer to {q}\n\n" for q in sorted(questions))
+    return f"---\ndeck: Kill::{name}::F{index}\n---\n\n{body}", questions
+
+
+class Deck:
+    """Deck files that change between runs; remembers every version by content hash."""
+
+    def __init__(self, folder: Path, rng: random.Random):
+        self.folder = folder
+        self.rng = rng
+        self.versions: dict[str, set[str]] = {}
+        self.version = 0
+        folder.mkdir()
+        for index in range(FILES):
+            self.rewrite(index)
+
+    def rewrite(self, index: int) -> None:
+        self.version += 1
+        text, questions = deck_text(self.folder.name, index, self.version, self.rng)
+        self.versions[hashlib.sha256(text.encode()).hexdigest()] = questions
+        (self.folder / f"f{index:02}.md").write_text(text)
+
+    def change_some(self) -> None:
+        for index in self.rng.sample(range(FILES), self.rng.randint(1, 4)):
+            self.rewrite(index)
+
+    def current(self) -> dict[str, set[str]]:
+        out = {}
+        for path in sorted(self.folder.glob("*.md")):
+            out[str(path)] = self.versions[hashlib.sha256(path.read_bytes()).hexdigest()]
+        return out
+
+
+def assert_no_half_sync(db: Path, deck: Deck) -> None:
+    """Each remembered file's active notes are exactly those of the version it hashed."""
+    sources = dict(raw(db, "SELECT path, hash FROM sources"))
+    active: dict[str, set[str]] = {}
+    for path, question in raw(db, "SELECT path, question FROM notes WHERE orphaned = 0"):
+        active.setdefault(path, set()).add(question)
+    assert set(active) <= set(sources), "notes of a file the store does not remember"
+    for path, digest in sources.items():
+        assert active.get(path, set()) == deck.versions[digest], path
+    # Every active note has its card, and no card outlives its note's activity.
+    assert raw(db, "SELECT count(*) FROM notes WHERE orphaned = 0 AND id NOT IN "
+                   "(SELECT note_id FROM cards WHERE orphaned = 0)") == [(0,)]
+
+
+def timed(args: list[str], db: Path) -> float:
+    """How long the command takes here, run once to completion: to scale kill delays."""
+    start = time.monotonic()
+    result = subprocess.run(args, capture_output=True, text=True, env=env_for(db), timeout=120)
+    assert result.returncode == 0, result.stderr
+    return time.monotonic() - start
+
+
+def start_and_kill(args: list[str], db: Path, delay: float) -> bool:
+    """Start the command, SIGKILL it after `delay` s; True if it was still running."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env_for(db))
+    try:
+        proc.wait(timeout=delay)
+        return False
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return True
+
+
+SYNC_KILLS = 30
+EXPORT_KILLS = 20
+
+
+def test_sigkill_during_sync_leaves_no_half_written_store(tmp_path):
+    rng = random.Random(SEED)
+    deck = Deck(tmp_path / "deck", rng)
+    db = tmp_path / "s.db"
+    duration = timed(command("sync", str(deck.folder)), db)
+    kills = 0
+    runs = 0
+    while kills < SYNC_KILLS and runs < SYNC_KILLS * 3:
+        runs += 1
+        deck.change_some()
+        kills += start_and_kill(command("sync"), db, rng.uniform(0.3, 1.1) * duration)
+        assert_intact(db)
+        assert_no_half_sync(db, deck)
+    assert kills >= SYNC_KILLS, f"only {kills} kills in {runs} runs"
+    result = run("sync", db=db)
+    assert result.returncode == 0, result.stderr
+    assert_no_half_sync(db, deck)
+    assert {p: q for p, q in deck.current().items()} == {
+        p: {q for (q,) in raw(db, "SELECT question FROM notes WHERE path = ? AND orphaned = 0",
+                              (p,))} for p in deck.current()}
+
+
+def apkg_notes(path: Path) -> int:
+    """The number of notes in a complete package; fails on a truncated one."""
+    with zipfile.ZipFile(path) as package:
+        assert package.testzip() is None
+        data = package.read("collection.anki2")
+    copy = path.with_suffix(".check.db")
+    copy.write_bytes(data)
+    try:
+        return raw(copy, "SELECT count(*) FROM notes")[0][0]
+    finally:
+        copy.unlink()
+
+
+def test_sigkill_during_export_never_leaves_a_truncated_package(tmp_path):
+    rng = random.Random(SEED + 1)
+    deck = Deck(tmp_path / "deck", rng)
+    db = tmp_path / "s.db"
+    out = tmp_path / "out.apkg"
+    # Syncing the paths first makes each export write to the store too.
+    args = command("export", str(deck.folder), "-o", str(out))
+    duration = timed(args, db)
+    note_counts = {apkg_notes(out)}
+    kills = 0
+    runs = 0
+    while kills < EXPORT_KILLS and runs < EXPORT_KILLS * 3:
+        runs += 1
+        deck.change_some()
+        kills += start_and_kill(args, db, rng.uniform(0.3, 1.1) * duration)
+        assert_intact(db)
+        assert_no_half_sync(db, deck)
+        assert out.exists(), "the previous package is never removed before the new one is ready"
+        note_counts.add(apkg_notes(out))
+    assert kills >= EXPORT_KILLS, f"only {kills} kills in {runs} runs"
+    result = subprocess.run(args, capture_output=True, text=True, env=env_for(db), timeout=120)
+    assert result.returncode == 0, result.stderr
+    expected = sum(len(q) for q in deck.current().values())
+    assert apkg_notes(out) == expected
+
+
+# -- two processes at once ---------------------------------------------------------------
+
+
+def run_together(*commands: list[str], db: Path) -> list[subprocess.CompletedProcess]:
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env_for(db)) for args in commands]
+    results = []
+    for args, proc in zip(commands, procs, strict=True):
+        out, err = proc.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
+    return results
+
+
+def assert_all_ok(results: list[subprocess.CompletedProcess]) -> None:
+    for result in results:
+        assert "locked" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_two_processes_creating_the_store_at_once_both_succeed(tmp_path, round_):
+    rng = random.Random(SEED + round_)
+    first, second = Deck(tmp_path / "a", rng), Deck(tmp_path / "b", rng)
+    db = tmp_path / "new.db"
+    assert_all_ok(run_together(command("sync", str(first.folder)),
+                               command("sync", str(second.folder)), db=db))
+    assert_intact(db)
+    expected = sum(len(q) for d in (first, second) for q in d.current().values())
+    assert raw(db, "SELECT count(*) FROM notes WHERE orphaned = 0") == [(expected,)]
+
+
+def test_two_syncs_and_an_export_at_once_lose_nothing(tmp_path):
+    rng = random.Random(SEED + 7)
+    first, second = Deck(tmp_path / "a", rng), Deck(tmp_path / "b", rng)
+    db = tmp_path / "s.db"
+    assert_all_ok([run("sync", str(first.folder), str(second.folder), db=db)])
+    for n in range(3):
+        first.change_some()
+        second.change_some()
+        out = tmp_path / f"out{n}.apkg"
+        assert_all_ok(run_together(command("sync", str(first.folder)),
+                                   command("sync", str(second.folder)),
+                                   command("export", "-o", str(out)), db=db))
+        assert_intact(db)
+        assert apkg_notes(out) > 0
+    expected = {**first.current(), **second.current()}
+    for path, questions in expected.items():
+        assert {q for (q,) in raw(db, "SELECT question FROM notes WHERE path = ? AND "
+                                      "orphaned = 0", (path,))} == questions
+
+
+OPENER = """
+import os, sys, time
+from flashcards.store import Store
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.001)
+Store.open(sys.argv[1]).close()
+"""
+
+
+def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path):
+    """Regression: each saw schema 0 and created the tables ("meta already exists")."""
+    for round_ in range(6):
+        db, go = tmp_path / f"{round_}.db", tmp_path / f"go{round_}"
+        procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(db), str(go)],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        go.touch()
+        for proc in procs:
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+        assert raw(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
