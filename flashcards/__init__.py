@@ -14,7 +14,6 @@ from flashcards.model import (
     ProblemsError,
     Severity,
 )
-from flashcards.parser import parse
 
 __all__ = [
     "DeckFile",
@@ -26,3 +25,13 @@ __all__ = [
     "Severity",
     "parse",
 ]
+
+
+def __getattr__(name: str):
+    # `parse` loads markdown-it and PyYAML; importing it on first use keeps them
+    # out of commands that never parse (`flashcards --help`, review, status).
+    if name == "parse":
+        from flashcards.parser import parse
+
+        return parse
+    raise AttributeError(f"module 'flashcards' has no attribute {name!r}")
