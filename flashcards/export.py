@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import genanki
@@ -111,6 +111,7 @@ def export_apkg(
         raise FlashcardsError("nothing to export: no active cards match"
                               " (run `flashcards sync` first, or check --deck)")
     _check_unique_guids(rows)
+    _add_deck_folders(rows)
     media = _Media()
     problems: list[Problem] = []
     anki_decks: dict[str, genanki.Deck] = {}
@@ -137,6 +138,7 @@ def deck_id(name: str) -> int:
     return _DECK_ID_BASE + int.from_bytes(digest[:6], "big")
 
 
+@lru_cache(maxsize=4096)
 def anki_tag(tag: str) -> str:
     """A tag Anki stores unchanged: unsafe runs become ``_``, empty ``::`` parts go."""
     parts = (_TAG_UNSAFE.sub("_", part) for part in tag.split("::"))
@@ -187,14 +189,22 @@ def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
 
 def _source_name(row: dict) -> str:
     """The note's file relative to its deck folder: no home folders leak into Anki."""
-    path = Path(row["path"])
-    folder = _deck_folder(row)
-    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+    prefix = os.path.join(row["folder"], "")
+    if row["path"].startswith(prefix):
+        return row["path"][len(prefix):].replace(os.sep, "/")
+    return os.path.basename(row["path"])
 
 
-def _deck_folder(row: dict) -> Path:
-    root = Path(row["root"]) if row["root"] else Path(row["path"]).parent
-    return root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
+def _add_deck_folders(rows: list[dict]) -> None:
+    """Give each row the folder its images must stay in (the synced folder)."""
+    folders: dict[tuple, str] = {}
+    for row in rows:
+        key = (row["root"], os.path.dirname(row["path"]))
+        if key not in folders:
+            root = Path(row["root"] or key[1])
+            folder = root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
+            folders[key] = str(folder)
+        row["folder"] = folders[key]
 
 
 def _description(text: str | None) -> str:
@@ -237,7 +247,7 @@ def _locate(written: str, row: dict) -> tuple[Path, str | None]:
     if Path(written).is_absolute():
         return Path(written), "must be a path relative to the deck file"
     target = Path(os.path.normpath(Path(row["path"]).parent / written))
-    if not target.is_relative_to(_deck_folder(row)):
+    if not target.is_relative_to(Path(row["folder"])):
         return target, "points outside the deck folder"
     if not target.is_file():
         return target, "not found"
@@ -279,6 +289,9 @@ class _Note(genanki.Note):
 
 class _Package(genanki.Package):
     def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
+        # A scratch file, renamed into place only when complete: no need to sync to disk.
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA journal_mode = MEMORY")
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
         (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()

@@ -569,9 +569,12 @@ class Store:
             LEFT JOIN sources ON sources.path = notes.path
             WHERE {' AND '.join(where)}
             GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"""
+        cursor = self.db.conn.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
         rows = []
-        for row in self.db.query(sql, params):
-            row = _note_row(row)
+        for values in cursor:
+            row = dict(zip(columns, values, strict=True))
+            row["tags"] = tuple(json.loads(row["tags"] or "[]"))
             row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
             rows.append(row)
         return rows
