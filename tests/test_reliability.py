@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -192,6 +193,101 @@ def test_sigkill_during_export_never_leaves_a_truncated_package(tmp_path):
     assert apkg_notes(out) == expected
 
 
+class Screen:
+    """A running `flashcards review` in line mode: what it printed so far, read as it comes."""
+
+    PROMPT = b"q quit > "
+
+    def __init__(self, args: list[str], db: Path):
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env_for(db))
+        self.output = bytearray()
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while chunk := self.proc.stdout.read1(65536):
+            with self.changed:
+                self.output += chunk
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()
+
+    def prompts(self) -> int:
+        return self.output.count(self.PROMPT)
+
+    def wait_for_prompt(self, count: int) -> bool:
+        """Wait until `count` prompts were printed; False if the session ended first."""
+        with self.changed:
+            ok = self.changed.wait_for(lambda: self.prompts() >= count
+                                       or self.proc.poll() is not None, timeout=60)
+            assert ok, self.output[-500:]
+            return self.prompts() >= count
+
+    def send(self, line: str) -> None:
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def kill(self) -> bool:
+        alive = self.proc.poll() is None
+        if alive:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.reader.join(timeout=60)
+        return alive
+
+    def acknowledged(self) -> int:
+        """Answers the screen confirmed: each `Answered N.` is printed after its commit."""
+        return self.output.count(b"Answered ")
+
+
+def review_steps(rng: random.Random, screen: Screen) -> int:
+    """Answer cards (Enter, then a grade) for a random number of steps; return steps sent."""
+    steps = rng.randint(0, 12)
+    for step in range(steps):
+        if not screen.wait_for_prompt(step + 1):
+            return step
+        screen.send("" if step % 2 == 0 else str(rng.randint(1, 4)))
+    return steps
+
+
+REVIEW_KILLS = 30
+
+
+def test_sigkill_during_review_keeps_every_acknowledged_answer(tmp_path):
+    from flashcards.maintenance import check
+    from flashcards.store import Store
+
+    rng = random.Random(SEED + 2)
+    deck = Deck(tmp_path / "deck", rng)
+    db = tmp_path / "s.db"
+    assert run("sync", str(deck.folder), db=db).returncode == 0
+    args = command("review", "--new", "9999")
+    kills = acknowledged = 0
+    for _ in range(REVIEW_KILLS):
+        before = raw(db, "SELECT count(*) FROM reviews")[0][0]
+        screen = Screen(args, db)
+        review_steps(rng, screen)
+        # At once (the answer unread), within milliseconds (while it is being saved and
+        # the next card drawn), or later (between answers).
+        time.sleep(rng.choice([0, rng.uniform(0, 0.02), rng.uniform(0, 0.02), 0.1]))
+        kills += screen.kill()
+        logged = raw(db, "SELECT count(*) FROM reviews")[0][0] - before
+        assert logged >= screen.acknowledged(), screen.output.decode()[-800:]
+        acknowledged += screen.acknowledged()
+        assert_intact(db)
+        store = Store.open(db)
+        findings = [f.message for f in check(store)]
+        store.close()
+        assert findings == [], "an answer and its card's schedule are written together"
+    assert kills >= REVIEW_KILLS * 0.8 and acknowledged > REVIEW_KILLS
+    finished = subprocess.run(args, input="\n3\nq\n", capture_output=True, text=True,
+                              env=env_for(db), timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert "Answered 4." in finished.stdout
+
+
 # -- two processes at once ---------------------------------------------------------------
 
 
@@ -263,3 +359,36 @@ def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path):
             _, err = proc.communicate(timeout=60)
             assert proc.returncode == 0, err
         assert raw(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+
+
+def test_a_review_during_syncs_and_an_export_loses_no_answer(tmp_path):
+    rng = random.Random(SEED + 9)
+    deck, other = Deck(tmp_path / "deck", rng), Deck(tmp_path / "other", rng)
+    db = tmp_path / "s.db"
+    assert_all_ok([run("sync", str(deck.folder), str(other.folder), db=db)])
+    answers = 40
+    screen = Screen(command("review", "--new", "9999"), db)
+
+    def answer_all() -> None:
+        for n in range(answers * 2):
+            assert screen.wait_for_prompt(n + 1)
+            screen.send("" if n % 2 == 0 else str(rng.randint(1, 4)))
+
+    driver = threading.Thread(target=answer_all)
+    driver.start()
+    for n in range(3):  # while the answers are being given
+        other.change_some()
+        out = tmp_path / f"during{n}.apkg"
+        assert_all_ok(run_together(command("sync", str(other.folder)),
+                                   command("export", "-o", str(out)), db=db))
+        assert apkg_notes(out) > 0
+    driver.join(timeout=120)
+    assert screen.wait_for_prompt(answers * 2 + 1)
+    screen.send("q")
+    assert screen.proc.wait(timeout=60) == 0
+    screen.reader.join(timeout=60)
+    err = screen.proc.stderr.read().decode()
+    assert "locked" not in err and "Traceback" not in err, err
+    assert screen.acknowledged() == answers
+    assert raw(db, "SELECT count(*) FROM reviews") == [(answers,)]
+    assert_intact(db)
