@@ -425,3 +425,17 @@ def test_export_command_reports_errors_without_a_traceback(small, tmp_path, monk
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert "nothing to export" in result.output and "Traceback" not in result.output
+
+
+def test_a_cloze_added_to_an_imported_note_becomes_a_new_card(store, small, tmp_path):
+    sync(store, [small], now=NOW)
+    export.export_apkg(store, tmp_path / "one.apkg", now=NOW)
+    with collection(tmp_path / "anki") as col:
+        import_package(col, tmp_path / "one.apkg")
+        note_id = find_note(col, "{{c3::third}}").id
+        replace_in(small / "cards.md", "{{c3::third}}.", "{{c3::third}} and {{c4::fourth}}.")
+        sync(store, [small], now=NOW)
+        export.export_apkg(store, tmp_path / "two.apkg", now=NOW)
+        log = import_package(col, tmp_path / "two.apkg")
+        assert (len(log.new), len(log.updated)) == (0, 1)
+        assert sorted(c.ord for c in col.get_note(note_id).cards()) == [0, 1, 2, 3]
