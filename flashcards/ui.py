@@ -463,6 +463,8 @@ class _ReviewScreen:
         self.out.print(Markdown(to_terminal_markdown(text)))
         self.out.print(Rule(style="dim"))
         self.out.print(self._footer(), style="dim")
+        if not self.line_mode:  # in line mode the prompt says it
+            self.out.print(self._prompt(revealed))
         if self.message:
             self.out.print(Text(self.message))
             self.message = ""
@@ -501,7 +503,14 @@ class _ReviewScreen:
             line += (f" Next due: {summary.next_due.isoformat()} "
                      f"({summary.next_due_count} cards).")
         self.out.print(Text(line))
+        self.out.print(Text(self._stats_line()))
         self.out.file.flush()
+
+    def _stats_line(self) -> str:
+        """The whole study day (earlier sessions too), from stats.py: count, retention, week."""
+        from flashcards.stats import session_summary_line
+
+        return session_summary_line(self.review.store, now=self.review.clock())
 
 
 def _clock_text(seconds: float) -> str:

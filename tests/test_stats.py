@@ -595,3 +595,25 @@ def colour_codes(text: str) -> list[str]:
     """SGR parameters that set a foreground or background colour (bold and dim are fine)."""
     params = [p for group in re.findall(r"\x1b\[([0-9;]*)m", text) for p in group.split(";")]
     return [p for p in params if p and (30 <= int(p) <= 49 or 90 <= int(p) <= 107)]
+
+
+def test_review_end_screen_shows_today_retention_and_the_week(tmp_path):
+    deck = tmp_path / "deck.md"
+    deck.write_text(deck_file("Tiny", notes("Tiny", 3)))
+    env = {**os.environ, "TZ": "UTC", "FLASHCARDS_DB": str(tmp_path / "fc.db")}
+
+    def flashcards(moment: datetime, *args: str, stdin: str = "") -> str:
+        result = subprocess.run([sys.executable, "-m", "flashcards", *args], input=stdin,
+                                capture_output=True, text=True, timeout=60,
+                                env={**env, "FLASHCARDS_NOW": moment.isoformat()})
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    flashcards(START, "sync", str(deck))
+    # Day 1, new cards in file order: Good, Again, Easy, then the Again card once more.
+    first = flashcards(START, "review", stdin="\n3\n\n1\n\n4\n\n3\n")
+    assert first.splitlines()[-1] == "Today: 4 answers, retention -. Next 7 days: 3 0 0 0 0 0 0"
+    # Day 2, all three due: Good (-> 6 days), Hard (-> 1 day), Again (-> 1 day), Again's repeat.
+    second = flashcards(START + timedelta(days=1), "review", stdin="\n3\n\n2\n\n1\n\n3\n")
+    assert second.splitlines()[-1] == (
+        "Today: 4 answers, retention 67% (2/3). Next 7 days: 2 0 0 0 0 1 0")
