@@ -8,6 +8,7 @@ one pass reports every mistake in a file. docs/format.md describes the syntax.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -66,11 +67,9 @@ def parse(text: str, path: str = "<string>", *, default_deck: str = "Default") -
     deck_reverse = _front_reverse(front, found)
     notes = []
     headings = list(_headings(toks))
-    for index, heading in enumerate(headings):
-        if heading.level != 2:
-            continue
-        end = next((h.start for h in headings[index + 1 :]), len(lines))
-        section = [t for t in toks if t.map and heading.end <= t.map[0] < end]
+    spans = [(heading, headings[index + 1].start if index + 1 < len(headings) else len(lines))
+             for index, heading in enumerate(headings) if heading.level == 2]
+    for (heading, end), section in zip(spans, _sections(toks, spans), strict=True):
         note = _note(heading, section, lines[heading.end : end], heading.end, found,
                      deck=deck, deck_tags=deck_tags, deck_reverse=deck_reverse)
         if note:
@@ -162,6 +161,23 @@ def _headings(toks: list[Token]) -> Iterator[_Heading]:
     for i, tok in enumerate(toks):
         if tok.type == "heading_open" and tok.level == 0 and tok.tag in ("h1", "h2") and tok.map:
             yield _Heading(int(tok.tag[1]), tok.map[0], tok.map[1], toks[i + 1].content.strip())
+
+
+def _sections(toks: list[Token], spans: list[tuple[_Heading, int]]) -> list[list[Token]]:
+    """The tokens that start in each card's body, in order.
+
+    One pass with a binary search: filtering all tokens once per card made
+    parsing a file quadratic in its number of cards.
+    """
+    firsts = [heading.end for heading, _ in spans]
+    sections: list[list[Token]] = [[] for _ in spans]
+    for tok in toks:
+        if not tok.map:
+            continue
+        index = bisect_right(firsts, tok.map[0]) - 1
+        if index >= 0 and tok.map[0] < spans[index][1]:
+            sections[index].append(tok)
+    return sections
 
 
 def _note(
