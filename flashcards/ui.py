@@ -75,11 +75,14 @@ def print_card_table(rows: list[dict]) -> None:
 
 
 def _cell(value: object) -> str:
+    from flashcards.render import strip_control
+
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.2f}"
-    return " ".join(str(value).split())
+    # Piped lines reach a terminal too (`| less -R`): card text must not carry escapes.
+    return " ".join(strip_control(str(value)).split())
 
 
 # -- statistics (flashcards stats) -----------------------------------------------------
