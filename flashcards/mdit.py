@@ -20,9 +20,11 @@ def markdown() -> MarkdownIt:
     """CommonMark plus GitHub tables, strikethrough, `$math$` and front matter."""
     md = MarkdownIt("commonmark", {"html": True})
     md.enable(["table", "strikethrough"])
-    # Pandoc's rules for `$`: no space just inside the dollars and no digit right
-    # after the closing one, so "costs $5 and $10" stays text.
-    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    # Pandoc's rule for `$`: no space just inside the dollars, so "costs $5 and
+    # $10" stays text. Its second rule (no digit after the closing `$`) is off:
+    # mdit-py-plugins' allow_digits=False misreads a `$` at the start of a
+    # paragraph (it looks at the paragraph's last character instead).
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=True, double_inline=True)
     md.use(front_matter_plugin)
     return md
 
