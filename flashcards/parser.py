@@ -65,6 +65,7 @@ def parse(text: str, path: str = "<string>", *, default_deck: str = "Default") -
     deck = _deck_name(front, default_deck, found)
     deck_tags = _front_tags(front, found)
     deck_reverse = _front_reverse(front, found)
+    _unclosed_fences(toks, lines, found)
     notes = []
     headings = list(_headings(toks))
     spans = [(heading, headings[index + 1].start if index + 1 < len(headings) else len(lines))
@@ -313,6 +314,19 @@ def _check_tokens(section: list[Token], found: _Findings) -> None:
             lines = tok.content.count("\n")
             found.warning(line, f"code block of {lines} lines (over {MAX_CODE_LINES}): "
                           "show only the lines the question is about")
+
+
+def _unclosed_fences(toks: list[Token], lines: list[str], found: _Findings) -> None:
+    """A fence left open runs to the end of the file and swallows every card after it."""
+    for tok in toks:
+        if tok.type != "fence" or not tok.map:
+            continue
+        last = lines[tok.map[1] - 1].strip() if tok.map[1] - 1 < len(lines) else ""
+        closed = tok.map[1] - tok.map[0] >= 2 and last.startswith(tok.markup) \
+            and set(last) == {tok.markup[0]}
+        if not closed:
+            found.warning(tok.map[0] + 1, f"code fence {tok.markup} is never closed: "
+                          "it runs to the end of the file; close it with the same fence")
 
 
 def _check_length(question: str, section: list[Token], line: int, found: _Findings) -> None:

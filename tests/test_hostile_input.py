@@ -116,6 +116,18 @@ def test_accepted_hostile_files_sync_and_stay_text(tmp_path, store_db, name):
     assert synced.returncode == 0, synced.stderr
 
 
+def test_an_unterminated_code_fence_is_reported_where_it_opens(tmp_path, store_db):
+    """It swallows every card after it; say so instead of losing them silently."""
+    shutil.copy(HOSTILE / "unterminated-fence.md", tmp_path / "fence.md")
+    checked, _ = check_then_sync(tmp_path / "fence.md", store_db, tmp_path)
+    assert "fence.md:3:1: warning: code fence ``` is never closed" in checked.stdout
+
+
+def test_closed_fences_give_no_warning():
+    text = "## Q\n\n```python\nx = 1\n```\n\n## R\n\n~~~~\n```\n~~~~\n"
+    assert [p.message for p in parse(text).problems] == []
+
+
 def test_card_text_never_reaches_the_terminal_as_escape_sequences(tmp_path, store_db):
     """The review screen (line mode) and `list` show no ESC, BEL or C1 byte from a card."""
     for name in ("ansi-escapes.md", "terminal-markup.md"):
