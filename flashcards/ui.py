@@ -462,15 +462,15 @@ class _ReviewScreen:
         if not self.line_mode:
             self.out.clear()
         self.out.print(self._header(card))
+        if self.message:  # what the last key did, above the card it left on screen
+            self.out.print(Text(self.message))
+            self.message = ""
         text = card.back() if revealed else card.front()
         self.out.print(Markdown(to_terminal_markdown(text)))
         self.out.print(Rule(style="dim"))
         self.out.print(self._footer(), style="dim")
         if not self.line_mode:  # in line mode the prompt says it
             self.out.print(self._prompt(revealed))
-        if self.message:
-            self.out.print(Text(self.message))
-            self.message = ""
         self.out.file.flush()
 
     def _header(self, card) -> Text:

@@ -1,0 +1,268 @@
+"""`flashcards review` in a real pseudo-terminal (pexpect), and scripted through a pipe."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+NOW = "2026-01-05T10:00:00+00:00"
+FLASHCARDS = [sys.executable, "-m", "flashcards"]
+TIMEOUT = 20
+
+
+def deck_text(count: int) -> str:
+    return "\n".join(f"## Question {i}?\n\nAnswer {i}.\n" for i in range(1, count + 1))
+
+
+@pytest.fixture
+def env(tmp_path) -> dict:
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (decks / "a.md").write_text(deck_text(4))
+    values = {**os.environ, "FLASHCARDS_DB": str(tmp_path / "fc.db"), "FLASHCARDS_NOW": NOW,
+              "TZ": "UTC", "NO_COLOR": "1", "TERM": "xterm", "EDITOR": "true"}
+    values.pop("FLASHCARDS_DEBUG", None)
+    subprocess.run([*FLASHCARDS, "sync", str(decks)], env=values, check=True,
+                   capture_output=True)
+    return values
+
+
+def spawn(env: dict, *args: str) -> pexpect.spawn:
+    child = pexpect.spawn(FLASHCARDS[0], [*FLASHCARDS[1:], "review", *args], env=env,
+                          encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 100))
+    if os.environ.get("PTY_LOG"):
+        child.logfile_read = open(os.environ["PTY_LOG"], "a", buffering=1)  # noqa: SIM115
+    return child
+
+
+def reveal_and_grade(child: pexpect.spawn, n: int, key: str, reveal: str = " ",
+                     hint: str = "1 Again") -> None:
+    child.expect(f"Question {n}\\?")
+    child.expect("show answer")
+    child.send(reveal)
+    child.expect(f"Answer {n}\\.")
+    child.expect(hint)
+    child.send(key)
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+def rows(env: dict, sql: str) -> list[tuple]:
+    with sqlite3.connect(env["FLASHCARDS_DB"]) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_each_button_saves_its_sm2_grade(env):
+    child = spawn(env)
+    reveal_and_grade(child, 1, "1")
+    reveal_and_grade(child, 2, "2", reveal="\r")
+    reveal_and_grade(child, 3, "3")
+    reveal_and_grade(child, 4, "4")
+    child.expect("again · card 1")  # Again brings it back ...
+    reveal_and_grade(child, 1, "3")
+    child.expect("again · card 2")  # ... and so does Hard (3 < 4)
+    child.send("q")
+    child.expect("Reviewed 4 cards")
+    assert finish(child) == 0
+    assert rows(env, "SELECT card_id, grade, scheduled FROM reviews ORDER BY id") == [
+        (1, 1, 1), (2, 3, 1), (3, 4, 1), (4, 5, 1), (1, 4, 0)]
+    assert rows(env, "SELECT id, repetitions, interval, due, lapses FROM cards ORDER BY id") == [
+        (1, 0, 1, "2026-01-06", 1), (2, 1, 1, "2026-01-06", 0),
+        (3, 1, 1, "2026-01-06", 0), (4, 1, 1, "2026-01-06", 0)]
+
+
+def test_full_scale_keys_are_grades(env):
+    child = spawn(env, "--full-scale")
+    reveal_and_grade(child, 1, "0", hint="0-5: SM-2 grade")
+    child.expect("Question 2\\?")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT grade FROM reviews") == [(0,)]
+
+
+def test_grades_before_the_answer_is_shown_are_ignored(env):
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send("3")
+    child.expect("First show the answer")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT count(*) FROM reviews") == [(0,)]
+
+
+def test_undo_restores_the_card_and_the_log(env):
+    child = spawn(env)
+    reveal_and_grade(child, 1, "1")
+    child.expect("Question 2\\?")
+    child.send("u")
+    child.expect("Undone")
+    reveal_and_grade(child, 1, "4")
+    child.expect("Question 2\\?")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT card_id, grade FROM reviews") == [(1, 5)]
+    assert rows(env, "SELECT repetitions, easiness, interval, due, lapses FROM cards "
+                     "WHERE id = 1") == [(1, 2.6, 1, "2026-01-06", 0)]
+
+
+def test_suspend_takes_the_card_out(env):
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send("s")
+    child.expect("Suspended card 1")
+    child.expect("Question 2\\?")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT id FROM cards WHERE suspended = 1") == [(1,)]
+
+
+def test_quit_at_once_changes_nothing(env):
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send("q")
+    child.expect("No cards reviewed")
+    assert finish(child) == 0
+    assert rows(env, "SELECT count(*) FROM reviews") == [(0,)]
+    assert rows(env, "SELECT count(*) FROM cards WHERE due IS NOT NULL") == [(0,)]
+
+
+def test_a_killed_session_keeps_every_answer_given(env):
+    child = spawn(env)
+    reveal_and_grade(child, 1, "3")
+    reveal_and_grade(child, 2, "4")
+    child.expect("Question 3\\?")  # drawn after the second answer was committed
+    child.kill(signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.signalstatus == signal.SIGKILL
+    assert rows(env, "SELECT card_id, grade FROM reviews ORDER BY id") == [(1, 4), (2, 5)]
+    assert rows(env, "SELECT id, due FROM cards WHERE due IS NOT NULL ORDER BY id") == [
+        (1, "2026-01-06"), (2, "2026-01-06")]
+    assert rows(env, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_ctrl_c_keeps_answers_and_says_so(env):
+    child = spawn(env)
+    reveal_and_grade(child, 1, "3")
+    child.expect("Question 2\\?")
+    child.sendintr()
+    child.expect("Reviewed 1 cards")
+    child.expect("Interrupted")
+    assert finish(child) == 130
+    assert rows(env, "SELECT card_id, grade FROM reviews") == [(1, 4)]
+
+
+def test_edit_opens_the_editor_at_the_card_and_resyncs(env, tmp_path):
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "line, path = sys.argv[1], pathlib.Path(sys.argv[2])\n"
+        "assert line == '+1', line\n"
+        "path.write_text(path.read_text().replace('Answer 1.', 'Answer 1 edited.'))\n")
+    env["EDITOR"] = f"{sys.executable} {editor}"
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send(" ")
+    child.expect("Answer 1\\.")
+    child.send("e")
+    child.expect("Card updated")
+    child.expect("Answer 1 edited\\.")
+    child.send("3")
+    child.expect("Question 2\\?")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT card_id FROM reviews") == [(1,)]
+    assert rows(env, "SELECT answer FROM notes WHERE id = 1") == [("Answer 1 edited.",)]
+
+
+def test_a_missing_editor_is_reported(env):
+    env["EDITOR"] = "/nonexistent/editor"
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send("e")
+    child.expect("Cannot run the editor")
+    child.send("q")
+    assert finish(child) == 0
+
+
+def test_card_text_is_not_terminal_markup(env, tmp_path):
+    (tmp_path / "decks" / "a.md").write_text("## What is [bold]x[/bold]?\n\nIt is [red]y[/red].\n")
+    child = spawn(env)
+    child.expect_exact("What is [bold]x[/bold]?")
+    child.send(" ")
+    child.expect_exact("It is [red]y[/red].")
+    child.send("q")
+    assert finish(child) == 0
+
+
+# -- without a terminal: one line per step -------------------------------------------
+
+
+def scripted(env: dict, script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*FLASHCARDS, "review", *args], input=script, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_piped_script_reveals_grades_and_quits(env):
+    result = scripted(env, "\n3\n\n4\nq\n")
+    assert result.returncode == 0, result.stderr
+    assert "Answer 1." in result.stdout and "Question 3?" in result.stdout
+    assert "\x1b[2J" not in result.stdout  # no screen clearing in line mode
+    assert "Reviewed 2 cards (2 answers), 100% correct" in result.stdout
+    assert rows(env, "SELECT card_id, grade FROM reviews") == [(1, 4), (2, 5)]
+
+
+def test_end_of_input_ends_the_session(env):
+    result = scripted(env, "\n1\n")
+    assert result.returncode == 0, result.stderr
+    assert "Reviewed 1 cards (1 answers), 0% correct" in result.stdout
+    assert "3 new" in result.stdout
+
+
+def test_the_review_resyncs_edits_first(env, tmp_path):
+    path = tmp_path / "decks" / "a.md"
+    path.write_text(path.read_text().replace("Question 1?", "Question one?"))
+    result = scripted(env, "q\n")
+    assert "Question one?" in result.stdout
+
+
+def test_a_broken_file_does_not_block_the_review(env, tmp_path):
+    (tmp_path / "decks" / "b.md").write_text("## \n\nno question\n")
+    result = scripted(env, "q\n")
+    assert result.returncode == 0
+    assert "Sync failed" in result.stderr
+    assert "Question 1?" in result.stdout
+
+
+def test_leeches_are_marked(env):
+    subprocess.run([*FLASHCARDS, "config", "leech_threshold", "1"], env=env, check=True)
+    scripted(env, "\n1\nq\n", "--new", "1")
+    result = scripted(env, "q\n")
+    assert "leech (1 lapses)" not in result.stdout  # card 1 is not due today
+    env["FLASHCARDS_NOW"] = "2026-01-06T10:00:00+00:00"
+    assert "leech (1 lapses)" in scripted(env, "q\n").stdout
+
+
+def test_unknown_deck_is_an_error(env):
+    result = scripted(env, "q\n", "--deck", "Nope")
+    assert result.returncode == 1
+    assert "no deck named 'Nope'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_nothing_due(env):
+    result = scripted(env, "", "--new", "0")
+    assert result.returncode == 0
+    assert "No cards reviewed." in result.stdout
+    assert Path(env["FLASHCARDS_DB"]).exists()
