@@ -273,9 +273,29 @@ class Store:
         self.db["notes"].update(note_id, _note_values(row))
 
     def orphan_notes(self, note_ids: Iterable[int]) -> None:
-        for note_id in note_ids:
-            self.db.execute("UPDATE notes SET orphaned = 1 WHERE id = ?", [note_id])
-            self.db.execute("UPDATE cards SET orphaned = 1 WHERE note_id = ?", [note_id])
+        params = [(note_id,) for note_id in note_ids]
+        self.db.conn.executemany("UPDATE notes SET orphaned = 1 WHERE id = ?", params)
+        self.db.conn.executemany("UPDATE cards SET orphaned = 1 WHERE note_id = ?", params)
+
+    # -- bulk writes of a sync (one statement for many rows; scripts/bench.py) ---
+
+    def insert_notes(self, rows: list[dict]) -> list[int]:
+        """Insert notes at once; their ids are those one insert per row would give."""
+        if not rows:
+            return []
+        values = [_note_values(row) for row in rows]
+        columns = [key for key in _NOTE_COLUMNS if key in values[0]]
+        first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM notes").fetchone()[0]
+        ids = list(range(first, first + len(rows)))
+        sql = (f"INSERT INTO notes (id, {', '.join(columns)}) "
+               f"VALUES ({', '.join('?' * (len(columns) + 1))})")
+        self.db.conn.executemany(sql, [(note_id, *(value[key] for key in columns))
+                                       for note_id, value in zip(ids, values, strict=True)])
+        return ids
+
+    def insert_cards(self, cards: Iterable[tuple[int, int]]) -> None:
+        """New cards, (note id, ordinal) each, with a new card's schedule."""
+        self.db.conn.executemany("INSERT INTO cards (note_id, ord) VALUES (?, ?)", list(cards))
 
     # -- cards -----------------------------------------------------------------
 

@@ -290,19 +290,29 @@ def _apply(
     stamp = int(now.timestamp())
     descriptions = {item.deck.deck: item.deck.description for item in changed}
     deck_ids = {name: store.deck_id(name, descriptions[name]) for name in descriptions}
+    rows = [_note_fields(item, deck_ids[item.note.deck]) for item in placed]
+    # New notes go in with one statement (a cold sync is all new notes); the ids
+    # and the order of card ids stay those of one insert per note in file order.
+    guids: set[str] = set()
+    new = [index for index in range(len(placed)) if index not in pairs]
+    for index in new:
+        rows[index].update(guid=_new_guid(store, placed[index], guids), modified=stamp,
+                           orphaned=0)
+    new_ids = dict(zip(new, store.insert_notes([rows[i] for i in new]), strict=True))
+    report.added += len(new)
+    new_cards: list[tuple[int, int]] = []
     for index, item in enumerate(placed):
-        row = _note_fields(item, deck_ids[item.note.deck])
-        previous = pairs.get(index)
-        if previous is None:
-            row.update(guid=_new_guid(store, item), modified=stamp, orphaned=0)
-            note_id = store.insert_note(row)
-            report.added += 1
-        else:
-            note_id = previous["id"]
-            row.update(modified=_modified(previous, row, stamp), orphaned=0)
-            store.update_note(note_id, row)
-            _count_change(previous, row, item, report)
-        store.set_card_ordinals(note_id, item.note.ordinals)
+        if index in new_ids:
+            new_cards += [(new_ids[index], ord_) for ord_ in sorted(set(item.note.ordinals))]
+            continue
+        store.insert_cards(new_cards)
+        new_cards = []
+        previous, row = pairs[index], rows[index]
+        row.update(modified=_modified(previous, row, stamp), orphaned=0)
+        store.update_note(previous["id"], row)
+        _count_change(previous, row, item, report)
+        store.set_card_ordinals(previous["id"], item.note.ordinals)
+    store.insert_cards(new_cards)
     matched = {row["id"] for row in pairs.values()}
     gone = [row["id"] for row in old if row["id"] not in matched and not row["orphaned"]]
     store.orphan_notes(gone)
@@ -343,7 +353,7 @@ def _count_change(previous: dict, row: dict, item: Placed, report: SyncReport) -
         report.updated += 1
 
 
-def _new_guid(store: Store, item: Placed) -> str:
+def _new_guid(store: Store, item: Placed, taken: set[str]) -> str:
     """A GUID from the note's identity at birth, stable for the note's whole life.
 
     An explicit id gives the same GUID in every store, so the bundled decks keep
@@ -354,7 +364,8 @@ def _new_guid(store: Store, item: Placed) -> str:
                                                                note.answer)
     guid = "fc" + digest(*seed)[:16]
     counter = 1
-    while store.guid_exists(guid):
+    while guid in taken or store.guid_exists(guid):
         guid = "fc" + digest(*seed, str(counter))[:16]
         counter += 1
+    taken.add(guid)
     return guid
