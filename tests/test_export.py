@@ -77,6 +77,9 @@ def small(tmp_path):
     return folder
 
 
+INLINE_MATH = re.compile(r"(?<![\\$])\$([^$\s](?:[^$]*[^$\s])?)\$(?![$\d])")
+
+
 def active_counts(store: Store) -> tuple[int, int]:
     notes = store.count("notes", "orphaned = 0")
     cards = store.count("cards", "orphaned = 0 AND suspended = 0")
@@ -121,16 +124,18 @@ def test_bundled_decks_import_with_counts_decks_tags_and_html_intact(store, deck
             deck = col.decks.name(note.cards()[0].did)
             assert deck == rows[guid]["deck"]
 
-        code = find_note(col, "Count TP, FP and FN, then apply the formulas").cards()[0]
-        assert '<pre class="highlight"><code class="language-python">' in code.answer()
-        assert '<span class="n">precision</span>' in code.answer()
-        assert "ml-interview/04-coding.md:" in code.answer()
+        by_guid = notes_by_guid(col)
+        code_row = next(r for r in rows.values() if "```python" in r["answer"])
+        code = by_guid[code_row["guid"]].cards()[0].answer()
+        assert '<pre class="highlight"><code class="language-python">' in code
+        assert '<span class="k">' in code or '<span class="kn">' in code
+        assert f"{Path(code_row['path']).name}:{code_row['line']}" in code
 
-        # `_`, `^`, `\,` and two underscores on one line: Markdown must not touch them.
-        fbeta = r"\(F_\beta = \frac{(1+\beta^2)\,PR}{\beta^2 P + R}\)"
-        assert fbeta in find_note(col, fbeta).cards()[0].answer()
-        product = find_note(col, r"a product \(x_1 x_2\) or a ratio")
-        assert r"a product \(x_1 x_2\) or a ratio" in product.cards()[0].question()
+        # Inline math with `_` (and often `^`, `\`): Markdown must not touch it.
+        math_row, latex = next((r, m) for r in rows.values()
+                               for m in INLINE_MATH.findall(r["answer"])
+                               if m.count("_") >= 2 and not set("&<>") & set(m))
+        assert f"\\({latex}\\)" in by_guid[math_row["guid"]].cards()[0].answer()
 
 
 def test_media_is_packaged_flat_and_anki_finds_every_file(store, small, tmp_path):
@@ -166,12 +171,11 @@ def test_images_with_the_same_name_in_two_folders_get_two_names(store, small, tm
 def test_edited_cards_update_in_place_and_keep_review_progress(store, decks, tmp_path):
     sync(store, [decks], now=NOW)
     export.export_apkg(store, tmp_path / "one.apkg", now=NOW)
-    coding = decks / "ml-interview" / "04-coding.md"
+    answer_row, question_row = editable_rows(store)[:2]
     with collection(tmp_path / "anki") as col:
         import_package(col, tmp_path / "one.apkg")
         ids_before = {guid: note.id for guid, note in notes_by_guid(col).items()}
-        total = len(ids_before)
-        answered = col.get_card(col.find_cards('"Front:*precision, recall and F1*"')[0])
+        answered = notes_by_guid(col)[answer_row["guid"]].cards()[0]
         answered.start_timer()
         col.sched.answerCard(answered, 4)  # Easy: graduates to review at once
         interval = col.get_card(answered.id).ivl
@@ -179,24 +183,34 @@ def test_edited_cards_update_in_place_and_keep_review_progress(store, decks, tmp
 
         # One card's answer (the one just answered) and another card's question, in
         # the same second as the first sync: the store still stamps a newer time.
-        replace_in(coding, "Count TP, FP and FN, then apply the formulas:",
-                   "Count TP, FP and FN first, then apply the formulas:")
-        core = decks / "ml-interview" / "01-core-concepts.md"
-        first_question = next(line for line in core.read_text().splitlines()
-                              if line.startswith("## "))
-        replace_in(core, first_question + "\n", first_question.replace("## ", "## Edited: ") + "\n")
+        first_line = answer_row["answer"].splitlines()[0]
+        replace_in(Path(answer_row["path"]), first_line, first_line + " Edited answer.")
+        heading = "## " + question_row["question"] + "\n"
+        replace_in(Path(question_row["path"]), heading, "## Edited: " + heading[3:])
         report = sync(store, [decks], now=NOW)
         assert report.updated == 2 and report.added == 0
         export.export_apkg(store, tmp_path / "two.apkg", now=NOW)
         log = import_package(col, tmp_path / "two.apkg")
 
         assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 2, 0)
-        assert len(log.duplicate) == total - 2
+        assert len(log.duplicate) == len(ids_before) - 2
         after = notes_by_guid(col)
         assert {guid: note.id for guid, note in after.items()} == ids_before
-        assert "Count TP, FP and FN first" in col.get_note(answered.nid).fields[1]
-        assert len([n for n in after.values() if n.fields[0].startswith("<p>Edited: ")]) == 1
+        assert "Edited answer." in after[answer_row["guid"]].fields[1]
+        assert after[question_row["guid"]].fields[0].startswith("<p>Edited: ")
         assert col.get_card(answered.id).ivl == interval
+
+
+def editable_rows(store: Store) -> list[dict]:
+    """Basic notes whose heading and plain first answer line each occur once in their file."""
+    found = []
+    for row in store.export_notes():
+        text = Path(row["path"]).read_text(encoding="utf-8")
+        first = row["answer"].splitlines()[0]
+        if (row["kind"] == "basic" and first[:1].isalpha() and text.count(first) == 1
+                and text.count("## " + row["question"] + "\n") == 1):
+            found.append(row)
+    return found
 
 
 def test_exporting_twice_without_changes_updates_nothing(store, decks, tmp_path):
