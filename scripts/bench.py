@@ -1,0 +1,597 @@
+"""Benchmarks: whole-process times and peak memory of flashcards at scale.
+
+Generates a seeded corpus (100 cards per file) at each size, runs every command
+as its own process several times and reports medians and peak memory, next to
+markdown-anki-decks on the same files and Python's own start-up as the floor.
+docs/benchmarks.md holds the latest table and the goals; rewrite it with
+
+    python scripts/bench.py --sizes 1000,10000,50000,100000 --runs 3 \
+        --markdown docs/benchmarks.md
+
+The smallest smoke run (what tests/test_bench.py does):
+
+    python scripts/bench.py --sizes 200 --runs 1 --no-peer --quick
+
+Benchmarks are not tests: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+CARDS_PER_FILE = 100
+SEED = 20260105
+NOW = "2026-01-05T10:00:00+00:00"
+TODAY = date(2026, 1, 5)
+# The review history at the queue measurement: this many logged reviews per card
+# (1M reviews at 100k cards, as the goal states).
+REVIEWS_PER_CARD = 10
+# Sizes from here on take minutes per figure; --runs-large may run them fewer times.
+LARGE = 50_000
+PEER_PACKAGES = ["markdown-anki-decks==1.1.1", "click<8.2"]
+MARK_START = "<!-- bench:start -->"
+MARK_END = "<!-- bench:end -->"
+ROOT = Path(__file__).resolve().parent.parent
+
+# -- the corpus -------------------------------------------------------------------
+
+WORDS = """
+gradient model loss tensor feature label batch epoch kernel vector matrix weight
+bias variance sample prior posterior entropy margin layer neuron dropout norm
+embedding token attention softmax logit ensemble forest boosting split node leaf
+cluster centroid distance metric recall precision score threshold curve error
+signal noise window stride filter channel pooling residual encoder decoder
+sequence state policy reward agent value return discount horizon estimate
+""".split()  # noqa: SIM905  (a word list reads better as prose)
+TOPICS = ["regularisation", "optimisation", "evaluation", "sampling", "inference",
+          "calibration", "retrieval", "compression", "alignment", "generalisation"]
+MATH = [r"$\alpha x + \beta$", r"$\sum_i w_i x_i$", r"$p(y \mid x)$", r"$\lVert w \rVert_2^2$",
+        r"$\frac{a}{b}$", r"$e^{-\lambda t}$", r"$\sigma(z)$", r"$\hat{y} - y$"]
+
+
+def _sentence(rng: random.Random, low: int, high: int) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(low, high))]
+    return " ".join(words).capitalize() + "."
+
+
+def _card(rng: random.Random, number: int) -> str:
+    """One `##` card: a one-sentence question, one to three short paragraphs."""
+    topic = rng.choice(TOPICS)
+    question = (f"How does the {rng.choice(WORDS)} {rng.choice(WORDS)} affect {topic} "
+                f"in case {number}?")
+    paragraphs = [_sentence(rng, 6, 12) for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.2:  # a fifth with inline math
+        paragraphs[0] = paragraphs[0][:-1] + f" when {rng.choice(MATH)} grows."
+    if rng.random() < 0.2:  # a fifth with lists
+        paragraphs.append("\n".join(f"- {rng.choice(WORDS)} {rng.choice(WORDS)}"
+                                    for _ in range(rng.randint(2, 4))))
+    if rng.random() < 0.25:  # a quarter with fenced Python code
+        name, factor = f"{rng.choice(WORDS)}_{number}", rng.randint(2, 9)
+        paragraphs.append(textwrap.dedent(f"""\
+            ```python
+            def {name}(x):
+                y = x * {factor}
+                return y + {rng.randint(0, 99)}
+            ```"""))
+    return f"## {question}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def deck_text(index: int, cards: int, rng: random.Random) -> str:
+    first = index * CARDS_PER_FILE
+    body = "\n".join(_card(rng, first + n) for n in range(cards))
+    return f"# Benchmark deck {index:05d}\n\n{body}"
+
+
+def write_corpus(folder: Path, total: int, seed: int = SEED) -> Path:
+    """``total`` cards in files of 100 under folder/corpus-<total>; reused if complete."""
+    target = folder / f"corpus-{total}"
+    stamp = target / ".complete"
+    if stamp.exists() and stamp.read_text() == f"{seed}":
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    rng = random.Random(f"{seed}:{total}")
+    files = -(-total // CARDS_PER_FILE)
+    for index in range(files):
+        count = min(CARDS_PER_FILE, total - index * CARDS_PER_FILE)
+        (target / f"deck-{index:05d}.md").write_text(deck_text(index, count, rng))
+    stamp.write_text(f"{seed}")
+    return target
+
+
+def change_one_file(corpus: Path, variant: int) -> None:
+    """Edit one answer in the first file, differently each time, so a sync sees a change."""
+    path = corpus / "deck-00000.md"
+    lines = path.read_text().split("\n")
+    answer = next(i for i, line in enumerate(lines) if line and not line.startswith("#"))
+    lines[answer] = lines[answer].split(" [edit")[0] + f" [edit {variant}]"
+    path.write_text("\n".join(lines))
+
+
+# -- running processes --------------------------------------------------------------
+
+
+class BenchError(Exception):
+    pass
+
+
+@dataclass
+class Result:
+    name: str
+    cards: int | None
+    seconds: list[float] = field(default_factory=list)
+    peak_kib: list[int] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+    @property
+    def peak_mb(self) -> float | None:
+        return max(self.peak_kib) / 1024 if self.peak_kib else None
+
+
+def run_process(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall time and peak resident memory (KiB) of one process.
+
+    os.wait4 gives the rusage of exactly this child; its ru_maxrss is the largest of
+    the child and the children it waited for (sync's worker processes), not a sum.
+    """
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-2000:]
+            raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
+    return elapsed, usage.ru_maxrss
+
+
+def measure(result: Result, runs: int, steps: Callable[[int], list[tuple[list[str], dict]]],
+            setup: Callable[[int], None] | None = None) -> Result:
+    """Run the steps (one or more processes, timed together) ``runs`` times."""
+    for run in range(runs):
+        if setup:
+            setup(run)
+        total, peak = 0.0, 0
+        for cmd, env in steps(run):
+            seconds, kib = run_process(cmd, env)
+            total, peak = total + seconds, max(peak, kib)
+        result.seconds.append(total)
+        result.peak_kib.append(peak)
+    return result
+
+
+def guarded(results: list[Result], result: Result, action: Callable[[], Result]) -> None:
+    """Record a measurement; a failing command becomes a note, not a crash."""
+    try:
+        results.append(action())
+    except BenchError as exc:
+        result.note = f"failed: {str(exc).splitlines()[0]}"
+        print(f"  ! {result.name}: {exc}", file=sys.stderr)
+        results.append(result)
+    report_line(results[-1])
+
+
+def report_line(result: Result) -> None:
+    median = "-" if result.median is None else f"{result.median:.3f} s"
+    peak = "-" if result.peak_mb is None else f"{result.peak_mb:.0f} MB"
+    size = f"{result.cards:>7}" if result.cards else "      -"
+    print(f"  {result.name:<34} {size} {median:>10} {peak:>8} {result.note}", flush=True)
+
+
+# -- flashcards and the peer ----------------------------------------------------------
+
+
+def flashcards_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "flashcards"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flashcards"]
+
+
+def base_env(db: Path) -> dict[str, str]:
+    env = dict(os.environ, FLASHCARDS_DB=str(db), FLASHCARDS_NOW=NOW, TZ="UTC",
+               NO_COLOR="1", PYTHONDONTWRITEBYTECODE="0")
+    env.pop("FLASHCARDS_DEBUG", None)
+    return env
+
+
+def remove_db(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def has_command(name: str) -> bool:
+    probe = subprocess.run([*flashcards_cmd(), name, "--help"], capture_output=True)
+    return probe.returncode == 0
+
+
+def peer_cli(out: Path) -> tuple[Path | None, str]:
+    """markdown-anki-decks in its own venv under ``out`` (it needs click<8.2)."""
+    venv = out / "peer-venv"
+    cli = venv / "bin" / "mdankideck"
+    if cli.exists():
+        return cli, ""
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
+                       capture_output=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PEER_PACKAGES],
+                       check=True, capture_output=True)
+    except subprocess.CalledProcessError as exc:
+        reason = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        return None, f"cannot install markdown-anki-decks: {reason[0]}"
+    return (cli, "") if cli.exists() else (None, "markdown-anki-decks has no mdankideck")
+
+
+# -- the scenarios ---------------------------------------------------------------------
+
+
+def bench_size(cards: int, out: Path, runs: int, peer: Path | None, results: list[Result],
+               commands: set[str]) -> Path:
+    """Every per-size measurement; returns the synced store of this size."""
+    corpus = write_corpus(out, cards)
+    fc = flashcards_cmd()
+    db = out / f"sync-{cards}.db"
+    env = base_env(db)
+    sync = [*fc, "sync", str(corpus)]
+
+    def cold(_run: int) -> None:
+        remove_db(db)
+
+    r = Result("cold sync", cards)
+    guarded(results, r, lambda: measure(r, runs, lambda _: [(sync, env)], cold))
+    r = Result("no-change re-sync", cards)
+    guarded(results, r, lambda: measure(r, runs, lambda _: [([*fc, "sync"], env)]))
+    r = Result("re-sync, one file changed", cards)
+    guarded(results, r, lambda: measure(r, runs, lambda _: [([*fc, "sync"], env)],
+                                        lambda run: change_one_file(corpus, run)))
+    apkg = out / f"export-{cards}.apkg"
+    export = [*fc, "export", "-o", str(apkg)]
+    if "export" in commands:
+        r = Result("export to .apkg", cards)
+        guarded(results, r, lambda: measure(r, runs, lambda _: [(export, env)]))
+        scratch_db = out / f"scratch-{cards}.db"
+        scratch_env = base_env(scratch_db)
+        r = Result("sync + export from scratch", cards)
+        guarded(results, r, lambda: measure(
+            r, runs, lambda _: [(sync, scratch_env), (export, scratch_env)],
+            lambda _: (remove_db(scratch_db), apkg.unlink(missing_ok=True))))
+    else:
+        results.append(Result("export to .apkg", cards, note="no `export` command yet"))
+    if peer:
+        peer_out = out / f"peer-{cards}"
+
+        def fresh(_run: int) -> None:
+            shutil.rmtree(peer_out, ignore_errors=True)
+            peer_out.mkdir()
+
+        r = Result("markdown-anki-decks to .apkg", cards)
+        guarded(results, r, lambda: measure(
+            r, runs, lambda _: [([str(peer), str(corpus), str(peer_out)], dict(os.environ))],
+            fresh))
+    return db
+
+
+def bench_startup(out: Path, runs: int, results: list[Result], commands: set[str]) -> None:
+    env = dict(os.environ)
+    python = sys.executable
+    for name, cmd in (("python -c pass", [python, "-c", "pass"]),
+                      ('python -c "import click"', [python, "-c", "import click"]),
+                      ("flashcards --help", [*flashcards_cmd(), "--help"])):
+        r = Result(name, None)
+        guarded(results, r, lambda r=r, cmd=cmd: measure(r, runs, lambda _: [(cmd, env)]))
+    if "status" not in commands:
+        results.append(Result("status (bundled decks)", None, note="no `status` command yet"))
+        return
+    db = out / "bundled.db"
+    remove_db(db)
+    run_process([*flashcards_cmd(), "sync"], base_env(db))  # a new store syncs the bundled decks
+    r = Result("status (bundled decks)", None)
+    guarded(results, r, lambda: measure(r, runs, lambda _: [([*flashcards_cmd(), "status"],
+                                                              base_env(db))]))
+
+
+# -- the review queue at scale -----------------------------------------------------------
+
+
+def fill_history(db: Path, reviews_per_card: int, seed: int = SEED) -> int:
+    """Give most cards a schedule and log ``reviews_per_card`` reviews per card.
+
+    A synthetic fill straight into SQLite (not through the library, whose one
+    transaction per answer would take an hour for a million rows): 90% of cards get
+    a due date within 60 days either side of today, the reviews spread over the
+    year before today, so today's queue starts empty.
+    """
+    rng = random.Random(seed)
+    conn = sqlite3.connect(db, isolation_level=None)
+    card_ids = [row[0] for row in conn.execute("SELECT id FROM cards ORDER BY id")]
+    conn.execute("BEGIN")
+    schedule = []
+    for card_id in card_ids:
+        if rng.random() < 0.9:
+            due = (TODAY + timedelta(days=rng.randint(-60, 60))).isoformat()
+            schedule.append((rng.randint(1, 8), round(rng.uniform(1.3, 2.8), 2),
+                             rng.randint(1, 120), due, rng.randint(0, 3), card_id))
+    conn.executemany("UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, "
+                     "lapses = ? WHERE id = ?", schedule)
+    start = datetime(2025, 1, 5, tzinfo=UTC)
+
+    def rows():
+        for n in range(len(card_ids) * reviews_per_card):
+            moment = start + timedelta(seconds=rng.randrange(364 * 86400))
+            due = (moment.date() + timedelta(days=3)).isoformat()
+            yield (rng.choice(card_ids), moment.isoformat(timespec="seconds"),
+                   rng.choice((1, 3, 4, 5)), 4000 + n % 9000, 1, 2, 2.5, 1, None, 3, 2.5, 3, due)
+
+    conn.executemany(
+        "INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled, "
+        "repetitions_before, easiness_before, interval_before, due_before, repetitions_after, "
+        "easiness_after, interval_after, due_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows())
+    conn.execute("COMMIT")
+    count = conn.execute("SELECT count(*) FROM reviews").fetchone()[0]
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return count
+
+
+def queue_worker(db: Path, answers: int) -> None:
+    """In-process: build today's queue, then answer cards one by one; print JSON timings."""
+    from flashcards import session
+    from flashcards.store import Store
+
+    moment = datetime.fromisoformat(NOW)
+    store = Store.open(db)
+    start = time.perf_counter()
+    review = session.start(store, moment, clock=lambda: moment)
+    build = time.perf_counter() - start
+    per_card = []
+    for _ in range(min(answers, len(review.queue))):
+        start = time.perf_counter()
+        card = review.current
+        card.front, card.back  # what the terminal shows  # noqa: B018
+        review.answer(4, duration_ms=5000)
+        per_card.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    session.status(store, moment)
+    status = time.perf_counter() - start
+    store.close()
+    print(json.dumps({"build": build, "per_card": per_card, "queue": len(review.cards),
+                      "status": status}))
+
+
+def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
+                results: list[Result]) -> None:
+    base = out / f"queue-{cards}.db"
+    if not base.exists():
+        shutil.copy(synced, base)
+        print(f"  filling {cards * REVIEWS_PER_CARD} reviews ...", flush=True)
+        fill_history(base, REVIEWS_PER_CARD)
+    label = f"{cards * REVIEWS_PER_CARD:,} reviews logged"
+    build = Result("build today's queue (in-process)", cards, note=label)
+    answer = Result("next card + answer (in-process)", cards)
+    status = Result("status (in-process)", cards, note=label)
+    work = out / "queue-run.db"
+    cmd = [sys.executable, __file__, "--queue-worker", str(work), "--answers", str(answers)]
+    try:
+        for _ in range(runs):
+            remove_db(work)
+            shutil.copy(base, work)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=base_env(work))
+            if proc.returncode:
+                raise BenchError(proc.stderr.strip()[-2000:])
+            data = json.loads(proc.stdout)
+            build.seconds.append(data["build"])
+            answer.seconds.extend(data["per_card"])
+            status.seconds.append(data["status"])
+        per = sorted(answer.seconds)
+        p95 = f"p95 {per[int(len(per) * 0.95)] * 1000:.2f} ms" if per else "no cards due"
+        answer.note = f"median of {len(per)} answers ({p95})"
+    except BenchError as exc:
+        build.note = f"failed: {str(exc).splitlines()[-1]}"
+        print(f"  ! queue: {exc}", file=sys.stderr)
+    for result in (build, answer, status):
+        results.append(result)
+        report_line(result)
+    if "status" in set_commands():
+        r = Result("status (whole process)", cards, note=label)
+        guarded(results, r, lambda: measure(r, runs, lambda _: [
+            ([*flashcards_cmd(), "status"], base_env(base))]))
+
+
+def set_commands() -> set[str]:
+    return {name for name in ("export", "status", "review") if has_command(name)}
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "?"
+    if hasattr(os, "sysconf"):
+        memory = f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.1f} GiB"
+    return {"cores": str(os.cpu_count()), "cpu": cpu, "memory": memory,
+            "python": platform.python_version(), "system": platform.platform(terse=True)}
+
+
+def find(results: list[Result], name: str, cards: int | None = None) -> Result | None:
+    return next((r for r in results if r.name == name and r.cards == cards and r.seconds), None)
+
+
+def ratio_note(results: list[Result], result: Result) -> str:
+    """Ratios the goals are stated in, next to the figures they compare."""
+    if result.name == "sync + export from scratch":
+        peer = find(results, "markdown-anki-decks to .apkg", result.cards)
+        if peer:
+            return f"{result.median / peer.median:.2f} x markdown-anki-decks"
+    if result.name == "flashcards --help":
+        click = find(results, 'python -c "import click"')
+        if click:
+            return f"{result.median / click.median:.2f} x import click"
+    return result.note
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| measurement | cards | median | peak memory | runs | note |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for r in results:
+        if r.median is None:
+            median = "-"
+        elif r.name.startswith("next card"):
+            median = f"{r.median * 1000:.2f} ms"
+        else:
+            median = f"{r.median:.3f} s"
+        peak = f"{r.peak_mb:.0f} MB" if r.peak_mb is not None else "-"
+        cards = f"{r.cards:,}" if r.cards else "-"
+        count = str(len(r.seconds)) if not r.name.startswith("next card") else "-"
+        lines.append(f"| {r.name} | {cards} | {median} | {peak} | {count} | "
+                     f"{ratio_note(results, r)} |")
+    return "\n".join(lines)
+
+
+def goals(results: list[Result]) -> str:
+    rows = ["| goal | measured | met |", "| --- | --- | --- |"]
+
+    def add(goal: str, measured: str | None, met: bool | None) -> None:
+        verdict = "not measured" if met is None else ("yes" if met else "**no**")
+        rows.append(f"| {goal} | {measured or '-'} | {verdict} |")
+
+    for cards in (10_000, 50_000):
+        ours = find(results, "sync + export from scratch", cards)
+        peer = find(results, "markdown-anki-decks to .apkg", cards)
+        ratio = ours.median / peer.median if ours and peer else None
+        add(f"sync + export at {cards // 1000}k <= 0.2 x markdown-anki-decks",
+            f"{ours.median:.2f} s / {peer.median:.2f} s = {ratio:.2f}" if ratio else None,
+            None if ratio is None else ratio <= 0.2)
+    r = find(results, "no-change re-sync", 10_000)
+    add("no-change re-sync of 10k <= 0.1 s", r and f"{r.median:.3f} s",
+        None if not r else r.median <= 0.1)
+    r = find(results, "export to .apkg", 10_000)
+    add("export of 10k <= 0.5 s", r and f"{r.median:.3f} s", None if not r else r.median <= 0.5)
+    helped, click = find(results, "flashcards --help"), find(results, 'python -c "import click"')
+    ratio = helped.median / click.median if helped and click else None
+    add("--help <= 1.5 x import click",
+        ratio and f"{helped.median:.3f} s / {click.median:.3f} s = {ratio:.2f}",
+        None if ratio is None else ratio <= 1.5)
+    r = next((r for r in results if r.name.startswith("next card") and r.seconds), None)
+    add("next card at 100k cards, 1M reviews < 5 ms",
+        r and f"{r.median * 1000:.2f} ms at {r.cards:,} cards",
+        None if not r or r.cards < 100_000 else r.median < 0.005)
+    peaks = [r for r in results if r.peak_mb is not None and (r.cards or 0) >= 100_000
+             and not r.name.startswith("markdown-anki")]
+    worst = max(peaks, key=lambda r: r.peak_mb, default=None)
+    add("peak memory of any command at 100k < 150 MB",
+        worst and f"{worst.peak_mb:.0f} MB ({worst.name})",
+        None if not worst else worst.peak_mb < 150)
+    return "\n".join(rows)
+
+
+def render(results: list[Result], info: dict[str, str]) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    head = (f"Run on {when}: {info['cores']} cores ({info['cpu']}), {info['memory']} RAM, "
+            f"Python {info['python']}, {info['system']}; medians of the runs shown; "
+            "peak memory is the largest resident set of one process.")
+    return f"{head}\n\n{table(results)}\n\nGoals:\n\n{goals(results)}\n"
+
+
+def rewrite_markdown(path: Path, text: str) -> None:
+    doc = path.read_text()
+    if MARK_START not in doc or MARK_END not in doc:
+        raise SystemExit(f"{path}: no {MARK_START} ... {MARK_END} markers to replace between")
+    before, rest = doc.split(MARK_START, 1)
+    _, after = rest.split(MARK_END, 1)
+    path.write_text(f"{before}{MARK_START}\n{text}{MARK_END}{after}")
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000",
+                        help="Corpus sizes in cards, comma-separated (default: 1000,10000).")
+    parser.add_argument("--runs", type=int, default=3, help="Runs per figure (default: 3).")
+    parser.add_argument("--runs-large", type=int,
+                        help="Runs per figure at 50k cards and more (default: --runs).")
+    parser.add_argument("--out", type=Path,
+                        help="Work folder for corpora, stores and the peer (default: a temp one).")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
+                        help="Also run markdown-anki-decks (default: yes).")
+    parser.add_argument("--queue", action=argparse.BooleanOptionalAction, default=True,
+                        help="Measure the review queue at the largest size (default: yes).")
+    parser.add_argument("--answers", type=int, default=200,
+                        help="Cards answered per queue run (default: 200).")
+    parser.add_argument("--quick", action="store_true",
+                        help="Smoke test: few answers, no start-up figures beyond one run.")
+    parser.add_argument("--markdown", type=Path,
+                        help="Rewrite the results between the bench markers of this file.")
+    parser.add_argument("--json", type=Path, help="Also write the raw results as JSON.")
+    parser.add_argument("--queue-worker", type=Path, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.queue_worker:
+        queue_worker(args.queue_worker, args.answers)
+        return 0
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    answers = 5 if args.quick else args.answers
+    out = args.out or Path(tempfile.mkdtemp(prefix="flashcards-bench-"))
+    out.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print(f"flashcards bench in {out}: {info}", flush=True)
+    commands = set_commands()
+    results: list[Result] = []
+    peer = None
+    if args.peer:
+        peer, why = peer_cli(out)
+        if not peer:
+            print(f"  ! {why}", file=sys.stderr)
+            results.append(Result("markdown-anki-decks to .apkg", None, note=why))
+    bench_startup(out, args.runs, results, commands)
+    synced = None
+    large = args.runs_large or args.runs
+    for cards in sizes:
+        runs = large if cards >= LARGE else args.runs
+        synced = bench_size(cards, out, runs, peer, results, commands)
+    if args.queue and synced:
+        bench_queue(synced, sizes[-1], out, large if sizes[-1] >= LARGE else args.runs,
+                    answers, results)
+    text = render(results, info)
+    print("\n" + text)
+    if args.markdown:
+        rewrite_markdown(args.markdown, text)
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    return 1 if any(r.note.startswith("failed") for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

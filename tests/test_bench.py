@@ -1,0 +1,60 @@
+"""scripts/bench.py works end to end at its smallest size. Times are never asserted."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from flashcards.loader import check
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "bench.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corpus_is_deterministic_and_clean(tmp_path):
+    bench = _bench()
+    first = bench.write_corpus(tmp_path / "a", 250)
+    second = bench.write_corpus(tmp_path / "b", 250)
+    names = sorted(p.name for p in first.glob("*.md"))
+    assert names == ["deck-00000.md", "deck-00001.md", "deck-00002.md"]
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    text = (first / "deck-00000.md").read_text()
+    assert text.startswith("# Benchmark deck 00000\n")
+    assert text.count("\n## ") == 100
+    assert "```python" in text and "\n- " in text and "$" in text
+    assert check([first]) == []  # no errors and no warnings: both tools read it as written
+
+
+def test_smallest_run_measures_everything_and_rewrites_the_table(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n<!-- bench:start -->\nstale table\n"
+                   "<!-- bench:end -->\n\nAfter.\n")
+    raw = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--sizes", "200", "--runs", "1", "--no-peer", "--quick",
+         "--out", str(tmp_path / "work"), "--markdown", str(doc), "--json", str(raw)],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    results = {(r["name"], r["cards"]): r for r in json.loads(raw.read_text())}
+    for name in ("cold sync", "no-change re-sync", "re-sync, one file changed",
+                 "export to .apkg", "sync + export from scratch",
+                 "build today's queue (in-process)", "next card + answer (in-process)"):
+        assert results[(name, 200)]["seconds"], name
+        assert not results[(name, 200)]["note"].startswith("failed"), name
+    assert results[("flashcards --help", None)]["peak_kib"][0] > 0
+    text = doc.read_text()
+    assert "stale table" not in text and text.endswith("<!-- bench:end -->\n\nAfter.\n")
+    assert "| cold sync | 200 |" in text and "| goal | measured | met |" in text
+    assert (tmp_path / "work" / "corpus-200" / "deck-00001.md").exists()
