@@ -9,13 +9,12 @@ rules (limits, siblings, same-day repeats, the study day).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flashcards.model import FlashcardsError
 from flashcards.parser import cloze_back, cloze_front
 from flashcards.scheduler import (
-    DAY_START_HOUR,
     PASSING_GRADE,
     SM2State,
     due_date,
@@ -23,58 +22,23 @@ from flashcards.scheduler import (
     review,
     study_day,
 )
+from flashcards.settings import (
+    CONFIG_PREFIX,
+    DEFAULT_SETTINGS,
+    SETTING_RULES,
+    Settings,
+    from_meta,
+    parse_setting,
+)
 from flashcards.store import Store
 
 Clock = Callable[[], datetime]
 
 # -- settings -------------------------------------------------------------------
 
-CONFIG_PREFIX = "config."
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The review settings, stored in the store's meta table as ``config.<key>``."""
-
-    # Anki's default: about 20 new cards a day keeps the daily reviews near 200.
-    new_per_day: int = 20
-    # A cap so that a long break does not turn into one endless session.
-    reviews_per_day: int = 200
-    # A session after midnight still counts for the evening before.
-    day_start_hour: int = DAY_START_HOUR
-    # Lapses after which a card is flagged as a leech (Anki uses 8 too).
-    leech_threshold: int = 8
-
-
-# key -> (lowest, highest, what it means)
-SETTING_RULES: dict[str, tuple[int, int, str]] = {
-    "new_per_day": (0, 9999, "new cards introduced per study day"),
-    "reviews_per_day": (0, 99999, "scheduled reviews of due cards per study day"),
-    "day_start_hour": (0, 23, "local hour at which a study day begins"),
-    "leech_threshold": (1, 999, "lapses after which a card is shown as a leech"),
-}
-
-
-def parse_setting(key: str, value: str) -> int:
-    """The validated value of a setting given as text; FlashcardsError if it is wrong."""
-    if key not in SETTING_RULES:
-        known = ", ".join(SETTING_RULES)
-        raise FlashcardsError(f"unknown setting {key!r}; the settings are: {known}")
-    low, high, _ = SETTING_RULES[key]
-    text = str(value).strip()
-    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
-        raise FlashcardsError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
-    return int(text)
-
 
 def load_settings(store: Store) -> Settings:
-    stored = store.meta_items(CONFIG_PREFIX)
-    values = {}
-    for item in fields(Settings):
-        raw = stored.get(CONFIG_PREFIX + item.name)
-        if raw is not None:
-            values[item.name] = parse_setting(item.name, raw)
-    return Settings(**values)
+    return from_meta(store.meta_items(CONFIG_PREFIX))
 
 
 def get_setting(store: Store, key: str) -> int:
@@ -92,7 +56,7 @@ def save_setting(store: Store, key: str, value: str) -> int:
 
 def describe_settings(store: Store) -> list[dict]:
     """Every setting with its current value, default and meaning, for `flashcards config`."""
-    current, default = load_settings(store), Settings()
+    current, default = load_settings(store), DEFAULT_SETTINGS
     return [{"key": key, "value": getattr(current, key), "default": getattr(default, key),
              "description": rule[2]} for key, rule in SETTING_RULES.items()]
 

@@ -17,15 +17,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from flashcards.model import FlashcardsError
-from flashcards.scheduler import DAY_START_HOUR, PASSING_GRADE, study_day
+from flashcards.scheduler import PASSING_GRADE, study_day
+from flashcards.settings import (
+    CONFIG_PREFIX,
+    DEFAULT_SETTINGS,
+    LEECH_THRESHOLD,
+    Settings,
+    from_meta,
+)
 
 # Anki's split: from an interval of 21 days on, a card counts as mature.
 MATURE_INTERVAL = 21
 # SM-2's first two passes use the fixed 1- and 6-day steps; the E-Factor only takes
 # over from the third, so a reviewed card with fewer passes is still "learning".
 LEARNED_REPETITIONS = 2
-# Anki's default: after 8 lapses a card costs more reviews than it is worth.
-LEECH_THRESHOLD = 8
 LEECH_TAG = "leech"
 DEFAULT_DAYS = 365
 FORECAST_DAYS = 30
@@ -39,36 +44,6 @@ INTERVAL_BUCKETS: tuple[tuple[int, int | None], ...] = (
 # E-Factor buckets [low, next low); 1.3 is SM-2's floor and 2.5 its start.
 EASINESS_EDGES = (1.3, 1.5, 1.7, 1.9, 2.1, 2.3, 2.5, 2.7)
 CARD_STATES = ("new", "learning", "young", "mature", "suspended", "orphaned")
-# The settings this module reads from the store's meta table, with their defaults.
-SETTINGS_DEFAULTS = {"config.day_start_hour": DAY_START_HOUR,
-                     "config.leech_threshold": LEECH_THRESHOLD}
-
-
-@dataclass(frozen=True)
-class Settings:
-    day_start_hour: int = DAY_START_HOUR
-    leech_threshold: int = LEECH_THRESHOLD
-
-    @classmethod
-    def from_meta(cls, values: Mapping[str, str]) -> Settings:
-        """Settings from ``config.*`` meta values; missing keys take their defaults."""
-        hour = _whole(values, "config.day_start_hour", 0, 23)
-        threshold = _whole(values, "config.leech_threshold", 1, 999)
-        return cls(day_start_hour=hour, leech_threshold=threshold)
-
-
-def _whole(values: Mapping[str, str], key: str, low: int, high: int) -> int:
-    # The same rules and wording as session.parse_setting, which `flashcards config` uses.
-    raw = values.get(key)
-    if raw is None:
-        return SETTINGS_DEFAULTS[key]
-    text = str(raw).strip()
-    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
-        name = key.removeprefix("config.")
-        raise FlashcardsError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-    return int(text)
-
-
 @dataclass(frozen=True)
 class Day:
     """One study day of the window: every answer, the scheduled ones, time spent."""
@@ -325,8 +300,8 @@ def leeches(cards: Iterable[Mapping], threshold: int) -> tuple[Leech, ...]:
 # -- everything at once -------------------------------------------------------------
 
 def compute(reviews: Sequence[Mapping], cards: Sequence[Mapping], *, now: datetime,
-            settings: Settings = Settings(), days: int = DEFAULT_DAYS, deck: str | None = None,
-            tz: tzinfo | None = None) -> Stats:
+            settings: Settings = DEFAULT_SETTINGS, days: int = DEFAULT_DAYS,
+            deck: str | None = None, tz: tzinfo | None = None) -> Stats:
     """All figures from review and card rows, as of ``now`` (aware, local)."""
     if days < 1:
         raise FlashcardsError(f"--days must be 1 or more, got {days}")
@@ -352,14 +327,14 @@ def collect(store, *, now: datetime, deck: str | None = None,
     """Read the store's rows (of ``deck`` and its subdecks) and compute every figure."""
     if deck and not store.stats_deck_exists(deck):
         raise FlashcardsError(f"no deck named {deck!r}; `flashcards list` shows the decks")
-    settings = Settings.from_meta(store.meta_items("config."))
+    settings = from_meta(store.meta_items(CONFIG_PREFIX))
     return compute(store.stats_reviews(deck=deck), store.stats_cards(deck=deck), now=now,
                    settings=settings, days=days, deck=deck)
 
 
 def session_summary_line(store, *, now: datetime) -> str:
     """One line for the review session's end screen: today, retention, next 7 days."""
-    settings = Settings.from_meta(store.meta_items("config."))
+    settings = from_meta(store.meta_items(CONFIG_PREFIX))
     # Only recent rows: a day of margin on each side makes time zones irrelevant here.
     since = (now - timedelta(days=2)).astimezone(UTC).isoformat()
     reviews = store.stats_reviews(since=since)
