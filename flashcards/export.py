@@ -15,6 +15,7 @@ Two things genanki does not do for us, done here with small subclasses:
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import html
 import json
@@ -311,6 +312,7 @@ class _Package(genanki.Package):
 def _write(package: _Package, media: dict[str, Path], out_path: Path, now: datetime) -> None:
     """Write next to the target and rename: a crash never leaves a truncated package."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(out_path)
     # Not mkstemp: its file is private (0600); a package gets the usual permissions.
     temp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
     try:
@@ -323,6 +325,24 @@ def _write(package: _Package, media: dict[str, Path], out_path: Path, now: datet
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temps(out_path: Path) -> None:
+    """Delete temp files that killed exports left behind (their process is gone)."""
+    for temp in out_path.parent.glob(f".{glob.escape(out_path.name)}.*.tmp"):
+        pid = temp.name.removeprefix(f".{out_path.name}.").removesuffix(".tmp")
+        if pid.isdigit() and not _process_alive(int(pid)):
+            temp.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
 
 
 def _stage(source: Path, target: Path) -> str:

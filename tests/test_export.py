@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import sqlite3
+import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -413,6 +414,19 @@ def test_a_failed_export_keeps_the_previous_package(store, small, tmp_path):
         export.export_apkg(store, target, now=NOW)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_temp_files_of_killed_exports_are_cleaned_up(store, small, tmp_path):
+    sync(store, [small], now=NOW)
+    target = tmp_path / "small.apkg"
+    dead = subprocess.Popen(["true"])  # its process id belongs to no running process
+    dead.wait()
+    stale = tmp_path / f".small.apkg.{dead.pid}.tmp"
+    stale.write_bytes(b"half a package")
+    other = tmp_path / ".unrelated.tmp"
+    other.write_bytes(b"not ours")
+    export.export_apkg(store, target, now=NOW)
+    assert not stale.exists() and other.exists()
 
 
 # -- the command ----------------------------------------------------------------------
