@@ -55,13 +55,6 @@ This one: ![a plot](images/plot.png) and again ![same](images/plot.png).
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "store.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def decks(tmp_path):
     """A copy of the bundled decks, free to edit."""
     folder = tmp_path / "decks"

@@ -26,13 +26,6 @@ The L1 penalty.
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "store.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def decks(tmp_path):
     folder = tmp_path / "decks"
     folder.mkdir()
