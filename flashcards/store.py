@@ -482,10 +482,14 @@ class Store:
         return list(self.db.query(sql, [*params, today]))
 
     def new_cards(self, *, deck: str | None = None) -> list[dict]:
-        """Active never-reviewed cards in the order they are written (deck, file, line)."""
+        """Active never-reviewed cards in the order they are written (file, line).
+
+        By file path rather than deck name, so numbered files (01-basics.md,
+        02-more.md) are studied in their order whatever their decks are called.
+        """
         where, params = _review_deck_filter(deck)
         sql = (f"{self._REVIEW_CARD_SQL} WHERE {self._ACTIVE} AND {where} AND cards.due IS NULL "
-               "ORDER BY decks.name, notes.path, notes.line, cards.ord")
+               "ORDER BY notes.path, notes.line, cards.ord")
         return list(self.db.query(sql, params))
 
     def review_card(self, card_id: int) -> dict | None:

@@ -66,6 +66,15 @@ def test_new_cards_come_in_file_order_up_to_the_daily_limit(tmp_path):
     assert all(c.is_new for c in cards)
 
 
+def test_new_cards_follow_file_names_not_deck_names(tmp_path):
+    store = make_store(tmp_path, {
+        "01-first.md": "---\ndeck: Zebra\n---\n" + basic_notes(2, "First"),
+        "02-second.md": "---\ndeck: Aardvark\n---\n" + basic_notes(2, "Second"),
+    })
+    cards = build_queue(store, date(2026, 1, 5), Settings())
+    assert [c.question for c in cards] == ["First1?", "First2?", "Second1?", "Second2?"]
+
+
 def test_the_new_limit_counts_across_sessions_of_one_day(tmp_path):
     store = make_store(tmp_path, {"a.md": basic_notes(30)})
     first = start(store, DAY1, new_limit=5)
