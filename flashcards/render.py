@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import unquote
@@ -221,14 +221,22 @@ def _code_block_html(code: str, lang: str) -> str:
     return f'<pre class="highlight"><code{lang_class}>{highlighted}</code></pre>\n'
 
 
+# Built once: a formatter costs as much to create as highlighting a short block.
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@lru_cache(maxsize=64)
+def _lexer(lang: str):
+    # stripnl=False: keep blank lines the author put at the edges of the block.
+    return get_lexer_by_name(lang, stripnl=False)
+
+
 def _highlight(code: str, lang: str) -> str | None:
     """Pygments HTML (token spans only), or None for no or unknown language."""
     if not lang:
         return None
     try:
-        # stripnl=False: keep blank lines the author put at the edges of the block.
-        lexer = get_lexer_by_name(lang, stripnl=False)
-        return highlight(code, lexer, HtmlFormatter(nowrap=True))
+        return highlight(code, _lexer(lang), _FORMATTER)
     except Exception:
         # Unknown names raise ClassNotFound, and a lexer bug on odd input must not
         # cost the card: plain text is the fallback for both.
