@@ -408,9 +408,12 @@ def status(store: Store, now: datetime) -> dict:
     done = done_today(store, today, settings)
     unlimited = build_queue(store, today, settings, new_limit=_NO_LIMIT, review_limit=_NO_LIMIT)
     new_left = _left(settings.new_per_day, done.new_done)
+    by_deck: dict[str, list[Card]] = {}
+    for card in unlimited:  # grouped once: a filter per deck was decks x cards
+        by_deck.setdefault(card.deck, []).append(card)
     decks = []
     for row in store.deck_schedule(today.isoformat()):
-        mine = [c for c in unlimited if c.deck == row["deck"]]
+        mine = by_deck.get(row["deck"], [])
         decks.append({"deck": row["deck"],
                       "due_today": sum(c.due is not None and c.due <= today for c in mine),
                       "new_today": min(new_left, sum(c.is_new for c in mine)),
