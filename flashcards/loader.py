@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from flashcards.model import DeckFile, FlashcardsError, Note, Problem, Severity
-from flashcards.parser import parse
 
 # A deck file this large is almost surely a mistake (or hostile); refuse it
 # rather than hold it in memory and in the store.
@@ -102,6 +101,9 @@ def load_file(source: SourceFile, data: bytes | None = None) -> LoadedFile:
     if problem:
         deck = DeckFile(shown, source.default_deck, problems=(problem,))
     else:
+        # Imported here: a sync that finds every file unchanged never loads markdown-it.
+        from flashcards.parser import parse
+
         text = data.decode("utf-8-sig")
         deck = parse(text, shown, default_deck=source.default_deck)
         deck = _with_image_problems(deck, source)

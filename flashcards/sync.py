@@ -35,8 +35,15 @@ from flashcards.loader import (
     load_file,
     read_bytes,
 )
-from flashcards.model import Note, NoteKind, Problem, ProblemsError, Severity, digest, normalized
-from flashcards.parser import cloze_answers
+from flashcards.model import (
+    Note,
+    NoteKind,
+    Problem,
+    ProblemsError,
+    Severity,
+    digest,
+    normalized,
+)
 from flashcards.store import Store
 
 # Near-match threshold for rule 5: a typo fix keeps a side above it, a rewrite
@@ -105,6 +112,11 @@ def sync(
     known = store.sources()
     report = SyncReport()
     changed, removed = _changed_files(sources, roots, known, report, progress)
+    if not changed and not removed:
+        # Nothing to match or check: skip reading every note of the store.
+        with store.transaction():
+            store.add_roots(str(r) for r in roots)
+        return report
     placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
     touched = {str(item.source.path) for item in changed} | set(removed)
     problems = [p for item in changed for p in item.deck.problems]
@@ -252,6 +264,8 @@ def _similarity(note: Note, row: dict) -> float:
     """How alike two notes are on their closest side (question, answer or cloze parts)."""
     score = max(_ratio(note.question, row["question"]), _ratio(note.answer, row["answer"]))
     if note.kind is NoteKind.CLOZE and row["kind"] == NoteKind.CLOZE:
+        from flashcards.parser import cloze_answers  # markdown-it: only when parsing
+
         # A cloze note is one side of text; its hidden parts are what it asks, so
         # keeping most of them (adding or fixing a cloze) is an edit, not a new note.
         new = cloze_answers(note.question + "\n" + note.answer)
