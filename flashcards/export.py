@@ -24,7 +24,8 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
@@ -71,6 +72,8 @@ _EXTRA_CSS = ".flashcards-source { margin-top: 1.5em; font-size: 0.6em; opacity:
 # import): 48 bits of a hash, kept above Anki's reserved "Default" deck (id 1)
 # and below 2**53 so JavaScript in Anki reads them exactly.
 _DECK_ID_BASE = 1 << 50
+# Below this many card sides to render, a process pool costs more than it saves.
+PARALLEL_RENDER = 200
 # Characters Anki cannot keep in a tag (spaces separate tags; it drops control
 # characters) or that make a tag awkward to search for (a double quote).
 _TAG_UNSAFE = re.compile(r'[\s"\x00-\x1f\x7f]+')
@@ -113,6 +116,7 @@ def export_apkg(
                               " (run `flashcards sync` first, or check --deck)")
     _check_unique_guids(rows)
     _add_deck_folders(rows)
+    sides = _Sides(store, rows)
     media = _Media()
     problems: list[Problem] = []
     anki_decks: dict[str, genanki.Deck] = {}
@@ -121,10 +125,12 @@ def export_apkg(
         if deck is None:
             deck = anki_decks[row["deck"]] = genanki.Deck(
                 deck_id(row["deck"]), row["deck"], _description(row["deck_description"]))
-        deck.add_note(_note(row, media, problems))
+        deck.add_note(_note(row, sides, media, problems))
     if problems:
         raise ProblemsError(sorted(problems))
     _write(_Package(list(anki_decks.values())), media.files, out_path, now)
+    everything = not decks and not paths
+    store.cache_html(sides.fresh, keep_only=sides.keys.values() if everything else None)
     return ExportReport(out_path, len(anki_decks), len(rows),
                         sum(len(row["ords"]) for row in rows), len(media.files),
                         out_path.stat().st_size)
@@ -165,12 +171,12 @@ def _check_unique_guids(rows: list[dict]) -> None:
                               f"(first: {repeated[0]}); run `flashcards doctor`")
 
 
-def _note(row: dict, media: _Media, problems: list[Problem]) -> _Note:
+def _note(row: dict, sides: _Sides, media: _Media, problems: list[Problem]) -> _Note:
     def image_src(written: str) -> str:
         return media.add(written, row, problems)
 
-    question = render.to_html(row["question"], image_src=image_src)
-    answer = render.to_html(row["answer"], image_src=image_src) if row["answer"] else ""
+    question = sides.html(row["question"], image_src)
+    answer = sides.html(row["answer"], image_src) if row["answer"] else ""
     source = html.escape(f"{_source_name(row)}:{row['line']}")
     kind = NoteKind(row["kind"])
     if kind is NoteKind.CLOZE:
@@ -210,6 +216,49 @@ def _add_deck_folders(rows: list[dict]) -> None:
 
 def _description(text: str | None) -> str:
     return render.to_html(text) if text else ""
+
+
+# -- rendering -------------------------------------------------------------------
+
+
+class _Sides:
+    """Card sides as HTML, through the store's cache: only new text is rendered.
+
+    A side with a local image is never cached: its media name depends on the
+    image's bytes, and rendering it checks that the image is there.
+    """
+
+    def __init__(self, store: Store, rows: list[dict]) -> None:
+        texts = sorted({text for row in rows for text in (row["question"], row["answer"]) if text})
+        self.keys = {text: _cache_key(text) for text in texts}
+        self._html = store.cached_html(self.keys.values())
+        missing = [text for text in texts if self.keys[text] not in self._html]
+        self.fresh = {self.keys[text]: html_ for text, (html_, local) in
+                      zip(missing, _render_many(missing), strict=True) if not local}
+        self._html.update(self.fresh)
+
+    def html(self, text: str, image_src: Callable[[str], str]) -> str:
+        cached = self._html.get(self.keys[text])
+        return cached if cached is not None else render.to_html(text, image_src=image_src)
+
+
+def _cache_key(text: str) -> str:
+    return hashlib.sha256(f"{render.HTML_VERSION}\0{text}".encode()).hexdigest()[:32]
+
+
+def _render_many(texts: list[str]) -> list[tuple[str, bool]]:
+    """(HTML, has a local image) for each text; in a process pool when there are many."""
+    if len(texts) < PARALLEL_RENDER or (os.cpu_count() or 1) < 2:
+        return [_render_plain(text) for text in texts]
+    # Results come back in order, so the package is the same either way.
+    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(_render_plain, texts, chunksize=max(1, len(texts) // 32)))
+
+
+def _render_plain(text: str) -> tuple[str, bool]:
+    local: list[str] = []
+    html_ = render.to_html(text, image_src=lambda src: local.append(src) or src)
+    return html_, bool(local)
 
 
 # -- media -----------------------------------------------------------------------

@@ -112,6 +112,11 @@ _ALLOWED_ATTRIBUTES = {
 _URL_SCHEMES = {"http", "https", "mailto"}  # relative URLs (media files) always pass
 
 
+# Bump when to_html's output changes for the same text: the export caches HTML
+# in the store under this version, and a new version renders everything anew.
+HTML_VERSION = 1
+
+
 def to_html(text: str, *, image_src: Callable[[str], str] | None = None) -> str:
     """Render one card side to sanitized HTML for an Anki field.
 

@@ -41,7 +41,7 @@ def _import_sqlite_utils() -> ModuleType:
 
 sqlite_utils = _import_sqlite_utils()
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Wait this long for another process's write before reporting "locked": a
 # review and a sync may run at the same time, and both write briefly.
 BUSY_TIMEOUT_MS = 10_000
@@ -99,10 +99,15 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["reviews"].create_index(["reviewed_at"])
 
 
+def _v1_to_v2(db: sqlite_utils.Database) -> None:
+    """Version 2: a cache of rendered card HTML, so exports render only what changed."""
+    db["rendered"].create({"key": str, "html": str}, pk="key", not_null={"html"})
+
+
 # Each entry upgrades the schema by one version; never edit a shipped one. A
-# version 2 adds `_v1_to_v2` here and tests/fixtures/schema-v2.db (made by
+# new version adds its function here and tests/fixtures/schema-vN.db (made by
 # scripts/make_fixture_db.py); tests/test_migrations.py opens every fixture.
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1}
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1, 2: _v1_to_v2}
 # Turning WAL on needs a moment alone with a brand-new file; when two processes
 # create the store at once, SQLite reports "locked" at once instead of waiting.
 WAL_ATTEMPTS = 50
@@ -602,6 +607,31 @@ class Store:
             row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
             rows.append(row)
         return rows
+
+
+    # -- rendered HTML cache (export) --------------------------------------------
+
+    def cached_html(self, keys: Iterable[str]) -> dict[str, str]:
+        """The cached HTML of the given keys that are in the cache."""
+        self._fill_temp_keys(keys)
+        return dict(self.db.execute(
+            "SELECT key, html FROM rendered WHERE key IN (SELECT key FROM temp_keys)").fetchall())
+
+    def cache_html(self, items: dict[str, str], *, keep_only: Iterable[str] | None = None) -> None:
+        """Store rendered HTML; with ``keep_only``, drop every other cached entry."""
+        with self.transaction():
+            self.db.conn.executemany("INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)",
+                                     items.items())
+            if keep_only is not None:
+                self._fill_temp_keys(keep_only)
+                self.db.execute("DELETE FROM rendered WHERE key NOT IN "
+                                "(SELECT key FROM temp_keys)")
+
+    def _fill_temp_keys(self, keys: Iterable[str]) -> None:
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS temp_keys (key TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM temp_keys")
+        self.db.conn.executemany("INSERT OR IGNORE INTO temp_keys VALUES (?)",
+                                 ((k,) for k in keys))
 
 
 def _review_deck_filter(deck: str | None) -> tuple[str, list]:

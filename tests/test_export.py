@@ -422,6 +422,41 @@ def test_temp_files_of_killed_exports_are_cleaned_up(store, small, tmp_path):
     assert not stale.exists() and other.exists()
 
 
+def cache_rows(store: Store) -> dict[str, str]:
+    return dict(store.db.execute("SELECT key, html FROM rendered").fetchall())
+
+
+def test_rendered_html_is_cached_and_reused(store, small, tmp_path):
+    sync(store, [small], now=NOW)
+    export.export_apkg(store, tmp_path / "a.apkg", now=NOW)
+    cached = cache_rows(store)
+    texts = store.db.execute("SELECT question, answer FROM notes").fetchall()
+    sides = {text for pair in texts for text in pair if text}
+    # Every side but the one with a local image, whose media name must be checked anew.
+    assert len(cached) == len(sides) - 1
+    assert not any("plot.png" in html for html in cached.values())
+    # The next export takes the cached HTML instead of rendering the text again.
+    key = export._cache_key("Just an answer.")
+    store.db.execute("UPDATE rendered SET html = '<p>from the cache</p>' WHERE key = ?", [key])
+    export.export_apkg(store, tmp_path / "b.apkg", now=NOW)
+    with zipfile.ZipFile(tmp_path / "b.apkg") as package:
+        notes = package.read("collection.anki2")
+    assert b"from the cache" in notes
+
+
+def test_edited_text_replaces_its_cache_entry(store, small, tmp_path):
+    sync(store, [small], now=NOW)
+    export.export_apkg(store, tmp_path / "a.apkg", now=NOW)
+    before = cache_rows(store)
+    (small / "cards.md").write_text(SMALL_DECK.replace("Just an answer.", "A new answer."))
+    sync(store, None, now=NOW)
+    export.export_apkg(store, tmp_path / "b.apkg", now=NOW)
+    after = cache_rows(store)
+    assert len(after) == len(before)
+    assert export._cache_key("Just an answer.") not in after
+    assert export._cache_key("A new answer.") in after
+
+
 # -- the command ----------------------------------------------------------------------
 
 

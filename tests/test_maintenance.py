@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 
 from flashcards.maintenance import check, state_from_log
 from flashcards.session import start
-from flashcards.store import Store
+from flashcards.store import SCHEMA_VERSION, Store
 from flashcards.sync import sync
 
-FIXTURE = Path(__file__).parent / "fixtures" / "schema-v1.db"
+# A store at the current schema version, so opening it migrates nothing.
+FIXTURE = Path(__file__).parent / "fixtures" / f"schema-v{SCHEMA_VERSION}.db"
 NOW = "2026-01-05T10:00:00+00:00"
 DECK = "## What is a tensor?\n\nAn n-dimensional array.\n\n## The {{c1::Adam}} {{c2::optimizer}}\n"
 

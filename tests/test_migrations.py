@@ -83,47 +83,51 @@ def test_fixture_opens_with_current_code_and_keeps_its_data(tmp_path, fixture):
         assert backups == []
 
 
+NEXT = SCHEMA_VERSION + 1
+
+
 @pytest.fixture
-def version_two(monkeypatch):
-    """Pretend the code has moved on to schema 2 with this migration."""
+def next_version(monkeypatch):
+    """Pretend the code has moved on to the next schema version with this migration."""
     calls = []
 
     def add_column(db):
         calls.append(db)
         db.execute("ALTER TABLE cards ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_module.MIGRATIONS, 2, add_column)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(store_module.MIGRATIONS, NEXT, add_column)
     return calls
 
 
-def copy_v1(tmp_path: Path) -> Path:
+def copy_latest(tmp_path: Path) -> Path:
+    """A store of the current schema version, the one the next version upgrades."""
     db = tmp_path / "store.db"
-    shutil.copy(FIXTURES / "schema-v1.db", db)
+    shutil.copy(FIXTURES / f"schema-v{SCHEMA_VERSION}.db", db)
     return db
 
 
-def test_upgrade_copies_the_database_to_a_timestamped_backup_first(tmp_path, version_two):
-    db = copy_v1(tmp_path)
+def test_upgrade_copies_the_database_to_a_timestamped_backup_first(tmp_path, next_version):
+    db = copy_latest(tmp_path)
     before = snapshot(db)
 
     Store.open(db).close()
 
-    assert version_two, "the migration ran"
-    assert version_of(db) == 2
+    assert next_version, "the migration ran"
+    assert version_of(db) == NEXT
     assert raw(db, "SELECT count(*) FROM cards WHERE flagged = 0") == [(len(before["cards"]),)]
     (backup,) = [p for p in tmp_path.iterdir() if p.name.endswith(".bak")]
-    assert BACKUP_NAME.match(backup.name)[1] == "1"
-    assert version_of(backup) == 1
+    assert BACKUP_NAME.match(backup.name)[1] == str(SCHEMA_VERSION)
+    assert version_of(backup) == SCHEMA_VERSION
     assert snapshot(backup) == before
     assert not Path(f"{backup}-wal").exists()
 
 
-def test_opening_an_upgraded_store_again_neither_migrates_nor_backs_up(tmp_path, version_two):
-    db = copy_v1(tmp_path)
+def test_opening_an_upgraded_store_again_neither_migrates_nor_backs_up(tmp_path, next_version):
+    db = copy_latest(tmp_path)
     Store.open(db).close()
     Store.open(db).close()
-    assert len(version_two) == 1
+    assert len(next_version) == 1
     assert len(list(tmp_path.glob("*.bak"))) == 1
 
 
@@ -132,18 +136,18 @@ def test_a_failing_migration_changes_nothing_and_keeps_the_backup(tmp_path, monk
         db.execute("ALTER TABLE cards ADD COLUMN flagged INTEGER")
         db.execute("SELECT * FROM no_such_table")
 
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_module.MIGRATIONS, 2, half_done)
-    db = copy_v1(tmp_path)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(store_module.MIGRATIONS, NEXT, half_done)
+    db = copy_latest(tmp_path)
     before = snapshot(db)
 
     with pytest.raises(FlashcardsError, match="cannot open the database"):
         Store.open(db)
 
-    assert version_of(db) == 1
+    assert version_of(db) == SCHEMA_VERSION
     assert "flagged" not in [row[1] for row in raw(db, "PRAGMA table_info(cards)")]
     assert snapshot(db) == before
-    assert len(list(tmp_path.glob("store.db.v1-*.bak"))) == 1
+    assert len(list(tmp_path.glob(f"store.db.v{SCHEMA_VERSION}-*.bak"))) == 1
 
 
 def test_a_new_store_is_created_without_a_backup(tmp_path):
@@ -154,7 +158,7 @@ def test_a_new_store_is_created_without_a_backup(tmp_path):
 
 
 def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path):
-    db = copy_v1(tmp_path)
+    db = copy_latest(tmp_path)
     conn = sqlite3.connect(db)
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
