@@ -613,9 +613,11 @@ class Store:
 
     def cached_html(self, keys: Iterable[str]) -> dict[str, str]:
         """The cached HTML of the given keys that are in the cache."""
-        self._fill_temp_keys(keys)
-        return dict(self.db.execute(
-            "SELECT key, html FROM rendered WHERE key IN (SELECT key FROM temp_keys)").fetchall())
+        # One scan beats a join through a temporary table: a full export prunes
+        # the cache to the current cards, so nearly every row is wanted anyway.
+        wanted = set(keys)
+        rows = self.db.conn.execute("SELECT key, html FROM rendered")
+        return {key: html for key, html in rows if key in wanted}
 
     def cache_html(self, items: dict[str, str], *, keep_only: Iterable[str] | None = None) -> None:
         """Store rendered HTML; with ``keep_only``, drop every other cached entry."""
