@@ -269,7 +269,21 @@ def bench_size(cards: int, out: Path, runs: int, peer: Path | None, results: lis
     apkg = out / f"export-{cards}.apkg"
     export = [*fc, "export", "-o", str(apkg)]
     if "export" in commands:
-        r = Result("export to .apkg", cards)
+        # The export keeps rendered HTML in the store: the first export of a store
+        # renders every note, later ones only what changed. Measure both.
+        first_db = out / f"first-export-{cards}.db"
+
+        def fresh_copy(_run: int) -> None:
+            remove_db(first_db)
+            for suffix in ("", "-wal"):
+                if Path(f"{db}{suffix}").exists():
+                    shutil.copy(f"{db}{suffix}", f"{first_db}{suffix}")
+
+        r = Result("first export to .apkg", cards)
+        guarded(results, r, lambda: measure(r, runs, lambda _: [(export, base_env(first_db))],
+                                            fresh_copy))
+        run_process(export, env)  # fills the synced store's HTML cache, if it keeps one
+        r = Result("export to .apkg", cards, note="again, nothing changed")
         guarded(results, r, lambda: measure(r, runs, lambda _: [(export, env)]))
         scratch_db = out / f"scratch-{cards}.db"
         scratch_env = base_env(scratch_db)
@@ -503,7 +517,7 @@ def goals(results: list[Result]) -> str:
     r = find(results, "no-change re-sync", 10_000)
     add("no-change re-sync of 10k <= 0.1 s", r and f"{r.median:.3f} s",
         None if not r else r.median <= 0.1)
-    r = find(results, "export to .apkg", 10_000)
+    r = find(results, "export to .apkg", 10_000)  # from the store, after a first export
     add("export of 10k <= 0.5 s", r and f"{r.median:.3f} s", None if not r else r.median <= 0.5)
     helped, click = find(results, "flashcards --help"), find(results, 'python -c "import click"')
     ratio = helped.median / click.median if helped and click else None
