@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from flashcards.store import SCHEMA_VERSION
+
 NOW = "2026-01-05T10:00:00+00:00"
 FILES = 12
 SEED = 20260105
@@ -358,7 +360,8 @@ def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path):
         for proc in procs:
             _, err = proc.communicate(timeout=60)
             assert proc.returncode == 0, err
-        assert raw(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+        assert raw(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [
+            (str(SCHEMA_VERSION),)]
 
 
 def test_a_review_during_syncs_and_an_export_loses_no_answer(tmp_path):
