@@ -319,9 +319,9 @@ class Store:
         """One row per card for `flashcards list`, ordered by deck, file and line."""
         where = ["cards.orphaned = 1" if orphans else "1 = 1"]
         params: list = []
-        if deck:
-            where.append("(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')")
-            params += [deck, _like_prefix(deck) + "::%"]
+        clause, deck_params = _deck_filter(deck)
+        where.append(clause)
+        params += deck_params
         sql = f"""
             SELECT cards.id, decks.name AS deck, notes.question, notes.path, notes.line,
                    CASE WHEN cards.orphaned THEN 'orphaned'
@@ -428,22 +428,15 @@ class Store:
 
     # -- statistics (flashcards/stats.py) -----------------------------------------
 
-    def _deck_filter(self, deck: str | None) -> tuple[str, list]:
-        """A WHERE clause for a deck and its subdecks (``A`` matches ``A::B``)."""
-        if not deck:
-            return "1 = 1", []
-        return ("(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')",
-                [deck, _like_prefix(deck) + "::%"])
-
     def stats_deck_exists(self, deck: str) -> bool:
         """True if the deck or a subdeck of it exists."""
-        where, params = self._deck_filter(deck)
+        where, params = _deck_filter(deck)
         return self.db.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
                                params).fetchone() is not None
 
     def stats_reviews(self, *, deck: str | None = None, since: str | None = None) -> list[dict]:
         """Review log rows of a deck (and subdecks), oldest first; ``since``: UTC ISO."""
-        where, params = self._deck_filter(deck)
+        where, params = _deck_filter(deck)
         if since:
             where += " AND reviews.reviewed_at >= ?"
             params.append(since)
@@ -458,7 +451,7 @@ class Store:
 
     def stats_cards(self, *, deck: str | None = None) -> list[dict]:
         """Every card of a deck (and subdecks) with its state and its note's source."""
-        where, params = self._deck_filter(deck)
+        where, params = _deck_filter(deck)
         sql = f"""
             SELECT cards.id, cards.note_id, cards.ord, cards.suspended, cards.orphaned,
                    cards.repetitions, cards.easiness, cards.interval, cards.due, cards.lapses,
@@ -481,7 +474,7 @@ class Store:
 
     def due_cards(self, today: str, *, deck: str | None = None) -> list[dict]:
         """Active cards due on or before ``today`` (ISO date), most overdue first."""
-        where, params = _review_deck_filter(deck)
+        where, params = _deck_filter(deck)
         sql = (f"{self._REVIEW_CARD_SQL} WHERE {self._ACTIVE} AND {where} AND cards.due <= ? "
                "ORDER BY cards.due, decks.name, notes.path, notes.line, cards.ord")
         return list(self.db.query(sql, [*params, today]))
@@ -492,7 +485,7 @@ class Store:
         By file path rather than deck name, so numbered files (01-basics.md,
         02-more.md) are studied in their order whatever their decks are called.
         """
-        where, params = _review_deck_filter(deck)
+        where, params = _deck_filter(deck)
         sql = (f"{self._REVIEW_CARD_SQL} WHERE {self._ACTIVE} AND {where} AND cards.due IS NULL "
                "ORDER BY notes.path, notes.line, cards.ord")
         return list(self.db.query(sql, params))
@@ -558,7 +551,7 @@ class Store:
         return dict(rows.fetchall())
 
     def review_deck_exists(self, deck: str) -> bool:
-        where, params = _review_deck_filter(deck)
+        where, params = _deck_filter(deck)
         return self.db.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
                                params).fetchone() is not None
 
@@ -577,8 +570,9 @@ class Store:
         where, params = ["notes.orphaned = 0"], []
         deck_clauses = []
         for deck in decks:
-            deck_clauses.append("(decks.name = ? OR decks.name LIKE ? ESCAPE '\\')")
-            params += [deck, _like_prefix(deck) + "::%"]
+            clause, deck_params = _deck_filter(deck)
+            deck_clauses.append(clause)
+            params += deck_params
         if deck_clauses:
             where.append(f"({' OR '.join(deck_clauses)})")
         path_clauses = []
@@ -636,7 +630,7 @@ class Store:
                                  ((k,) for k in keys))
 
 
-def _review_deck_filter(deck: str | None) -> tuple[str, list]:
+def _deck_filter(deck: str | None) -> tuple[str, list]:
     """A WHERE clause for a deck and its subdecks (``A`` matches ``A::B``)."""
     if not deck:
         return "1 = 1", []
