@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -117,6 +118,15 @@ def cli(ctx: click.Context, db: Path | None) -> None:
     ctx.call_on_close(app.close)
 
 
+def _progress(label: str):
+    """A progress bar on a terminal; nothing (and no rich import) otherwise."""
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from flashcards import ui
+
+    return ui.progress(label)
+
+
 paths_argument = click.argument(
     "paths", nargs=-1, type=click.Path(exists=True, path_type=Path)
 )
@@ -170,10 +180,9 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
       flashcards sync ~/notes/cards
       flashcards sync
     """
-    from flashcards import ui
     from flashcards.sync import sync as run_sync
 
-    with ui.progress("Syncing") as progress:
+    with _progress("Syncing") as progress:
         report = run_sync(app.store(), paths or None, now=now(), progress=progress)
     for problem in report.warnings:
         click.echo(str(problem), err=True)
