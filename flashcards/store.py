@@ -245,11 +245,8 @@ class Store:
         paths = list(paths)
         if not paths:
             return []
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_paths (path TEXT PRIMARY KEY)")
-        self.db.execute("DELETE FROM wanted_paths")
-        self.db.conn.executemany("INSERT OR IGNORE INTO wanted_paths VALUES (?)",
-                                 [(p,) for p in paths])
-        return self.notes_where("orphaned = 0 AND path IN (SELECT path FROM wanted_paths)")
+        self._temp_values("wanted_paths", paths)
+        return self.notes_where("orphaned = 0 AND path IN (SELECT value FROM wanted_paths)")
 
     def orphaned_notes(self) -> list[dict]:
         return self.notes_where("orphaned = 1")
@@ -270,9 +267,6 @@ class Store:
 
     def guid_exists(self, guid: str) -> bool:
         return self.db.execute("SELECT 1 FROM notes WHERE guid = ?", [guid]).fetchone() is not None
-
-    def insert_note(self, row: dict) -> int:
-        return self.db["notes"].insert(_note_values(row)).last_pk
 
     def update_note(self, note_id: int, row: dict) -> None:
         self.db["notes"].update(note_id, _note_values(row))
@@ -619,15 +613,16 @@ class Store:
             self.db.conn.executemany("INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)",
                                      items.items())
             if keep_only is not None:
-                self._fill_temp_keys(keep_only)
+                self._temp_values("kept_keys", keep_only)
                 self.db.execute("DELETE FROM rendered WHERE key NOT IN "
-                                "(SELECT key FROM temp_keys)")
+                                "(SELECT value FROM kept_keys)")
 
-    def _fill_temp_keys(self, keys: Iterable[str]) -> None:
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS temp_keys (key TEXT PRIMARY KEY)")
-        self.db.execute("DELETE FROM temp_keys")
-        self.db.conn.executemany("INSERT OR IGNORE INTO temp_keys VALUES (?)",
-                                 ((k,) for k in keys))
+    def _temp_values(self, table: str, values: Iterable[str]) -> None:
+        """Fill a temporary one-column table: a long IN list without SQLite's variable limit."""
+        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (value TEXT PRIMARY KEY)")
+        self.db.execute(f"DELETE FROM {table}")
+        self.db.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)",
+                                 ((value,) for value in values))
 
 
 def _deck_filter(deck: str | None) -> tuple[str, list]:

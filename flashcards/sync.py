@@ -310,12 +310,12 @@ def _apply(
     # New notes go in with one statement (a cold sync is all new notes); the ids
     # and the order of card ids stay those of one insert per note in file order.
     guids: set[str] = set()
-    new = [index for index in range(len(placed)) if index not in pairs]
-    for index in new:
+    born = [index for index in range(len(placed)) if index not in pairs]
+    for index in born:
         rows[index].update(guid=_new_guid(store, placed[index], guids), modified=stamp,
                            orphaned=0)
-    new_ids = dict(zip(new, store.insert_notes([rows[i] for i in new]), strict=True))
-    report.added += len(new)
+    new_ids = dict(zip(born, store.insert_notes([rows[i] for i in born]), strict=True))
+    report.added += len(born)
     new_cards: list[tuple[int, int]] = []
     for index, item in enumerate(placed):
         if index in new_ids:
