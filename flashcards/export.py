@@ -229,11 +229,11 @@ class _Sides:
 
     def __init__(self, store: Store, rows: list[dict]) -> None:
         texts = sorted({text for row in rows for text in (row["question"], row["answer"]) if text})
-        self.keys = {text: _cache_key(text) for text in texts}
+        self.keys = {text: render.cache_key(text) for text in texts}
         self._html = store.cached_html(self.keys.values())
         missing = [text for text in texts if self.keys[text] not in self._html]
-        self.fresh = {self.keys[text]: html_ for text, (html_, local) in
-                      zip(missing, _render_many(missing), strict=True) if not local}
+        self.fresh = {self.keys[text]: html_ for text, html_ in
+                      zip(missing, _render_many(missing), strict=True) if html_ is not None}
         self._html.update(self.fresh)
 
     def html(self, text: str, image_src: Callable[[str], str]) -> str:
@@ -241,26 +241,17 @@ class _Sides:
         return cached if cached is not None else render.to_html(text, image_src=image_src)
 
 
-def _cache_key(text: str) -> str:
-    return hashlib.sha256(f"{render.HTML_VERSION}\0{text}".encode()).hexdigest()[:32]
-
-
-def _render_many(texts: list[str]) -> list[tuple[str, bool]]:
-    """(HTML, has a local image) for each text; in a process pool when there are many."""
+def _render_many(texts: list[str]) -> list[str | None]:
+    """Cacheable HTML for each text; in a process pool when there are many."""
     if len(texts) < PARALLEL_RENDER or (os.cpu_count() or 1) < 2:
-        return [_render_plain(text) for text in texts]
+        return [render.cacheable_html(text) for text in texts]
     # Results come back in order, so the package is the same either way.
     # Imported here: the pool's machinery costs a no-change run a fifth of its time.
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return list(pool.map(_render_plain, texts, chunksize=max(1, len(texts) // 32)))
-
-
-def _render_plain(text: str) -> tuple[str, bool]:
-    local: list[str] = []
-    html_ = render.to_html(text, image_src=lambda src: local.append(src) or src)
-    return html_, bool(local)
+        return list(pool.map(render.cacheable_html, texts,
+                             chunksize=max(1, len(texts) // 32)))
 
 
 # -- media -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -44,6 +44,10 @@ class LoadedFile:
     source: SourceFile
     hash: str
     deck: DeckFile
+    # Each note's sides as the parser's tokens (`parser.SideTokens`), when asked for.
+    sides: tuple = ()
+    # HTML of the sides by `render.cache_key`, when a sync has rendered them.
+    html: dict[str, str] = field(default_factory=dict)
 
 
 def display_path(path: Path | str) -> str:
@@ -93,21 +97,27 @@ def read_bytes(source: SourceFile) -> bytes:
         raise FlashcardsError(f"{display_path(source.path)}: cannot read: {exc.strerror}") from exc
 
 
-def load_file(source: SourceFile, data: bytes | None = None) -> LoadedFile:
-    """Read and parse one file; unreadable text becomes a problem, not an exception."""
+def load_file(
+    source: SourceFile, data: bytes | None = None, *, with_sides: bool = False
+) -> LoadedFile:
+    """Read and parse one file; unreadable text becomes a problem, not an exception.
+
+    ``with_sides`` keeps each note's tokens, for rendering without parsing again.
+    """
     data = read_bytes(source) if data is None else data
     shown = display_path(source.path)
     problem = _unreadable(source, data, shown)
+    sides: tuple = ()
     if problem:
         deck = DeckFile(shown, source.default_deck, problems=(problem,))
     else:
         # Imported here: a sync that finds every file unchanged never loads markdown-it.
-        from flashcards.parser import parse
+        from flashcards.parser import parse_with_sides
 
         text = data.decode("utf-8-sig")
-        deck = parse(text, shown, default_deck=source.default_deck)
+        deck, sides = parse_with_sides(text, shown, default_deck=source.default_deck)
         deck = _with_image_problems(deck, source)
-    return LoadedFile(source, file_hash(data), deck)
+    return LoadedFile(source, file_hash(data), deck, sides if with_sides else ())
 
 
 def _unreadable(source: SourceFile, data: bytes, shown: str) -> Problem | None:

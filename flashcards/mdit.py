@@ -16,8 +16,12 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 
 @cache
-def markdown() -> MarkdownIt:
-    """CommonMark plus GitHub tables, strikethrough, `$math$` and front matter."""
+def markdown(*, front_matter: bool = False) -> MarkdownIt:
+    """CommonMark plus GitHub tables, strikethrough and `$math$`.
+
+    ``front_matter`` reads a leading ``---`` block as front matter, as a deck
+    file has; a card side has none, so there ``---`` is a horizontal rule.
+    """
     md = MarkdownIt("commonmark", {"html": True})
     md.enable(["table", "strikethrough"])
     # Pandoc's rule for `$`: no space just inside the dollars, so "costs $5 and
@@ -25,10 +29,14 @@ def markdown() -> MarkdownIt:
     # mdit-py-plugins' allow_digits=False misreads a `$` at the start of a
     # paragraph (it looks at the paragraph's last character instead).
     md.use(dollarmath_plugin, allow_space=False, allow_digits=True, double_inline=True)
-    md.use(front_matter_plugin)
+    if front_matter:
+        md.use(front_matter_plugin)
     return md
 
 
-def tokens(text: str) -> list[Token]:
-    """Block tokens with their line maps (0-based, end exclusive)."""
-    return markdown().parse(text)
+def tokens(text: str, env: dict | None = None) -> list[Token]:
+    """A deck file's block tokens with their line maps (0-based, end exclusive).
+
+    ``env`` receives what markdown-it collects on the way (link reference definitions).
+    """
+    return markdown(front_matter=True).parse(text, env)

@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class FlashcardsError(Exception):
@@ -99,15 +100,17 @@ class Note:
     ordinals: tuple[int, ...] = (1,)
     images: tuple[Image, ...] = ()
 
-    @property
+    # Computed once (identity matching asks for them many times), and kept when a
+    # note is pickled: sync computes them in its parser processes.
+    @cached_property
     def question_hash(self) -> str:
         return digest(normalized(self.question))
 
-    @property
+    @cached_property
     def answer_hash(self) -> str:
         return digest(normalized(self.answer))
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         return digest(normalized(self.question), normalized(self.answer))
 

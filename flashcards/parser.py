@@ -36,6 +36,7 @@ NORUN_MARKERS = frozenset({"norun", "no-run"})
 @dataclass(frozen=True)
 class _Heading:
     level: int
+    index: int  # of its heading_open token
     start: int  # 0-based first line
     end: int  # 0-based line after the heading
     text: str
@@ -57,28 +58,57 @@ class _Findings:
 
 def parse(text: str, path: str = "<string>", *, default_deck: str = "Default") -> DeckFile:
     """Parse one deck file's text into notes and problems."""
+    return parse_with_sides(text, path, default_deck=default_deck)[0]
+
+
+@dataclass(frozen=True)
+class SideTokens:
+    """One note's question and answer as tokens of its file, for rendering.
+
+    Rendering them gives the HTML of the side's text parsed on its own, without
+    parsing it again. A side is None where the two could differ (a question that
+    would read as a block, a card setting between two paragraphs, link references
+    in the file): render its text instead.
+    """
+
+    question: list[Token] | None
+    answer: list[Token] | None
+
+
+def parse_with_sides(
+    text: str, path: str = "<string>", *, default_deck: str = "Default"
+) -> tuple[DeckFile, tuple[SideTokens, ...]]:
+    """`parse`, plus each note's sides as tokens (the same order as the notes)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     found = _Findings(path)
-    toks = markdown_tokens(text)
+    env: dict = {}
+    toks = markdown_tokens(text, env)
     front = _front_matter(toks, found)
     deck = _deck_name(front, default_deck, found)
     deck_tags = _front_tags(front, found)
     deck_reverse = _front_reverse(front, found)
     _unclosed_fences(toks, lines, found)
-    notes = []
+    notes, sides = [], []
     headings = list(_headings(toks))
-    spans = [(heading, headings[index + 1].start if index + 1 < len(headings) else len(lines))
+    spans = [(heading, headings[index + 1] if index + 1 < len(headings) else None)
              for index, heading in enumerate(headings) if heading.level == 2]
-    for (heading, end), section in zip(spans, _sections(toks, spans), strict=True):
+    line_spans = [(heading, after.start if after else len(lines)) for heading, after in spans]
+    for (heading, end), section, (_, after) in zip(
+            line_spans, _sections(toks, line_spans), spans, strict=True):
         note = _note(heading, section, lines[heading.end : end], heading.end, found,
                      deck=deck, deck_tags=deck_tags, deck_reverse=deck_reverse)
         if note:
             notes.append(note)
+            body = toks[heading.index + 3 : after.index if after else len(toks)]
+            sides.append(_side_tokens(toks[heading.index + 1], note.question, body, lines,
+                                      references=bool(env.get("references"))))
     if not notes and not any(p.severity is Severity.ERROR for p in found.items):
         found.warning(1, "no cards found: a card starts with a level-2 heading (## Question)")
     description = front.get("description", "") if isinstance(front, dict) else ""
-    return DeckFile(path, deck, str(description or ""), tuple(notes), tuple(sorted(found.items)))
+    deck_file = DeckFile(path, deck, str(description or ""), tuple(notes),
+                         tuple(sorted(found.items)))
+    return deck_file, tuple(sides)
 
 
 # -- front matter -------------------------------------------------------------
@@ -161,7 +191,8 @@ def _tag_words(tags: Iterable[str]) -> tuple[str, ...]:
 def _headings(toks: list[Token]) -> Iterator[_Heading]:
     for i, tok in enumerate(toks):
         if tok.type == "heading_open" and tok.level == 0 and tok.tag in ("h1", "h2") and tok.map:
-            yield _Heading(int(tok.tag[1]), tok.map[0], tok.map[1], toks[i + 1].content.strip())
+            yield _Heading(int(tok.tag[1]), i, tok.map[0], tok.map[1],
+                           toks[i + 1].content.strip())
 
 
 def _sections(toks: list[Token], spans: list[tuple[_Heading, int]]) -> list[list[Token]]:
@@ -265,6 +296,59 @@ def _answer_text(body_lines: list[str], first_line: int, skip: set[int]) -> str:
     return "\n".join(kept).strip("\n").rstrip()
 
 
+# -- sides as tokens -----------------------------------------------------------
+
+# A heading's text that could start a block (list, quote, code, HTML, math, link
+# reference...) when parsed alone: its HTML may not be the heading's inline text.
+_BLOCK_START = re.compile(r"[-+*>#=_|~`<$\[]|\d{1,9}[.)]")
+
+
+def _side_tokens(inline: Token, question: str, body: list[Token], lines: list[str], *,
+                 references: bool) -> SideTokens:
+    if references:  # resolved file-wide here, but not in one side parsed alone
+        return SideTokens(None, None)
+    if "\n" in question or _BLOCK_START.match(question):
+        question_tokens = None
+    else:
+        question_tokens = [_block_token("paragraph_open", 1), inline,
+                           _block_token("paragraph_close", -1)]
+    return SideTokens(question_tokens, _answer_tokens(body, lines))
+
+
+def _block_token(kind: str, nesting: int) -> Token:
+    token = Token(kind, "p", nesting)
+    token.block = True
+    return token
+
+
+def _answer_tokens(body: list[Token], lines: list[str]) -> list[Token] | None:
+    """The body without its card settings, if it parses as the answer's text would.
+
+    The answer's text leaves out the settings' lines, which between two blocks can
+    join them into one; and it ends at its last non-blank character, which changes
+    a block that keeps its trailing blank lines or spaces (an unclosed code fence).
+    Such a side is parsed alone instead.
+    """
+    start, end = 0, len(body)
+    while start < end and _is_setting(body[start]):
+        start += 1
+    while end > start and _is_setting(body[end - 1]):
+        end -= 1
+    kept = body[start:end]
+    if any(_is_setting(tok) for tok in kept):
+        return None
+    if any(tok.type == "fence" and not _fence_closed(tok, lines) for tok in kept):
+        return None
+    last = max((tok.map[1] for tok in kept if tok.map), default=0)
+    if last and lines[last - 1] != lines[last - 1].rstrip() or last and not lines[last - 1]:
+        return None
+    return kept
+
+
+def _is_setting(tok: Token) -> bool:
+    return tok.type == "html_block" and tok.level == 0 and bool(META_COMMENT.match(tok.content))
+
+
 # -- checks -------------------------------------------------------------------
 
 
@@ -319,14 +403,15 @@ def _check_tokens(section: list[Token], found: _Findings) -> None:
 def _unclosed_fences(toks: list[Token], lines: list[str], found: _Findings) -> None:
     """A fence left open runs to the end of the file and swallows every card after it."""
     for tok in toks:
-        if tok.type != "fence" or not tok.map:
-            continue
-        last = lines[tok.map[1] - 1].strip() if tok.map[1] - 1 < len(lines) else ""
-        closed = tok.map[1] - tok.map[0] >= 2 and last.startswith(tok.markup) \
-            and set(last) == {tok.markup[0]}
-        if not closed:
+        if tok.type == "fence" and tok.map and not _fence_closed(tok, lines):
             found.warning(tok.map[0] + 1, f"code fence {tok.markup} is never closed: "
                           "it runs to the end of the file; close it with the same fence")
+
+
+def _fence_closed(tok: Token, lines: list[str]) -> bool:
+    last = lines[tok.map[1] - 1].strip() if tok.map[1] - 1 < len(lines) else ""
+    return tok.map[1] - tok.map[0] >= 2 and last.startswith(tok.markup) \
+        and set(last) == {tok.markup[0]}
 
 
 def _check_length(question: str, section: list[Token], line: int, found: _Findings) -> None:

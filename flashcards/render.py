@@ -20,6 +20,7 @@ unchanged; Markdown inside them (``*emphasis*``, math) is rendered, which Anki a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
@@ -39,7 +40,9 @@ from pylatexenc import latex2text, latexwalker, macrospec
 
 from flashcards.mdit import markdown
 
-__all__ = ["note_css", "strip_control", "to_html", "to_terminal_markdown"]
+__all__ = [
+    "cache_key", "cacheable_html", "note_css", "strip_control", "to_html", "to_terminal_markdown",
+]
 
 # Pygments themes: the reference light theme, and a high-contrast dark one for
 # Anki's night mode.
@@ -114,10 +117,15 @@ _URL_SCHEMES = {"http", "https", "mailto"}  # relative URLs (media files) always
 
 # Bump when to_html's output changes for the same text: the export caches HTML
 # in the store under this version, and a new version renders everything anew.
-HTML_VERSION = 1
+HTML_VERSION = 2  # 2: a side starting with `---` is a rule, not front matter
 
 
-def to_html(text: str, *, image_src: Callable[[str], str] | None = None) -> str:
+def to_html(
+    text: str,
+    *,
+    image_src: Callable[[str], str] | None = None,
+    tokens: Sequence[Token] | None = None,
+) -> str:
     """Render one card side to sanitized HTML for an Anki field.
 
     `image_src` maps the path of each local image, as written in the Markdown (with
@@ -129,11 +137,32 @@ def to_html(text: str, *, image_src: Callable[[str], str] | None = None) -> str:
     ``text-align`` on table cells. Control characters are removed first (``\x1f``
     separates fields in Anki's database). An error raised by `image_src` propagates.
     Output is deterministic.
+
+    `tokens` are the side's tokens as the parser already made them
+    (`parser.SideTokens`): the same HTML, without parsing the text again.
     """
     md = markdown()
     env: EnvType = {_ENV_IMAGE_SRC: image_src}
-    body = _anki_renderer().render(md.parse(_clean_input(text), env), md.options, env)
+    if tokens is None or _CONTROL.search(text) or _SURROGATE.search(text):
+        tokens = md.parse(_clean_input(text), env)
+    body = _anki_renderer().render(tokens, md.options, env)
     return _sanitize(body).strip()
+
+
+def cacheable_html(text: str, tokens: Sequence[Token] | None = None) -> str | None:
+    """`to_html` for the store's cache, or None if the side shows a local image.
+
+    A local image's name in a package depends on the image's bytes, and exporting
+    checks that the image is there: such a side is rendered at every export.
+    """
+    local: list[str] = []
+    html_ = to_html(text, image_src=lambda src: local.append(src) or src, tokens=tokens)
+    return None if local else html_
+
+
+def cache_key(text: str) -> str:
+    """The key of a side's HTML in the store's cache: its text and the HTML version."""
+    return hashlib.sha256(f"{HTML_VERSION}\0{text}".encode()).hexdigest()[:32]
 
 
 def _sanitize(html_text: str) -> str:

@@ -129,6 +129,7 @@ def sync(
         _apply(store, placed, touched, changed, now, report)
         store.set_sources({"path": str(i.source.path), "root": str(i.source.root),
                            "hash": i.hash} for i in changed)
+        store.cache_html({key: html for item in changed for key, html in item.html.items()})
         store.delete_sources(removed)
     return report
 
@@ -163,7 +164,7 @@ def _load_all(pending: list[tuple[SourceFile, bytes]], progress: ProgressFn | No
     if len(pending) < PARALLEL_FILES or (os.cpu_count() or 1) < 2:
         results = []
         for done, (source, data) in enumerate(pending, 1):
-            results.append(load_file(source, data))
+            results.append(_load_and_render(source, data))
             if progress:
                 progress(done, len(pending))
         return results
@@ -175,11 +176,33 @@ def _load_all(pending: list[tuple[SourceFile, bytes]], progress: ProgressFn | No
         results = []
         chunk = max(1, len(pending) // 32)
         sources, datas = zip(*pending, strict=True)
-        for done, item in enumerate(pool.map(load_file, sources, datas, chunksize=chunk), 1):
+        for done, item in enumerate(pool.map(_load_and_render, sources, datas, chunksize=chunk), 1):
             results.append(item)
             if progress:
                 progress(done, len(pending))
         return results
+
+
+def _load_and_render(source: SourceFile, data: bytes) -> LoadedFile:
+    """Parse a file and render its sides' HTML from the same tokens.
+
+    Rendering here, in the parser's processes, means a first export renders
+    nothing and no text is parsed twice (docs/benchmarks.md).
+    """
+    from flashcards.render import cache_key, cacheable_html  # only when parsing
+
+    loaded = load_file(source, data, with_sides=True)
+    if loaded.deck.has_errors:  # the sync stops; nothing to render
+        return replace(loaded, sides=())
+    html = {}
+    for note, sides in zip(loaded.deck.notes, loaded.sides, strict=True):
+        _ = note.question_hash, note.answer_hash, note.content_hash  # computed here, in parallel
+        for text, tokens in ((note.question, sides.question), (note.answer, sides.answer)):
+            rendered = cacheable_html(text, tokens) if text else None
+            if rendered is not None:
+                html[cache_key(text)] = rendered
+    # Tokens stay in this process: only the HTML travels back from a worker.
+    return replace(loaded, sides=(), html=html)
 
 
 def _conflicts(store: Store, placed: list[Placed], touched: set[str]) -> list[Problem]:
@@ -204,7 +227,7 @@ def _conflicts(store: Store, placed: list[Placed], touched: set[str]) -> list[Pr
 # -- matching -----------------------------------------------------------------
 
 
-def match(new: list[Note], old: list[dict]) -> dict[int, dict]:
+def match(new: list[Placed], old: list[dict]) -> dict[int, dict]:
     """Pair parsed notes (by index) with stored note rows, by the identity rules."""
     pairs: dict[int, dict] = {}
     taken: set[int] = set()
@@ -214,10 +237,10 @@ def match(new: list[Note], old: list[dict]) -> dict[int, dict]:
         for row in old:
             if row["id"] not in taken and key_old(row):
                 groups[key_old(row)].append(row)
-        for index, note in enumerate(new):
-            key = key_new(note) if index not in pairs else None
+        for index, item in enumerate(new):
+            key = key_new(item.note) if index not in pairs else None
             candidates = [r for r in groups.get(key, ()) if r["id"] not in taken] if key else []
-            row = _best(note, [r for r in candidates if _compatible(note, r)])
+            row = _best(item, [r for r in candidates if _compatible(item.note, r)])
             if row:
                 pairs[index] = row
                 taken.add(row["id"])
@@ -236,20 +259,21 @@ def _compatible(note: Note, row: dict) -> bool:
     return not (note.explicit_id and row["explicit_id"] and note.explicit_id != row["explicit_id"])
 
 
-def _best(note: Note, rows: list[dict]) -> dict | None:
+def _best(item: Placed, rows: list[dict]) -> dict | None:
     """Among equal candidates, prefer the same file, then the nearest line."""
     if not rows:
         return None
-    return min(rows, key=lambda r: (r["path"] != note.path, abs(r["line"] - note.line), r["id"]))
+    line = item.note.line
+    return min(rows, key=lambda r: (r["path"] != item.path, abs(r["line"] - line), r["id"]))
 
 
-def _pair_similar(new: list[Note], old: list[dict], pairs: dict[int, dict]) -> None:
+def _pair_similar(new: list[Placed], old: list[dict], pairs: dict[int, dict]) -> None:
     left = [i for i in range(len(new)) if i not in pairs]
     if not left or not old or len(left) * len(old) > MAX_FUZZY_PAIRS:
         return
     scored = []
     for index in left:
-        note = new[index]
+        note = new[index].note
         for row in old:
             if _compatible(note, row):
                 score = _similarity(note, row)
@@ -300,9 +324,7 @@ def _apply(
     report: SyncReport,
 ) -> None:
     old = store.notes_in_paths(touched) + store.orphaned_notes()
-    # Compare by absolute path, as stored, so "same file" is recognised.
-    new = [_with_path(p.note, p.path) for p in placed]
-    pairs = match(new, old)
+    pairs = match(placed, old)
     stamp = int(now.timestamp())
     descriptions = {item.deck.deck: item.deck.description for item in changed}
     deck_ids = {name: store.deck_id(name, descriptions[name]) for name in descriptions}
@@ -333,10 +355,6 @@ def _apply(
     gone = [row["id"] for row in old if row["id"] not in matched and not row["orphaned"]]
     store.orphan_notes(gone)
     report.orphaned = len(gone)
-
-
-def _with_path(note: Note, path: str) -> Note:
-    return replace(note, path=path)
 
 
 def _note_fields(item: Placed, deck_id: int) -> dict:

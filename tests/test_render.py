@@ -560,3 +560,66 @@ def test_strip_control_leaves_no_escape_or_control(text):
 
 def test_lone_surrogates_do_not_break_html():
     assert "a" in to_html("a\udcff")
+
+
+# -- rendering the parser's tokens (sync renders each side from its file's tokens) ----
+
+# Lines that start, end, join or nest blocks in every way a deck file can.
+DECK_LINES = [
+    "", "", "", "Plain text with `code`, $x^2$ and *emphasis*.", "{{c1::Paris}} is the capital.",
+    "- a list item", "1. numbered", "2) other numbers", "  indented continuation",
+    "    indented code", "> quoted", "```python", "x = 1", "```", "~~~", "$$", "a^2", "$$",
+    "<!-- id: some-id -->", "<!-- tags: x, y -->", "<!-- reverse -->", "<!-- a comment -->",
+    "<div>raw html</div>", "<span>inline</span> html", "| a | b |", "|---|---|", "| 1 | 2 |",
+    "---", "===", "***", "[ref]: https://example.com", "A [link][ref] and [missing][nope].",
+    "![plot](plot.png)", "text with trailing spaces  ", "\\# escaped", "# Title",
+]
+QUESTIONS = ["What is it?", "- a list?", "1. a number?", "> a quote?", "<b>bold</b>?",
+             "[ref]: /x", "$$x$$", "`code`?", "*emph* and _more_", "2) or this?", "=== eq",
+             "Ask {{c1::this}}?", "| pipe |"]
+
+
+@st.composite
+def deck_files(draw) -> str:
+    cards = draw(st.lists(st.tuples(st.sampled_from(QUESTIONS),
+                                    st.lists(st.sampled_from(DECK_LINES), max_size=8)),
+                          min_size=1, max_size=5))
+    preamble = draw(st.lists(st.sampled_from(DECK_LINES), max_size=3))
+    lines = [*preamble]
+    for question, body in cards:
+        lines += [f"## {question}", *body]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=5000, deadline=None)
+@given(deck_files())
+def test_html_from_the_parsers_tokens_is_the_html_of_the_text(text):
+    from flashcards.parser import parse_with_sides
+
+    deck, sides = parse_with_sides(text, "deck.md")
+    assert len(sides) == len(deck.notes)
+    for note, side in zip(deck.notes, sides, strict=True):
+        for side_text, tokens in ((note.question, side.question), (note.answer, side.answer)):
+            if side_text:
+                assert to_html(side_text, tokens=tokens) == to_html(side_text), side_text
+
+
+def test_sides_that_could_parse_differently_alone_have_no_tokens():
+    from flashcards.parser import parse_with_sides
+
+    text = ("[r]: https://example.com\n\n## Q\n\nSee [r].\n")
+    _, sides = parse_with_sides(text)
+    assert sides[0].question is None and sides[0].answer is None  # references are file-wide
+    text = "## - a list?\n\nFirst.\n<!-- id: x -->\nSecond.\n"
+    _, sides = parse_with_sides(text)
+    assert sides[0].question is None  # would be a list on its own
+    assert sides[0].answer is None  # the setting's line joins two paragraphs
+    _, sides = parse_with_sides("## What?\n\n<!-- id: x -->\nAn answer.\n<!-- tags: t -->\n")
+    assert sides[0].question is not None and sides[0].answer is not None
+
+
+def test_a_side_starting_with_a_rule_is_not_front_matter():
+    # Found by the test above: the parser's front matter rule made such an answer vanish.
+    text = "---\nBetween rules.\n\n---"
+    assert to_html(text) == "<hr>\n<p>Between rules.</p>\n<hr>"
+    assert "Between rules." in to_terminal_markdown(text)

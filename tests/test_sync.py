@@ -286,3 +286,21 @@ def test_a_deleted_root_orphans_its_cards(store, decks):
     decks.rmdir()
     report = sync(store, None, now=NOW + timedelta(days=1))
     assert report.orphaned == 2 and store.count("cards", "orphaned = 0") == 0
+
+
+@pytest.mark.parametrize("files", [1, 70])  # one process, and the parser's process pool
+def test_sync_renders_every_side_for_the_export(store, decks, files):
+    from flashcards import render
+
+    (decks / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    for number in range(files):
+        write(decks / f"deck{number:02}.md", TWO_CARDS.replace("?", f" ({number})?")
+              + f"\n## Show the plot {number}\n![plot](plot.png)\n")
+    sync(store, [decks], now=NOW)
+    cached = dict(store.db.execute("SELECT key, html FROM rendered").fetchall())
+    sides = [text for row in store.db.execute("SELECT question, answer FROM notes").fetchall()
+             for text in row if text]
+    with_image = [text for text in sides if "plot.png" in text]
+    assert len(with_image) == files  # rendered at export: its media name needs the image
+    assert cached == {render.cache_key(text): render.to_html(text)
+                      for text in sides if text not in with_image}
