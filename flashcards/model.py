@@ -11,7 +11,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
 
 
 class FlashcardsError(Exception):
@@ -85,9 +84,13 @@ def digest(*parts: str) -> str:
     return h.hexdigest()[:32]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
-    """One parsed ``##`` section of a deck file."""
+    """One parsed ``##`` section of a deck file.
+
+    Slots and hashes computed once: a sync of 100k notes holds them all at once,
+    and identity matching asks for the hashes many times (docs/benchmarks.md).
+    """
 
     kind: NoteKind
     question: str
@@ -99,20 +102,15 @@ class Note:
     explicit_id: str | None = None
     ordinals: tuple[int, ...] = (1,)
     images: tuple[Image, ...] = ()
+    question_hash: str = field(init=False, repr=False, compare=False)
+    answer_hash: str = field(init=False, repr=False, compare=False)
+    content_hash: str = field(init=False, repr=False, compare=False)
 
-    # Computed once (identity matching asks for them many times), and kept when a
-    # note is pickled: sync computes them in its parser processes.
-    @cached_property
-    def question_hash(self) -> str:
-        return digest(normalized(self.question))
-
-    @cached_property
-    def answer_hash(self) -> str:
-        return digest(normalized(self.answer))
-
-    @cached_property
-    def content_hash(self) -> str:
-        return digest(normalized(self.question), normalized(self.answer))
+    def __post_init__(self) -> None:
+        question, answer = normalized(self.question), normalized(self.answer)
+        object.__setattr__(self, "question_hash", digest(question))
+        object.__setattr__(self, "answer_hash", digest(answer))
+        object.__setattr__(self, "content_hash", digest(question, answer))
 
     @property
     def location(self) -> str:

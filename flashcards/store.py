@@ -278,18 +278,19 @@ class Store:
 
     # -- bulk writes of a sync (one statement for many rows; scripts/bench.py) ---
 
-    def insert_notes(self, rows: list[dict]) -> list[int]:
-        """Insert notes at once; their ids are those one insert per row would give."""
-        if not rows:
-            return []
-        values = [_note_values(row) for row in rows]
-        columns = [key for key in _NOTE_COLUMNS if key in values[0]]
+    def insert_notes(self, rows: Iterable[dict], count: int) -> range:
+        """Insert ``count`` notes at once; their ids are those one insert per row would give.
+
+        ``rows`` may be a generator: they are written as they come, never all held.
+        """
         first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM notes").fetchone()[0]
-        ids = list(range(first, first + len(rows)))
+        ids = range(first, first + count)
+        columns = _NOTE_COLUMNS
         sql = (f"INSERT INTO notes (id, {', '.join(columns)}) "
                f"VALUES ({', '.join('?' * (len(columns) + 1))})")
-        self.db.conn.executemany(sql, [(note_id, *(value[key] for key in columns))
-                                       for note_id, value in zip(ids, values, strict=True)])
+        values = (_note_values(row) for row in rows)
+        self.db.conn.executemany(sql, ((note_id, *(value[key] for key in columns))
+                                       for note_id, value in zip(ids, values, strict=True)))
         return ids
 
     def insert_cards(self, cards: Iterable[tuple[int, int]]) -> None:

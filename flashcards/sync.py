@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib.resources import files
@@ -56,6 +56,8 @@ MAX_FUZZY_PAIRS = 250_000
 # Parsing is the costly part of a cold sync and each file is independent;
 # below this many files a process pool costs more than it saves.
 PARALLEL_FILES = 64
+# New cards are written in batches of about this many, in file order.
+_CARD_BATCH = 10_000
 
 ProgressFn = Callable[[int, int], None]
 
@@ -84,7 +86,7 @@ class SyncReport:
                 f"{self.files_removed} removed)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placed:
     """A parsed note with the absolute path of its file, as the store keys it."""
 
@@ -110,7 +112,7 @@ def sync(
     sources = discover(r for r in roots if given or r.exists())
     known = store.sources()
     report = SyncReport()
-    changed, removed = _changed_files(sources, roots, known, report, progress)
+    changed, removed = _changed_files(store, sources, roots, known, report, progress)
     if not changed and not removed:
         # Nothing to match or check: skip reading every note of the store.
         with store.transaction():
@@ -129,12 +131,12 @@ def sync(
         _apply(store, placed, touched, changed, now, report)
         store.set_sources({"path": str(i.source.path), "root": str(i.source.root),
                            "hash": i.hash} for i in changed)
-        store.cache_html({key: html for item in changed for key, html in item.html.items()})
         store.delete_sources(removed)
     return report
 
 
 def _changed_files(
+    store: Store,
     sources: list[SourceFile],
     roots: list[Path],
     known: dict[str, dict],
@@ -142,15 +144,17 @@ def _changed_files(
     progress: ProgressFn | None,
 ) -> tuple[list[LoadedFile], list[str]]:
     """Files whose bytes (or root) changed since the last sync, parsed; and removed files."""
-    pending: list[tuple[SourceFile, bytes]] = []
+    pending: list[SourceFile] = []
     for source in sources:
-        data = read_bytes(source)
         before = known.get(str(source.path))
-        if before and before["hash"] == file_hash(data) and before["root"] == str(source.root):
+        if before and before["hash"] == file_hash(read_bytes(source)) \
+                and before["root"] == str(source.root):
             report.files_unchanged += 1
         else:
-            pending.append((source, data))
-    loaded = _load_all(pending, progress)
+            # Not the bytes: the parser reads the file again (from the page cache)
+            # rather than this process holding a whole collection's text.
+            pending.append(source)
+    loaded = _load_all(store, pending, progress)
     report.files_read = len(loaded)
     seen = {str(s.path) for s in sources}
     root_names = {str(r) for r in roots}
@@ -160,30 +164,57 @@ def _changed_files(
     return loaded, removed
 
 
-def _load_all(pending: list[tuple[SourceFile, bytes]], progress: ProgressFn | None) -> list:
+def _load_all(store: Store, pending: list[SourceFile], progress: ProgressFn | None) -> list:
+    """Parse (and render) the files, keeping their HTML in the store as it comes.
+
+    The HTML goes to the store's cache at once rather than being held until the
+    end: the cache is keyed by content, so an entry of a sync that then fails is
+    harmless (the next full export prunes it).
+    """
+    cache = _HtmlBatches(store)
+    results = []
+    for done, item in enumerate(_loaded(pending), 1):
+        results.append(cache.take(item))
+        if progress:
+            progress(done, len(pending))
+    cache.flush()
+    return results
+
+
+def _loaded(pending: list[SourceFile]) -> Iterator[LoadedFile]:
     if len(pending) < PARALLEL_FILES or (os.cpu_count() or 1) < 2:
-        results = []
-        for done, (source, data) in enumerate(pending, 1):
-            results.append(_load_and_render(source, data))
-            if progress:
-                progress(done, len(pending))
-        return results
+        yield from map(_load_and_render, pending)
+        return
     # Results come back in submission order, so ids and order stay deterministic.
     # Imported here: the pool's machinery costs a no-change run a fifth of its time.
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        results = []
-        chunk = max(1, len(pending) // 32)
-        sources, datas = zip(*pending, strict=True)
-        for done, item in enumerate(pool.map(_load_and_render, sources, datas, chunksize=chunk), 1):
-            results.append(item)
-            if progress:
-                progress(done, len(pending))
-        return results
+        yield from pool.map(_load_and_render, pending, chunksize=max(1, len(pending) // 32))
 
 
-def _load_and_render(source: SourceFile, data: bytes) -> LoadedFile:
+class _HtmlBatches:
+    """Writes rendered HTML to the store's cache in batches, each its own transaction."""
+
+    SIZE = 5000
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: dict[str, str] = {}
+
+    def take(self, item: LoadedFile) -> LoadedFile:
+        self.pending.update(item.html)
+        if len(self.pending) >= self.SIZE:
+            self.flush()
+        return replace(item, html={}) if item.html else item
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.cache_html(self.pending)
+            self.pending = {}
+
+
+def _load_and_render(source: SourceFile) -> LoadedFile:
     """Parse a file and render its sides' HTML from the same tokens.
 
     Rendering here, in the parser's processes, means a first export renders
@@ -191,12 +222,11 @@ def _load_and_render(source: SourceFile, data: bytes) -> LoadedFile:
     """
     from flashcards.render import cache_key, cacheable_html  # only when parsing
 
-    loaded = load_file(source, data, with_sides=True)
+    loaded = load_file(source, with_sides=True)
     if loaded.deck.has_errors:  # the sync stops; nothing to render
         return replace(loaded, sides=())
     html = {}
     for note, sides in zip(loaded.deck.notes, loaded.sides, strict=True):
-        _ = note.question_hash, note.answer_hash, note.content_hash  # computed here, in parallel
         for text, tokens in ((note.question, sides.question), (note.answer, sides.answer)):
             rendered = cacheable_html(text, tokens) if text else None
             if rendered is not None:
@@ -328,33 +358,48 @@ def _apply(
     stamp = int(now.timestamp())
     descriptions = {item.deck.deck: item.deck.description for item in changed}
     deck_ids = {name: store.deck_id(name, descriptions[name]) for name in descriptions}
-    rows = [_note_fields(item, deck_ids[item.note.deck]) for item in placed]
     # New notes go in with one statement (a cold sync is all new notes); the ids
     # and the order of card ids stay those of one insert per note in file order.
+    # Rows are made as the statement consumes them: 100k at once weigh 100 MB.
     guids: set[str] = set()
-    born = [index for index in range(len(placed)) if index not in pairs]
-    for index in born:
-        rows[index].update(guid=_new_guid(store, placed[index], guids), modified=stamp,
-                           orphaned=0)
-    new_ids = dict(zip(born, store.insert_notes([rows[i] for i in born]), strict=True))
-    report.added += len(born)
+
+    def born_rows() -> Iterator[dict]:
+        for index, item in enumerate(placed):
+            if index not in pairs:
+                row = _note_fields(item, deck_ids[item.note.deck])
+                row.update(guid=_new_guid(store, item, guids), modified=stamp, orphaned=0)
+                yield row
+
+    born = len(placed) - len(pairs)
+    new_ids = iter(store.insert_notes(born_rows(), born))
+    report.added += born
     new_cards: list[tuple[int, int]] = []
     for index, item in enumerate(placed):
-        if index in new_ids:
-            new_cards += [(new_ids[index], ord_) for ord_ in sorted(set(item.note.ordinals))]
-            continue
+        if index not in pairs:  # born, in the order of new_ids
+            note_id = next(new_ids)
+            new_cards += [(note_id, ord_) for ord_ in sorted(set(item.note.ordinals))]
+            if len(new_cards) < _CARD_BATCH:
+                continue
+        # Card ids follow file order: new cards are written before any later change.
         store.insert_cards(new_cards)
         new_cards = []
-        previous, row = pairs[index], rows[index]
-        row.update(modified=_modified(previous, row, stamp), orphaned=0)
-        store.update_note(previous["id"], row)
-        _count_change(previous, row, item, report)
-        store.set_card_ordinals(previous["id"], item.note.ordinals)
+        if index in pairs:
+            _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, report)
     store.insert_cards(new_cards)
     matched = {row["id"] for row in pairs.values()}
     gone = [row["id"] for row in old if row["id"] not in matched and not row["orphaned"]]
     store.orphan_notes(gone)
     report.orphaned = len(gone)
+
+
+def _update(store: Store, item: Placed, previous: dict, deck_id: int, stamp: int,
+            report: SyncReport) -> None:
+    """Write a matched note's new text and place; its cards follow its ordinals."""
+    row = _note_fields(item, deck_id)
+    row.update(modified=_modified(previous, row, stamp), orphaned=0)
+    store.update_note(previous["id"], row)
+    _count_change(previous, row, item, report)
+    store.set_card_ordinals(previous["id"], item.note.ordinals)
 
 
 def _note_fields(item: Placed, deck_id: int) -> dict:

@@ -66,6 +66,17 @@ def test_same_question_twice_in_a_deck_warns(tmp_path):
     assert [p.severity for p in check([tmp_path])] == [Severity.WARNING, Severity.WARNING]
 
 
+def test_the_same_card_in_other_decks_is_fine_but_not_twice_in_one(tmp_path):
+    card = "## Q\nA\n"
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.md").write_text(card)  # three decks, named after the files
+    (tmp_path / "b2.md").write_text(f"---\ndeck: b\n---\n{card}")
+    (tmp_path / "a2.md").write_text(f"---\ndeck: a\n---\n{card}")
+    problems = check([tmp_path])
+    assert sorted(Path(p.path).name for p in problems) == ["a.md", "a2.md", "b.md", "b2.md"]
+    assert all(p.message.startswith("duplicate card in one deck") for p in problems)
+
+
 def test_discover_skips_readme_hidden_folders_and_survives_symlink_loops(tmp_path):
     (tmp_path / "README.md").write_text("## not a card\nx\n")
     (tmp_path / ".git").mkdir()
