@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import html
 import json
 import os
 import re
 import shutil
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, lru_cache
+from html import escape as html_escape
 from pathlib import Path
 
 import genanki
@@ -73,6 +72,8 @@ _EXTRA_CSS = ".flashcards-source { margin-top: 1.5em; font-size: 0.6em; opacity:
 _DECK_ID_BASE = 1 << 50
 # Below this many card sides to render, a process pool costs more than it saves.
 PARALLEL_RENDER = 200
+# Notes (and card sides) handled at a time: memory stays flat at any size.
+_BATCH = 2000
 # Characters Anki cannot keep in a tag (spaces separate tags; it drops control
 # characters) or that make a tag awkward to search for (a double quote).
 _TAG_UNSAFE = re.compile(r'[\s"\x00-\x1f\x7f]+')
@@ -107,32 +108,37 @@ def export_apkg(
     ``now`` stamps the package itself (note type times, ids of new notes); each
     note carries the time its content last changed. Raises FlashcardsError if
     nothing matches, ProblemsError (file:line) for missing or misplaced images.
+
+    Two passes over the store's notes, neither holding them all: the first
+    counts them, checks their GUIDs and renders the HTML missing from the cache;
+    the second writes each note into the package as it comes.
     """
     out_path = Path(out_path)
-    rows = store.export_notes(decks=list(decks), paths=[os.path.abspath(p) for p in paths])
-    if not rows:
+    selection = _Selection(list(decks), [os.path.abspath(p) for p in paths])
+    scan = _scan(store, selection)
+    if not scan.notes:
         raise FlashcardsError("nothing to export: no active cards match"
                               " (run `flashcards sync` first, or check --deck)")
-    _check_unique_guids(rows)
-    _add_deck_folders(rows)
-    sides = _Sides(store, rows)
     media = _Media()
     problems: list[Problem] = []
-    anki_decks: dict[str, genanki.Deck] = {}
-    for row in rows:
-        deck = anki_decks.get(row["deck"])
-        if deck is None:
-            deck = anki_decks[row["deck"]] = genanki.Deck(
-                deck_id(row["deck"]), row["deck"], _description(row["deck_description"]))
-        deck.add_note(_note(row, sides, media, problems))
-    if problems:
-        raise ProblemsError(sorted(problems))
-    _write(_Package(list(anki_decks.values())), media.files, out_path, now)
-    everything = not decks and not paths
-    store.cache_html(sides.fresh, keep_only=sides.keys.values() if everything else None)
-    return ExportReport(out_path, len(anki_decks), len(rows),
-                        sum(len(row["ords"]) for row in rows), len(media.files),
+    anki_decks = [genanki.Deck(deck_id(name), name, _description(description))
+                  for name, description in scan.decks.items()]
+    package = _Package(anki_decks, models=[_models()[kind] for kind in sorted(scan.kinds)],
+                       notes=_package_notes(store, selection, media, problems))
+    _write(package, media, problems, out_path, now)
+    if not selection.decks and not selection.paths:
+        store.prune_html(scan.keys, cached=scan.cached)
+    return ExportReport(out_path, len(anki_decks), scan.notes, scan.cards, len(media.files),
                         out_path.stat().st_size)
+
+
+@dataclass(frozen=True)
+class _Selection:
+    decks: list[str]
+    paths: list[str]
+
+    def rows(self, store: Store) -> Iterator[dict]:
+        return store.export_notes(decks=self.decks, paths=self.paths)
 
 
 # -- ids, tags and fields --------------------------------------------------------
@@ -162,21 +168,16 @@ def anki_tags(tags: Iterable[str]) -> list[str]:
     return result
 
 
-def _check_unique_guids(rows: list[dict]) -> None:
-    # Anki accepts duplicate GUIDs in a package silently and then updates the wrong note.
-    repeated = [guid for guid, n in Counter(row["guid"] for row in rows).items() if n > 1]
-    if repeated:
-        raise FlashcardsError(f"the store holds {len(repeated)} GUID(s) on several notes "
-                              f"(first: {repeated[0]}); run `flashcards doctor`")
+def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem]) -> _Note:
+    def side(text: str) -> str:
+        cached = html.get(render.cache_key(text))
+        if cached is not None:
+            return cached
+        return render.to_html(text, image_src=lambda written: media.add(written, row, problems))
 
-
-def _note(row: dict, sides: _Sides, media: _Media, problems: list[Problem]) -> _Note:
-    def image_src(written: str) -> str:
-        return media.add(written, row, problems)
-
-    question = sides.html(row["question"], image_src)
-    answer = sides.html(row["answer"], image_src) if row["answer"] else ""
-    source = html.escape(f"{_source_name(row)}:{row['line']}")
+    question = side(row["question"])
+    answer = side(row["answer"]) if row["answer"] else ""
+    source = html_escape(f"{_source_name(row)}:{row['line']}")
     kind = NoteKind(row["kind"])
     if kind is NoteKind.CLOZE:
         # Anki hides clozes only in Text, so the whole note goes there.
@@ -201,16 +202,14 @@ def _source_name(row: dict) -> str:
     return os.path.basename(row["path"])
 
 
-def _add_deck_folders(rows: list[dict]) -> None:
-    """Give each row the folder its images must stay in (the synced folder)."""
-    folders: dict[tuple, str] = {}
-    for row in rows:
-        key = (row["root"], os.path.dirname(row["path"]))
-        if key not in folders:
-            root = Path(row["root"] or key[1])
-            folder = root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
-            folders[key] = str(folder)
-        row["folder"] = folders[key]
+def _deck_folder(row: dict, known: dict[tuple, str]) -> str:
+    """The folder a note's images must stay in: the folder that was synced."""
+    key = (row["root"], os.path.dirname(row["path"]))
+    if key not in known:
+        root = Path(row["root"] or key[1])
+        folder = root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
+        known[key] = str(folder)
+    return known[key]
 
 
 def _description(text: str | None) -> str:
@@ -220,38 +219,108 @@ def _description(text: str | None) -> str:
 # -- rendering -------------------------------------------------------------------
 
 
-class _Sides:
-    """Card sides as HTML, through the store's cache: only new text is rendered.
+@dataclass
+class _Scan:
+    """What the first pass over the notes found."""
 
-    A side with a local image is never cached: its media name depends on the
-    image's bytes, and rendering it checks that the image is there.
-    """
-
-    def __init__(self, store: Store, rows: list[dict]) -> None:
-        texts = sorted({text for row in rows for text in (row["question"], row["answer"]) if text})
-        self.keys = {text: render.cache_key(text) for text in texts}
-        self._html = store.cached_html(self.keys.values())
-        missing = [text for text in texts if self.keys[text] not in self._html]
-        self.fresh = {self.keys[text]: html_ for text, html_ in
-                      zip(missing, _render_many(missing), strict=True) if html_ is not None}
-        self._html.update(self.fresh)
-
-    def html(self, text: str, image_src: Callable[[str], str]) -> str:
-        cached = self._html.get(self.keys[text])
-        return cached if cached is not None else render.to_html(text, image_src=image_src)
+    decks: dict[str, str | None] = field(default_factory=dict)  # name: description, in order
+    kinds: set[NoteKind] = field(default_factory=set)
+    notes: int = 0
+    cards: int = 0
+    keys: set[str] = field(default_factory=set)  # cache keys of every side
+    cached: int = 0  # how many of them are in the cache now
 
 
-def _render_many(texts: list[str]) -> list[str | None]:
-    """Cacheable HTML for each text; in a process pool when there are many."""
-    if len(texts) < PARALLEL_RENDER or (os.cpu_count() or 1) < 2:
-        return [render.cacheable_html(text) for text in texts]
-    # Results come back in order, so the package is the same either way.
-    # Imported here: the pool's machinery costs a no-change run a fifth of its time.
-    from concurrent.futures import ProcessPoolExecutor
+def _scan(store: Store, selection: _Selection) -> _Scan:
+    """Count the notes, check their GUIDs, and cache the HTML of every side it lacks."""
+    scan = _Scan()
+    guids: set[str] = set()
+    repeated: set[str] = set()
+    pending: dict[str, str] = {}  # key: text, not yet looked up in the cache
+    with _Renderer() as renderer:
+        for row in selection.rows(store):
+            (repeated if row["guid"] in guids else guids).add(row["guid"])
+            scan.decks.setdefault(row["deck"], row["deck_description"])
+            scan.kinds.add(NoteKind(row["kind"]))
+            scan.notes += 1
+            scan.cards += len(row["ords"])
+            for text in (row["question"], row["answer"]):
+                key = render.cache_key(text) if text else None
+                if key and key not in scan.keys:
+                    scan.keys.add(key)
+                    pending[key] = text
+            if len(pending) >= _BATCH:
+                scan.cached += renderer.fill_cache(store, pending)
+                pending = {}
+        scan.cached += renderer.fill_cache(store, pending)
+    if repeated:
+        # Anki accepts duplicate GUIDs in a package silently, then updates the wrong note.
+        raise FlashcardsError(f"the store holds {len(repeated)} GUID(s) on several notes "
+                              f"(first: {min(repeated)}); run `flashcards doctor`")
+    return scan
 
-    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return list(pool.map(render.cacheable_html, texts,
-                             chunksize=max(1, len(texts) // 32)))
+
+class _Renderer:
+    """Renders card sides for the cache; in a process pool when there are many."""
+
+    def __init__(self) -> None:
+        self.pool = None
+
+    def __enter__(self) -> _Renderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def fill_cache(self, store: Store, texts: dict[str, str]) -> int:
+        """Render and cache the texts (by key) not in the cache; return how many now are.
+
+        A side with a local image is never cached: its media name depends on the
+        image's bytes, and exporting it checks that the image is there.
+        """
+        present = store.cached_keys(texts)
+        missing = [text for key, text in texts.items() if key not in present]
+        rendered = zip(missing, self.map(missing), strict=True)
+        fresh = {render.cache_key(text): html for text, html in rendered if html is not None}
+        store.cache_html(fresh)
+        return len(present) + len(fresh)
+
+    def map(self, texts: list[str]) -> list[str | None]:
+        if len(texts) < PARALLEL_RENDER or (os.cpu_count() or 1) < 2:
+            return [render.cacheable_html(text) for text in texts]
+        if self.pool is None:
+            # Imported here: the pool's machinery costs a small export a fifth of its time.
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+        # Results come back in order, so the package is the same either way.
+        return list(self.pool.map(render.cacheable_html, texts,
+                                  chunksize=max(1, len(texts) // 32)))
+
+
+def _package_notes(store: Store, selection: _Selection, media: _Media,
+                   problems: list[Problem]) -> Iterator[tuple[int, _Note]]:
+    """The second pass: (deck id, note) for each note, with its HTML from the cache."""
+    folders: dict[tuple, str] = {}
+    for rows in _batches(selection.rows(store), _BATCH):
+        keys = {render.cache_key(text) for row in rows
+                for text in (row["question"], row["answer"]) if text}
+        html = store.cached_html(keys)
+        for row in rows:
+            row["folder"] = _deck_folder(row, folders)
+            yield deck_id(row["deck"]), _note(row, html, media, problems)
+
+
+def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # -- media -----------------------------------------------------------------------
@@ -268,6 +337,9 @@ class _Media:
     def __init__(self) -> None:
         self.files: dict[str, Path] = {}
         self._names: dict[Path, str] = {}
+        self.staging: Path | None = None  # where each file is staged under its name
+        self.staged: list[str] = []
+
 
     def add(self, written: str, row: dict, problems: list[Problem]) -> str:
         target, message = _locate(written, row)
@@ -282,6 +354,8 @@ class _Media:
             suffix = _NAME_UNSAFE.sub("_", target.suffix)
             name = self._names[target] = f"{stem}-{digest}{suffix}"
             self.files[name] = target
+            if self.staging is not None:
+                self.staged.append(_stage(target, self.staging / name))
         return name
 
 
@@ -331,6 +405,15 @@ class _Note(genanki.Note):
 
 
 class _Package(genanki.Package):
+    """A package whose notes are written as they come, not held in their decks."""
+
+    def __init__(self, decks: list[genanki.Deck], *, models: list[genanki.Model],
+                 notes: Iterable[tuple[int, _Note]]) -> None:
+        super().__init__(decks)
+        self.models = models
+        self.notes = notes
+        self.notes_written = 0
+
     def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
         # A scratch file, renamed into place only when complete: no need to sync to disk.
         cursor.execute("PRAGMA synchronous = OFF")
@@ -342,27 +425,33 @@ class _Package(genanki.Package):
         decks.update({str(deck.deck_id): deck.to_json() for deck in self.decks})
         first_deck = self.decks[0].deck_id
         models = {str(model.model_id): model.to_json(timestamp, first_deck)
-                  for model in {n.model.model_id: n.model for d in self.decks
-                                for n in d.notes}.values()}
+                  for model in self.models}
         cursor.execute("UPDATE col SET decks = ?, models = ?",
                        (json.dumps(decks), json.dumps(models)))
-        for deck in self.decks:
-            for note in deck.notes:
-                note.write_to_db(cursor, timestamp, deck.deck_id, id_gen)
+        for note_deck_id, note in self.notes:
+            note.write_to_db(cursor, timestamp, note_deck_id, id_gen)
 
 
-def _write(package: _Package, media: dict[str, Path], out_path: Path, now: datetime) -> None:
-    """Write next to the target and rename: a crash never leaves a truncated package."""
+def _write(package: _Package, media: _Media, problems: list[Problem], out_path: Path,
+           now: datetime) -> None:
+    """Write next to the target and rename: a crash never leaves a truncated package.
+
+    Images are found while the notes are written; a package with a missing or
+    misplaced image is thrown away before it replaces anything.
+    """
     out_path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(out_path)
     # Not mkstemp: its file is private (0600); a package gets the usual permissions.
     temp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
     try:
         with tempfile.TemporaryDirectory(prefix="flashcards-media-") as staging:
-            # genanki names each media file after its basename: stage them flat.
-            package.media_files = [_stage(source, Path(staging) / name)
-                                   for name, source in media.items()]
+            # genanki names each media file after its basename: stage them flat,
+            # as the notes find them (it reads media_files once the notes are in).
+            media.staging = Path(staging)
+            package.media_files = media.staged
             package.write_to_file(temp, timestamp=now.timestamp())
+        if problems:
+            raise ProblemsError(sorted(problems))
         os.replace(temp, out_path)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -554,13 +554,14 @@ class Store:
 
     def export_notes(
         self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()
-    ) -> list[dict]:
+    ) -> Iterator[dict]:
         """Active notes with their active card ordinals, deck and source root.
 
         A note is active when it is not orphaned and has at least one card that
         is neither orphaned nor suspended; ``ords`` lists only those cards.
         ``decks`` keeps those decks and their subdecks; ``paths`` (absolute)
-        keeps notes in those files or under those folders.
+        keeps notes in those files or under those folders. Rows come one at a
+        time, in deck, file and line order: an export never holds them all.
         """
         where, params = ["notes.orphaned = 0"], []
         deck_clauses = []
@@ -589,34 +590,51 @@ class Store:
             GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"""
         cursor = self.db.conn.execute(sql, params)
         columns = [column[0] for column in cursor.description]
-        rows = []
         for values in cursor:
             row = dict(zip(columns, values, strict=True))
             row["tags"] = tuple(json.loads(row["tags"] or "[]"))
             row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
-            rows.append(row)
-        return rows
+            yield row
 
 
     # -- rendered HTML cache (export) --------------------------------------------
 
     def cached_html(self, keys: Iterable[str]) -> dict[str, str]:
         """The cached HTML of the given keys that are in the cache."""
-        # One scan beats a join through a temporary table: a full export prunes
-        # the cache to the current cards, so nearly every row is wanted anyway.
-        wanted = set(keys)
-        rows = self.db.conn.execute("SELECT key, html FROM rendered")
-        return {key: html for key, html in rows if key in wanted}
+        found: dict[str, str] = {}
+        keys = list(keys)
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            batch = keys[start:start + _KEYS_PER_QUERY]
+            found.update(self.db.conn.execute(
+                f"SELECT key, html FROM rendered WHERE key IN ({', '.join('?' * len(batch))})",
+                batch))
+        return found
 
-    def cache_html(self, items: dict[str, str], *, keep_only: Iterable[str] | None = None) -> None:
-        """Store rendered HTML; with ``keep_only``, drop every other cached entry."""
+    def cached_keys(self, keys: Iterable[str]) -> set[str]:
+        """Those of the keys that are in the cache (without reading their HTML)."""
+        found: set[str] = set()
+        keys = list(keys)
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            batch = keys[start:start + _KEYS_PER_QUERY]
+            found.update(key for (key,) in self.db.conn.execute(
+                f"SELECT key FROM rendered WHERE key IN ({', '.join('?' * len(batch))})", batch))
+        return found
+
+    def cache_html(self, items: dict[str, str]) -> None:
+        """Store rendered HTML."""
+        if items:
+            with self.transaction():
+                self.db.conn.executemany(
+                    "INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)", items.items())
+
+    def prune_html(self, keep: set[str], *, cached: int) -> None:
+        """Drop every cached entry but those of ``keep``, of which ``cached`` are there."""
+        (count,) = self.db.conn.execute("SELECT count(*) FROM rendered").fetchone()
+        if count == cached:  # nothing else in the cache: skip the costly delete
+            return
         with self.transaction():
-            self.db.conn.executemany("INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)",
-                                     items.items())
-            if keep_only is not None:
-                self._temp_values("kept_keys", keep_only)
-                self.db.execute("DELETE FROM rendered WHERE key NOT IN "
-                                "(SELECT value FROM kept_keys)")
+            self._temp_values("kept_keys", keep)
+            self.db.execute("DELETE FROM rendered WHERE key NOT IN (SELECT value FROM kept_keys)")
 
     def _temp_values(self, table: str, values: Iterable[str]) -> None:
         """Fill a temporary one-column table: a long IN list without SQLite's variable limit."""
@@ -624,6 +642,10 @@ class Store:
         self.db.execute(f"DELETE FROM {table}")
         self.db.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)",
                                  ((value,) for value in values))
+
+
+# Keys looked up per statement: well under SQLite's limit on bound variables.
+_KEYS_PER_QUERY = 500
 
 
 def _deck_filter(deck: str | None) -> tuple[str, list]:

@@ -328,11 +328,11 @@ def test_orphaned_and_suspended_cards_are_left_out(store, small, tmp_path):
         (small / "cards.md").read_text().split("## Gone")[0]
         + "## Term" + (small / "cards.md").read_text().split("## Term")[1])
     sync(store, [small], now=NOW)
-    term = store.export_notes()[[r["question"] for r in store.export_notes()].index("Term")]
+    term = next(r for r in store.export_notes() if r["question"] == "Term")
     reverse_card = store.db.execute("SELECT id FROM cards WHERE note_id = ? AND ord = 2",
                                     [term["id"]]).fetchone()[0]
     store.set_suspended(reverse_card, True)
-    plot = [r for r in store.export_notes() if r["question"] == "Which plot?"][0]
+    plot = next(r for r in store.export_notes() if r["question"] == "Which plot?")
     for (card_id,) in store.db.execute("SELECT id FROM cards WHERE note_id = ?", [plot["id"]]):
         store.set_suspended(card_id, True)
 
