@@ -169,14 +169,16 @@ def anki_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem]) -> _Note:
-    def side(text: str) -> str:
-        cached = html.get(render.cache_key(text))
+    """A genanki note from a store row; ``html`` holds cached sides by ``row["keys"]``."""
+    def side(text: str, key: str | None) -> str:
+        cached = html.get(key) if key else None
         if cached is not None:
             return cached
         return render.to_html(text, image_src=lambda written: media.add(written, row, problems))
 
-    question = side(row["question"])
-    answer = side(row["answer"]) if row["answer"] else ""
+    question_key, answer_key = row["keys"]
+    question = side(row["question"], question_key)
+    answer = side(row["answer"], answer_key) if row["answer"] else ""
     source = html_escape(f"{_source_name(row)}:{row['line']}")
     kind = NoteKind(row["kind"])
     if kind is NoteKind.CLOZE:
@@ -304,9 +306,10 @@ def _package_notes(store: Store, selection: _Selection, media: _Media,
     """The second pass: (deck id, note) for each note, with its HTML from the cache."""
     folders: dict[tuple, str] = {}
     for rows in _batches(selection.rows(store), _BATCH):
-        keys = {render.cache_key(text) for row in rows
-                for text in (row["question"], row["answer"]) if text}
-        html = store.cached_html(keys)
+        for row in rows:
+            row["keys"] = tuple(render.cache_key(text) if text else None
+                                for text in (row["question"], row["answer"]))
+        html = store.cached_html({key for row in rows for key in row["keys"] if key})
         for row in rows:
             row["folder"] = _deck_folder(row, folders)
             yield deck_id(row["deck"]), _note(row, html, media, problems)
