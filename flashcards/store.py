@@ -524,17 +524,39 @@ class Store:
         row = self.db.execute(sql, [day]).fetchone()
         return (row[0], row[1]) if row else None
 
-    def deck_schedule(self, today: str) -> list[dict]:
-        """Per deck with active cards: due by ``today``, new, and the first due date after."""
-        sql = f"""
-            SELECT decks.name AS deck,
-                   sum(cards.due IS NOT NULL AND cards.due <= :today) AS due,
-                   sum(cards.due IS NULL) AS new,
-                   min(CASE WHEN cards.due > :today THEN cards.due END) AS next_due
-            FROM cards JOIN notes ON notes.id = cards.note_id
-            JOIN decks ON decks.id = notes.deck_id
-            WHERE {self._ACTIVE} GROUP BY decks.name ORDER BY decks.name"""
-        return list(self.db.query(sql, {"today": today}))
+    def status_counts(self, today: str, seen_notes: Iterable[int]) -> list[dict]:
+        """Per deck with active cards: what an unlimited queue for ``today`` would take.
+
+        The queue takes one card per note (siblings are buried), none of a note in
+        ``seen_notes`` (answered today), and a note's new card only if no card of it
+        is due; every card of a note is in the note's deck, so counting notes per
+        deck counts the queue's cards. ``due`` and ``new`` are those note counts;
+        ``next_due`` is the first due date after ``today``.
+        """
+        # The unary + keeps SQLite off the (orphaned, suspended, due) index: walking
+        # the cards in note order reads each notes page once, not once per card
+        # (0.27 s -> 0.09 s at 100k cards), and hands GROUP BY note_id its order.
+        sql = """
+            WITH per_note AS (
+                SELECT notes.deck_id,
+                       cards.note_id IN (SELECT value FROM json_each(:seen)) AS seen,
+                       max(cards.due IS NOT NULL AND cards.due <= :today) AS has_due,
+                       max(cards.due IS NULL) AS has_new,
+                       min(CASE WHEN cards.due > :today THEN cards.due END) AS next_due
+                FROM cards JOIN notes ON notes.id = cards.note_id
+                WHERE +cards.orphaned = 0 AND +cards.suspended = 0 AND notes.orphaned = 0
+                GROUP BY cards.note_id),
+            per_deck AS (
+                SELECT deck_id, sum(NOT seen AND has_due) AS due,
+                       sum(NOT seen AND NOT has_due AND has_new) AS new,
+                       min(next_due) AS next_due
+                FROM per_note GROUP BY deck_id)
+            SELECT decks.name AS deck, due, new, next_due
+            FROM per_deck JOIN decks ON decks.id = per_deck.deck_id ORDER BY decks.name"""
+        params = {"today": today, "seen": json.dumps(sorted(seen_notes))}
+        cursor = self.db.conn.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
 
     def set_meta(self, key: str, value: str) -> None:
         self.db["meta"].upsert({"key": key, "value": value}, pk="key")
