@@ -182,15 +182,20 @@ def build_queue(
     taken_notes = set(done.notes_seen)
     due = _take(store.due_cards(today.isoformat(), deck=deck), reviews_left, taken_notes)
     new = _take(store.new_cards(deck=deck), new_left, taken_notes)
-    repeats = [Card.from_row(r) for r in map(store.review_card, done.unfinished)
-               if r is not None and _active(r) and (deck is None or _in_deck(r["deck"], deck))]
-    return due + new + repeats
+    return due + new + _repeats(store, done, deck)
 
 
 def _left(limit: int, done: int) -> int:
     if limit < 0:
         raise FlashcardsError(f"a limit must be 0 or more, got {limit}")
     return max(0, limit - done)
+
+
+def _repeats(store: Store, done: Today, deck: str | None) -> list[Card]:
+    """Today's unfinished cards that are still active (and in ``deck``)."""
+    rows = (store.review_card(card_id) for card_id in done.unfinished)
+    return [Card.from_row(r) for r in rows
+            if r is not None and _active(r) and (deck is None or _in_deck(r["deck"], deck))]
 
 
 def _take(rows: list[dict], limit: int, taken_notes: set[int]) -> list[Card]:
@@ -406,28 +411,28 @@ def status(store: Store, now: datetime) -> dict:
     settings = load_settings(store)
     today = study_day(now.astimezone(), settings.day_start_hour)
     done = done_today(store, today, settings)
-    unlimited = build_queue(store, today, settings, new_limit=_NO_LIMIT, review_limit=_NO_LIMIT)
     new_left = _left(settings.new_per_day, done.new_done)
-    by_deck: dict[str, list[Card]] = {}
-    for card in unlimited:  # grouped once: a filter per deck was decks x cards
-        by_deck.setdefault(card.deck, []).append(card)
-    decks = []
-    for row in store.deck_schedule(today.isoformat()):
-        mine = by_deck.get(row["deck"], [])
-        decks.append({"deck": row["deck"],
-                      "due_today": sum(c.due is not None and c.due <= today for c in mine),
-                      "new_today": min(new_left, sum(c.is_new for c in mine)),
+    reviews_left = _left(settings.reviews_per_day, done.reviews_done)
+    # The store counts the due and new part of the queue per deck without building
+    # it (100k cards were a second); today's few repeats are added as build_queue
+    # adds them, duplicates included, so the counts stay those of the queue.
+    extra: dict[str, list[int]] = {}
+    for card in _repeats(store, done, None):
+        counts = extra.setdefault(card.deck, [0, 0])
+        counts[0] += card.due is not None and card.due <= today
+        counts[1] += card.is_new
+    decks, new_total = [], 0
+    for row in store.status_counts(today.isoformat(), done.notes_seen):
+        more_due, more_new = extra.get(row["deck"], (0, 0))
+        due, new = row["due"] + more_due, row["new"] + more_new
+        new_total += new
+        decks.append({"deck": row["deck"], "due_today": due, "new_today": min(new_left, new),
                       "next_due": row["next_due"]})
     next_dues = [d["next_due"] for d in decks if d["next_due"]]
-    total = {"due_today": min(_left(settings.reviews_per_day, done.reviews_done),
-                              sum(d["due_today"] for d in decks)),
-             "new_today": min(new_left, sum(c.is_new for c in unlimited)),
+    total = {"due_today": min(reviews_left, sum(d["due_today"] for d in decks)),
+             "new_today": min(new_left, new_total),
              "next_due": min(next_dues) if next_dues else None}
     return {"today": today.isoformat(), "decks": decks, "total": total}
-
-
-# Far above any real day's work: status counts what is available, then applies the limits.
-_NO_LIMIT = 10**9
 
 
 def set_suspended(store: Store, card_id: int, suspended: bool) -> None:

@@ -117,3 +117,26 @@ def test_python_dash_m_and_console_script_agree():
     out = subprocess.run([sys.executable, "-m", "flashcards", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "Spaced-repetition flashcards" in out and "sync" in out
+
+
+def imported_modules(*args: str, db: Path) -> set[str]:
+    """Every module a whole `flashcards` run imports, from Python's -X importtime."""
+    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": "2026-01-05T10:00:00+00:00",
+           "TZ": "UTC", "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "flashcards", *args],
+                          capture_output=True, text=True, env=env, timeout=120, check=True)
+    # Top-level names: -X importtime does not always list a package apart from its modules.
+    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in proc.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def test_a_no_change_sync_and_status_never_load_sqlite_utils(tmp_path, deck_dir):
+    # sqlite-utils is a third of a no-change sync's start-up; plain SQL suffices.
+    db = tmp_path / "s.db"
+    assert run("sync", str(deck_dir), db=db).returncode == 0
+    (deck_dir / "more.md").write_text("## What is a scalar?\nA single number.\n")
+    assert "sqlite_utils" in imported_modules("sync", str(deck_dir), db=db)  # it writes
+    for args in (("sync", str(deck_dir)), ("sync",), ("status",)):
+        modules = imported_modules(*args, db=db)
+        assert "flashcards" in modules and "sqlite3" in modules
+        assert "sqlite_utils" not in modules, args

@@ -1,0 +1,190 @@
+"""`session.status` against the queue it summarises, on varied seeded stores.
+
+The reference below is status as first written: build the whole unlimited queue
+with ``build_queue`` and count its cards per deck. ``session.status`` counts in
+SQL instead; on every scenario both must give the same report, siblings, limits,
+suspended and orphaned cards, same-day repeats and the study day included.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+
+from flashcards import session
+from flashcards.scheduler import study_day
+from flashcards.session import Card, build_queue
+from flashcards.store import Store
+from flashcards.sync import sync
+
+DAY0 = datetime.fromisoformat("2025-12-20T09:00:00+00:00")
+TODAY = datetime.fromisoformat("2026-01-05T10:00:00+00:00")
+NO_LIMIT = 10**9
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+
+    time.tzset()
+
+
+def reference_status(store: Store, now: datetime) -> dict:
+    """The unlimited queue, grouped by deck, with the day's limits applied afterwards."""
+    settings = session.load_settings(store)
+    today = study_day(now.astimezone(), settings.day_start_hour)
+    done = session.done_today(store, today, settings)
+    unlimited = build_queue(store, today, settings, new_limit=NO_LIMIT, review_limit=NO_LIMIT)
+    new_left = max(0, settings.new_per_day - done.new_done)
+    by_deck: dict[str, list[Card]] = {}
+    for card in unlimited:
+        by_deck.setdefault(card.deck, []).append(card)
+    decks = []
+    for deck, next_due in _deck_schedule(store, today.isoformat()):
+        mine = by_deck.get(deck, [])
+        decks.append({"deck": deck,
+                      "due_today": sum(c.due is not None and c.due <= today for c in mine),
+                      "new_today": min(new_left, sum(c.is_new for c in mine)),
+                      "next_due": next_due})
+    next_dues = [d["next_due"] for d in decks if d["next_due"]]
+    total = {"due_today": min(max(0, settings.reviews_per_day - done.reviews_done),
+                              sum(d["due_today"] for d in decks)),
+             "new_today": min(new_left, sum(c.is_new for c in unlimited)),
+             "next_due": min(next_dues) if next_dues else None}
+    return {"today": today.isoformat(), "decks": decks, "total": total}
+
+
+def _deck_schedule(store: Store, today: str) -> list[tuple[str, str | None]]:
+    """Decks with active cards and their first due date after today (read directly)."""
+    with sqlite3.connect(store.path) as conn:
+        return conn.execute(
+            "SELECT decks.name, min(CASE WHEN cards.due > ? THEN cards.due END) "
+            "FROM cards JOIN notes ON notes.id = cards.note_id "
+            "JOIN decks ON decks.id = notes.deck_id "
+            "WHERE cards.orphaned = 0 AND cards.suspended = 0 AND notes.orphaned = 0 "
+            "GROUP BY decks.name ORDER BY decks.name", [today]).fetchall()
+
+
+# -- a varied collection ------------------------------------------------------------
+
+
+def deck_files(rng: random.Random) -> dict[str, str]:
+    """Decks, subdecks and sub-subdecks of basic, reversed and cloze notes."""
+    files, number = {}, 0
+    names = [f"D{d}" for d in range(5)] + [f"D{d}::Sub{s}" for d in range(3) for s in range(2)]
+    names += ["D0::Sub0::Deep", "D_x", "D%y"]
+    for index, name in enumerate(names):
+        notes = []
+        for _ in range(rng.randint(3, 14)):
+            number += 1
+            kind = rng.choice(["basic", "basic", "reversed", "cloze"])
+            if kind == "cloze":
+                parts = " ".join(f"{{{{c{c}::part{number}x{c}}}}}"
+                                 for c in range(1, rng.randint(1, 4) + 1))
+                notes.append(f"## Cloze {number}: {parts}\n")
+            elif kind == "reversed":
+                notes.append(f"## Term {number}\n<!-- reverse -->\n\nMeaning {number}.\n")
+            else:
+                notes.append(f"## Question {number}?\n\nAnswer {number}.\n")
+        files[f"{index:02d}-{name.replace(':', '_')}.md"] = (
+            f"---\ndeck: {name}\n---\n" + "\n".join(notes))
+    return files
+
+
+def make_store(tmp_path, seed: int) -> tuple[Store, random.Random]:
+    rng = random.Random(seed)
+    root = tmp_path / "decks"
+    root.mkdir()
+    for name, text in deck_files(rng).items():
+        (root / name).write_text(text)
+    store = Store.open(tmp_path / "fc.db")
+    sync(store, [root], now=DAY0)
+    return store, rng
+
+
+def study(store: Store, rng: random.Random, moment: datetime) -> None:
+    """A session of a random length with random grades, stopped part way at times."""
+    options = {}
+    if rng.random() < 0.5:
+        options["new_limit"] = rng.randint(0, 15)
+    if rng.random() < 0.3:
+        options["review_limit"] = rng.randint(0, 10)
+    if rng.random() < 0.3:
+        options["deck"] = rng.choice(["D0", "D1", "D2::Sub1"])
+    review = session.start(store, moment, clock=lambda: moment, **options)
+    for _ in range(rng.randint(0, 40)):
+        if review.current is None:
+            break
+        if rng.random() < 0.05:
+            review.suspend()
+        else:
+            review.answer(rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 5]), 1000)
+
+
+def history(store: Store, rng: random.Random) -> None:
+    """Two weeks of study, a session or two today, then a few odd rows and settings."""
+    for day in range(1, 16):
+        if rng.random() < 0.7:
+            study(store, rng, DAY0 + timedelta(days=day, hours=rng.randint(0, 12)))
+    for _ in range(rng.randint(1, 2)):
+        study(store, rng, TODAY - timedelta(hours=rng.randint(0, 5)))
+    card_ids = [row["id"] for row in store.card_rows()]
+    with store.transaction():
+        for card_id in rng.sample(card_ids, 6):
+            store.set_suspended(card_id, True)
+        notes = store.notes_where("orphaned = 0")
+        store.orphan_notes(note["id"] for note in rng.sample(notes, 3))
+        cloze = [n for n in notes if n["kind"] == "cloze" and n["answer"] == ""]
+        for note in rng.sample(cloze, min(2, len(cloze))):
+            store.set_card_ordinals(note["id"], [1])  # a cloze number removed
+        # Answers the session never writes alone: unscheduled, failed, today; one
+        # of a new card, one of a due card (a repeat that is also in the due part).
+        due = [row["id"] for row in store.card_rows() if row["due"] and row["due"] <= "2026-01-05"]
+        for card_id in (rng.choice(card_ids), rng.choice(due)):
+            store.insert_review({"card_id": card_id, "grade": 1, "duration_ms": 1000,
+                                 "reviewed_at": session.utc_iso(TODAY - timedelta(hours=1)),
+                                 "scheduled": 0})
+    for key, values in (("new_per_day", [0, 3, 20, 500]), ("reviews_per_day", [0, 5, 200]),
+                        ("day_start_hour", [0, 4, 11, 23])):
+        if rng.random() < 0.6:
+            session.save_setting(store, key, str(rng.choice(values)))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_status_counts_what_the_unlimited_queue_holds(tmp_path, seed):
+    store, rng = make_store(tmp_path, seed)
+    history(store, rng)
+    for moment in (TODAY, TODAY + timedelta(hours=13), TODAY + timedelta(days=1),
+                   TODAY + timedelta(days=4), DAY0, TODAY + timedelta(days=90)):
+        assert session.status(store, moment) == reference_status(store, moment), moment
+    store.close()
+
+
+def test_the_scenarios_reach_the_cases_that_matter(tmp_path):
+    """Keep the seeds honest: between them they bury siblings and hit both limits."""
+    buried = repeats = new_capped = due_seen = 0
+    for seed in range(8):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        store, rng = make_store(folder, seed)
+        history(store, rng)
+        settings = session.load_settings(store)
+        today = study_day(TODAY.astimezone(), settings.day_start_hour)
+        done = session.done_today(store, today, settings)
+        queue = build_queue(store, today, settings, new_limit=NO_LIMIT, review_limit=NO_LIMIT)
+        with sqlite3.connect(store.path) as conn:
+            active = conn.execute(
+                "SELECT count(*) FROM cards JOIN notes ON notes.id = cards.note_id "
+                "WHERE cards.orphaned = 0 AND cards.suspended = 0 AND notes.orphaned = 0 "
+                "AND (cards.due IS NULL OR cards.due <= ?)", [today.isoformat()]).fetchone()[0]
+        buried += active > len({c.note_id for c in queue})
+        repeats += bool(done.unfinished)
+        report = reference_status(store, TODAY)
+        new_capped += report["total"]["new_today"] < sum(c.is_new for c in queue)
+        due_seen += report["total"]["due_today"] > 0
+        store.close()
+    assert buried and repeats and new_capped and due_seen
