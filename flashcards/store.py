@@ -294,8 +294,8 @@ class Store:
 
     def orphan_notes(self, note_ids: Iterable[int]) -> None:
         params = [(note_id,) for note_id in note_ids]
-        self.db.conn.executemany("UPDATE notes SET orphaned = 1 WHERE id = ?", params)
-        self.db.conn.executemany("UPDATE cards SET orphaned = 1 WHERE note_id = ?", params)
+        self.conn.executemany("UPDATE notes SET orphaned = 1 WHERE id = ?", params)
+        self.conn.executemany("UPDATE cards SET orphaned = 1 WHERE note_id = ?", params)
 
     # -- bulk writes of a sync (one statement for many rows; scripts/bench.py) ---
 
@@ -310,13 +310,13 @@ class Store:
         sql = (f"INSERT INTO notes (id, {', '.join(columns)}) "
                f"VALUES ({', '.join('?' * (len(columns) + 1))})")
         values = (_note_values(row) for row in rows)
-        self.db.conn.executemany(sql, ((note_id, *(value[key] for key in columns))
+        self.conn.executemany(sql, ((note_id, *(value[key] for key in columns))
                                        for note_id, value in zip(ids, values, strict=True)))
         return ids
 
     def insert_cards(self, cards: Iterable[tuple[int, int]]) -> None:
         """New cards, (note id, ordinal) each, with a new card's schedule."""
-        self.db.conn.executemany("INSERT INTO cards (note_id, ord) VALUES (?, ?)", list(cards))
+        self.conn.executemany("INSERT INTO cards (note_id, ord) VALUES (?, ?)", list(cards))
 
     # -- cards -----------------------------------------------------------------
 
@@ -371,7 +371,7 @@ class Store:
         try:
             dest = sqlite3.connect(str(partial))
             try:
-                self.db.conn.backup(dest, pages=-1)
+                self.conn.backup(dest, pages=-1)
                 dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             finally:
                 dest.close()
@@ -628,7 +628,7 @@ class Store:
             LEFT JOIN sources ON sources.path = notes.path
             WHERE {' AND '.join(where)}
             GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"""
-        cursor = self.db.conn.execute(sql, params)
+        cursor = self.conn.execute(sql, params)
         columns = [column[0] for column in cursor.description]
         for values in cursor:
             row = dict(zip(columns, values, strict=True))
@@ -645,7 +645,7 @@ class Store:
         keys = list(keys)
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             batch = keys[start:start + _KEYS_PER_QUERY]
-            found.update(self.db.conn.execute(
+            found.update(self.conn.execute(
                 f"SELECT key, html FROM rendered WHERE key IN ({', '.join('?' * len(batch))})",
                 batch))
         return found
@@ -656,7 +656,7 @@ class Store:
         keys = list(keys)
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             batch = keys[start:start + _KEYS_PER_QUERY]
-            found.update(key for (key,) in self.db.conn.execute(
+            found.update(key for (key,) in self.conn.execute(
                 f"SELECT key FROM rendered WHERE key IN ({', '.join('?' * len(batch))})", batch))
         return found
 
@@ -664,12 +664,12 @@ class Store:
         """Store rendered HTML."""
         if items:
             with self.transaction():
-                self.db.conn.executemany(
+                self.conn.executemany(
                     "INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)", items.items())
 
     def prune_html(self, keep: set[str], *, cached: int) -> None:
         """Drop every cached entry but those of ``keep``, of which ``cached`` are there."""
-        (count,) = self.db.conn.execute("SELECT count(*) FROM rendered").fetchone()
+        (count,) = self.conn.execute("SELECT count(*) FROM rendered").fetchone()
         if count == cached:  # nothing else in the cache: skip the costly delete
             return
         with self.transaction():
@@ -680,7 +680,7 @@ class Store:
         """Fill a temporary one-column table: a long IN list without SQLite's variable limit."""
         self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (value TEXT PRIMARY KEY)")
         self.db.execute(f"DELETE FROM {table}")
-        self.db.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)",
+        self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)",
                                  ((value,) for value in values))
 
 
