@@ -140,6 +140,9 @@ class _Selection:
     def rows(self, store: Store) -> Iterator[dict]:
         return store.export_notes(decks=self.decks, paths=self.paths)
 
+    def outline(self, store: Store) -> Iterator[tuple]:
+        return store.export_outline(decks=self.decks, paths=self.paths)
+
 
 # -- ids, tags and fields --------------------------------------------------------
 
@@ -240,13 +243,13 @@ def _scan(store: Store, selection: _Selection) -> _Scan:
     repeated: set[str] = set()
     pending: dict[str, str] = {}  # key: text, not yet looked up in the cache
     with _Renderer() as renderer:
-        for row in selection.rows(store):
-            (repeated if row["guid"] in guids else guids).add(row["guid"])
-            scan.decks.setdefault(row["deck"], row["deck_description"])
-            scan.kinds.add(NoteKind(row["kind"]))
+        for guid, deck, description, kind, cards, question, answer in selection.outline(store):
+            (repeated if guid in guids else guids).add(guid)
+            scan.decks.setdefault(deck, description)
+            scan.kinds.add(NoteKind(kind))
             scan.notes += 1
-            scan.cards += len(row["ords"])
-            for text in (row["question"], row["answer"]):
+            scan.cards += cards
+            for text in (question, answer):
                 key = render.cache_key(text) if text else None
                 if key and key not in scan.keys:
                     scan.keys.add(key)

@@ -603,38 +603,26 @@ class Store:
         keeps notes in those files or under those folders. Rows come one at a
         time, in deck, file and line order: an export never holds them all.
         """
-        where, params = ["notes.orphaned = 0"], []
-        deck_clauses = []
-        for deck in decks:
-            clause, deck_params = _deck_filter(deck)
-            deck_clauses.append(clause)
-            params += deck_params
-        if deck_clauses:
-            where.append(f"({' OR '.join(deck_clauses)})")
-        path_clauses = []
-        for path in paths:
-            path_clauses.append("(notes.path = ? OR notes.path LIKE ? ESCAPE '\\')")
-            params += [path, _like_prefix(path.rstrip(os.sep) + os.sep) + "%"]
-        if path_clauses:
-            where.append(f"({' OR '.join(path_clauses)})")
-        sql = f"""
-            SELECT notes.id, notes.guid, notes.kind, notes.path, notes.line, notes.question,
-                   notes.answer, notes.tags, notes.modified, decks.name AS deck,
-                   decks.description AS deck_description, sources.root,
-                   group_concat(cards.ord) AS ords
-            FROM notes JOIN decks ON decks.id = notes.deck_id
-            JOIN cards ON cards.note_id = notes.id
-                 AND cards.orphaned = 0 AND cards.suspended = 0
-            LEFT JOIN sources ON sources.path = notes.path
-            WHERE {' AND '.join(where)}
-            GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"""
-        cursor = self.conn.execute(sql, params)
+        cursor = self.conn.execute(*_export_query(
+            """notes.id, notes.guid, notes.kind, notes.path, notes.line, notes.question,
+               notes.answer, notes.tags, notes.modified, decks.name AS deck,
+               decks.description AS deck_description, sources.root,
+               group_concat(cards.ord) AS ords""", decks, paths))
         columns = [column[0] for column in cursor.description]
         for values in cursor:
             row = dict(zip(columns, values, strict=True))
             row["tags"] = tuple(json.loads(row["tags"] or "[]"))
             row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
             yield row
+
+    def export_outline(
+        self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()
+    ) -> Iterator[tuple[str, str, str | None, str, int, str, str]]:
+        """The notes `export_notes` gives, in its order, as light tuples: (guid, deck,
+        deck description, kind, number of active cards, question, answer)."""
+        yield from self.conn.execute(*_export_query(
+            """notes.guid, decks.name, decks.description, notes.kind, count(cards.id),
+               notes.question, notes.answer""", decks, paths))
 
 
     # -- rendered HTML cache (export) --------------------------------------------
@@ -682,6 +670,32 @@ class Store:
         self.db.execute(f"DELETE FROM {table}")
         self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)",
                                  ((value,) for value in values))
+
+
+def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str]) -> tuple[str, list]:
+    """The active notes of the decks (with subdecks) and paths, one row per note."""
+    where, params = ["notes.orphaned = 0"], []
+    deck_clauses = []
+    for deck in decks:
+        clause, deck_params = _deck_filter(deck)
+        deck_clauses.append(clause)
+        params += deck_params
+    if deck_clauses:
+        where.append(f"({' OR '.join(deck_clauses)})")
+    path_clauses = []
+    for path in paths:
+        path_clauses.append("(notes.path = ? OR notes.path LIKE ? ESCAPE '\\')")
+        params += [path, _like_prefix(path.rstrip(os.sep) + os.sep) + "%"]
+    if path_clauses:
+        where.append(f"({' OR '.join(path_clauses)})")
+    sql = f"""
+        SELECT {columns}
+        FROM notes JOIN decks ON decks.id = notes.deck_id
+        JOIN cards ON cards.note_id = notes.id AND cards.orphaned = 0 AND cards.suspended = 0
+        LEFT JOIN sources ON sources.path = notes.path
+        WHERE {' AND '.join(where)}
+        GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"""
+    return sql, params
 
 
 # Keys looked up per statement: well under SQLite's limit on bound variables.

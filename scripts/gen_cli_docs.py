@@ -41,7 +41,10 @@ what and where), 2 a usage error, 130 interrupted.
 
 
 def help_text(command: click.Command, name: str) -> str:
-    with click.Context(command, info_name=name, terminal_width=80, max_content_width=80) as ctx:
+    # The group's context settings, as a real run has them (every command takes -h):
+    # without them the text depended on whether a test had run the CLI before.
+    settings = {**cli.context_settings, "terminal_width": 80, "max_content_width": 80}
+    with click.Context(command, info_name=name, **settings) as ctx:
         return command.get_help(ctx)
 
 
