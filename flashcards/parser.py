@@ -301,6 +301,10 @@ def _answer_text(body_lines: list[str], first_line: int, skip: set[int]) -> str:
 # A heading's text that could start a block (list, quote, code, HTML, math, link
 # reference...) when parsed alone: its HTML may not be the heading's inline text.
 _BLOCK_START = re.compile(r"[-+*>#=_|~`<$\[]|\d{1,9}[.)]")
+# Blocks whose content is their lines as written (a list or paragraph that runs
+# over trailing blank lines renders the same without them). A fence is closed
+# or left to the unclosed-fence rule.
+_RAW_BLOCKS = frozenset({"code_block", "html_block", "math_block", "math_block_label"})
 
 
 def _side_tokens(inline: Token, question: str, body: list[Token], lines: list[str], *,
@@ -340,8 +344,16 @@ def _answer_tokens(body: list[Token], lines: list[str]) -> list[Token] | None:
     if any(tok.type == "fence" and not _fence_closed(tok, lines) for tok in kept):
         return None
     last = max((tok.map[1] for tok in kept if tok.map), default=0)
-    if last and lines[last - 1] != lines[last - 1].rstrip() or last and not lines[last - 1]:
+    if not last:
+        return kept
+    if lines[last - 1] != lines[last - 1].rstrip():  # spaces the text's rstrip() removes
         return None
+    file_end = len(lines) - 1 if lines[-1] == "" else len(lines)
+    ending = [tok.type for tok in kept if tok.map and tok.map[1] == last]
+    if "html_block" in ending:
+        return None  # keeps its last newline, which the text lacks; nh3 may keep it
+    if (not lines[last - 1] or last >= file_end) and _RAW_BLOCKS.intersection(ending):
+        return None  # keeps the blank lines it ran over, or the file's last newline
     return kept
 
 

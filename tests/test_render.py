@@ -573,6 +573,7 @@ DECK_LINES = [
     "<div>raw html</div>", "<span>inline</span> html", "| a | b |", "|---|---|", "| 1 | 2 |",
     "---", "===", "***", "[ref]: https://example.com", "A [link][ref] and [missing][nope].",
     "![plot](plot.png)", "text with trailing spaces  ", "\\# escaped", "# Title",
+    "<pre>", "</pre>", "<!-- an unclosed comment", "<script>", "$$ a", "   ", "\t",
 ]
 QUESTIONS = ["What is it?", "- a list?", "1. a number?", "> a quote?", "<b>bold</b>?",
              "[ref]: /x", "$$x$$", "`code`?", "*emph* and _more_", "2) or this?", "=== eq",
