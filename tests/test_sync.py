@@ -304,3 +304,27 @@ def test_sync_renders_every_side_for_the_export(store, decks, files):
     assert len(with_image) == files  # rendered at export: its media name needs the image
     assert cached == {render.cache_key(text): render.to_html(text)
                       for text in sides if text not in with_image}
+
+
+def test_writing_in_batches_of_one_gives_the_same_store(tmp_path, decks, monkeypatch):
+    # Sync writes new cards and rendered HTML in batches; their edges must not show.
+    import flashcards.sync as sync_module
+
+    for number in range(3):
+        write(decks / f"deck{number}.md", TWO_CARDS.replace("?", f" {number}?")
+              + f"\n## Both ways {number}\n<!-- reverse -->\nYes.\n\n"
+              + f"## {{{{c1::Cloze}}}} and {{{{c2::more}}}} {number}\n")
+
+    def synced(name: str) -> list[list]:
+        store = Store.open(tmp_path / f"{name}.db")
+        sync(store, [decks], now=NOW)
+        tables = [store.db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                  for table in ("notes", "cards", "rendered")]
+        store.close()
+        return tables
+
+    whole = synced("whole")
+    monkeypatch.setattr(sync_module, "_CARD_BATCH", 1)
+    monkeypatch.setattr(sync_module._HtmlBatches, "SIZE", 1)
+    assert synced("batched") == whole
+    assert len(whole[1]) == 3 * (2 + 2 + 2)  # cards: two basic, a reversed pair, two clozes
