@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -19,6 +19,9 @@ from flashcards.model import DeckFile, FlashcardsError, Note, Problem, Severity
 # A deck file this large is almost surely a mistake (or hostile); refuse it
 # rather than hold it in memory and in the store.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# Parsing is most of a sync's or a check's work and each file is independent;
+# below this many files a process pool costs more than it saves.
+PARALLEL_FILES = 64
 SKIPPED_NAMES = frozenset({"readme.md", "changelog.md", "license.md", "contributing.md"})
 
 
@@ -223,9 +226,28 @@ def _both(first: Note, second: Note, severity: Severity, message: str) -> list[P
     ]
 
 
+def load_files(
+    sources: list[SourceFile], *, load: Callable[[SourceFile], LoadedFile] = load_file
+) -> Iterator[LoadedFile]:
+    """``load`` each file, in order; in a process pool when there are many.
+
+    ``load`` must be a module-level function (it runs in the pool's processes).
+    Results come in the order of ``sources`` whatever the pool does, so ids and
+    order stay deterministic.
+    """
+    if len(sources) < PARALLEL_FILES or (os.cpu_count() or 1) < 2:
+        yield from map(load, sources)
+        return
+    # Imported here: the pool's machinery costs a no-change sync a fifth of its time.
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        yield from pool.map(load, sources, chunksize=max(1, len(sources) // 32))
+
+
 def check(paths: Iterable[Path]) -> list[Problem]:
     """Every problem in the deck files under the paths, sorted; touches no store."""
-    loaded = [load_file(source) for source in discover(paths)]
+    loaded = list(load_files(discover(paths)))
     problems = [p for item in loaded for p in item.deck.problems]
     problems += collection_problems(n for item in loaded for n in item.deck.notes)
     return sorted(problems)

@@ -32,6 +32,7 @@ from flashcards.loader import (
     display_path,
     file_hash,
     load_file,
+    load_files,
     read_bytes,
 )
 from flashcards.model import (
@@ -53,9 +54,6 @@ CLOZE_OVERLAP = 0.5
 # Fuzzy matching compares every leftover pair; past this many pairs a sync
 # that rewrote most of a collection would crawl, so the leftovers start over.
 MAX_FUZZY_PAIRS = 250_000
-# Parsing is the costly part of a cold sync and each file is independent;
-# below this many files a process pool costs more than it saves.
-PARALLEL_FILES = 64
 # New cards are written in batches of about this many, in file order.
 _CARD_BATCH = 10_000
 
@@ -173,24 +171,12 @@ def _load_all(store: Store, pending: list[SourceFile], progress: ProgressFn | No
     """
     cache = _HtmlBatches(store)
     results = []
-    for done, item in enumerate(_loaded(pending), 1):
+    for done, item in enumerate(load_files(pending, load=_load_and_render), 1):
         results.append(cache.take(item))
         if progress:
             progress(done, len(pending))
     cache.flush()
     return results
-
-
-def _loaded(pending: list[SourceFile]) -> Iterator[LoadedFile]:
-    if len(pending) < PARALLEL_FILES or (os.cpu_count() or 1) < 2:
-        yield from map(_load_and_render, pending)
-        return
-    # Results come back in submission order, so ids and order stay deterministic.
-    # Imported here: the pool's machinery costs a no-change run a fifth of its time.
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        yield from pool.map(_load_and_render, pending, chunksize=max(1, len(pending) // 32))
 
 
 class _HtmlBatches:

@@ -91,3 +91,17 @@ def test_discover_skips_readme_hidden_folders_and_survives_symlink_loops(tmp_pat
 def test_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(FlashcardsError, match="no such file or folder"):
         discover([tmp_path / "nope"])
+
+
+def test_check_finds_the_same_problems_in_parallel_as_in_one_process(tmp_path, monkeypatch):
+    import flashcards.loader as loader
+
+    for number in range(70):  # above PARALLEL_FILES: parsed in a process pool
+        card = f"## Q{number}\n<!-- id: n{number % 60} -->\nA\n"
+        (tmp_path / f"d{number:02}.md").write_text(card)
+    (tmp_path / "d05.md").write_text("## Broken {{c1::cloze\n")
+    parallel = check([tmp_path])
+    monkeypatch.setattr(loader, "PARALLEL_FILES", 10_000)
+    assert parallel == check([tmp_path])
+    # The broken card (unbalanced cloze, no answer), and both places of nine repeated ids.
+    assert len(parallel) == 2 + 2 * 9
