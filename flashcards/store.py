@@ -13,7 +13,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -193,7 +193,10 @@ class Store:
             for row in cursor:
                 yield dict(zip(columns, row, strict=True))
         finally:
-            cursor.close()
+            # A reader that went away (`list | head`) leaves the generator to be
+            # collected after the store has closed, which finalised the cursor.
+            with suppress(sqlite3.ProgrammingError):
+                cursor.close()
 
     # -- schema ----------------------------------------------------------------
 
