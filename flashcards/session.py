@@ -8,12 +8,12 @@ rules (limits, siblings, same-day repeats, the study day).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flashcards.model import FlashcardsError
-from flashcards.parser import cloze_back, cloze_front
 from flashcards.scheduler import (
     PASSING_GRADE,
     SM2State,
@@ -113,6 +113,8 @@ class Card:
     def front(self) -> str:
         """The prompt, as Markdown."""
         if self.kind == "cloze":
+            from flashcards.parser import cloze_front  # with YAML: 0.02 s for cloze cards only
+
             return cloze_front(self._full_text(), self.ord)
         if self.kind == "reversed" and self.ord == 2:
             return self.answer
@@ -121,6 +123,8 @@ class Card:
     def back(self) -> str:
         """The whole revealed card, as Markdown: prompt, a rule, the answer."""
         if self.kind == "cloze":
+            from flashcards.parser import cloze_back
+
             return cloze_back(self._full_text(), self.ord)
         if self.kind == "reversed" and self.ord == 2:
             return f"{self.answer}\n\n---\n\n## {self.question}"
@@ -180,8 +184,11 @@ def build_queue(
                          done.reviews_done)
     new_left = _left(settings.new_per_day if new_limit is None else new_limit, done.new_done)
     taken_notes = set(done.notes_seen)
-    due = _take(store.due_cards(today.isoformat(), deck=deck), reviews_left, taken_notes)
-    new = _take(store.new_cards(deck=deck), new_left, taken_notes)
+    # Due before new: taking due cards marks their notes, which buries new siblings.
+    with closing(store.due_cards(today.isoformat(), deck=deck)) as rows:
+        due = _take(rows, reviews_left, taken_notes)
+    with closing(store.new_cards(deck=deck)) as rows:
+        new = _take(rows, new_left, taken_notes)
     return due + new + _repeats(store, done, deck)
 
 
@@ -198,16 +205,22 @@ def _repeats(store: Store, done: Today, deck: str | None) -> list[Card]:
             if r is not None and _active(r) and (deck is None or _in_deck(r["deck"], deck))]
 
 
-def _take(rows: list[dict], limit: int, taken_notes: set[int]) -> list[Card]:
-    """Up to ``limit`` cards, skipping (burying) siblings of cards already taken."""
+def _take(rows: Iterable[dict], limit: int, taken_notes: set[int]) -> list[Card]:
+    """Up to ``limit`` cards, skipping (burying) siblings of cards already taken.
+
+    Reads ``rows`` only as far as it needs: a store with 90k cards due gives the
+    day's 200 without the rest being read.
+    """
     cards: list[Card] = []
+    if limit <= 0:
+        return cards
     for row in rows:
-        if len(cards) >= limit:
-            break
         if row["note_id"] in taken_notes:
             continue
         taken_notes.add(row["note_id"])
         cards.append(Card.from_row(row))
+        if len(cards) == limit:
+            break
     return cards
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -56,33 +56,109 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
 
 CARD_COLUMNS = ("id", "deck", "question", "source", "status", "reviews", "due",
                 "repetitions", "easiness", "interval")
+# Piped `list` lines are written this many at a time, not with a write each.
+LINES_PER_WRITE = 1000
+# On a terminal, `list` prints its table in parts of this many rows: rich lays a
+# whole table out in memory (100k cards: 1 GB, 54 s).
+TABLE_PART_ROWS = 500
 
 
-def print_card_table(rows: list[dict]) -> None:
-    """A table on a terminal; tab-separated lines with a header when piped."""
-    if not sys.stdout.isatty():
-        sys.stdout.write("\t".join(CARD_COLUMNS) + "\n")
-        for row in rows:
-            sys.stdout.write("\t".join(_cell(row[name]) for name in CARD_COLUMNS) + "\n")
+def print_card_table(read_rows: Callable[[], Iterable[dict]], *,
+                     out: Console | None = None) -> None:
+    """`flashcards list`: a table on a terminal; tab-separated lines with a header when piped.
+
+    ``read_rows`` gives the rows afresh on each call: the table reads them twice
+    (once for the column widths), and neither way holds them all.
+    """
+    if out is None and not sys.stdout.isatty():
+        _print_card_lines(read_rows())
         return
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    _print_table_in_parts(read_rows, out or console())
+
+
+def _print_card_lines(rows: Iterable[dict]) -> None:
+    write = sys.stdout.write
+    batch = ["\t".join(CARD_COLUMNS)]
+    for row in rows:
+        batch.append("\t".join([_cell(row[name]) for name in CARD_COLUMNS]))
+        if len(batch) >= LINES_PER_WRITE:
+            write("\n".join(batch) + "\n")
+            batch.clear()
+    if batch:
+        write("\n".join(batch) + "\n")
+
+
+def _card_table(widths: list[int] | None = None, *, header: bool = True) -> Table:
+    options = {"box": None, "pad_edge": False, "show_edge": False, "header_style": "bold",
+               "show_header": header}
+    table = Table(**options) if widths is None else _SizedTable(widths, **options)
     for name in CARD_COLUMNS:
         table.add_column(name, no_wrap=name != "question", overflow="ellipsis",
                          max_width=QUESTION_WIDTH if name == "question" else None)
-    for row in rows:
-        table.add_row(*(Text(_cell(row[name])) for name in CARD_COLUMNS))
-    console().print(table if rows else "No cards.")
+    return table
+
+
+class _SizedTable(Table):
+    """A part of a longer table, drawn with the column widths of the whole.
+
+    rich works widths out from the widest cell of each column (the header's
+    included) and the console width; ``_print_table_in_parts`` does that once, for
+    a table holding only the widest cells, and every part is drawn with the result.
+    Each row is then drawn as in one table. ``_calculate_column_widths`` is rich's
+    own, private, step: tests/test_list_output.py compares the output with one table.
+    """
+
+    def __init__(self, widths: list[int], **options) -> None:
+        super().__init__(**options)
+        self._widths = widths
+
+    def _calculate_column_widths(self, console: Console, options) -> list[int]:
+        return list(self._widths)
+
+
+def _print_table_in_parts(read_rows: Callable[[], Iterable[dict]], out: Console) -> None:
+    from rich.cells import cell_len
+
+    widest = [""] * len(CARD_COLUMNS)
+    sizes = [0] * len(CARD_COLUMNS)
+    count = 0
+    for count, row in enumerate(read_rows(), start=1):  # noqa: B007  (the count is wanted)
+        for column, name in enumerate(CARD_COLUMNS):
+            text = _cell(row[name])
+            size = cell_len(text)
+            if size > sizes[column]:
+                widest[column], sizes[column] = text, size
+    if not count:
+        out.print("No cards.")
+        return
+    sizing = _card_table()
+    sizing.add_row(*map(Text, widest))
+    # The widths print(sizing) would use (with box=None the table adds no border).
+    widths = sizing._calculate_column_widths(out, out.options)
+    part = _card_table(widths)
+    for index, row in enumerate(read_rows()):
+        if index and not index % TABLE_PART_ROWS:
+            out.print(part)
+            part = _card_table(widths, header=False)
+        part.add_row(*(Text(_cell(row[name])) for name in CARD_COLUMNS))
+    out.print(part)
 
 
 def _cell(value: object) -> str:
-    from flashcards.render import strip_control
-
+    if type(value) is int:  # most cells: ids, counts and days, nothing to clean
+        return str(value)
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.2f}"
+    text = str(value)
     # Piped lines reach a terminal too (`| less -R`): card text must not carry escapes.
-    return " ".join(strip_control(str(value)).split())
+    # Printable text has none (nor \t or \n), so it skips the regular expressions.
+    if not text.isprintable():
+        from flashcards.render import strip_control
+
+        text = strip_control(text)
+    return " ".join(text.split())
 
 
 # -- statistics (flashcards stats) -----------------------------------------------------

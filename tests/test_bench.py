@@ -50,11 +50,30 @@ def test_smallest_run_measures_everything_and_rewrites_the_table(tmp_path):
     results = {(r["name"], r["cards"]): r for r in json.loads(raw.read_text())}
     for name in ("cold sync", "no-change re-sync", "re-sync, one file changed",
                  "first export to .apkg", "export to .apkg", "sync + export from scratch",
-                 "build today's queue (in-process)", "next card + answer (in-process)"):
+                 "build today's queue (in-process)", "next card + answer (in-process)",
+                 "status (whole process)", "list (whole process)", "stats (whole process)",
+                 "review start-up, q (whole process)"):
         assert results[(name, 200)]["seconds"], name
         assert not results[(name, 200)]["note"].startswith("failed"), name
+    for name in ("list (whole process)", "review start-up, q (whole process)"):
+        assert results[(name, 200)]["peak_kib"][0] > 0, name
     assert results[("flashcards --help", None)]["peak_kib"][0] > 0
     text = doc.read_text()
     assert "stale table" not in text and text.endswith("<!-- bench:end -->\n\nAfter.\n")
     assert "| cold sync | 200 |" in text and "| goal | measured | met |" in text
     assert (tmp_path / "work" / "corpus-200" / "deck-00001.md").exists()
+
+
+def test_the_memory_goal_counts_the_daily_commands_at_100k():
+    bench = _bench()
+
+    def result(name, cards, mb):
+        return bench.Result(name, cards, seconds=[1.0], peak_kib=[mb * 1024])
+
+    results = [result("cold sync", 100_000, 140), result("list (whole process)", 100_000, 30),
+               result("review start-up, q (whole process)", 100_000, 160),
+               result("stats (whole process)", 10_000, 900),  # not at 100k
+               result("markdown-anki-decks to .apkg", 100_000, 500)]  # not ours
+    row = next(line for line in bench.goals(results).splitlines() if "peak memory" in line)
+    assert "160 MB (review start-up, q (whole process); the most of 3 commands)" in row
+    assert row.endswith("| **no** |")

@@ -55,6 +55,22 @@ def test_list_text_filters_by_deck_and_subdecks(tmp_path, deck_dir):
     assert run("list", "--deck", "Dem", db=db).stdout.splitlines()[1:] == []
 
 
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"]])
+def test_list_into_a_reader_that_goes_away_stops_quietly(tmp_path, deck_dir, args):
+    # `flashcards list | head -1`: far more than a pipe holds, and the reader leaves.
+    (deck_dir / "many.md").write_text("".join(f"## Question {i}?\n\nAnswer {i}.\n\n"
+                                              for i in range(3000)))
+    db = tmp_path / "s.db"
+    assert run("sync", str(deck_dir), db=db).returncode == 0
+    env = {**os.environ, "FLASHCARDS_DB": str(db), "TZ": "UTC"}
+    proc = subprocess.Popen([sys.executable, "-m", "flashcards", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read().decode() == ""
+
+
 def test_list_orphans(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
