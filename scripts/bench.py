@@ -217,9 +217,11 @@ def flashcards_cmd() -> list[str]:
 
 
 def base_env(db: Path) -> dict[str, str]:
-    env = dict(os.environ, FLASHCARDS_DB=str(db), FLASHCARDS_NOW=NOW, TZ="UTC",
-               NO_COLOR="1", PYTHONDONTWRITEBYTECODE="0")
-    env.pop("FLASHCARDS_DEBUG", None)
+    env = dict(os.environ, FLASHCARDS_DB=str(db), FLASHCARDS_NOW=NOW, TZ="UTC", NO_COLOR="1")
+    # Bytecode cached as after a user's install ("0" would turn caching off too: any
+    # non-empty value does).
+    for name in ("FLASHCARDS_DEBUG", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
     return env
 
 
