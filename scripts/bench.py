@@ -274,6 +274,8 @@ def bench_size(cards: int, out: Path, runs: int, peer: Path | None, results: lis
     r = Result("re-sync, one file changed", cards)
     guarded(results, r, lambda: measure(r, runs, lambda _: [([*fc, "sync"], env)],
                                         lambda run: change_one_file(corpus, run)))
+    r = Result("check", cards, note="every file parsed; no store")
+    guarded(results, r, lambda: measure(r, runs, lambda _: [([*fc, "check", str(corpus)], env)]))
     apkg = out / f"export-{cards}.apkg"
     export = [*fc, "export", "-o", str(apkg)]
     if "export" in commands:
