@@ -259,7 +259,11 @@ def edges(first: datetime, last: datetime) -> list[datetime]:
         while local < end:
             found.append(local.astimezone(UTC))
             local = (local + timedelta(minutes=75)).replace(minute=0)
-    moment, step = first, timedelta(hours=1)
+    return found + offset_changes(first, last)
+
+
+def offset_changes(first: datetime, last: datetime) -> list[datetime]:
+    found, moment, step = [], first, timedelta(hours=1)
     while moment < last:
         if moment.astimezone().utcoffset() != (moment + step).astimezone().utcoffset():
             found.append(offset_change(moment, moment + step))
@@ -343,3 +347,27 @@ def test_the_scenarios_reach_the_cases_that_matter(tmp_path, zone, now, width):
     assert all(figures.card_counts.values()) and figures.leeches
     assert figures.retention[-1].young.total and figures.retention[-1].mature.total
     store.close()
+
+
+# -- the study-day memo, second by second ------------------------------------------------
+
+@pytest.mark.parametrize(("zone", "first", "last"), [
+    ("America/St_Johns", "2010-11-06", "2010-11-08"),   # 00:01 NDT -> 23:01 NST
+    ("Australia/Lord_Howe", "2026-04-04", "2026-04-06"),  # half an hour back at 02:00
+    ("Africa/Monrovia", "1972-01-06", "1972-01-08"),     # -0:44:30 -> 0:00
+    ("Asia/Kathmandu", "2026-03-01", "2026-03-02"),
+], indirect=["zone"])
+def test_the_study_day_memo_is_review_day(zone, first, last):
+    """Every 7 s over each offset change of the range, at every day start hour:
+    the memo of ``StudyDays`` gives ``review_day`` for each time, fed in time order
+    and backwards (the memo is filled by whichever time of an hour comes first)."""
+    start = datetime.fromisoformat(first + "T00:00:00+00:00")
+    end = datetime.fromisoformat(last + "T00:00:00+00:00")
+    centres = offset_changes(start, end) or [start + (end - start) / 2]
+    moments = [centre + timedelta(seconds=7 * step + 0.25)
+               for centre in centres for step in range(-1600, 1600)]
+    texts = [utc_iso(moment) for moment in moments]
+    for hour in range(24):
+        for ordered in (texts, texts[::-1]):
+            days = stats.StudyDays(hour)
+            assert [days(text) for text in ordered] == [review_day(t, hour) for t in ordered]
