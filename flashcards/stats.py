@@ -1,20 +1,24 @@
 """Study statistics: every figure of ``flashcards stats``, computed from store rows.
 
-No terminal I/O and no clock: the caller passes ``now`` in. ``collect`` reads the rows
-it needs through Store methods and hands them to ``compute``, which is pure; ui.py
-draws the result. docs/stats.md defines every figure precisely.
+No terminal I/O and no clock: the caller passes ``now`` in. ``collect`` streams the
+rows it needs through Store methods into ``compute``, which is pure; ui.py draws the
+result. docs/stats.md defines every figure precisely.
 
-Review rows are dicts with ``reviewed_at`` (UTC ISO), ``grade``, ``duration_ms``,
-``scheduled``, ``interval_before`` and ``due_before``; card rows are dicts with the
-``cards`` columns plus ``deck``, ``path``, ``line`` and ``question`` of their note.
+A store may hold a million reviews, so nothing here keeps them: ``compute`` totals
+them per study day in one pass (``day_totals``) and every review figure comes from
+those totals; cards are likewise counted in one pass (``card_totals``), keeping only
+the leeches. Review rows are tuples (reviewed_at (UTC ISO), grade, duration_ms,
+scheduled, interval_before, due_before); card rows are ``CardRow``.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import PASSING_GRADE, study_day
@@ -44,6 +48,30 @@ INTERVAL_BUCKETS: tuple[tuple[int, int | None], ...] = (
 # E-Factor buckets [low, next low); 1.3 is SM-2's floor and 2.5 its start.
 EASINESS_EDGES = (1.3, 1.5, 1.7, 1.9, 2.1, 2.3, 2.5, 2.7)
 CARD_STATES = ("new", "learning", "young", "mature", "suspended", "orphaned")
+IN_PLAY = ("learning", "young", "mature")
+# How stored review times end (session.utc_iso); only such times are memoized.
+UTC_SUFFIX = "+00:00"
+# "YYYY-MM-DDTHH:MM": the first 13 characters name the hour, the first 16 the minute.
+UTC_MINUTE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d", re.ASCII)
+
+
+class CardRow(NamedTuple):
+    """A card as ``Store.stats_cards`` gives it, with its note's deck and source."""
+
+    id: int
+    deck: str
+    question: str
+    path: str
+    line: int
+    suspended: int
+    orphaned: int
+    repetitions: int
+    easiness: float
+    interval: int
+    due: str | None
+    lapses: int
+
+
 @dataclass(frozen=True)
 class Day:
     """One study day of the window: every answer, the scheduled ones, time spent."""
@@ -167,20 +195,110 @@ def review_day(reviewed_at: str, day_start_hour: int, tz: tzinfo | None = None) 
     return study_day(moment.astimezone(tz), day_start_hour)
 
 
+class StudyDays:
+    """``review_day`` of many review times, worked out once per UTC hour where it can.
+
+    An hour, or else a minute, has one study day when the zone's offset and the study
+    day are the same at its first and last microsecond: tzdata never changes a zone's
+    offset twice within four days, so the offset holds in between, local time only moves
+    forward, and so does the study day. Since 1972 every offset is whole minutes and
+    changes on a whole UTC minute, so at worst an hour falls back to its minutes; the
+    rest (older times, other forms) are dated one by one. docs/stats.md has more.
+    """
+
+    def __init__(self, day_start_hour: int, tz: tzinfo | None = None):
+        self.day_start_hour = day_start_hour
+        self.tz = tz
+        self.hours: dict[str, date] = {}  # "YYYY-MM-DDTHH" -> day; day_totals reads it
+        self._minutes: dict[str, date | None] = {}  # of the hours that have no one day
+        self._split_hours: set[str] = set()
+
+    def __call__(self, reviewed_at: str) -> date:
+        if not (UTC_MINUTE.match(reviewed_at) and reviewed_at.endswith(UTC_SUFFIX)):
+            return review_day(reviewed_at, self.day_start_hour, self.tz)
+        hour = reviewed_at[:13]
+        if hour in self.hours:
+            return self.hours[hour]
+        moment = datetime.fromisoformat(reviewed_at)
+        if hour not in self._split_hours:
+            day = self._one_day(moment.replace(minute=0, second=0, microsecond=0),
+                                timedelta(hours=1))
+            if day is not None:
+                self.hours[hour] = day
+                return day
+            self._split_hours.add(hour)
+        minute = reviewed_at[:16]
+        if minute not in self._minutes:
+            self._minutes[minute] = self._one_day(moment.replace(second=0, microsecond=0),
+                                                  timedelta(minutes=1))
+        day = self._minutes[minute]
+        return review_day(reviewed_at, self.day_start_hour, self.tz) if day is None else day
+
+    def _one_day(self, start: datetime, length: timedelta) -> date | None:
+        """The study day of every moment of [start, start + length), if there is one."""
+        first = start.astimezone(self.tz)
+        last = (start + length - timedelta(microseconds=1)).astimezone(self.tz)
+        if first.utcoffset() != last.utcoffset():
+            return None
+        day = study_day(first, self.day_start_hour)
+        return day if study_day(last, self.day_start_hour) == day else None
+
+
+@dataclass(slots=True)
+class DayTotals:
+    """One study day's answers, as every review figure needs them."""
+
+    answers: int = 0
+    scheduled: int = 0
+    duration_ms: int = 0
+    young_passed: int = 0
+    young_total: int = 0
+    mature_passed: int = 0
+    mature_total: int = 0
+
+    def add(self, grade: int, duration_ms: int | None, scheduled: int,
+            interval_before: int | None, due_before: str | None) -> None:
+        self.answers += 1
+        if scheduled:
+            self.scheduled += 1
+        self.duration_ms += duration_ms or 0
+        if counts_for_retention(scheduled, due_before):
+            passed = grade >= PASSING_GRADE
+            if (interval_before or 0) >= MATURE_INTERVAL:
+                self.mature_total += 1
+                self.mature_passed += passed
+            else:
+                self.young_total += 1
+                self.young_passed += passed
+
+
+def day_totals(reviews: Iterable[tuple], day_start_hour: int,
+               tz: tzinfo | None = None) -> dict[date, DayTotals]:
+    """Review rows totalled per study day, in one pass that keeps no row."""
+    days = StudyDays(day_start_hour, tz)
+    hours = days.hours
+    totals: dict[date, DayTotals] = {}
+    for reviewed_at, grade, duration_ms, scheduled, interval_before, due_before in reviews:
+        # StudyDays' hour memo, read here: this line runs a million times at 100k cards.
+        day = hours.get(reviewed_at[:13]) if reviewed_at.endswith(UTC_SUFFIX) else None
+        if day is None:
+            day = days(reviewed_at)
+        day_total = totals.get(day)
+        if day_total is None:
+            day_total = totals[day] = DayTotals()
+        day_total.add(grade, duration_ms, scheduled, interval_before, due_before)
+    return totals
+
+
 def window_days(today: date, days: int) -> list[date]:
     return [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
 
 
-def daily(reviews: Iterable[tuple[date, Mapping]], today: date, days: int) -> tuple[Day, ...]:
+def daily(totals: Mapping[date, DayTotals], today: date, days: int) -> tuple[Day, ...]:
     """Per study day of the last ``days`` (ending today): answers, scheduled ones, time."""
-    start = today - timedelta(days=days - 1)
-    answers, scheduled, duration = Counter(), Counter(), Counter()
-    for day, row in reviews:
-        if start <= day <= today:
-            answers[day] += 1
-            scheduled[day] += 1 if row["scheduled"] else 0
-            duration[day] += row["duration_ms"] or 0
-    return tuple(Day(d, answers[d], scheduled[d], duration[d]) for d in window_days(today, days))
+    empty = DayTotals()
+    window = ((d, totals.get(d, empty)) for d in window_days(today, days))
+    return tuple(Day(d, t.answers, t.scheduled, t.duration_ms) for d, t in window)
 
 
 def streaks(study_days: Iterable[date], today: date) -> tuple[int, int]:
@@ -205,24 +323,20 @@ def streaks(study_days: Iterable[date], today: date) -> tuple[int, int]:
     return current, longest
 
 
-def counts_for_retention(row: Mapping) -> bool:
+def counts_for_retention(scheduled: int, due_before: str | None) -> bool:
     """Scheduled answers to cards seen before: a first sight or a same-day repeat
     says nothing about whether the interval was right."""
-    return bool(row["scheduled"]) and row["due_before"] is not None
+    return bool(scheduled) and due_before is not None
 
 
-def retention(reviews: Iterable[tuple[date, Mapping]], today: date, days: int) -> Retention:
+def retention(totals: Mapping[date, DayTotals], today: date, days: int) -> Retention:
     """Passed share (grade >= 3) over the last ``days``, split by the interval before."""
     start = today - timedelta(days=days - 1)
-    young, mature = Counter(), Counter()
-    for day, row in reviews:
-        if not start <= day <= today or not counts_for_retention(row):
-            continue
-        side = mature if (row["interval_before"] or 0) >= MATURE_INTERVAL else young
-        side["total"] += 1
-        side["passed"] += 1 if row["grade"] >= PASSING_GRADE else 0
-    return Retention(days, Rate(young["passed"], young["total"]),
-                     Rate(mature["passed"], mature["total"]))
+    window = [t for d, t in totals.items() if start <= d <= today]
+    return Retention(days,
+                     Rate(sum(t.young_passed for t in window), sum(t.young_total for t in window)),
+                     Rate(sum(t.mature_passed for t in window),
+                          sum(t.mature_total for t in window)))
 
 
 def retention_windows(days: int) -> tuple[int, ...]:
@@ -230,57 +344,79 @@ def retention_windows(days: int) -> tuple[int, ...]:
     return tuple(sorted({w for w in RETENTION_WINDOWS if w <= days} | {days}))
 
 
-def card_state(card: Mapping) -> str:
+def card_state(card: CardRow) -> str:
     """One of CARD_STATES; the first rule that applies wins (docs/stats.md)."""
-    if card["orphaned"]:
+    if card.orphaned:
         return "orphaned"
-    if card["suspended"]:
+    if card.suspended:
         return "suspended"
-    if card["due"] is None:
+    if card.due is None:
         return "new"
-    if card["repetitions"] < LEARNED_REPETITIONS:
+    if card.repetitions < LEARNED_REPETITIONS:
         return "learning"
-    return "mature" if card["interval"] >= MATURE_INTERVAL else "young"
+    return "mature" if card.interval >= MATURE_INTERVAL else "young"
 
 
-def card_counts(cards: Iterable[Mapping]) -> dict[str, int]:
-    counts = Counter(card_state(card) for card in cards)
-    return {state: counts[state] for state in CARD_STATES}
+@dataclass
+class CardTotals:
+    """Cards counted per state, and the cards in play per due date, interval and
+    E-Factor (in hundredths); the leeches themselves."""
+
+    states: Counter[str] = field(default_factory=Counter)
+    due: Counter[str] = field(default_factory=Counter)
+    intervals: Counter[int] = field(default_factory=Counter)
+    easiness: Counter[int] = field(default_factory=Counter)
+    leeches: list[CardRow] = field(default_factory=list)
 
 
-def scheduled_cards(cards: Iterable[Mapping]) -> list[Mapping]:
-    """Cards that are reviewed and still in play (learning, young or mature)."""
-    return [c for c in cards if card_state(c) in ("learning", "young", "mature")]
+def card_totals(cards: Iterable[CardRow], leech_threshold: int) -> CardTotals:
+    """Card rows counted in one pass that keeps only the leeches."""
+    totals = CardTotals()
+    for card in cards:
+        state = card_state(card)
+        totals.states[state] += 1
+        if state in IN_PLAY:
+            totals.due[card.due] += 1
+            totals.intervals[card.interval] += 1
+            # Compare in hundredths: the E-Factor moves in steps of 0.01 and floats drift.
+            totals.easiness[round(card.easiness * 100)] += 1
+        if not card.orphaned and is_leech(card.lapses, leech_threshold):
+            totals.leeches.append(card)
+    return totals
 
 
-def forecast(cards: Iterable[Mapping], today: date,
+def card_counts(states: Counter[str]) -> dict[str, int]:
+    return {state: states[state] for state in CARD_STATES}
+
+
+def forecast(due: Counter[str], today: date,
              days: int = FORECAST_DAYS) -> tuple[int, tuple[tuple[date, int], ...]]:
-    """(overdue cards, cards due on each of today and the next days)."""
-    due = Counter(date.fromisoformat(c["due"]) for c in scheduled_cards(cards))
-    overdue = sum(n for d, n in due.items() if d < today)
-    ahead = tuple((d, due[d]) for d in (today + timedelta(days=i) for i in range(days)))
+    """(overdue cards, cards due on each of today and the next days), from cards in
+    play counted per due date."""
+    by_day: Counter[date] = Counter()
+    for text, count in due.items():
+        by_day[date.fromisoformat(text)] += count
+    overdue = sum(n for d, n in by_day.items() if d < today)
+    ahead = tuple((d, by_day[d]) for d in (today + timedelta(days=i) for i in range(days)))
     return overdue, ahead
 
 
-def interval_buckets(cards: Iterable[Mapping]) -> tuple[Bucket, ...]:
-    intervals = [c["interval"] for c in scheduled_cards(cards)]
+def interval_buckets(intervals: Counter[int]) -> tuple[Bucket, ...]:
     buckets = []
     for low, high in INTERVAL_BUCKETS:
         label = f"{low}" if low == high else f"{low}+" if high is None else f"{low}-{high}"
-        count = sum(1 for i in intervals if i >= low and (high is None or i <= high))
+        count = sum(n for i, n in intervals.items() if i >= low and (high is None or i <= high))
         buckets.append(Bucket(label, count))
     return tuple(buckets)
 
 
-def easiness_buckets(cards: Iterable[Mapping]) -> tuple[Bucket, ...]:
-    # Compare in hundredths: the E-Factor moves in steps of 0.01 and floats drift.
-    values = [round(c["easiness"] * 100) for c in scheduled_cards(cards)]
+def easiness_buckets(hundredths: Counter[int]) -> tuple[Bucket, ...]:
     edges = [round(e * 100) for e in EASINESS_EDGES]
     buckets = []
     for i, low in enumerate(edges):
         high = edges[i + 1] if i + 1 < len(edges) else None
         label = f"{low / 100:.1f}+" if high is None else f"{low / 100:.1f}-{high / 100:.1f}"
-        count = sum(1 for v in values if v >= low and (high is None or v < high))
+        count = sum(n for v, n in hundredths.items() if v >= low and (high is None or v < high))
         buckets.append(Bucket(label, count))
     return tuple(buckets)
 
@@ -290,35 +426,38 @@ def is_leech(lapses: int, threshold: int = LEECH_THRESHOLD) -> bool:
     return lapses >= threshold
 
 
-def leeches(cards: Iterable[Mapping], threshold: int) -> tuple[Leech, ...]:
-    found = [c for c in cards if not c["orphaned"] and is_leech(c["lapses"], threshold)]
-    found.sort(key=lambda c: (-c["lapses"], c["path"], c["line"], c["id"]))
-    return tuple(Leech(c["id"], c["deck"], c["question"], c["path"], c["line"], c["lapses"],
-                       bool(c["suspended"])) for c in found)
+def leeches(cards: Iterable[CardRow], threshold: int) -> tuple[Leech, ...]:
+    found = [c for c in cards if not c.orphaned and is_leech(c.lapses, threshold)]
+    found.sort(key=lambda c: (-c.lapses, c.path, c.line, c.id))
+    return tuple(Leech(c.id, c.deck, c.question, c.path, c.line, c.lapses, bool(c.suspended))
+                 for c in found)
 
 
 # -- everything at once -------------------------------------------------------------
 
-def compute(reviews: Sequence[Mapping], cards: Sequence[Mapping], *, now: datetime,
+def compute(reviews: Iterable[tuple], cards: Iterable[CardRow], *, now: datetime,
             settings: Settings = DEFAULT_SETTINGS, days: int = DEFAULT_DAYS,
             deck: str | None = None, tz: tzinfo | None = None) -> Stats:
-    """All figures from review and card rows, as of ``now`` (aware, local)."""
+    """All figures from review and card rows, as of ``now`` (aware, local); each
+    iterable is read once."""
     if days < 1:
         raise FlashcardsError(f"--days must be 1 or more, got {days}")
     today = study_day(now, settings.day_start_hour)
-    dated = [(review_day(r["reviewed_at"], settings.day_start_hour, tz), r) for r in reviews]
-    current, longest = streaks((d for d, _ in dated), today)
-    overdue, ahead = forecast(cards, today)
+    per_day = day_totals(reviews, settings.day_start_hour, tz)
+    current, longest = streaks(per_day, today)
+    in_cards = card_totals(cards, settings.leech_threshold)
+    overdue, ahead = forecast(in_cards.due, today)
     return Stats(
         today=today, deck=deck, days=days, settings=settings,
-        daily=daily(dated, today, days),
+        daily=daily(per_day, today, days),
         current_streak=current, longest_streak=longest,
         overdue=overdue, forecast=ahead,
-        retention=tuple(retention(dated, today, w) for w in retention_windows(days)),
-        card_counts=card_counts(cards),
-        intervals=interval_buckets(cards), easiness=easiness_buckets(cards),
-        leeches=leeches(cards, settings.leech_threshold),
-        total_ms=sum(r["duration_ms"] or 0 for r in reviews),
+        retention=tuple(retention(per_day, today, w) for w in retention_windows(days)),
+        card_counts=card_counts(in_cards.states),
+        intervals=interval_buckets(in_cards.intervals),
+        easiness=easiness_buckets(in_cards.easiness),
+        leeches=leeches(in_cards.leeches, settings.leech_threshold),
+        total_ms=sum(t.duration_ms for t in per_day.values()),
     )
 
 
@@ -328,7 +467,7 @@ def collect(store, *, now: datetime, deck: str | None = None,
     if deck and not store.stats_deck_exists(deck):
         raise FlashcardsError(f"no deck named {deck!r}; `flashcards list` shows the decks")
     settings = from_meta(store.meta_items(CONFIG_PREFIX))
-    return compute(store.stats_reviews(deck=deck), store.stats_cards(deck=deck), now=now,
+    return compute(store.stats_reviews(deck=deck), _card_rows(store, deck), now=now,
                    settings=settings, days=days, deck=deck)
 
 
@@ -337,9 +476,13 @@ def session_summary_line(store, *, now: datetime) -> str:
     settings = from_meta(store.meta_items(CONFIG_PREFIX))
     # Only recent rows: a day of margin on each side makes time zones irrelevant here.
     since = (now - timedelta(days=2)).astimezone(UTC).isoformat()
-    reviews = store.stats_reviews(since=since)
-    stats = compute(reviews, store.stats_cards(), now=now, settings=settings, days=1)
+    stats = compute(store.stats_reviews(since=since), _card_rows(store, None), now=now,
+                    settings=settings, days=1)
     return summary_line(stats)
+
+
+def _card_rows(store, deck: str | None) -> Iterable[CardRow]:
+    return map(CardRow._make, store.stats_cards(deck=deck))
 
 
 def summary_line(stats: Stats) -> str:

@@ -464,35 +464,48 @@ class Store:
     def stats_deck_exists(self, deck: str) -> bool:
         """True if the deck or a subdeck of it exists."""
         where, params = _deck_filter(deck)
-        return self.db.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
-                               params).fetchone() is not None
+        return self.conn.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
+                                 params).fetchone() is not None
 
-    def stats_reviews(self, *, deck: str | None = None, since: str | None = None) -> list[dict]:
-        """Review log rows of a deck (and subdecks), oldest first; ``since``: UTC ISO."""
+    def stats_reviews(
+        self, *, deck: str | None = None, since: str | None = None
+    ) -> Iterator[tuple[str, int, int | None, int, int | None, str | None]]:
+        """Review log rows of a deck (and subdecks) as light tuples, one at a time and
+        in no particular order: (reviewed_at, grade, duration_ms, scheduled,
+        interval_before, due_before). ``since``: only from that UTC ISO time on."""
         where, params = _deck_filter(deck)
+        # The deck's cards, as a list SQLite builds once (a join would look every
+        # review's card, note and deck up: 2.7 s for 1M reviews against 0.8 s).
+        cards = ("SELECT cards.id FROM cards JOIN notes ON notes.id = cards.note_id "
+                 f"JOIN decks ON decks.id = notes.deck_id WHERE {where}")
+        # A deck of a few cards reads their reviews through the card_id index; past
+        # a third of the cards one scan of the table is faster (the "+" keeps
+        # SQLite off the index: 0.8 s for 1M reviews against 1.9 s).
+        by_card = deck is not None and 3 * self._count(cards, params) < self._count(
+            "SELECT id FROM cards", [])
+        sql = (f"SELECT reviewed_at, grade, duration_ms, scheduled, interval_before, due_before "
+               f"FROM reviews WHERE {'' if by_card else '+'}card_id IN ({cards})")
         if since:
-            where += " AND reviews.reviewed_at >= ?"
+            sql += " AND reviewed_at >= ?"
             params.append(since)
-        sql = f"""
-            SELECT reviews.id, reviews.card_id, reviews.reviewed_at, reviews.grade,
-                   reviews.duration_ms, reviews.scheduled, reviews.interval_before,
-                   reviews.due_before
-            FROM reviews JOIN cards ON cards.id = reviews.card_id
-            JOIN notes ON notes.id = cards.note_id JOIN decks ON decks.id = notes.deck_id
-            WHERE {where} ORDER BY reviews.reviewed_at, reviews.id"""
-        return list(self.db.query(sql, params))
+        yield from self.conn.execute(sql, params)
 
-    def stats_cards(self, *, deck: str | None = None) -> list[dict]:
-        """Every card of a deck (and subdecks) with its state and its note's source."""
+    def stats_cards(
+        self, *, deck: str | None = None
+    ) -> Iterator[tuple[int, str, str, str, int, int, int, int, float, int, str | None, int]]:
+        """Every card of a deck (and subdecks) as light tuples, one at a time: (id,
+        deck, question, path, line, suspended, orphaned, repetitions, easiness,
+        interval, due, lapses)."""
         where, params = _deck_filter(deck)
-        sql = f"""
-            SELECT cards.id, cards.note_id, cards.ord, cards.suspended, cards.orphaned,
-                   cards.repetitions, cards.easiness, cards.interval, cards.due, cards.lapses,
-                   decks.name AS deck, notes.path, notes.line, notes.question
+        yield from self.conn.execute(f"""
+            SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
+                   cards.suspended, cards.orphaned, cards.repetitions, cards.easiness,
+                   cards.interval, cards.due, cards.lapses
             FROM cards JOIN notes ON notes.id = cards.note_id
-            JOIN decks ON decks.id = notes.deck_id
-            WHERE {where} ORDER BY cards.id"""
-        return list(self.db.query(sql, params))
+            JOIN decks ON decks.id = notes.deck_id WHERE {where}""", params)
+
+    def _count(self, sql: str, params: list) -> int:
+        return self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
 
     # -- review session and status (flashcards/session.py) ------------------------
 
