@@ -3,12 +3,15 @@
 docs/anki.md is the contract: note type ids, names, fields and templates, deck ids,
 tags, media names, and why a re-import updates exactly the notes that changed.
 
-Two things genanki does not do for us, done here with small subclasses:
+genanki gives the package format, the note types and the decks. Two things it
+does not do for us, done by `_Package`:
 
-- `_Note` writes the note's own modification time (the store's ``notes.modified``)
+- notes carry their own modification time (the store's ``notes.modified``)
   instead of the package's write time, and exactly the cards that are active in
   the store. Anki updates a note on import only when the incoming ``mod`` is newer.
-- `_Package` writes the deck and note type JSON once for the whole package:
+  The rows are genanki's own, written a batch at a time (`_write_notes`) as the
+  notes stream from the store, rather than one statement per note and card.
+- the deck and note type JSON are written once for the whole package:
   genanki's ``Deck.write_to_db`` re-reads and re-writes both for every deck, which
   grows with the square of the number of decks.
 """
@@ -28,6 +31,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 from html import escape as html_escape
 from pathlib import Path
+from typing import NamedTuple
 
 import genanki
 from genanki.apkg_col import APKG_COL
@@ -147,6 +151,7 @@ class _Selection:
 # -- ids, tags and fields --------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # asked once per exported note
 def deck_id(name: str) -> int:
     """A stable Anki deck id for a deck name (``A::B``), the same on every machine."""
     digest = hashlib.sha256(f"flashcards deck\x00{name}".encode()).digest()
@@ -171,8 +176,19 @@ def anki_tags(tags: Iterable[str]) -> list[str]:
     return result
 
 
-def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem]) -> _Note:
-    """A genanki note from a store row; ``html`` holds cached sides by ``row["keys"]``."""
+class AnkiNote(NamedTuple):
+    """One note as the package stores it, with exactly the store's active cards."""
+
+    guid: str
+    model: genanki.Model
+    fields: list[str]
+    tags: list[str]
+    modified: int  # the note's own content time: Anki updates only newer notes
+    ords: tuple[int, ...]  # Anki's card ordinals, from 0
+
+
+def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem]) -> AnkiNote:
+    """A package note from a store row; ``html`` holds cached sides by ``row["keys"]``."""
     def side(text: str, key: str | None) -> str:
         cached = html.get(key) if key else None
         if cached is not None:
@@ -189,9 +205,8 @@ def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem
         fields = [question + answer, "", source]
     else:
         fields = [question, answer, source]
-    return _Note(model=_models()[kind], fields=fields, guid=row["guid"],
-                 tags=anki_tags(row["tags"]), modified=row["modified"],
-                 ords=_anki_ords(row["ords"]))
+    return AnkiNote(row["guid"], _models()[kind], fields, anki_tags(row["tags"]),
+                    row["modified"], _anki_ords(row["ords"]))
 
 
 def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
@@ -305,7 +320,7 @@ class _Renderer:
 
 
 def _package_notes(store: Store, selection: _Selection, media: _Media,
-                   problems: list[Problem]) -> Iterator[tuple[int, _Note]]:
+                   problems: list[Problem]) -> Iterator[tuple[int, AnkiNote]]:
     """The second pass: (deck id, note) for each note, with its HTML from the cache."""
     folders: dict[tuple, str] = {}
     for rows in _batches(selection.rows(store), _BATCH):
@@ -392,33 +407,14 @@ def _image_line(written: str, row: dict) -> int:
 # -- genanki ---------------------------------------------------------------------
 
 
-class _Note(genanki.Note):
-    """A note with its own modification time and exactly the store's active cards."""
-
-    def __init__(self, *, modified: int, ords: tuple[int, ...], **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.modified = modified
-        self.ords = ords
-
-    @property
-    def cards(self) -> list[genanki.Card]:
-        # Not genanki's guess from the fields: suspended and orphaned cards stay out.
-        return [genanki.Card(ord_) for ord_ in self.ords]
-
-    def write_to_db(self, cursor, timestamp: float, deck_id, id_gen) -> None:
-        # genanki stamps note and cards with `timestamp`; ours is the content's own time.
-        super().write_to_db(cursor, self.modified, deck_id, id_gen)
-
-
 class _Package(genanki.Package):
     """A package whose notes are written as they come, not held in their decks."""
 
     def __init__(self, decks: list[genanki.Deck], *, models: list[genanki.Model],
-                 notes: Iterable[tuple[int, _Note]]) -> None:
+                 notes: Iterable[tuple[int, AnkiNote]]) -> None:
         super().__init__(decks)
         self.models = models
         self.notes = notes
-        self.notes_written = 0
 
     def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
         # A scratch file, renamed into place only when complete: no need to sync to disk.
@@ -434,8 +430,26 @@ class _Package(genanki.Package):
                   for model in self.models}
         cursor.execute("UPDATE col SET decks = ?, models = ?",
                        (json.dumps(decks), json.dumps(models)))
-        for note_deck_id, note in self.notes:
-            note.write_to_db(cursor, timestamp, note_deck_id, id_gen)
+        for batch in _batches(iter(self.notes), _BATCH):
+            _write_notes(cursor, batch, id_gen)
+
+
+def _write_notes(cursor, notes: list[tuple[int, AnkiNote]], id_gen: Iterator[int]) -> None:
+    """The rows genanki's Note.write_to_db writes, a batch per statement.
+
+    Ids are drawn from ``id_gen`` in genanki's order (a note, then its cards), and
+    note and cards carry the note's own modification time, not the package's.
+    """
+    note_rows, card_rows = [], []
+    for deck, note in notes:
+        note_id = next(id_gen)
+        note_rows.append((note_id, note.guid, note.model.model_id, note.modified, -1,
+                          " " + " ".join(note.tags) + " ", "\x1f".join(note.fields),
+                          note.fields[note.model.sort_field_index], 0, 0, ""))
+        card_rows += [(next(id_gen), note_id, deck, ord_, note.modified, -1,
+                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "") for ord_ in note.ords]
+    cursor.executemany(f"INSERT INTO notes VALUES ({', '.join('?' * 11)})", note_rows)
+    cursor.executemany(f"INSERT INTO cards VALUES ({', '.join('?' * 18)})", card_rows)
 
 
 def _write(package: _Package, media: _Media, problems: list[Problem], out_path: Path,
