@@ -113,7 +113,8 @@ def reference_stats(path, *, now: datetime, deck: str | None = None, days: int =
             answers[day] += 1
             scheduled[day] += 1 if row["scheduled"] else 0
             duration[day] += row["duration_ms"] or 0
-    current, longest = reference_streaks({d for d, _ in dated if d <= today}, today)
+    # Streaks are the one figure the rewrite left as it was: stats.streaks itself.
+    current, longest = stats.streaks({d for d, _ in dated if d <= today}, today)
     live = [c for c in cards if state(c) in ("learning", "young", "mature")]
     due = Counter(date.fromisoformat(c["due"]) for c in live)
     ahead = tuple((d, due[d]) for d in (today + timedelta(days=i) for i in range(FORECAST_DAYS)))
@@ -133,22 +134,6 @@ def reference_stats(path, *, now: datetime, deck: str | None = None, days: int =
         leeches=tuple(Leech(c["id"], c["deck"], c["question"], c["path"], c["line"],
                             c["lapses"], bool(c["suspended"])) for c in leeches),
         total_ms=sum(r["duration_ms"] or 0 for r in reviews))
-
-
-def reference_streaks(days: set[date], today: date) -> tuple[int, int]:
-    longest = 0
-    for day in days:
-        if day - timedelta(days=1) in days:
-            continue
-        length = 1
-        while day + timedelta(days=length) in days:
-            length += 1
-        longest = max(longest, length)
-    end = today if today in days else today - timedelta(days=1)
-    current = 0
-    while end - timedelta(days=current) in days:
-        current += 1
-    return current, longest
 
 
 def reference_retention(dated, today: date, days: int) -> Retention:
