@@ -8,7 +8,6 @@ one pass reports every mistake in a file. docs/format.md describes the syntax.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -91,18 +90,22 @@ def parse_with_sides(
     _unclosed_fences(toks, lines, found)
     notes, sides = [], []
     headings = list(_headings(toks))
-    spans = [(heading, headings[index + 1] if index + 1 < len(headings) else None)
-             for index, heading in enumerate(headings) if heading.level == 2]
-    line_spans = [(heading, after.start if after else len(lines)) for heading, after in spans]
-    for (heading, end), section, (_, after) in zip(
-            line_spans, _sections(toks, line_spans), spans, strict=True):
-        note = _note(heading, section, lines[heading.end : end], heading.end, found,
-                     deck=deck, deck_tags=deck_tags, deck_reverse=deck_reverse)
+    references = bool(env.get("references"))
+    for index, heading in enumerate(headings):
+        if heading.level != 2:
+            continue
+        after = headings[index + 1] if index + 1 < len(headings) else None
+        # A card's body: its tokens run from after the heading's three (open,
+        # inline, close) to the next heading of either level.
+        body = toks[heading.index + 3 : after.index if after else len(toks)]
+        end = after.start if after else len(lines)
+        note = _note(heading, [tok for tok in body if tok.map], lines[heading.end : end],
+                     heading.end, found, deck=deck, deck_tags=deck_tags,
+                     deck_reverse=deck_reverse)
         if note:
             notes.append(note)
-            body = toks[heading.index + 3 : after.index if after else len(toks)]
             sides.append(_side_tokens(toks[heading.index + 1], note.question, body, lines,
-                                      references=bool(env.get("references"))))
+                                      references=references))
     if not notes and not any(p.severity is Severity.ERROR for p in found.items):
         found.warning(1, "no cards found: a card starts with a level-2 heading (## Question)")
     description = front.get("description", "") if isinstance(front, dict) else ""
@@ -193,23 +196,6 @@ def _headings(toks: list[Token]) -> Iterator[_Heading]:
         if tok.type == "heading_open" and tok.level == 0 and tok.tag in ("h1", "h2") and tok.map:
             yield _Heading(int(tok.tag[1]), i, tok.map[0], tok.map[1],
                            toks[i + 1].content.strip())
-
-
-def _sections(toks: list[Token], spans: list[tuple[_Heading, int]]) -> list[list[Token]]:
-    """The tokens that start in each card's body, in order.
-
-    One pass with a binary search: filtering all tokens once per card made
-    parsing a file quadratic in its number of cards.
-    """
-    firsts = [heading.end for heading, _ in spans]
-    sections: list[list[Token]] = [[] for _ in spans]
-    for tok in toks:
-        if not tok.map:
-            continue
-        index = bisect_right(firsts, tok.map[0]) - 1
-        if index >= 0 and tok.map[0] < spans[index][1]:
-            sections[index].append(tok)
-    return sections
 
 
 def _note(
