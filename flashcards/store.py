@@ -674,24 +674,19 @@ class Store:
 
     def cached_html(self, keys: Iterable[str]) -> dict[str, str]:
         """The cached HTML of the given keys that are in the cache."""
-        found: dict[str, str] = {}
-        keys = list(keys)
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            batch = keys[start:start + _KEYS_PER_QUERY]
-            found.update(self.conn.execute(
-                f"SELECT key, html FROM rendered WHERE key IN ({', '.join('?' * len(batch))})",
-                batch))
-        return found
+        return dict(self._rendered_rows("key, html", keys))
 
     def cached_keys(self, keys: Iterable[str]) -> set[str]:
         """Those of the keys that are in the cache (without reading their HTML)."""
-        found: set[str] = set()
+        return {key for (key,) in self._rendered_rows("key", keys)}
+
+    def _rendered_rows(self, columns: str, keys: Iterable[str]) -> Iterator[tuple]:
         keys = list(keys)
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             batch = keys[start:start + _KEYS_PER_QUERY]
-            found.update(key for (key,) in self.conn.execute(
-                f"SELECT key FROM rendered WHERE key IN ({', '.join('?' * len(batch))})", batch))
-        return found
+            yield from self.conn.execute(
+                f"SELECT {columns} FROM rendered WHERE key IN ({', '.join('?' * len(batch))})",
+                batch)
 
     def cache_html(self, items: dict[str, str]) -> None:
         """Store rendered HTML."""
