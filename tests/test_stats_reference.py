@@ -25,12 +25,9 @@ from flashcards.session import save_setting, utc_iso
 from flashcards.settings import CONFIG_PREFIX, from_meta
 from flashcards.stats import (
     CARD_STATES,
-    EASINESS_EDGES,
     FORECAST_DAYS,
-    INTERVAL_BUCKETS,
     LEARNED_REPETITIONS,
     MATURE_INTERVAL,
-    Bucket,
     Day,
     Leech,
     Rate,
@@ -129,8 +126,9 @@ def reference_stats(path, *, now: datetime, deck: str | None = None, days: int =
         overdue=sum(n for d, n in due.items() if d < today), forecast=ahead,
         retention=tuple(reference_retention(dated, today, w) for w in retention_windows(days)),
         card_counts={s: counts[s] for s in CARD_STATES},
-        intervals=interval_buckets([c["interval"] for c in live]),
-        easiness=easiness_buckets([round(c["easiness"] * 100) for c in live]),
+        # The bucket rules are unchanged (stats' own); only how values reach them is new.
+        intervals=stats.interval_buckets(Counter(c["interval"] for c in live)),
+        easiness=stats.easiness_buckets(Counter(round(c["easiness"] * 100) for c in live)),
         leeches=tuple(Leech(c["id"], c["deck"], c["question"], c["path"], c["line"],
                             c["lapses"], bool(c["suspended"])) for c in leeches),
         total_ms=sum(r["duration_ms"] or 0 for r in reviews))
@@ -159,26 +157,6 @@ def state(card: dict) -> str:
     if card["repetitions"] < LEARNED_REPETITIONS:
         return "learning"
     return "mature" if card["interval"] >= MATURE_INTERVAL else "young"
-
-
-def interval_buckets(intervals: list[int]) -> tuple[Bucket, ...]:
-    buckets = []
-    for low, high in INTERVAL_BUCKETS:
-        label = f"{low}" if low == high else f"{low}+" if high is None else f"{low}-{high}"
-        buckets.append(Bucket(label, sum(1 for i in intervals if i >= low
-                                         and (high is None or i <= high))))
-    return tuple(buckets)
-
-
-def easiness_buckets(values: list[int]) -> tuple[Bucket, ...]:
-    edges = [round(e * 100) for e in EASINESS_EDGES]
-    buckets = []
-    for i, low in enumerate(edges):
-        high = edges[i + 1] if i + 1 < len(edges) else None
-        label = f"{low / 100:.1f}+" if high is None else f"{low / 100:.1f}-{high / 100:.1f}"
-        buckets.append(Bucket(label, sum(1 for v in values if v >= low
-                                         and (high is None or v < high))))
-    return tuple(buckets)
 
 
 def reference_summary_line(path, now: datetime) -> str:
