@@ -26,7 +26,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
 from html import escape as html_escape
@@ -113,26 +113,24 @@ def export_apkg(
     note carries the time its content last changed. Raises FlashcardsError if
     nothing matches, ProblemsError (file:line) for missing or misplaced images.
 
-    Two passes over the store's notes, neither holding them all: the first
-    counts them, checks their GUIDs and renders the HTML missing from the cache;
-    the second writes each note into the package as it comes.
+    One pass over the store's notes, a batch at a time, never holding them all:
+    each batch takes its HTML from the cache, renders what the cache lacks, and
+    goes into the package; the decks and note types, known once every note is
+    in, are written last.
     """
     out_path = Path(out_path)
     selection = _Selection(list(decks), [os.path.abspath(p) for p in paths])
-    scan = _scan(store, selection)
-    if not scan.notes:
+    if not store.has_export_notes(decks=selection.decks, paths=selection.paths):
         raise FlashcardsError("nothing to export: no active cards match"
                               " (run `flashcards sync` first, or check --deck)")
     media = _Media()
     problems: list[Problem] = []
-    anki_decks = [genanki.Deck(deck_id(name), name, _description(description))
-                  for name, description in scan.decks.items()]
-    package = _Package(anki_decks, models=[_models()[kind] for kind in sorted(scan.kinds)],
-                       notes=_package_notes(store, selection, media, problems))
-    _write(package, media, problems, out_path, now)
+    with _Renderer() as renderer:
+        notes = _PackageNotes(store, selection, renderer, media, problems)
+        _write(_Package(notes), media, problems, out_path, now)
     if not selection.decks and not selection.paths:
-        store.prune_html(scan.keys, cached=scan.cached)
-    return ExportReport(out_path, len(anki_decks), scan.notes, scan.cards, len(media.files),
+        store.prune_html(notes.keys, cached=notes.cached)
+    return ExportReport(out_path, len(notes.decks), notes.notes, notes.cards, len(media.files),
                         out_path.stat().st_size)
 
 
@@ -143,9 +141,6 @@ class _Selection:
 
     def rows(self, store: Store) -> Iterator[dict]:
         return store.export_notes(decks=self.decks, paths=self.paths)
-
-    def outline(self, store: Store) -> Iterator[tuple]:
-        return store.export_outline(decks=self.decks, paths=self.paths)
 
 
 # -- ids, tags and fields --------------------------------------------------------
@@ -239,47 +234,6 @@ def _description(text: str | None) -> str:
 # -- rendering -------------------------------------------------------------------
 
 
-@dataclass
-class _Scan:
-    """What the first pass over the notes found."""
-
-    decks: dict[str, str | None] = field(default_factory=dict)  # name: description, in order
-    kinds: set[NoteKind] = field(default_factory=set)
-    notes: int = 0
-    cards: int = 0
-    keys: set[str] = field(default_factory=set)  # cache keys of every side
-    cached: int = 0  # how many of them are in the cache now
-
-
-def _scan(store: Store, selection: _Selection) -> _Scan:
-    """Count the notes, check their GUIDs, and cache the HTML of every side it lacks."""
-    scan = _Scan()
-    guids: set[str] = set()
-    repeated: set[str] = set()
-    pending: dict[str, str] = {}  # key: text, not yet looked up in the cache
-    with _Renderer() as renderer:
-        for guid, deck, description, kind, cards, question, answer in selection.outline(store):
-            (repeated if guid in guids else guids).add(guid)
-            scan.decks.setdefault(deck, description)
-            scan.kinds.add(NoteKind(kind))
-            scan.notes += 1
-            scan.cards += cards
-            for text in (question, answer):
-                key = render.cache_key(text) if text else None
-                if key and key not in scan.keys:
-                    scan.keys.add(key)
-                    pending[key] = text
-            if len(pending) >= _BATCH:
-                scan.cached += renderer.fill_cache(store, pending)
-                pending = {}
-        scan.cached += renderer.fill_cache(store, pending)
-    if repeated:
-        # Anki accepts duplicate GUIDs in a package silently, then updates the wrong note.
-        raise FlashcardsError(f"the store holds {len(repeated)} GUID(s) on several notes "
-                              f"(first: {min(repeated)}); run `flashcards doctor`")
-    return scan
-
-
 class _Renderer:
     """Renders card sides for the cache; in a process pool when there are many."""
 
@@ -292,19 +246,6 @@ class _Renderer:
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown()
-
-    def fill_cache(self, store: Store, texts: dict[str, str]) -> int:
-        """Render and cache the texts (by key) not in the cache; return how many now are.
-
-        A side with a local image is never cached: its media name depends on the
-        image's bytes, and exporting it checks that the image is there.
-        """
-        present = store.cached_keys(texts)
-        missing = [text for key, text in texts.items() if key not in present]
-        rendered = zip(missing, self.map(missing), strict=True)
-        fresh = {render.cache_key(text): html for text, html in rendered if html is not None}
-        store.cache_html(fresh)
-        return len(present) + len(fresh)
 
     def map(self, texts: list[str]) -> list[str | None]:
         if len(texts) < PARALLEL_RENDER or (os.cpu_count() or 1) < 2:
@@ -319,18 +260,66 @@ class _Renderer:
                                   chunksize=max(1, len(texts) // 32)))
 
 
-def _package_notes(store: Store, selection: _Selection, media: _Media,
-                   problems: list[Problem]) -> Iterator[tuple[int, AnkiNote]]:
-    """The second pass: (deck id, note) for each note, with its HTML from the cache."""
-    folders: dict[tuple, str] = {}
-    for rows in _batches(selection.rows(store), _BATCH):
+class _PackageNotes:
+    """The notes to package, as (deck id, note), in batches with their HTML.
+
+    Iterating it (once) also tallies what the package needs besides the notes
+    (decks, note types, counts) and what the cache holds: `keys`, the cache key
+    of every side, and `cached`, how many of those are in the cache now.
+    """
+
+    def __init__(self, store: Store, selection: _Selection, renderer: _Renderer,
+                 media: _Media, problems: list[Problem]) -> None:
+        self.store, self.selection, self.renderer = store, selection, renderer
+        self.media, self.problems = media, problems
+        self.decks: dict[str, str | None] = {}  # name: description, in order
+        self.kinds: set[NoteKind] = set()
+        self.notes = self.cards = self.cached = 0
+        self.keys: set[str] = set()
+        self.guids: set[str] = set()
+        self.repeated: set[str] = set()
+
+    def __iter__(self) -> Iterator[tuple[int, AnkiNote]]:
+        folders: dict[tuple, str] = {}
+        for rows in _batches(self.selection.rows(self.store), _BATCH):
+            html = self._html(rows)
+            for row in rows:
+                self._tally(row)
+                row["folder"] = _deck_folder(row, folders)
+                yield deck_id(row["deck"]), _note(row, html, self.media, self.problems)
+        if self.repeated:
+            # Anki accepts duplicate GUIDs in a package silently, then updates the wrong note.
+            raise FlashcardsError(f"the store holds {len(self.repeated)} GUID(s) on several "
+                                  f"notes (first: {min(self.repeated)}); run `flashcards doctor`")
+
+    def _html(self, rows: list[dict]) -> dict[str, str]:
+        """The batch's HTML by cache key, rendering (and caching) what the cache lacks.
+
+        A side with a local image is never cached: its media name depends on the
+        image's bytes, and exporting it checks that the image is there.
+        """
+        texts: dict[str, str] = {}
         for row in rows:
-            row["keys"] = tuple(render.cache_key(text) if text else None
-                                for text in (row["question"], row["answer"]))
-        html = store.cached_html({key for row in rows for key in row["keys"] if key})
-        for row in rows:
-            row["folder"] = _deck_folder(row, folders)
-            yield deck_id(row["deck"]), _note(row, html, media, problems)
+            sides = (row["question"], row["answer"])
+            row["keys"] = tuple(render.cache_key(text) if text else None for text in sides)
+            texts.update((key, text) for key, text in zip(row["keys"], sides, strict=True) if key)
+        html = self.store.cached_html(texts)
+        missing = [key for key in texts if key not in html]
+        rendered = zip(missing, self.renderer.map([texts[key] for key in missing]), strict=True)
+        fresh = {key: side for key, side in rendered if side is not None}
+        self.store.cache_html(fresh)
+        html |= fresh
+        new_keys = texts.keys() - self.keys
+        self.cached += len(new_keys & html.keys())
+        self.keys |= new_keys
+        return html
+
+    def _tally(self, row: dict) -> None:
+        (self.repeated if row["guid"] in self.guids else self.guids).add(row["guid"])
+        self.decks.setdefault(row["deck"], row["deck_description"])
+        self.kinds.add(NoteKind(row["kind"]))
+        self.notes += 1
+        self.cards += len(row["ords"])
 
 
 def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
@@ -410,10 +399,8 @@ def _image_line(written: str, row: dict) -> int:
 class _Package(genanki.Package):
     """A package whose notes are written as they come, not held in their decks."""
 
-    def __init__(self, decks: list[genanki.Deck], *, models: list[genanki.Model],
-                 notes: Iterable[tuple[int, AnkiNote]]) -> None:
-        super().__init__(decks)
-        self.models = models
+    def __init__(self, notes: _PackageNotes) -> None:
+        super().__init__([])
         self.notes = notes
 
     def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
@@ -422,16 +409,18 @@ class _Package(genanki.Package):
         cursor.execute("PRAGMA journal_mode = MEMORY")
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
-        (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
-        decks = json.loads(decks_json)
-        decks.update({str(deck.deck_id): deck.to_json() for deck in self.decks})
-        first_deck = self.decks[0].deck_id
-        models = {str(model.model_id): model.to_json(timestamp, first_deck)
-                  for model in self.models}
-        cursor.execute("UPDATE col SET decks = ?, models = ?",
-                       (json.dumps(decks), json.dumps(models)))
         for batch in _batches(iter(self.notes), _BATCH):
             _write_notes(cursor, batch, id_gen)
+        # Known only now that every note is in (the order of rows does not matter).
+        (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+        decks = json.loads(decks_json)
+        self.decks = [genanki.Deck(deck_id(name), name, _description(description))
+                      for name, description in self.notes.decks.items()]
+        decks.update({str(deck.deck_id): deck.to_json() for deck in self.decks})
+        models = {str(model.model_id): model.to_json(timestamp, self.decks[0].deck_id)
+                  for model in (_models()[kind] for kind in sorted(self.notes.kinds))}
+        cursor.execute("UPDATE col SET decks = ?, models = ?",
+                       (json.dumps(decks), json.dumps(models)))
 
 
 def _write_notes(cursor, notes: list[tuple[int, AnkiNote]], id_gen: Iterator[int]) -> None:

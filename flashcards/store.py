@@ -660,33 +660,24 @@ class Store:
             row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
             yield row
 
-    def export_outline(
-        self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()
-    ) -> Iterator[tuple[str, str, str | None, str, int, str, str]]:
-        """The notes `export_notes` gives, in its order, as light tuples: (guid, deck,
-        deck description, kind, number of active cards, question, answer)."""
-        yield from self.conn.execute(*_export_query(
-            """notes.guid, decks.name, decks.description, notes.kind, count(cards.id),
-               notes.question, notes.answer""", decks, paths))
+    def has_export_notes(self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()) -> bool:
+        """Whether `export_notes` would give any note (without sorting them all)."""
+        sql, params = _export_query("1", decks, paths, ordered=False)
+        return self.conn.execute(f"{sql} LIMIT 1", params).fetchone() is not None
 
 
     # -- rendered HTML cache (export) --------------------------------------------
 
     def cached_html(self, keys: Iterable[str]) -> dict[str, str]:
         """The cached HTML of the given keys that are in the cache."""
-        return dict(self._rendered_rows("key, html", keys))
-
-    def cached_keys(self, keys: Iterable[str]) -> set[str]:
-        """Those of the keys that are in the cache (without reading their HTML)."""
-        return {key for (key,) in self._rendered_rows("key", keys)}
-
-    def _rendered_rows(self, columns: str, keys: Iterable[str]) -> Iterator[tuple]:
         keys = list(keys)
+        html: dict[str, str] = {}
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             batch = keys[start:start + _KEYS_PER_QUERY]
-            yield from self.conn.execute(
-                f"SELECT {columns} FROM rendered WHERE key IN ({', '.join('?' * len(batch))})",
-                batch)
+            html.update(self.conn.execute(
+                f"SELECT key, html FROM rendered WHERE key IN ({', '.join('?' * len(batch))})",
+                batch))
+        return html
 
     def cache_html(self, items: dict[str, str]) -> None:
         """Store rendered HTML."""
@@ -712,7 +703,8 @@ class Store:
                                  ((value,) for value in values))
 
 
-def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str]) -> tuple[str, list]:
+def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
+                  ordered: bool = True) -> tuple[str, list]:
     """The active notes of the decks (with subdecks) and paths, one row per note."""
     where, params = ["notes.orphaned = 0"], []
     deck_clauses = []
@@ -733,8 +725,9 @@ def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str]) -> t
         FROM notes JOIN decks ON decks.id = notes.deck_id
         JOIN cards ON cards.note_id = notes.id AND cards.orphaned = 0 AND cards.suspended = 0
         LEFT JOIN sources ON sources.path = notes.path
-        WHERE {' AND '.join(where)}
-        GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"""
+        WHERE {' AND '.join(where)}"""
+    if ordered:
+        sql += "\n        GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"
     return sql, params
 
 

@@ -395,6 +395,9 @@ def test_two_notes_with_one_guid_are_refused(store, small, tmp_path):
     store.db.execute("UPDATE notes SET guid = 'same'")
     with pytest.raises(FlashcardsError, match="GUID"):
         export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
+    # Found while writing: the half-written package is gone with the error.
+    assert not any(p.name.endswith(".apkg") or p.name.endswith(".tmp")
+                   for p in tmp_path.iterdir())
 
 
 def test_a_failed_export_keeps_the_previous_package(store, small, tmp_path):
@@ -516,7 +519,7 @@ def test_a_package_written_in_batches_of_one_note_is_the_same(store, small, deck
     # The export streams notes in batches; their edges must not show in the package.
     sync(store, [small, decks], now=NOW)
     whole = export.export_apkg(store, tmp_path / "one" / "a.apkg", now=NOW)
-    store.db.execute("DELETE FROM rendered")  # the first pass renders again, batch by batch
+    store.db.execute("DELETE FROM rendered")  # rendered again, batch by batch
     monkeypatch.setattr(export, "_BATCH", 1)
     batched = export.export_apkg(store, tmp_path / "two" / "a.apkg", now=NOW)
     assert (batched.notes, batched.cards, batched.media) == (whole.notes, whole.cards, whole.media)
