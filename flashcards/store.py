@@ -301,7 +301,8 @@ class Store:
         return ids, contents
 
     def guid_exists(self, guid: str) -> bool:
-        return self.db.execute("SELECT 1 FROM notes WHERE guid = ?", [guid]).fetchone() is not None
+        row = self.conn.execute("SELECT 1 FROM notes WHERE guid = ?", [guid]).fetchone()
+        return row is not None
 
     def update_note(self, note_id: int, row: dict) -> None:
         self.db["notes"].update(note_id, _note_values(row))
