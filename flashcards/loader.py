@@ -7,6 +7,7 @@ whole collection shows: duplicate ids or cards, and images on disk.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -241,8 +242,20 @@ def load_files(
     # Imported here: the pool's machinery costs a no-change sync a fifth of its time.
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+    with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                             initializer=_fewer_collections) as pool:
         yield from pool.map(load, sources, chunksize=max(1, len(sources) // 32))
+
+
+def _fewer_collections() -> None:
+    """Garbage-collect a parser process less often: it makes tokens by the million.
+
+    Parsing leaves little cyclic garbage, yet each collection walks every live
+    object; the default threshold (700 allocations) cost 5% of a process's time.
+    ``freeze`` leaves the modules loaded so far out of full collections.
+    """
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
 
 
 def check(paths: Iterable[Path]) -> list[Problem]:
