@@ -300,9 +300,13 @@ class _PackageNotes:
         """
         texts: dict[str, str] = {}
         for row in rows:
-            sides = (row["question"], row["answer"])
-            row["keys"] = tuple(render.cache_key(text) if text else None for text in sides)
-            texts.update((key, text) for key, text in zip(row["keys"], sides, strict=True) if key)
+            keys = []
+            for text in (row["question"], row["answer"]):
+                key = render.cache_key(text) if text else None
+                if key:
+                    texts[key] = text
+                keys.append(key)
+            row["keys"] = keys
         html = self.store.cached_html(texts)
         missing = [key for key in texts if key not in html]
         rendered = zip(missing, self.renderer.map([texts[key] for key in missing]), strict=True)
