@@ -358,6 +358,10 @@ def _cloze_numbers(
     first_body_line: int,
     found: _Findings,
 ) -> set[int]:
+    # Every cloze, typo and unbalanced opening starts with `{{` (the answer's lines
+    # are among the body's); most cards have none, so skip the regex scans.
+    if "{{" not in question and not any("{{" in text for text in body_lines):
+        return set()
     located = [(heading_line, question)]
     located += [(first_body_line + i, text) for i, text in enumerate(body_lines)]
     for index, text in located:
