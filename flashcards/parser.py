@@ -325,17 +325,20 @@ def _answer_tokens(body: list[Token], lines: list[str]) -> list[Token] | None:
     while end > start and _is_setting(body[end - 1]):
         end -= 1
     kept = body[start:end]
-    if any(_is_setting(tok) for tok in kept):
-        return None
-    if any(tok.type == "fence" and not _fence_closed(tok, lines) for tok in kept):
-        return None
-    last = max((tok.map[1] for tok in kept if tok.map), default=0)
+    last = 0  # the line after the last block
+    for tok in kept:  # one pass for all three, as it runs for every card
+        if tok.type == "html_block" and _is_setting(tok):
+            return None  # a setting between two blocks
+        if tok.type == "fence" and not _fence_closed(tok, lines):
+            return None
+        if tok.map and tok.map[1] > last:
+            last = tok.map[1]
     if not last:
         return kept
     if lines[last - 1] != lines[last - 1].rstrip():  # spaces the text's rstrip() removes
         return None
     file_end = len(lines) - 1 if lines[-1] == "" else len(lines)
-    ending = [tok.type for tok in kept if tok.map and tok.map[1] == last]
+    ending = {tok.type for tok in kept if tok.map and tok.map[1] == last}
     if "html_block" in ending:
         return None  # keeps its last newline, which the text lacks; nh3 may keep it
     if (not lines[last - 1] or last >= file_end) and _RAW_BLOCKS.intersection(ending):
