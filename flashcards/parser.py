@@ -217,7 +217,7 @@ def _note(
         found.error(line, "empty question: the heading has no text")
         return None
     numbers = _cloze_numbers(question, answer, heading.start, body_lines, first_body_line, found)
-    _check_tokens(section, found)
+    words, images = _check_tokens(section, found)
     kind = NoteKind.BASIC
     ordinals: tuple[int, ...] = (1,)
     if numbers:
@@ -229,7 +229,7 @@ def _note(
     if not answer and kind is not NoteKind.CLOZE:
         found.error(line, "empty answer: write the answer below the heading")
         return None
-    _check_length(question, section, line, found)
+    _check_length(question, words, line, found)
     return Note(
         kind=kind,
         question=question,
@@ -240,7 +240,7 @@ def _note(
         tags=_tag_words([*deck_tags, *meta.get("tags", ())]),
         explicit_id=meta.get("id"),
         ordinals=ordinals,
-        images=tuple(_images(section)),
+        images=images,
     )
 
 
@@ -387,14 +387,24 @@ def _stray_close(text: str) -> bool:
     return "{{c" in rest or bool(CLOZE_OPENING.search(rest))
 
 
-def _check_tokens(section: list[Token], found: _Findings) -> None:
+def _check_tokens(section: list[Token], found: _Findings) -> tuple[int, tuple[Image, ...]]:
+    """Check clozes in code or math and code length; return the prose words and images.
+
+    One pass over the tokens and their children for all of it: it runs for every card.
+    """
+    words, images = 0, []
     for tok in section:
         line = tok.map[0] + 1 if tok.map else 1
         if tok.type in ("fence", "code_block") and CLOZE_OPENING.search(tok.content):
             found.error(line, "cloze inside a code block: Anki would show it as code, not hide it")
         for child in tok.children or ():
-            inside = child.type in ("code_inline", "math_inline", "math_inline_double")
-            if inside and CLOZE_OPENING.search(child.content):
+            if child.type == "text":
+                if tok.type == "inline":
+                    words += len(child.content.split())
+            elif child.type == "image":
+                images.append(Image(str(child.attrs.get("src", "")), line))
+            elif child.type in ("code_inline", "math_inline", "math_inline_double") \
+                    and CLOZE_OPENING.search(child.content):
                 where = "code" if child.type == "code_inline" else "math"
                 found.error(line, f"cloze inside inline {where}: put the cloze around it")
         if tok.type == "math_block" and CLOZE_OPENING.search(tok.content):
@@ -403,6 +413,7 @@ def _check_tokens(section: list[Token], found: _Findings) -> None:
             lines = tok.content.count("\n")
             found.warning(line, f"code block of {lines} lines (over {MAX_CODE_LINES}): "
                           "show only the lines the question is about")
+    return words, tuple(images)
 
 
 def _unclosed_fences(toks: list[Token], lines: list[str], found: _Findings) -> None:
@@ -419,26 +430,14 @@ def _fence_closed(tok: Token, lines: list[str]) -> bool:
         and set(last) == {tok.markup[0]}
 
 
-def _check_length(question: str, section: list[Token], line: int, found: _Findings) -> None:
+def _check_length(question: str, words: int, line: int, found: _Findings) -> None:
     asked = len(question.split())
     if asked > MAX_QUESTION_WORDS:
         found.warning(line, f"question of {asked} words (over {MAX_QUESTION_WORDS}): "
                       "ask one thing, briefly")
-    words = sum(_prose_words(tok) for tok in section if tok.type == "inline")
     if words > MAX_ANSWER_WORDS:
         found.warning(line, f"answer of {words} words (over {MAX_ANSWER_WORDS}) is too long "
                       "to recall at once: split it into several cards or a cloze")
-
-
-def _prose_words(inline: Token) -> int:
-    return sum(len(c.content.split()) for c in inline.children or () if c.type == "text")
-
-
-def _images(section: list[Token]) -> Iterator[Image]:
-    for tok in section:
-        for child in tok.children or ():
-            if child.type == "image":
-                yield Image(str(child.attrs.get("src", "")), tok.map[0] + 1 if tok.map else 1)
 
 
 # -- cloze display ------------------------------------------------------------
