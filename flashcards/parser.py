@@ -278,7 +278,9 @@ def _metadata_item(item: str, line: int, meta: dict, found: _Findings) -> None:
 
 
 def _answer_text(body_lines: list[str], first_line: int, skip: set[int]) -> str:
-    kept = [text for offset, text in enumerate(body_lines) if first_line + offset not in skip]
+    kept = body_lines
+    if skip:  # most cards have no settings
+        kept = [text for offset, text in enumerate(body_lines) if first_line + offset not in skip]
     return "\n".join(kept).strip("\n").rstrip()
 
 
