@@ -148,7 +148,8 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def _with_image_problems(deck: DeckFile, source: SourceFile) -> DeckFile:
-    problems = [p for note in deck.notes for p in image_problems(note, source)]
+    # Only notes with images: image_problems asks the disk for the deck folder each time.
+    problems = [p for note in deck.notes if note.images for p in image_problems(note, source)]
     if not problems:
         return deck
     return DeckFile(deck.path, deck.deck, deck.description, deck.notes,

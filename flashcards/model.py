@@ -8,7 +8,6 @@ number. Cards are what gets scheduled; notes are what gets exported.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -68,12 +67,12 @@ class Image:
     line: int
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def normalized(text: str) -> str:
     """Text with runs of white space folded, the form identity matching compares."""
-    return _SPACES.sub(" ", text).strip()
+    # str.split() breaks on the characters re's `\s` matches (str.isspace()), so this
+    # is `re.sub(r"\s+", " ", text).strip()` at a fifth of the cost: every note's
+    # two hashes start here.
+    return " ".join(text.split())
 
 
 def digest(*parts: str) -> str:

@@ -217,7 +217,7 @@ def _note(
         found.error(line, "empty question: the heading has no text")
         return None
     numbers = _cloze_numbers(question, answer, heading.start, body_lines, first_body_line, found)
-    _check_tokens(section, found)
+    words, images = _check_tokens(section, found)
     kind = NoteKind.BASIC
     ordinals: tuple[int, ...] = (1,)
     if numbers:
@@ -229,7 +229,7 @@ def _note(
     if not answer and kind is not NoteKind.CLOZE:
         found.error(line, "empty answer: write the answer below the heading")
         return None
-    _check_length(question, section, line, found)
+    _check_length(question, words, line, found)
     return Note(
         kind=kind,
         question=question,
@@ -240,7 +240,7 @@ def _note(
         tags=_tag_words([*deck_tags, *meta.get("tags", ())]),
         explicit_id=meta.get("id"),
         ordinals=ordinals,
-        images=tuple(_images(section)),
+        images=images,
     )
 
 
@@ -278,7 +278,9 @@ def _metadata_item(item: str, line: int, meta: dict, found: _Findings) -> None:
 
 
 def _answer_text(body_lines: list[str], first_line: int, skip: set[int]) -> str:
-    kept = [text for offset, text in enumerate(body_lines) if first_line + offset not in skip]
+    kept = body_lines
+    if skip:  # most cards have no settings
+        kept = [text for offset, text in enumerate(body_lines) if first_line + offset not in skip]
     return "\n".join(kept).strip("\n").rstrip()
 
 
@@ -325,17 +327,20 @@ def _answer_tokens(body: list[Token], lines: list[str]) -> list[Token] | None:
     while end > start and _is_setting(body[end - 1]):
         end -= 1
     kept = body[start:end]
-    if any(_is_setting(tok) for tok in kept):
-        return None
-    if any(tok.type == "fence" and not _fence_closed(tok, lines) for tok in kept):
-        return None
-    last = max((tok.map[1] for tok in kept if tok.map), default=0)
+    last = 0  # the line after the last block
+    for tok in kept:  # one pass for all three, as it runs for every card
+        if tok.type == "html_block" and _is_setting(tok):
+            return None  # a setting between two blocks
+        if tok.type == "fence" and not _fence_closed(tok, lines):
+            return None
+        if tok.map and tok.map[1] > last:
+            last = tok.map[1]
     if not last:
         return kept
     if lines[last - 1] != lines[last - 1].rstrip():  # spaces the text's rstrip() removes
         return None
     file_end = len(lines) - 1 if lines[-1] == "" else len(lines)
-    ending = [tok.type for tok in kept if tok.map and tok.map[1] == last]
+    ending = {tok.type for tok in kept if tok.map and tok.map[1] == last}
     if "html_block" in ending:
         return None  # keeps its last newline, which the text lacks; nh3 may keep it
     if (not lines[last - 1] or last >= file_end) and _RAW_BLOCKS.intersection(ending):
@@ -358,6 +363,10 @@ def _cloze_numbers(
     first_body_line: int,
     found: _Findings,
 ) -> set[int]:
+    # Every cloze, typo and unbalanced opening starts with `{{` (the answer's lines
+    # are among the body's); most cards have none, so skip the regex scans.
+    if "{{" not in question and not any("{{" in text for text in body_lines):
+        return set()
     located = [(heading_line, question)]
     located += [(first_body_line + i, text) for i, text in enumerate(body_lines)]
     for index, text in located:
@@ -380,14 +389,24 @@ def _stray_close(text: str) -> bool:
     return "{{c" in rest or bool(CLOZE_OPENING.search(rest))
 
 
-def _check_tokens(section: list[Token], found: _Findings) -> None:
+def _check_tokens(section: list[Token], found: _Findings) -> tuple[int, tuple[Image, ...]]:
+    """Check clozes in code or math and code length; return the prose words and images.
+
+    One pass over the tokens and their children for all of it: it runs for every card.
+    """
+    words, images = 0, []
     for tok in section:
         line = tok.map[0] + 1 if tok.map else 1
         if tok.type in ("fence", "code_block") and CLOZE_OPENING.search(tok.content):
             found.error(line, "cloze inside a code block: Anki would show it as code, not hide it")
         for child in tok.children or ():
-            inside = child.type in ("code_inline", "math_inline", "math_inline_double")
-            if inside and CLOZE_OPENING.search(child.content):
+            if child.type == "text":
+                if tok.type == "inline":
+                    words += len(child.content.split())
+            elif child.type == "image":
+                images.append(Image(str(child.attrs.get("src", "")), line))
+            elif child.type in ("code_inline", "math_inline", "math_inline_double") \
+                    and CLOZE_OPENING.search(child.content):
                 where = "code" if child.type == "code_inline" else "math"
                 found.error(line, f"cloze inside inline {where}: put the cloze around it")
         if tok.type == "math_block" and CLOZE_OPENING.search(tok.content):
@@ -396,6 +415,7 @@ def _check_tokens(section: list[Token], found: _Findings) -> None:
             lines = tok.content.count("\n")
             found.warning(line, f"code block of {lines} lines (over {MAX_CODE_LINES}): "
                           "show only the lines the question is about")
+    return words, tuple(images)
 
 
 def _unclosed_fences(toks: list[Token], lines: list[str], found: _Findings) -> None:
@@ -412,26 +432,14 @@ def _fence_closed(tok: Token, lines: list[str]) -> bool:
         and set(last) == {tok.markup[0]}
 
 
-def _check_length(question: str, section: list[Token], line: int, found: _Findings) -> None:
+def _check_length(question: str, words: int, line: int, found: _Findings) -> None:
     asked = len(question.split())
     if asked > MAX_QUESTION_WORDS:
         found.warning(line, f"question of {asked} words (over {MAX_QUESTION_WORDS}): "
                       "ask one thing, briefly")
-    words = sum(_prose_words(tok) for tok in section if tok.type == "inline")
     if words > MAX_ANSWER_WORDS:
         found.warning(line, f"answer of {words} words (over {MAX_ANSWER_WORDS}) is too long "
                       "to recall at once: split it into several cards or a cloze")
-
-
-def _prose_words(inline: Token) -> int:
-    return sum(len(c.content.split()) for c in inline.children or () if c.type == "text")
-
-
-def _images(section: list[Token]) -> Iterator[Image]:
-    for tok in section:
-        for child in tok.children or ():
-            if child.type == "image":
-                yield Image(str(child.attrs.get("src", "")), tok.map[0] + 1 if tok.map else 1)
 
 
 # -- cloze display ------------------------------------------------------------

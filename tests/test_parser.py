@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import textwrap
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flashcards.model import NoteKind, Severity
+from flashcards.model import NoteKind, Severity, normalized
 from flashcards.parser import cloze_back, cloze_front, fenced_code, parse
 
 
@@ -347,3 +349,11 @@ def test_any_text_parses_without_raising(text):
 def test_arbitrary_unicode_parses_without_raising(text):
     parse("## Q\n" + text, "fuzz.md")
     parse("---\n" + text + "\n---\n## Q\nA", "fuzz.md")
+
+
+def test_normalized_folds_exactly_the_white_space_a_regex_would():
+    # normalized() uses str.split() for speed; the hashes rely on it matching \s+.
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c)))
+    assert spaces == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    text = f"{spaces}a{spaces}b c\u200bd{spaces}"
+    assert normalized(text) == re.sub(r"\s+", " ", text).strip() == "a b c\u200bd"
