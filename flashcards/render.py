@@ -1,8 +1,8 @@
 """Card Markdown -> HTML for Anki fields, and -> Markdown for the terminal.
 
-The only owner of pygments, nh3 and pylatexenc. Both outputs start from the same
-tokens (`flashcards.mdit.markdown()`), so the parser, the exporter and the reviewer
-agree on what is math, code and raw HTML.
+The only owner of nh3 and pylatexenc; `flashcards.highlight` colours the code.
+Both outputs start from the same tokens (`flashcards.mdit.markdown()`), so the
+parser, the exporter and the reviewer agree on what is math, code and raw HTML.
 
 Shapes emitted by `to_html`:
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from functools import cache, lru_cache
+from functools import cache
 from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import unquote
@@ -33,11 +33,9 @@ from markdown_it.common.utils import escapeHtml, unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
 from pylatexenc import latex2text, latexwalker, macrospec
 
+from flashcards import highlight
 from flashcards.mdit import markdown
 
 __all__ = [
@@ -254,33 +252,11 @@ def _escape_latex(latex: str) -> str:
 
 
 def _code_block_html(code: str, lang: str) -> str:
-    highlighted = _highlight(code, lang)
+    highlighted = highlight.highlight(code, lang)
     lang_class = f' class="language-{escapeHtml(lang)}"' if lang else ""
     if highlighted is None:
         return f"<pre><code{lang_class}>{escapeHtml(code)}</code></pre>\n"
     return f'<pre class="highlight"><code{lang_class}>{highlighted}</code></pre>\n'
-
-
-# Built once: a formatter costs as much to create as highlighting a short block.
-_FORMATTER = HtmlFormatter(nowrap=True)
-
-
-@lru_cache(maxsize=64)
-def _lexer(lang: str):
-    # stripnl=False: keep blank lines the author put at the edges of the block.
-    return get_lexer_by_name(lang, stripnl=False)
-
-
-def _highlight(code: str, lang: str) -> str | None:
-    """Pygments HTML (token spans only), or None for no or unknown language."""
-    if not lang:
-        return None
-    try:
-        return highlight(code, _lexer(lang), _FORMATTER)
-    except Exception:
-        # Unknown names raise ClassNotFound, and a lexer bug on odd input must not
-        # cost the card: plain text is the fallback for both.
-        return None
 
 
 # --- note_css ----------------------------------------------------------------
@@ -344,18 +320,11 @@ def note_css() -> str:
     reset = _NIGHT_TOKEN_RESET.format(scopes=", ".join(f"{s} span" for s in night_scopes))
     parts = [
         _CARD_CSS,
-        _pygments_css(LIGHT_CODE_STYLE, [_CODE_SCOPE]),
+        highlight.css(LIGHT_CODE_STYLE, [_CODE_SCOPE]),
         reset,
-        _pygments_css(DARK_CODE_STYLE, night_scopes),
+        highlight.css(DARK_CODE_STYLE, night_scopes),
     ]
     return "\n".join(parts) + "\n"
-
-
-def _pygments_css(style: str, scopes: list[str]) -> str:
-    formatter = HtmlFormatter(style=style)
-    # Not get_style_defs(): it also emits unscoped rules (`pre { ... }`, line numbers).
-    lines = formatter.get_background_style_defs(scopes) + formatter.get_token_style_defs(scopes)
-    return "\n".join(line.replace(" ,", ",").replace("  {", " {") for line in lines)
 
 
 # --- to_terminal_markdown ----------------------------------------------------

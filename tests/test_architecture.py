@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flashcards"
 # style guide, cli -> sync/session/export/ui -> parser/render/store/scheduler -> model.
 RANK = {
     "model": 0, "mdit": 0, "scheduler": 0,
-    "parser": 1, "store": 1, "settings": 1,
+    "parser": 1, "store": 1, "settings": 1, "highlight": 1,
     "render": 2, "loader": 2,
     "sync": 3,
     "session": 4, "export": 4, "stats": 4, "maintenance": 4,
@@ -27,7 +27,7 @@ OWNERS = {
     "genanki": {"export"},
     "markdown_it": {"mdit", "parser", "render"},
     "mdit_py_plugins": {"mdit"},
-    "pygments": {"render"},
+    "pygments": {"highlight"},
     "nh3": {"render"},
     "pylatexenc": {"render"},
     "yaml": {"parser"},
