@@ -350,12 +350,14 @@ def _apply(
     # and the order of card ids stay those of one insert per note in file order.
     # Rows are made as the statement consumes them: 100k at once weigh 100 MB.
     guids: set[str] = set()
+    # A store with no notes yet has no GUID to collide with: no lookup per new note.
+    in_store = store.guid_exists if store.has_notes() else lambda guid: False
 
     def born_rows() -> Iterator[dict]:
         for index, item in enumerate(placed):
             if index not in pairs:
                 row = _note_fields(item, deck_ids[item.note.deck])
-                row.update(guid=_new_guid(store, item, guids), modified=stamp, orphaned=0)
+                row.update(guid=_new_guid(item, guids, in_store), modified=stamp, orphaned=0)
                 yield row
 
     born = len(placed) - len(pairs)
@@ -420,7 +422,7 @@ def _count_change(previous: dict, row: dict, item: Placed, report: SyncReport) -
         report.updated += 1
 
 
-def _new_guid(store: Store, item: Placed, taken: set[str]) -> str:
+def _new_guid(item: Placed, taken: set[str], in_store: Callable[[str], bool]) -> str:
     """A GUID from the note's identity at birth, stable for the note's whole life.
 
     An explicit id gives the same GUID in every store, so the bundled decks keep
@@ -431,7 +433,7 @@ def _new_guid(store: Store, item: Placed, taken: set[str]) -> str:
                                                                note.answer)
     guid = "fc" + digest(*seed)[:16]
     counter = 1
-    while guid in taken or store.guid_exists(guid):
+    while guid in taken or in_store(guid):
         guid = "fc" + digest(*seed, str(counter))[:16]
         counter += 1
     taken.add(guid)

@@ -215,6 +215,19 @@ def test_guid_is_stable_across_edits_and_from_explicit_id(store, decks, tmp_path
     other.close()
 
 
+def test_a_new_note_never_takes_a_guid_the_store_already_holds(store, decks):
+    # A note keeps the GUID of its first content through edits; a new note with
+    # that first content again gets another GUID, not a clash with the old note.
+    path = write(decks / "a.md", "## Q\nA\n")
+    sync(store, [decks], now=NOW)
+    write(path, "## Q\nA, edited\n")
+    sync(store, None, now=NOW)
+    write(path, "## Q\nA, edited\n\n## Q\nA\n")  # the first content again, in its deck
+    sync(store, None, now=NOW)
+    guids = [row["guid"] for row in store.notes_where("1 = 1 ORDER BY id")]
+    assert len(guids) == 2 and len(set(guids)) == 2
+
+
 def test_duplicate_ids_are_errors_at_both_places_and_change_nothing(store, decks):
     write(decks / "a.md", TWO_CARDS)
     sync(store, [decks], now=NOW)
