@@ -37,7 +37,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from flashcards import render
+from flashcards import htmlcache
 from flashcards.loader import display_path
 from flashcards.model import FlashcardsError, NoteKind, Problem, ProblemsError, Severity
 from flashcards.store import Store
@@ -188,6 +188,8 @@ def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem
         cached = html.get(key) if key else None
         if cached is not None:
             return cached
+        from flashcards import render  # here: a side in the cache needs no renderer
+
         return render.to_html(text, image_src=lambda written: media.add(written, row, problems))
 
     question_key, answer_key = row["keys"]
@@ -206,7 +208,7 @@ def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem
 
 def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
     # The store counts cards from 1 (cloze cN is ord N); Anki from 0 (cN is ord N-1).
-    return tuple(ord_ - 1 for ord_ in ords)
+    return tuple([ord_ - 1 for ord_ in ords])
 
 
 @lru_cache(maxsize=4096)  # asked once per note, the same for a file's notes
@@ -229,7 +231,11 @@ def _deck_folder(row: dict, known: dict[tuple, str]) -> str:
 
 
 def _description(text: str | None) -> str:
-    return render.to_html(text) if text else ""
+    if not text:
+        return ""
+    from flashcards import render  # here, as in _note: most decks have no description
+
+    return render.to_html(text)
 
 
 # -- rendering -------------------------------------------------------------------
@@ -249,6 +255,10 @@ class _Renderer:
             self.pool.shutdown()
 
     def map(self, texts: list[str]) -> list[str | None]:
+        if not texts:
+            return []
+        from flashcards import render  # here: when the cache has every side, never loaded
+
         if len(texts) < PARALLEL_RENDER or (os.cpu_count() or 1) < 2:
             return [render.cacheable_html(text) for text in texts]
         if self.pool is None:
@@ -303,7 +313,7 @@ class _PackageNotes:
         for row in rows:
             keys = []
             for text in (row["question"], row["answer"]):
-                key = render.cache_key(text) if text else None
+                key = htmlcache.cache_key(text) if text else None
                 if key:
                     texts[key] = text
                 keys.append(key)
@@ -500,7 +510,7 @@ def _stage(source: Path, target: Path) -> str:
 
 @cache
 def _models() -> dict[NoteKind, genanki.Model]:
-    css = render.note_css() + _EXTRA_CSS
+    css = htmlcache.note_css() + _EXTRA_CSS
     return {
         NoteKind.BASIC: _model(BASIC_MODEL_ID, BASIC_MODEL_NAME, BASIC_FIELDS,
                                _BASIC_TEMPLATES, css),

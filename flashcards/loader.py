@@ -50,7 +50,7 @@ class LoadedFile:
     deck: DeckFile
     # Each note's sides as the parser's tokens (`parser.SideTokens`), when asked for.
     sides: tuple = ()
-    # HTML of the sides by `render.cache_key`, when a sync has rendered them.
+    # HTML of the sides by `htmlcache.cache_key`, when a sync has rendered them.
     html: dict[str, str] = field(default_factory=dict)
 
 

@@ -20,7 +20,6 @@ unchanged; Markdown inside them (``*emphasis*``, math) is rendered, which Anki a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -39,7 +38,7 @@ from flashcards import highlight
 from flashcards.mdit import markdown
 
 __all__ = [
-    "cache_key", "cacheable_html", "note_css", "strip_control", "to_html", "to_terminal_markdown",
+    "cacheable_html", "note_css", "strip_control", "to_html", "to_terminal_markdown",
 ]
 
 # Pygments themes: the reference light theme, and a high-contrast dark one for
@@ -113,11 +112,6 @@ _ALLOWED_ATTRIBUTES = {
 _URL_SCHEMES = {"http", "https", "mailto"}  # relative URLs (media files) always pass
 
 
-# Bump when to_html's output changes for the same text: the export caches HTML
-# in the store under this version, and a new version renders everything anew.
-HTML_VERSION = 2  # 2: a side starting with `---` is a rule, not front matter
-
-
 def to_html(
     text: str,
     *,
@@ -156,11 +150,6 @@ def cacheable_html(text: str, tokens: Sequence[Token] | None = None) -> str | No
     local: list[str] = []
     html_ = to_html(text, image_src=lambda src: local.append(src) or src, tokens=tokens)
     return None if local else html_
-
-
-def cache_key(text: str) -> str:
-    """The key of a side's HTML in the store's cache: its text and the HTML version."""
-    return hashlib.sha256(f"{HTML_VERSION}\0{text}".encode()).hexdigest()[:32]
 
 
 def _sanitize(html_text: str) -> str:

@@ -715,7 +715,8 @@ class Store:
             row = dict(zip(columns, values, strict=True))
             tags = row["tags"]
             row["tags"] = tuple(json.loads(tags)) if tags and tags != "[]" else ()
-            row["ords"] = tuple(sorted(int(o) for o in row["ords"].split(",")))
+            ords = row["ords"]  # one card for most notes: no split and sort
+            row["ords"] = tuple(sorted(map(int, ords.split(",")))) if "," in ords else (int(ords),)
             yield row
 
     def has_export_notes(self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()) -> bool:

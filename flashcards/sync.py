@@ -24,6 +24,7 @@ from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
+from flashcards.htmlcache import cache_key
 from flashcards.loader import (
     LoadedFile,
     SourceFile,
@@ -206,7 +207,7 @@ def _load_and_render(source: SourceFile) -> LoadedFile:
     Rendering here, in the parser's processes, means a first export renders
     nothing and no text is parsed twice (docs/benchmarks.md).
     """
-    from flashcards.render import cache_key, cacheable_html  # only when parsing
+    from flashcards.render import cacheable_html  # only when parsing
 
     loaded = load_file(source, with_sides=True)
     if loaded.deck.has_errors:  # the sync stops; nothing to render

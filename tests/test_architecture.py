@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flashcards"
 # A module may import only modules of a lower rank: the data flow of the
 # style guide, cli -> sync/session/export/ui -> parser/render/store/scheduler -> model.
 RANK = {
-    "model": 0, "mdit": 0, "scheduler": 0,
+    "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0,
     "parser": 1, "store": 1, "settings": 1, "highlight": 1,
     "render": 2, "loader": 2,
     "sync": 3,

@@ -157,6 +157,10 @@ def test_syncs_that_add_cards_or_find_nothing_and_status_never_load_sqlite_utils
         modules = imported_modules(*args, db=db)
         assert "flashcards" in modules and "sqlite3" in modules
         assert "sqlite_utils" not in modules, args
+    # An export whose sides sync rendered reads them from the cache: no renderer.
+    modules = imported_modules("export", "-o", str(tmp_path / "out.apkg"), db=db)
+    assert "genanki" in modules
+    assert not {"markdown_it", "pygments", "nh3"} & modules
     # Editing a card updates its note with sqlite-utils: the check above can see it.
     (deck_dir / "more.md").write_text("## What is a scalar?\nOne single number.\n")
     assert "sqlite_utils" in imported_modules("sync", str(deck_dir), db=db)

@@ -15,8 +15,9 @@ import pytest
 from anki_helpers import collection, import_package, notes_by_guid
 from click.testing import CliRunner
 
-from flashcards import export, render
+from flashcards import export
 from flashcards.cli import cli
+from flashcards.htmlcache import cache_key
 from flashcards.model import FlashcardsError, ProblemsError
 from flashcards.store import Store
 from flashcards.sync import bundled_decks, sync
@@ -439,7 +440,7 @@ def test_rendered_html_is_cached_and_reused(store, small, tmp_path):
     assert len(cached) == len(sides) - 1
     assert not any("plot.png" in html for html in cached.values())
     # The next export takes the cached HTML instead of rendering the text again.
-    key = render.cache_key("Just an answer.")
+    key = cache_key("Just an answer.")
     store.db.execute("UPDATE rendered SET html = '<p>from the cache</p>' WHERE key = ?", [key])
     export.export_apkg(store, tmp_path / "b.apkg", now=NOW)
     with zipfile.ZipFile(tmp_path / "b.apkg") as package:
@@ -456,8 +457,8 @@ def test_edited_text_replaces_its_cache_entry(store, small, tmp_path):
     export.export_apkg(store, tmp_path / "b.apkg", now=NOW)
     after = cache_rows(store)
     assert len(after) == len(before)
-    assert render.cache_key("Just an answer.") not in after
-    assert render.cache_key("A new answer.") in after
+    assert cache_key("Just an answer.") not in after
+    assert cache_key("A new answer.") in after
 
 
 # -- the command ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
-from flashcards import render
+from flashcards import htmlcache, render
 from flashcards.render import note_css, strip_control, to_html, to_terminal_markdown
 
 CARD = """\
@@ -356,6 +356,12 @@ def test_pygments_rules_are_scoped_to_code_blocks():
 
 def test_note_css_is_deterministic():
     assert note_css() == note_css()
+
+
+def test_the_shipped_note_css_is_current():
+    # The export reads flashcards/note.css instead of asking Pygments.
+    assert htmlcache.note_css() == note_css(), \
+        "flashcards/note.css is stale: run python scripts/gen_note_css.py"
 
 
 # --- to_terminal_markdown ----------------------------------------------------------

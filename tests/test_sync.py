@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from flashcards.htmlcache import cache_key
 from flashcards.model import ProblemsError
 from flashcards.store import Store
 from flashcards.sync import sync
@@ -315,7 +316,7 @@ def test_sync_renders_every_side_for_the_export(store, decks, files):
              for text in row if text]
     with_image = [text for text in sides if "plot.png" in text]
     assert len(with_image) == files  # rendered at export: its media name needs the image
-    assert cached == {render.cache_key(text): render.to_html(text)
+    assert cached == {cache_key(text): render.to_html(text)
                       for text in sides if text not in with_image}
 
 
