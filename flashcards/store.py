@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import starmap
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -380,9 +381,15 @@ class Store:
         columns = _NOTE_COLUMNS
         sql = (f"INSERT INTO notes (id, {', '.join(columns)}) "
                f"VALUES ({', '.join('?' * (len(columns) + 1))})")
-        values = (_note_values(row) for row in rows)
-        self.conn.executemany(sql, ((note_id, *(value[key] for key in columns))
-                                       for note_id, value in zip(ids, values, strict=True)))
+
+        tags_at = 1 + columns.index("tags")
+
+        def values(note_id: int, row: dict) -> list:  # a row dict is _note_values' input
+            value = [note_id, *[row[key] for key in columns]]
+            value[tags_at] = json.dumps(list(row["tags"]))
+            return value
+
+        self.conn.executemany(sql, starmap(values, zip(ids, rows, strict=True)))
         return ids
 
     def insert_cards(self, cards: Iterable[tuple[int, int]]) -> None:
