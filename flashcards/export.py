@@ -222,9 +222,9 @@ def _source_name(folder: str, path: str) -> str:
 
 def _deck_folder(row: dict, known: dict[tuple, str]) -> str:
     """The folder a note's images must stay in: the folder that was synced."""
-    key = (row["root"], os.path.dirname(row["path"]))
+    key = (row["root"], row["path"])  # worked out once per file
     if key not in known:
-        root = Path(row["root"] or key[1])
+        root = Path(row["root"] or os.path.dirname(row["path"]))
         folder = root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
         known[key] = str(folder)
     return known[key]
