@@ -272,7 +272,7 @@ class _Renderer:
 
 
 class _PackageNotes:
-    """The notes to package, as (deck id, note), in batches with their HTML.
+    """The notes to package, a batch of (deck id, note) at a time, with their HTML.
 
     Iterating it (once) also tallies what the package needs besides the notes
     (decks, note types, counts) and what the cache holds: `keys`, the cache key
@@ -290,14 +290,16 @@ class _PackageNotes:
         self.guids: set[str] = set()
         self.repeated: set[str] = set()
 
-    def __iter__(self) -> Iterator[tuple[int, AnkiNote]]:
+    def __iter__(self) -> Iterator[list[tuple[int, AnkiNote]]]:
         folders: dict[tuple, str] = {}
         for rows in _batches(self.selection.rows(self.store), _BATCH):
             html = self._html(rows)
+            batch = []
             for row in rows:
                 self._tally(row)
                 row["folder"] = _deck_folder(row, folders)
-                yield deck_id(row["deck"]), _note(row, html, self.media, self.problems)
+                batch.append((deck_id(row["deck"]), _note(row, html, self.media, self.problems)))
+            yield batch
         if self.repeated:
             # Anki accepts duplicate GUIDs in a package silently, then updates the wrong note.
             raise FlashcardsError(f"the store holds {len(self.repeated)} GUID(s) on several "
@@ -424,7 +426,7 @@ class _Package(genanki.Package):
         cursor.execute("PRAGMA journal_mode = MEMORY")
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
-        for batch in _batches(iter(self.notes), _BATCH):
+        for batch in self.notes:
             _write_notes(cursor, batch, id_gen)
         # Known only now that every note is in (the order of rows does not matter).
         (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
