@@ -177,7 +177,7 @@ def build_queue(
     answered earlier today counts. A card is left for another day when a sibling
     (a card of the same note) was answered today or is already in the queue.
     """
-    if deck is not None and not store.review_deck_exists(deck):
+    if deck is not None and not store.deck_exists(deck):
         raise FlashcardsError(f"no deck named {deck!r}; `flashcards status` lists the decks")
     done = done_today(store, today, settings)
     reviews_left = _left(settings.reviews_per_day if review_limit is None else review_limit,

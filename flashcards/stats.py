@@ -464,7 +464,7 @@ def compute(reviews: Iterable[tuple], cards: Iterable[CardRow], *, now: datetime
 def collect(store, *, now: datetime, deck: str | None = None,
             days: int = DEFAULT_DAYS) -> Stats:
     """Read the store's rows (of ``deck`` and its subdecks) and compute every figure."""
-    if deck and not store.stats_deck_exists(deck):
+    if deck and not store.deck_exists(deck):
         raise FlashcardsError(f"no deck named {deck!r}; `flashcards list` shows the decks")
     settings = from_meta(store.meta_items(CONFIG_PREFIX))
     return compute(store.stats_reviews(deck=deck), _card_rows(store, deck), now=now,

@@ -525,12 +525,6 @@ class Store:
 
     # -- statistics (flashcards/stats.py) -----------------------------------------
 
-    def stats_deck_exists(self, deck: str) -> bool:
-        """True if the deck or a subdeck of it exists."""
-        where, params = _deck_filter(deck)
-        return self.conn.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
-                                 params).fetchone() is not None
-
     def stats_reviews(
         self, *, deck: str | None = None, since: str | None = None
     ) -> Iterator[tuple[str, int, int | None, int, int | None, str | None]]:
@@ -694,7 +688,8 @@ class Store:
                                  [len(prefix), prefix])
         return dict(rows.fetchall())
 
-    def review_deck_exists(self, deck: str) -> bool:
+    def deck_exists(self, deck: str) -> bool:
+        """True if the deck or a subdeck of it exists (for `review` and `stats --deck`)."""
         where, params = _deck_filter(deck)
         return self.conn.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
                                  params).fetchone() is not None
