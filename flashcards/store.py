@@ -381,12 +381,11 @@ class Store:
         columns = _NOTE_COLUMNS
         sql = (f"INSERT INTO notes (id, {', '.join(columns)}) "
                f"VALUES ({', '.join('?' * (len(columns) + 1))})")
-
         tags_at = 1 + columns.index("tags")
 
         def values(note_id: int, row: dict) -> list:  # a row dict is _note_values' input
             value = [note_id, *[row[key] for key in columns]]
-            value[tags_at] = json.dumps(list(row["tags"]))
+            value[tags_at] = _tags_json(row["tags"])
             return value
 
         self.conn.executemany(sql, starmap(values, zip(ids, rows, strict=True)))
@@ -715,8 +714,7 @@ class Store:
         columns = [column[0] for column in cursor.description]
         for values in cursor:
             row = dict(zip(columns, values, strict=True))
-            tags = row["tags"]
-            row["tags"] = tuple(json.loads(tags)) if tags and tags != "[]" else ()
+            row["tags"] = _tags_from_json(row["tags"])
             ords = row["ords"]  # one card for most notes: no split and sort
             row["ords"] = tuple(sorted(map(int, ords.split(",")))) if "," in ords else (int(ords),)
             yield row
@@ -725,7 +723,6 @@ class Store:
         """Whether `export_notes` would give any note (without sorting them all)."""
         sql, params = _export_query("1", decks, paths, ordered=False)
         return self.conn.execute(f"{sql} LIMIT 1", params).fetchone() is not None
-
 
     # -- rendered HTML cache (export) --------------------------------------------
 
@@ -761,7 +758,7 @@ class Store:
         self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (value TEXT PRIMARY KEY)")
         self.conn.execute(f"DELETE FROM {table}")
         self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)",
-                                 ((value,) for value in values))
+                              ((value,) for value in values))
 
 
 def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
@@ -823,11 +820,21 @@ _NOTE_COLUMNS = ("guid", "explicit_id", "kind", "deck_id", "path", "line", "ques
 def _note_values(row: dict) -> dict:
     values = {key: row[key] for key in _NOTE_COLUMNS if key in row}
     if "tags" in values:
-        values["tags"] = json.dumps(list(values["tags"]))
+        values["tags"] = _tags_json(values["tags"])
     return values
 
 
 def _note_row(row: dict) -> dict:
     row = dict(row)
-    row["tags"] = tuple(json.loads(row["tags"] or "[]"))
+    row["tags"] = _tags_from_json(row["tags"])
     return row
+
+
+def _tags_json(tags: Iterable[str]) -> str:
+    """A note's tags as the store keeps them: a JSON list."""
+    return json.dumps(list(tags))
+
+
+def _tags_from_json(text: str | None) -> tuple[str, ...]:
+    # Most notes have no tags: no JSON parse for those.
+    return tuple(json.loads(text)) if text and text != "[]" else ()
