@@ -1,8 +1,9 @@
 """The command line: parse options, call the library, print. The only click owner.
 
-Each command is a thin client of the library. The clock is read here, once per
-command (``FLASHCARDS_NOW`` overrides it), and passed down. Heavy modules are
-imported inside the commands that need them, so ``flashcards --help`` stays fast.
+Each command is a thin client of the library. The clock and the time zone are
+read here, once per command (``FLASHCARDS_NOW`` and ``FLASHCARDS_TZ`` override
+them), and passed down. Heavy modules are imported inside the commands that
+need them, so ``flashcards --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from pathlib import Path
 
 import click
 
-from flashcards.model import FlashcardsError, ProblemsError, Severity
+from flashcards.clock import NOW_ENV, TZ_ENV, current_time
+from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity
 
 DB_ENV = "FLASHCARDS_DB"
-NOW_ENV = "FLASHCARDS_NOW"
 DEBUG_ENV = "FLASHCARDS_DEBUG"
 
 
@@ -51,15 +52,15 @@ def default_db_path() -> Path:
 
 
 def now() -> datetime:
-    """The current local time, timezone-aware; ``FLASHCARDS_NOW`` (ISO 8601) overrides it."""
-    value = os.environ.get(NOW_ENV)
-    if not value:
-        return datetime.now().astimezone()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise FlashcardsError(f"{NOW_ENV}={value!r} is not an ISO 8601 date and time") from exc
-    return moment.astimezone()
+    """The current time in the study zone: the machine's, or ``FLASHCARDS_TZ`` (an IANA
+    name); ``FLASHCARDS_NOW`` (ISO 8601) overrides the clock."""
+    return current_time(os.environ.get(NOW_ENV), os.environ.get(TZ_ENV))
+
+
+def echo_problems(problems: Iterable[Problem]) -> None:
+    """Checker findings on standard error, one ``file:line:col: ...`` line each."""
+    for problem in problems:
+        click.echo(str(problem), err=True)
 
 
 class FlashcardsGroup(click.Group):
@@ -69,8 +70,7 @@ class FlashcardsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ProblemsError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
+            echo_problems(exc.problems)
             errors = sum(p.severity is Severity.ERROR for p in exc.problems)
             click.echo(f"{errors} error(s): nothing was changed", err=True)
             ctx.exit(1)
@@ -186,8 +186,7 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
 
     with _progress("Syncing") as progress:
         report = run_sync(app.store(), paths or None, now=now(), progress=progress)
-    for problem in report.warnings:
-        click.echo(str(problem), err=True)
+    echo_problems(report.warnings)
     click.echo(report.summary())
 
 
@@ -205,14 +204,15 @@ def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None
       flashcards list --orphans --json
     """
     from flashcards import ui
-    from flashcards.loader import display_path
+    from flashcards.paths import display_path
 
     store = app.store()
     shown = functools.cache(display_path)  # a file holds many cards: work its path out once
 
     def rows() -> Iterator[dict]:
         # One row at a time, never all of them (100k cards: 136 MB before).
-        for row in store.card_rows(deck=deck, orphans=orphans):
+        for card in store.listed_cards(deck=deck, orphans=orphans):
+            row = card._asdict()
             row["source"] = f"{shown(row.pop('path'))}:{row.pop('line')}"
             yield row
 
@@ -263,9 +263,9 @@ def backup(app: App, file: Path | None) -> None:
       flashcards --db ~/flashcards-2026-01-05.db list
     """
     from flashcards.maintenance import backup as run_backup
-    from flashcards.maintenance import backup_path
+    from flashcards.store import backup_path
 
-    target = run_backup(app.store(), file or backup_path(app.db_path, now()))
+    target = run_backup(app.store(), file or backup_path(app.db_path, "backup", now()))
     click.echo(f"Backed up {app.db_path} to {target}")
 
 
@@ -316,7 +316,7 @@ def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
       flashcards stats --deck "ML Interview" --days 30 --json
     """
     from flashcards import ui
-    from flashcards.loader import display_path
+    from flashcards.paths import display_path
     from flashcards.stats import collect
 
     figures = collect(app.store(), now=now(), deck=deck, days=days)
@@ -355,8 +355,7 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
 
     moment = now()
     if paths:
-        for problem in run_sync(app.store(), paths, now=moment).warnings:
-            click.echo(str(problem), err=True)
+        echo_problems(run_sync(app.store(), paths, now=moment).warnings)
     report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
     click.echo(report.summary())
 
@@ -373,12 +372,10 @@ def _resync(store, moment: datetime) -> None:
         with ui.progress("Syncing") as progress:
             report = run_sync(store, None, now=moment, progress=progress)
     except ProblemsError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        echo_problems(exc.problems)
         click.echo("Sync failed: reviewing the cards as last synced.", err=True)
         return
-    for problem in report.warnings:
-        click.echo(str(problem), err=True)
+    echo_problems(report.warnings)
 
 
 @cli.command()
@@ -406,12 +403,14 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
       printf '\\n3\\n\\n4\\nq\\n' | flashcards review
     """
     from flashcards import session, ui
+    from flashcards.stats import session_summary_line
 
     store, moment = app.store(), now()
     _resync(store, moment)
     run = session.start(store, moment, clock=now, deck=deck, new_limit=new_limit,
                         review_limit=review_limit)
-    ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store))
+    ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
+                  day_summary=lambda: session_summary_line(store, now=now()))
 
 
 def _resync_strict(store) -> None:
@@ -432,9 +431,10 @@ def status(app: App, as_json: bool) -> None:
       flashcards status
       flashcards status --json
     """
-    from flashcards import session, ui
+    from flashcards import ui
+    from flashcards.status import status as deck_status
 
-    report = session.status(app.store(), now())
+    report = deck_status(app.store(), now())
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -489,15 +489,15 @@ def config(app: App, key: str | None, value: str | None) -> None:
       flashcards config
       flashcards config new_per_day 10
     """
-    from flashcards import session
+    from flashcards import settings
 
     if value is not None:
-        click.echo(f"{key} = {session.save_setting(app.store(), key, value)}")
+        click.echo(f"{key} = {settings.save_setting(app.store(), key, value)}")
         return
     if key is not None:
-        click.echo(session.get_setting(app.store(), key))
+        click.echo(settings.get_setting(app.store(), key))
         return
-    for item in session.describe_settings(app.store()):
+    for item in settings.describe_settings(app.store()):
         click.echo(f"{item['key']} = {item['value']}  # {item['description']}, "
                    f"default {item['default']}")
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
 from html import escape as html_escape
+from importlib.resources import files
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,9 +39,10 @@ from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
 from flashcards import htmlcache
-from flashcards.loader import display_path
+from flashcards.images import locate
 from flashcards.model import FlashcardsError, NoteKind, Problem, ProblemsError, Severity
-from flashcards.store import Store
+from flashcards.paths import deck_folder, display_path
+from flashcards.store import ExportNote, Store
 
 # -- the note types: never change ids, names, fields, field order or template
 # names without a migration documented in docs/anki.md. Anki matches note types
@@ -139,7 +141,7 @@ class _Selection:
     decks: list[str]
     paths: list[str]
 
-    def rows(self, store: Store) -> Iterator[dict]:
+    def notes(self, store: Store) -> Iterator[ExportNote]:
         return store.export_notes(decks=self.decks, paths=self.paths)
 
 
@@ -182,28 +184,40 @@ class AnkiNote(NamedTuple):
     ords: tuple[int, ...]  # Anki's card ordinals, from 0
 
 
-def _note(row: dict, html: dict[str, str], media: _Media, problems: list[Problem]) -> AnkiNote:
-    """A package note from a store row; ``html`` holds cached sides by ``row["keys"]``."""
+@dataclass(frozen=True)
+class _Placed:
+    """A stored note on its way into the package: its sides' cache keys, its deck folder."""
+
+    note: ExportNote
+    keys: tuple[str | None, str | None]
+    folder: str
+
+
+def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
+               problems: list[Problem]) -> AnkiNote:
+    """A package note from a stored note; ``html`` holds cached sides by cache key."""
+    note = item.note
+
     def side(text: str, key: str | None) -> str:
         cached = html.get(key) if key else None
         if cached is not None:
             return cached
         from flashcards import render  # here: a side in the cache needs no renderer
 
-        return render.to_html(text, image_src=lambda written: media.add(written, row, problems))
+        return render.to_html(text, image_src=lambda written: media.add(written, item, problems))
 
-    question_key, answer_key = row["keys"]
-    question = side(row["question"], question_key)
-    answer = side(row["answer"], answer_key) if row["answer"] else ""
-    source = html_escape(f"{_source_name(row['folder'], row['path'])}:{row['line']}")
-    kind = NoteKind(row["kind"])
+    question_key, answer_key = item.keys
+    question = side(note.question, question_key)
+    answer = side(note.answer, answer_key) if note.answer else ""
+    source = html_escape(f"{_source_name(item.folder, note.path)}:{note.line}")
+    kind = NoteKind(note.kind)
     if kind is NoteKind.CLOZE:
         # Anki hides clozes only in Text, so the whole note goes there.
         fields = [question + answer, "", source]
     else:
         fields = [question, answer, source]
-    return AnkiNote(row["guid"], _models()[kind], fields, anki_tags(row["tags"]),
-                    row["modified"], _anki_ords(row["ords"]))
+    return AnkiNote(note.guid, _models()[kind], fields, anki_tags(note.tags),
+                    note.modified, _anki_ords(note.ords))
 
 
 def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
@@ -220,13 +234,11 @@ def _source_name(folder: str, path: str) -> str:
     return os.path.basename(path)
 
 
-def _deck_folder(row: dict, known: dict[tuple, str]) -> str:
+def _deck_folder(note: ExportNote, known: dict[tuple, str]) -> str:
     """The folder a note's images must stay in: the folder that was synced."""
-    key = (row["root"], row["path"])  # worked out once per file
+    key = (note.root, note.path)  # worked out once per file
     if key not in known:
-        root = Path(row["root"] or os.path.dirname(row["path"]))
-        folder = root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
-        known[key] = str(folder)
+        known[key] = str(deck_folder(note.root or os.path.dirname(note.path)))
     return known[key]
 
 
@@ -292,34 +304,33 @@ class _PackageNotes:
 
     def __iter__(self) -> Iterator[list[tuple[int, AnkiNote]]]:
         folders: dict[tuple, str] = {}
-        for rows in _batches(self.selection.rows(self.store), _BATCH):
-            html = self._html(rows)
+        for notes in _batches(self.selection.notes(self.store), _BATCH):
+            placed = [_Placed(note, _cache_keys(note), _deck_folder(note, folders))
+                      for note in notes]
+            html = self._html(placed)
             batch = []
-            for row in rows:
-                self._tally(row)
-                row["folder"] = _deck_folder(row, folders)
-                batch.append((deck_id(row["deck"]), _note(row, html, self.media, self.problems)))
+            for item in placed:
+                self._tally(item.note)
+                batch.append((deck_id(item.note.deck),
+                              _anki_note(item, html, self.media, self.problems)))
             yield batch
         if self.repeated:
             # Anki accepts duplicate GUIDs in a package silently, then updates the wrong note.
             raise FlashcardsError(f"the store holds {len(self.repeated)} GUID(s) on several "
                                   f"notes (first: {min(self.repeated)}); run `flashcards doctor`")
 
-    def _html(self, rows: list[dict]) -> dict[str, str]:
+    def _html(self, placed: list[_Placed]) -> dict[str, str]:
         """The batch's HTML by cache key, rendering (and caching) what the cache lacks.
 
         A side with a local image is never cached: its media name depends on the
         image's bytes, and exporting it checks that the image is there.
         """
         texts: dict[str, str] = {}
-        for row in rows:
-            keys = []
-            for text in (row["question"], row["answer"]):
-                key = htmlcache.cache_key(text) if text else None
+        for item in placed:
+            for text, key in zip((item.note.question, item.note.answer), item.keys,
+                                 strict=True):
                 if key:
                     texts[key] = text
-                keys.append(key)
-            row["keys"] = keys
         html = self.store.cached_html(texts)
         missing = [key for key in texts if key not in html]
         rendered = zip(missing, self.renderer.map([texts[key] for key in missing]), strict=True)
@@ -331,18 +342,23 @@ class _PackageNotes:
         self.keys |= new_keys
         return html
 
-    def _tally(self, row: dict) -> None:
-        (self.repeated if row["guid"] in self.guids else self.guids).add(row["guid"])
-        self.decks.setdefault(row["deck"], row["deck_description"])
-        self.kinds.add(NoteKind(row["kind"]))
+    def _tally(self, note: ExportNote) -> None:
+        (self.repeated if note.guid in self.guids else self.guids).add(note.guid)
+        self.decks.setdefault(note.deck, note.deck_description)
+        self.kinds.add(NoteKind(note.kind))
         self.notes += 1
-        self.cards += len(row["ords"])
+        self.cards += len(note.ords)
 
 
-def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
+def _cache_keys(note: ExportNote) -> tuple[str | None, str | None]:
+    return (htmlcache.cache_key(note.question) if note.question else None,
+            htmlcache.cache_key(note.answer) if note.answer else None)
+
+
+def _batches(notes: Iterator[ExportNote], size: int) -> Iterator[list[ExportNote]]:
+    batch: list[ExportNote] = []
+    for note in notes:
+        batch.append(note)
         if len(batch) == size:
             yield batch
             batch = []
@@ -368,11 +384,11 @@ class _Media:
         self.staged: list[str] = []
 
 
-    def add(self, written: str, row: dict, problems: list[Problem]) -> str:
-        target, message = _locate(written, row)
+    def add(self, written: str, item: _Placed, problems: list[Problem]) -> str:
+        target, message = locate(written, item.note.path, item.folder)
         if message:
-            problems.append(Problem(display_path(row["path"]), _image_line(written, row), 1,
-                                    Severity.ERROR, f"image {written!r} {message}"))
+            problems.append(Problem(display_path(item.note.path), _image_line(written, item.note),
+                                    1, Severity.ERROR, f"image {written!r} {message}"))
             return written
         name = self._names.get(target)
         if name is None:
@@ -386,28 +402,16 @@ class _Media:
         return name
 
 
-def _locate(written: str, row: dict) -> tuple[Path, str | None]:
-    """The image file a note refers to, or why it cannot be exported."""
-    if Path(written).is_absolute():
-        return Path(written), "must be a path relative to the deck file"
-    target = Path(os.path.normpath(Path(row["path"]).parent / written))
-    if not target.is_relative_to(Path(row["folder"])):
-        return target, "points outside the deck folder"
-    if not target.is_file():
-        return target, "not found"
-    return target, None
-
-
-def _image_line(written: str, row: dict) -> int:
+def _image_line(written: str, note: ExportNote) -> int:
     """The line of the image in its file: the store keeps only the note's first line."""
     try:
-        lines = Path(row["path"]).read_text(encoding="utf-8").splitlines()
+        lines = Path(note.path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return row["line"]
-    for number in range(row["line"], len(lines) + 1):
+        return note.line
+    for number in range(note.line, len(lines) + 1):
         if written in lines[number - 1]:
             return number
-    return row["line"]
+    return note.line
 
 
 # -- genanki ---------------------------------------------------------------------
@@ -510,9 +514,17 @@ def _stage(source: Path, target: Path) -> str:
     return str(target)
 
 
+def _shipped_note_css() -> str:
+    """`render.note_css()` as shipped in flashcards/note.css, read without Pygments.
+
+    Written by scripts/gen_note_css.py; tests/test_render.py checks it is current.
+    """
+    return (files("flashcards") / "note.css").read_text(encoding="utf-8")
+
+
 @cache
 def _models() -> dict[NoteKind, genanki.Model]:
-    css = htmlcache.note_css() + _EXTRA_CSS
+    css = _shipped_note_css() + _EXTRA_CSS
     return {
         NoteKind.BASIC: _model(BASIC_MODEL_ID, BASIC_MODEL_NAME, BASIC_FIELDS,
                                _BASIC_TEMPLATES, css),

@@ -13,9 +13,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+from flashcards.images import is_local, locate
 from flashcards.model import DeckFile, FlashcardsError, Note, Problem, Severity
+from flashcards.paths import deck_folder, display_path
 
 # A deck file this large is almost surely a mistake (or hostile); refuse it
 # rather than hold it in memory and in the store.
@@ -35,7 +36,7 @@ class SourceFile:
 
     @property
     def deck_folder(self) -> Path:
-        return self.root if self.root.is_dir() else self.root.parent
+        return deck_folder(self.root)
 
     @property
     def default_deck(self) -> str:
@@ -52,15 +53,6 @@ class LoadedFile:
     sides: tuple = ()
     # HTML of the sides by `htmlcache.cache_key`, when a sync has rendered them.
     html: dict[str, str] = field(default_factory=dict)
-
-
-def display_path(path: Path | str) -> str:
-    """A path as the user would type it: relative to the working folder when inside it."""
-    path = Path(path)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def discover(roots: Iterable[Path]) -> list[SourceFile]:
@@ -156,30 +148,14 @@ def _with_image_problems(deck: DeckFile, source: SourceFile) -> DeckFile:
                     tuple(sorted((*deck.problems, *problems))))
 
 
-def is_remote(src: str) -> bool:
-    return urlparse(src).scheme in ("http", "https", "data")
-
-
-def image_path(src: str, source: SourceFile) -> Path:
-    """Where an image reference points on disk (not yet checked)."""
-    return Path(os.path.normpath(source.path.parent / unquote(src)))
-
-
 def image_problems(note: Note, source: SourceFile) -> Iterator[Problem]:
     folder = source.deck_folder
     for image in note.images:
-        if not image.src or is_remote(image.src):
-            continue
-        def error(message: str, line: int = image.line) -> Problem:
-            return Problem(note.path, line, 1, Severity.ERROR, message)
-        if urlparse(image.src).scheme or Path(unquote(image.src)).is_absolute():
-            yield error(f"image {image.src!r}: use a path relative to the deck file")
-            continue
-        target = image_path(image.src, source)
-        if not target.is_relative_to(folder):
-            yield error(f"image {image.src!r} points outside the deck folder")
-        elif not target.is_file():
-            yield error(f"image {image.src!r} not found")
+        if is_local(image.src):
+            _, message = locate(image.src, source.path, folder)
+            if message:
+                yield Problem(note.path, image.line, 1, Severity.ERROR,
+                              f"image {image.src!r} {message}")
 
 
 def collection_problems(notes: Iterable[Note]) -> list[Problem]:

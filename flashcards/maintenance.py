@@ -11,25 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from flashcards import scheduler
-from flashcards.loader import display_path
-from flashcards.model import NoteKind
-from flashcards.parser import CLOZE
-from flashcards.store import Store
+from flashcards.cards import ordinals
+from flashcards.clock import zone_of
+from flashcards.paths import display_path
+from flashcards.settings import load_settings
+from flashcards.store import CardSchedule, CardState, ReviewRecord, Store, StoredNote, backup_path
 
 # Notes whose deck row vanished are parked here until the next sync re-reads their file.
 RECOVERED_DECK = "Default"
 # Foreign keys that have a check of their own below, with a clearer message and a repair.
 _COVERED_KEYS = frozenset({("cards", "notes"), ("reviews", "cards"), ("notes", "decks")})
-
-
-def backup_path(db_path: Path, moment: datetime, label: str = "backup") -> Path:
-    """`flashcards.db.backup-20260105T100000.bak` beside the store (UTC time)."""
-    stamp = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
-    return db_path.with_name(f"{db_path.name}.{label}-{stamp}.bak")
 
 
 def backup(store: Store, target: Path) -> Path:
@@ -70,19 +65,23 @@ class DoctorReport:
 
 
 def doctor(store: Store, *, fix: bool = False, now: datetime) -> DoctorReport:
-    """Check the store; with `fix`, back it up and repair what can be repaired."""
-    findings = list(check(store))
+    """Check the store; with `fix`, back it up and repair what can be repaired.
+
+    ``now`` (aware) names the backup, and its zone dates the few old reviews
+    that were stored without their due date.
+    """
+    findings = list(check(store, zone=zone_of(now)))
     repairs = [f.repair for f in findings if f.repair is not None]
     if not fix or not repairs:
         return DoctorReport(findings, findings)
-    saved = backup(store, backup_path(store.path, now, "doctor"))
+    saved = backup(store, backup_path(store.path, "doctor", now))
     with store.transaction():
         for repair in repairs:
             repair()
-    return DoctorReport(findings, list(check(store)), saved)
+    return DoctorReport(findings, list(check(store, zone=zone_of(now))), saved)
 
 
-def check(store: Store) -> Iterator[Finding]:
+def check(store: Store, *, zone: tzinfo) -> Iterator[Finding]:
     errors = store.integrity_errors()
     for error in errors:
         yield Finding(f"integrity check: {error} (restore a backup: `flashcards backup` "
@@ -92,7 +91,7 @@ def check(store: Store) -> Iterator[Finding]:
     yield from _foreign_keys(store)
     yield from _dangling_rows(store)
     yield from _missing_sources(store)
-    yield from _disagreeing_cards(store)
+    yield from _disagreeing_cards(store, zone)
 
 
 def _foreign_keys(store: Store) -> Iterator[Finding]:
@@ -109,10 +108,10 @@ def _dangling_rows(store: Store) -> Iterator[Finding]:
         yield Finding(f"review {review_id} belongs to a missing card (--fix deletes it)",
                       lambda r=review_id: store.delete_reviews([r]))
     for note in store.notes_without_cards():
-        yield Finding(f"{_where(note)}: note {note['id']} has no cards (--fix creates them)",
-                      lambda n=note: _recreate_cards(store, n))
+        yield Finding(f"{_where(note.path, note.line)}: note {note.id} has no cards "
+                      "(--fix creates them)", lambda n=note: _recreate_cards(store, n))
     for note in store.notes_without_deck():
-        yield Finding(f"{_where(note)}: note {note['id']} belongs to a missing deck "
+        yield Finding(f"{_where(note.path, note.line)}: note {note.id} belongs to a missing deck "
                       f"(--fix moves it to {RECOVERED_DECK!r} until the next sync)",
                       lambda n=note: _recover_deck(store, n))
 
@@ -125,82 +124,101 @@ def _missing_sources(store: Store) -> Iterator[Finding]:
                           lambda p=path: _forget_source(store, p))
 
 
-def _disagreeing_cards(store: Store) -> Iterator[Finding]:
+def _disagreeing_cards(store: Store, zone: tzinfo) -> Iterator[Finding]:
     log = store.scheduled_reviews()
+    day_start_hour = load_settings(store).day_start_hour
     for card in store.card_states():
-        reviews = log.get(card["id"], [])
+        where = _where(card.path, card.line)
         try:
-            expected = state_from_log(reviews)
+            expected = state_from_log(log.get(card.id, []), zone=zone,
+                                      day_start_hour=day_start_hour)
         except ValueError as exc:
-            yield Finding(f"{_where(card)}: card {card['id']}: review log is invalid: {exc}")
+            yield Finding(f"{where}: card {card.id}: review log is invalid: {exc}")
             continue
         differences = _differences(card, expected)
         if differences:
-            yield Finding(f"{_where(card)}: card {card['id']} disagrees with its review log "
+            yield Finding(f"{where}: card {card.id} disagrees with its review log "
                           f"({differences}; --fix rebuilds it from the log)",
-                          lambda c=card["id"], e=expected: store.set_card_state(c, e))
+                          lambda c=card.id, e=expected: store.set_card_schedule(
+                              c, e.schedule, e.lapses))
 
 
-def state_from_log(reviews: list[dict]) -> dict:
+@dataclass(frozen=True)
+class Replayed:
+    """A card's schedule and lapses as its review log says they must be."""
+
+    schedule: CardSchedule
+    lapses: int
+
+
+def state_from_log(reviews: list[ReviewRecord], *, zone: tzinfo,
+                   day_start_hour: int = scheduler.DAY_START_HOUR) -> Replayed:
     """A card's scheduling state rebuilt from its scheduled reviews, oldest first.
 
-    Same-day repeats (scheduled = 0) never changed the schedule, so they are not
+    Same-day repeats (not scheduled) never changed the schedule, so they are not
     passed in. A grade below 3 is a lapse, as the scheduler counts a failure.
+    ``zone`` and ``day_start_hour`` date an old review stored without its due
+    date and without the offset and hour in force when it was given.
     """
     state = scheduler.SM2State()
     for review in reviews:
-        state = scheduler.review(state, review["grade"])
-    due = _due(reviews[-1], state) if reviews else None
-    lapses = sum(r["grade"] < scheduler.PASSING_GRADE for r in reviews)
-    return {"repetitions": state.repetitions, "easiness": state.easiness,
-            "interval": state.interval, "due": due, "lapses": lapses}
+        state = scheduler.review(state, review.grade)
+    due = _due(reviews[-1], state, zone, day_start_hour) if reviews else None
+    lapses = sum(r.grade < scheduler.PASSING_GRADE for r in reviews)
+    return Replayed(CardSchedule.of(state, due), lapses)
 
 
-def _due(last: dict, state: scheduler.SM2State) -> str:
-    if last.get("due_after"):
-        return last["due_after"]
-    # An old row without due_after: the study day in this machine's time zone.
-    moment = datetime.fromisoformat(last["reviewed_at"]).astimezone()
-    return scheduler.due_date(scheduler.study_day(moment), state).isoformat()
+def _due(last: ReviewRecord, state: scheduler.SM2State, zone: tzinfo,
+         day_start_hour: int) -> date:
+    if last.after.due is not None:
+        return last.after.due
+    if last.utc_offset_minutes is not None:  # the answer's own local time
+        offset = timezone(timedelta(minutes=last.utc_offset_minutes))
+        hour = day_start_hour if last.day_start_hour is None else last.day_start_hour
+        day = scheduler.study_day(last.reviewed_at.astimezone(offset), hour)
+    else:
+        day = scheduler.study_day(last.reviewed_at.astimezone(zone), day_start_hour)
+    return scheduler.due_date(day, state)
 
 
-def _differences(card: dict, expected: dict) -> str:
+def _differences(card: CardState, expected: Replayed) -> str:
+    have = {**_fields(card.schedule), "lapses": card.lapses}
+    want = {**_fields(expected.schedule), "lapses": expected.lapses}
     parts = []
-    for key in ("repetitions", "easiness", "interval", "due", "lapses"):
-        have, want = card[key], expected[key]
+    for key, value in want.items():
         if key == "easiness":
-            same = have is not None and round(have, 2) == round(want, 2)
+            same = have[key] is not None and round(have[key], 2) == round(value, 2)
         else:
-            same = have == want
+            same = have[key] == value
         if not same:
-            parts.append(f"{key} {have} but the log says {want}")
+            parts.append(f"{key} {_shown(have[key])} but the log says {_shown(value)}")
     return ", ".join(parts)
 
 
-def _where(row: dict) -> str:
-    path = row.get("path")
-    return f"{display_path(path)}:{row.get('line') or 1}" if path else "store"
+def _fields(schedule: CardSchedule) -> dict:
+    return {"repetitions": schedule.repetitions, "easiness": schedule.easiness,
+            "interval": schedule.interval, "due": schedule.due}
 
 
-def _recreate_cards(store: Store, note: dict) -> None:
-    store.set_card_ordinals(note["id"], ordinals_of(note))
-    if note["orphaned"]:
-        store.orphan_notes([note["id"]])
+def _shown(value: object) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def ordinals_of(note: dict) -> tuple[int, ...]:
-    """The card ordinals a stored note yields, as the parser would give them."""
-    if note["kind"] == NoteKind.CLOZE:
-        text = f"{note['question']}\n{note['answer']}"
-        return tuple(sorted({int(m.group(1)) for m in CLOZE.finditer(text)})) or (1,)
-    return (1, 2) if note["kind"] == NoteKind.REVERSED else (1,)
+def _where(path: str | None, line: int | None) -> str:
+    return f"{display_path(path)}:{line or 1}" if path else "store"
 
 
-def _recover_deck(store: Store, note: dict) -> None:
-    store.set_note_deck(note["id"], store.deck_id(RECOVERED_DECK))
+def _recreate_cards(store: Store, note: StoredNote) -> None:
+    store.set_card_ordinals(note.id, ordinals(note.kind, note.question, note.answer))
+    if note.orphaned:
+        store.orphan_notes([note.id])
+
+
+def _recover_deck(store: Store, note: StoredNote) -> None:
+    store.set_note_deck(note.id, store.deck_id(RECOVERED_DECK))
     # Forgetting the file's hash makes the next sync re-read it and restore its deck.
-    if note["path"] and Path(note["path"]).exists():
-        store.delete_sources([note["path"]])
+    if note.path and Path(note.path).exists():
+        store.delete_sources([note.path])
 
 
 def _forget_source(store: Store, path: str) -> None:

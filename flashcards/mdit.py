@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -40,3 +41,9 @@ def tokens(text: str, env: dict | None = None) -> list[Token]:
     ``env`` receives what markdown-it collects on the way (link reference definitions).
     """
     return markdown(front_matter=True).parse(text, env)
+
+
+def fence_language(info: str) -> str:
+    """The language of a fenced block: the first word of its info string."""
+    words = unescapeAll(info).split(maxsplit=1)
+    return words[0] if words else ""

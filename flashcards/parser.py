@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
+from flashcards.cards import CLOZE, CLOZE_OPENING, CLOZE_TYPO, cloze_numbers
 from flashcards.mdit import tokens as markdown_tokens
 from flashcards.model import DeckFile, Image, Note, NoteKind, Problem, Severity
 
-CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::((?:(?!\}\}).)*))?\}\}", re.S)
-CLOZE_OPENING = re.compile(r"\{\{c(\d+)::")
-CLOZE_TYPO = re.compile(r"\{\{c\d+:(?!:)|\{\{C\d+::")
 META_COMMENT = re.compile(r"^\s*<!--\s*((?:id|tags|reverse)\b.*?)-->\s*$", re.S)
 EXPLICIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 FRONT_MATTER_KEYS = frozenset({"deck", "tags", "description", "reverse", "title"})
@@ -374,7 +372,7 @@ def _cloze_numbers(
         for typo in CLOZE_TYPO.finditer(text):
             found.error(index + 1, "malformed cloze: write {{c1::answer}}", typo.start() + 1)
     full = question + "\n" + answer
-    numbers = {int(m.group(1)) for m in CLOZE.finditer(full)}
+    numbers = cloze_numbers(full)
     if len(CLOZE_OPENING.findall(full)) > len(CLOZE.findall(full)) or _stray_close(full):
         found.error(heading_line + 1, "unbalanced cloze: every {{c1:: needs its closing }}")
     if numbers and sorted(numbers) != list(range(1, max(numbers) + 1)):

@@ -1,7 +1,7 @@
-"""The user's settings: names, defaults, limits and validation. No I/O.
+"""The user's settings: names, defaults, limits, validation, and their place in the store.
 
 They are stored in the store's ``meta`` table as ``config.<key>``; the session,
-the statistics and the export all read them through ``from_meta``.
+the statistics and the status read them with ``load_settings``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import DAY_START_HOUR
+from flashcards.store import Store
 
 CONFIG_PREFIX = "config."
 # Anki's default: after 8 lapses a card costs more reviews than it is worth.
@@ -29,6 +30,10 @@ class Settings:
     day_start_hour: int = DAY_START_HOUR
     # Lapses after which a card is flagged as a leech.
     leech_threshold: int = LEECH_THRESHOLD
+
+    def is_leech(self, lapses: int) -> bool:
+        """A card forgotten this often costs more reviews than it is worth (Anki's rule)."""
+        return lapses >= self.leech_threshold
 
 
 DEFAULT_SETTINGS = Settings()
@@ -49,7 +54,8 @@ def parse_setting(key: str, value: str) -> int:
         raise FlashcardsError(f"unknown setting {key!r}; the settings are: {known}")
     low, high, _ = SETTING_RULES[key]
     text = str(value).strip()
-    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+    # isascii: int() also reads other scripts' digits, which no one means here.
+    if not (text.isascii() and text.lstrip("-").isdigit()) or not low <= int(text) <= high:
         raise FlashcardsError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
     return int(text)
 
@@ -62,3 +68,30 @@ def from_meta(values: Mapping[str, str]) -> Settings:
         if raw is not None:
             chosen[item.name] = parse_setting(item.name, raw)
     return Settings(**chosen)
+
+
+# -- in the store -------------------------------------------------------------------
+
+
+def load_settings(store: Store) -> Settings:
+    return from_meta(store.meta_items(CONFIG_PREFIX))
+
+
+def get_setting(store: Store, key: str) -> int:
+    if key not in SETTING_RULES:
+        parse_setting(key, "")  # raises the "unknown setting" error
+    return getattr(load_settings(store), key)
+
+
+def save_setting(store: Store, key: str, value: str) -> int:
+    number = parse_setting(key, value)
+    with store.transaction():
+        store.set_meta(CONFIG_PREFIX + key, str(number))
+    return number
+
+
+def describe_settings(store: Store) -> list[dict]:
+    """Every setting with its current value, default and meaning, for `flashcards config`."""
+    current, default = load_settings(store), DEFAULT_SETTINGS
+    return [{"key": key, "value": getattr(current, key), "default": getattr(default, key),
+             "description": rule[2]} for key, rule in SETTING_RULES.items()]

@@ -7,8 +7,8 @@ result. docs/stats.md defines every figure precisely.
 A store may hold a million reviews, so nothing here keeps them: ``compute`` totals
 them per study day in one pass (``day_totals``) and every review figure comes from
 those totals; cards are likewise counted in one pass (``card_totals``), keeping only
-the leeches. Review rows are tuples (reviewed_at (UTC ISO), grade, duration_ms,
-scheduled, interval_before, due_before); card rows are ``CardRow``.
+the leeches. Review and card records are the store's ``StatsReview`` and
+``StatsCard``. Every review is dated in the zone of ``now``, never the machine's.
 """
 
 from __future__ import annotations
@@ -18,24 +18,18 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import NamedTuple
 
+from flashcards.clock import zone_of
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import PASSING_GRADE, study_day
-from flashcards.settings import (
-    CONFIG_PREFIX,
-    DEFAULT_SETTINGS,
-    LEECH_THRESHOLD,
-    Settings,
-    from_meta,
-)
+from flashcards.settings import DEFAULT_SETTINGS, Settings, load_settings
+from flashcards.store import StatsCard, StatsReview, Store
 
 # Anki's split: from an interval of 21 days on, a card counts as mature.
 MATURE_INTERVAL = 21
 # SM-2's first two passes use the fixed 1- and 6-day steps; the E-Factor only takes
 # over from the third, so a reviewed card with fewer passes is still "learning".
 LEARNED_REPETITIONS = 2
-LEECH_TAG = "leech"
 DEFAULT_DAYS = 365
 FORECAST_DAYS = 30
 # The windows the issue asks for; --days caps them and adds itself (docs/stats.md).
@@ -53,23 +47,6 @@ IN_PLAY = ("learning", "young", "mature")
 UTC_SUFFIX = "+00:00"
 # "YYYY-MM-DDTHH:MM": the first 13 characters name the hour, the first 16 the minute.
 UTC_MINUTE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d", re.ASCII)
-
-
-class CardRow(NamedTuple):
-    """A card as ``Store.stats_cards`` gives it, with its note's deck and source."""
-
-    id: int
-    deck: str
-    question: str
-    path: str
-    line: int
-    suspended: int
-    orphaned: int
-    repetitions: int
-    easiness: float
-    interval: int
-    due: str | None
-    lapses: int
 
 
 @dataclass(frozen=True)
@@ -189,8 +166,8 @@ class Stats:
 
 # -- building blocks ------------------------------------------------------------------
 
-def review_day(reviewed_at: str, day_start_hour: int, tz: tzinfo | None = None) -> date:
-    """The study day of a stored review time (UTC ISO) in ``tz`` (None: the local zone)."""
+def review_day(reviewed_at: str, day_start_hour: int, tz: tzinfo) -> date:
+    """The study day of a stored review time (UTC ISO) in zone ``tz``."""
     moment = datetime.fromisoformat(reviewed_at)
     return study_day(moment.astimezone(tz), day_start_hour)
 
@@ -206,7 +183,7 @@ class StudyDays:
     rest (older times, other forms) are dated one by one. docs/stats.md has more.
     """
 
-    def __init__(self, day_start_hour: int, tz: tzinfo | None = None):
+    def __init__(self, day_start_hour: int, tz: tzinfo):
         self.day_start_hour = day_start_hour
         self.tz = tz
         self.hours: dict[str, date] = {}  # "YYYY-MM-DDTHH" -> day; day_totals reads it
@@ -272,8 +249,8 @@ class DayTotals:
                 self.young_passed += passed
 
 
-def day_totals(reviews: Iterable[tuple], day_start_hour: int,
-               tz: tzinfo | None = None) -> dict[date, DayTotals]:
+def day_totals(reviews: Iterable[StatsReview], day_start_hour: int,
+               tz: tzinfo) -> dict[date, DayTotals]:
     """Review rows totalled per study day, in one pass that keeps no row."""
     days = StudyDays(day_start_hour, tz)
     hours = days.hours
@@ -344,7 +321,7 @@ def retention_windows(days: int) -> tuple[int, ...]:
     return tuple(sorted({w for w in RETENTION_WINDOWS if w <= days} | {days}))
 
 
-def card_state(card: CardRow) -> str:
+def card_state(card: StatsCard) -> str:
     """One of CARD_STATES; the first rule that applies wins (docs/stats.md)."""
     if card.orphaned:
         return "orphaned"
@@ -366,10 +343,10 @@ class CardTotals:
     due: Counter[str] = field(default_factory=Counter)
     intervals: Counter[int] = field(default_factory=Counter)
     easiness: Counter[int] = field(default_factory=Counter)
-    leeches: list[CardRow] = field(default_factory=list)
+    leeches: list[StatsCard] = field(default_factory=list)
 
 
-def card_totals(cards: Iterable[CardRow], leech_threshold: int) -> CardTotals:
+def card_totals(cards: Iterable[StatsCard], settings: Settings) -> CardTotals:
     """Card rows counted in one pass that keeps only the leeches."""
     totals = CardTotals()
     for card in cards:
@@ -380,7 +357,7 @@ def card_totals(cards: Iterable[CardRow], leech_threshold: int) -> CardTotals:
             totals.intervals[card.interval] += 1
             # Compare in hundredths: the E-Factor moves in steps of 0.01 and floats drift.
             totals.easiness[round(card.easiness * 100)] += 1
-        if not card.orphaned and is_leech(card.lapses, leech_threshold):
+        if not card.orphaned and settings.is_leech(card.lapses):
             totals.leeches.append(card)
     return totals
 
@@ -421,13 +398,8 @@ def easiness_buckets(hundredths: Counter[int]) -> tuple[Bucket, ...]:
     return tuple(buckets)
 
 
-def is_leech(lapses: int, threshold: int = LEECH_THRESHOLD) -> bool:
-    """A card failed ``threshold`` times or more (lapses = scheduled failing grades)."""
-    return lapses >= threshold
-
-
-def leeches(cards: Iterable[CardRow], threshold: int) -> tuple[Leech, ...]:
-    found = [c for c in cards if not c.orphaned and is_leech(c.lapses, threshold)]
+def leeches(cards: Iterable[StatsCard], settings: Settings) -> tuple[Leech, ...]:
+    found = [c for c in cards if not c.orphaned and settings.is_leech(c.lapses)]
     found.sort(key=lambda c: (-c.lapses, c.path, c.line, c.id))
     return tuple(Leech(c.id, c.deck, c.question, c.path, c.line, c.lapses, bool(c.suspended))
                  for c in found)
@@ -435,17 +407,17 @@ def leeches(cards: Iterable[CardRow], threshold: int) -> tuple[Leech, ...]:
 
 # -- everything at once -------------------------------------------------------------
 
-def compute(reviews: Iterable[tuple], cards: Iterable[CardRow], *, now: datetime,
+def compute(reviews: Iterable[StatsReview], cards: Iterable[StatsCard], *, now: datetime,
             settings: Settings = DEFAULT_SETTINGS, days: int = DEFAULT_DAYS,
             deck: str | None = None, tz: tzinfo | None = None) -> Stats:
-    """All figures from review and card rows, as of ``now`` (aware, local); each
-    iterable is read once."""
+    """All figures from review and card records, as of ``now`` (aware); each iterable
+    is read once. Reviews are dated in ``tz``, by default the zone of ``now``."""
     if days < 1:
         raise FlashcardsError(f"--days must be 1 or more, got {days}")
     today = study_day(now, settings.day_start_hour)
-    per_day = day_totals(reviews, settings.day_start_hour, tz)
+    per_day = day_totals(reviews, settings.day_start_hour, tz or zone_of(now))
     current, longest = streaks(per_day, today)
-    in_cards = card_totals(cards, settings.leech_threshold)
+    in_cards = card_totals(cards, settings)
     overdue, ahead = forecast(in_cards.due, today)
     return Stats(
         today=today, deck=deck, days=days, settings=settings,
@@ -456,33 +428,30 @@ def compute(reviews: Iterable[tuple], cards: Iterable[CardRow], *, now: datetime
         card_counts=card_counts(in_cards.states),
         intervals=interval_buckets(in_cards.intervals),
         easiness=easiness_buckets(in_cards.easiness),
-        leeches=leeches(in_cards.leeches, settings.leech_threshold),
+        leeches=leeches(in_cards.leeches, settings),
         total_ms=sum(t.duration_ms for t in per_day.values()),
     )
 
 
-def collect(store, *, now: datetime, deck: str | None = None,
+def collect(store: Store, *, now: datetime, deck: str | None = None,
             days: int = DEFAULT_DAYS) -> Stats:
-    """Read the store's rows (of ``deck`` and its subdecks) and compute every figure."""
-    if deck and not store.deck_exists(deck):
-        raise FlashcardsError(f"no deck named {deck!r}; `flashcards list` shows the decks")
-    settings = from_meta(store.meta_items(CONFIG_PREFIX))
-    return compute(store.stats_reviews(deck=deck), _card_rows(store, deck), now=now,
-                   settings=settings, days=days, deck=deck)
+    """Read the store's records (of ``deck`` and its subdecks) and compute every figure.
+
+    ``now`` is aware, in the study zone, which dates every review.
+    """
+    if deck:
+        store.require_deck(deck)
+    return compute(store.stats_reviews(deck=deck), store.stats_cards(deck=deck), now=now,
+                   settings=load_settings(store), days=days, deck=deck, tz=zone_of(now))
 
 
-def session_summary_line(store, *, now: datetime) -> str:
+def session_summary_line(store: Store, *, now: datetime) -> str:
     """One line for the review session's end screen: today, retention, next 7 days."""
-    settings = from_meta(store.meta_items(CONFIG_PREFIX))
     # Only recent rows: a day of margin on each side makes time zones irrelevant here.
     since = (now - timedelta(days=2)).astimezone(UTC).isoformat()
-    stats = compute(store.stats_reviews(since=since), _card_rows(store, None), now=now,
-                    settings=settings, days=1)
+    stats = compute(store.stats_reviews(since=since), store.stats_cards(), now=now,
+                    settings=load_settings(store), days=1, tz=zone_of(now))
     return summary_line(stats)
-
-
-def _card_rows(store, deck: str | None) -> Iterable[CardRow]:
-    return map(CardRow._make, store.stats_cards(deck=deck))
 
 
 def summary_line(stats: Stats) -> str:

@@ -30,7 +30,6 @@ from flashcards.loader import (
     SourceFile,
     collection_problems,
     discover,
-    display_path,
     file_hash,
     load_file,
     load_files,
@@ -45,7 +44,8 @@ from flashcards.model import (
     digest,
     normalized,
 )
-from flashcards.store import Store
+from flashcards.paths import display_path
+from flashcards.store import SourceRecord, Store, StoredNote
 
 # Near-match threshold for rule 5: a typo fix keeps a side above it, a rewrite
 # falls far below it ("What is precision?" vs "What is recall?" is about 0.6).
@@ -128,8 +128,8 @@ def sync(
     with store.transaction():
         store.add_roots(str(r) for r in roots)
         _apply(store, placed, touched, changed, now, report)
-        store.set_sources({"path": str(i.source.path), "root": str(i.source.root),
-                           "hash": i.hash} for i in changed)
+        store.set_sources(SourceRecord(str(i.source.path), str(i.source.root), i.hash)
+                          for i in changed)
         store.delete_sources(removed)
     return report
 
@@ -138,7 +138,7 @@ def _changed_files(
     store: Store,
     sources: list[SourceFile],
     roots: list[Path],
-    known: dict[str, dict],
+    known: dict[str, SourceRecord],
     report: SyncReport,
     progress: ProgressFn | None,
 ) -> tuple[list[LoadedFile], list[str]]:
@@ -146,8 +146,8 @@ def _changed_files(
     pending: list[SourceFile] = []
     for source in sources:
         before = known.get(str(source.path))
-        if before and before["hash"] == file_hash(read_bytes(source)) \
-                and before["root"] == str(source.root):
+        if before and before.hash == file_hash(read_bytes(source)) \
+                and before.root == str(source.root):
             report.files_unchanged += 1
         else:
             # Not the bytes: the parser reads the file again (from the page cache)
@@ -157,8 +157,8 @@ def _changed_files(
     report.files_read = len(loaded)
     seen = {str(s.path) for s in sources}
     root_names = {str(r) for r in roots}
-    removed = [path for path, row in known.items()
-               if row["root"] in root_names and path not in seen]
+    removed = [path for path, record in known.items()
+               if record.root in root_names and path not in seen]
     report.files_removed = len(removed)
     return loaded, removed
 
@@ -244,77 +244,81 @@ def _conflicts(store: Store, placed: list[Placed], touched: set[str]) -> list[Pr
 # -- matching -----------------------------------------------------------------
 
 
-def match(new: list[Placed], old: list[dict]) -> dict[int, dict]:
-    """Pair parsed notes (by index) with stored note rows, by the identity rules."""
+def match(new: list[Placed], old: list[StoredNote]) -> dict[int, StoredNote]:
+    """Pair parsed notes (by index) with stored notes, by the identity rules."""
     if not old:  # a first sync: nothing to pair, and 10k notes cost each rule 5 ms
         return {}
-    pairs: dict[int, dict] = {}
+    pairs: dict[int, StoredNote] = {}
     taken: set[int] = set()
 
-    def pair_by(key_new: Callable[[Note], str | None], key_old: Callable[[dict], str | None]):
-        groups: dict[str, list[dict]] = defaultdict(list)
-        for row in old:
-            if row["id"] not in taken and key_old(row):
-                groups[key_old(row)].append(row)
+    def pair_by(key_new: Callable[[Note], str | None],
+                key_old: Callable[[StoredNote], str | None]) -> None:
+        groups: dict[str, list[StoredNote]] = defaultdict(list)
+        for stored in old:
+            if stored.id not in taken and key_old(stored):
+                groups[key_old(stored)].append(stored)
         for index, item in enumerate(new):
             key = key_new(item.note) if index not in pairs else None
-            candidates = [r for r in groups.get(key, ()) if r["id"] not in taken] if key else []
-            row = _best(item, [r for r in candidates if _compatible(item.note, r)])
-            if row:
-                pairs[index] = row
-                taken.add(row["id"])
+            candidates = [s for s in groups.get(key, ()) if s.id not in taken] if key else []
+            stored = _best(item, [s for s in candidates if _compatible(item.note, s)])
+            if stored:
+                pairs[index] = stored
+                taken.add(stored.id)
 
-    pair_by(lambda n: n.explicit_id, lambda r: r["explicit_id"])
-    pair_by(lambda n: n.content_hash, lambda r: r["content_hash"])
-    pair_by(lambda n: n.question_hash, lambda r: r["question_hash"])
+    pair_by(lambda n: n.explicit_id, lambda s: s.explicit_id)
+    pair_by(lambda n: n.content_hash, lambda s: s.content_hash)
+    pair_by(lambda n: n.question_hash, lambda s: s.question_hash)
     pair_by(lambda n: n.answer_hash if n.answer.strip() else None,
-            lambda r: r["answer_hash"] if r["answer"].strip() else None)
-    _pair_similar(new, [r for r in old if r["id"] not in taken], pairs)
+            lambda s: s.answer_hash if s.answer.strip() else None)
+    _pair_similar(new, [s for s in old if s.id not in taken], pairs)
     return pairs
 
 
-def _compatible(note: Note, row: dict) -> bool:
+def _compatible(note: Note, stored: StoredNote) -> bool:
     """Two different explicit ids never match: the explicit id always wins."""
-    return not (note.explicit_id and row["explicit_id"] and note.explicit_id != row["explicit_id"])
+    return not (note.explicit_id and stored.explicit_id
+                and note.explicit_id != stored.explicit_id)
 
 
-def _best(item: Placed, rows: list[dict]) -> dict | None:
+def _best(item: Placed, candidates: list[StoredNote]) -> StoredNote | None:
     """Among equal candidates, prefer the same file, then the nearest line."""
-    if not rows:
+    if not candidates:
         return None
     line = item.note.line
-    return min(rows, key=lambda r: (r["path"] != item.path, abs(r["line"] - line), r["id"]))
+    return min(candidates,
+               key=lambda s: (s.path != item.path, abs((s.line or 0) - line), s.id))
 
 
-def _pair_similar(new: list[Placed], old: list[dict], pairs: dict[int, dict]) -> None:
+def _pair_similar(new: list[Placed], old: list[StoredNote],
+                  pairs: dict[int, StoredNote]) -> None:
     left = [i for i in range(len(new)) if i not in pairs]
     if not left or not old or len(left) * len(old) > MAX_FUZZY_PAIRS:
         return
     scored = []
     for index in left:
         note = new[index].note
-        for row in old:
-            if _compatible(note, row):
-                score = _similarity(note, row)
+        for stored in old:
+            if _compatible(note, stored):
+                score = _similarity(note, stored)
                 if score >= SIMILARITY:
-                    scored.append((-score, index, row["id"], row))
-    used_rows: set[int] = set()
-    for _, index, row_id, row in sorted(scored, key=lambda s: s[:3]):
-        if index not in pairs and row_id not in used_rows:
-            pairs[index] = row
-            used_rows.add(row_id)
+                    scored.append((-score, index, stored.id, stored))
+    used: set[int] = set()
+    for _, index, stored_id, stored in sorted(scored, key=lambda s: s[:3]):
+        if index not in pairs and stored_id not in used:
+            pairs[index] = stored
+            used.add(stored_id)
 
 
-def _similarity(note: Note, row: dict) -> float:
+def _similarity(note: Note, stored: StoredNote) -> float:
     """How alike two notes are on their closest side (question, answer or cloze parts)."""
-    score = max(_ratio(note.question, row["question"]), _ratio(note.answer, row["answer"]))
-    if note.kind is NoteKind.CLOZE and row["kind"] == NoteKind.CLOZE:
+    score = max(_ratio(note.question, stored.question), _ratio(note.answer, stored.answer))
+    if note.kind is NoteKind.CLOZE and stored.kind == NoteKind.CLOZE:
         from flashcards.parser import cloze_answers  # markdown-it: only when parsing
 
         # A cloze note is one side of text; its hidden parts are what it asks, so
         # keeping most of them (adding or fixing a cloze) is an edit, not a new note.
         new = cloze_answers(note.question + "\n" + note.answer)
-        old = cloze_answers(row["question"] + "\n" + row["answer"])
+        old = cloze_answers(stored.question + "\n" + stored.answer)
         overlap = len(new & old) / len(new | old) if new | old else 0.0
         if overlap >= CLOZE_OVERLAP:
             score = max(score, SIMILARITY)
@@ -354,15 +358,14 @@ def _apply(
     # A store with no notes yet has no GUID to collide with: no lookup per new note.
     in_store = store.guid_exists if store.has_notes() else lambda guid: False
 
-    def born_rows() -> Iterator[dict]:
+    def born_notes() -> Iterator[StoredNote]:
         for index, item in enumerate(placed):
             if index not in pairs:
-                row = _note_fields(item, deck_ids[item.note.deck])
-                row.update(guid=_new_guid(item, guids, in_store), modified=stamp, orphaned=0)
-                yield row
+                yield _stored(item, deck_ids[item.note.deck],
+                              guid=_new_guid(item, guids, in_store), modified=stamp)
 
     born = len(placed) - len(pairs)
-    new_ids = iter(store.insert_notes(born_rows(), born))
+    new_ids = iter(store.insert_notes(born_notes(), born))
     report.added += born
     new_cards: list[tuple[int, int]] = []
     for index, item in enumerate(placed):
@@ -377,49 +380,53 @@ def _apply(
         if index in pairs:
             _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, report)
     store.insert_cards(new_cards)
-    matched = {row["id"] for row in pairs.values()}
-    gone = [row["id"] for row in old if row["id"] not in matched and not row["orphaned"]]
+    matched = {stored.id for stored in pairs.values()}
+    gone = [stored.id for stored in old if stored.id not in matched and not stored.orphaned]
     store.orphan_notes(gone)
     report.orphaned = len(gone)
 
 
-def _update(store: Store, item: Placed, previous: dict, deck_id: int, stamp: int,
+def _update(store: Store, item: Placed, previous: StoredNote, deck_id: int, stamp: int,
             report: SyncReport) -> None:
     """Write a matched note's new text and place; its cards follow its ordinals."""
-    row = _note_fields(item, deck_id)
-    row.update(modified=_modified(previous, row, stamp), orphaned=0)
-    store.update_note(previous["id"], row)
-    _count_change(previous, row, item, report)
-    store.set_card_ordinals(previous["id"], item.note.ordinals)
+    note = _stored(item, deck_id, guid=previous.guid, modified=previous.modified,
+                   note_id=previous.id)
+    note = replace(note, modified=_modified(previous, note, stamp))
+    store.update_note(note)
+    _count_change(previous, note, report)
+    store.set_card_ordinals(previous.id, item.note.ordinals)
 
 
-def _note_fields(item: Placed, deck_id: int) -> dict:
+def _stored(item: Placed, deck_id: int, *, guid: str, modified: int,
+            note_id: int | None = None) -> StoredNote:
+    """A parsed note as the store keeps it, in its file and deck, active."""
     note = item.note
-    return {
-        "explicit_id": note.explicit_id, "kind": str(note.kind), "deck_id": deck_id,
-        "path": item.path, "line": note.line, "question": note.question, "answer": note.answer,
-        "tags": note.tags, "question_hash": note.question_hash, "answer_hash": note.answer_hash,
-        "content_hash": note.content_hash,
-    }
+    return StoredNote(
+        guid=guid, kind=str(note.kind), deck_id=deck_id, path=item.path, line=note.line,
+        question=note.question, answer=note.answer, tags=note.tags,
+        explicit_id=note.explicit_id, question_hash=note.question_hash,
+        answer_hash=note.answer_hash, content_hash=note.content_hash, modified=modified,
+        orphaned=False, id=note_id)
 
 
-def _content_changed(previous: dict, row: dict) -> bool:
-    return any(previous[key] != row[key] for key in ("question", "answer", "kind", "tags"))
+def _content_changed(previous: StoredNote, note: StoredNote) -> bool:
+    return (previous.question, previous.answer, previous.kind, previous.tags) != \
+        (note.question, note.answer, note.kind, note.tags)
 
 
-def _modified(previous: dict, row: dict, stamp: int) -> int:
+def _modified(previous: StoredNote, note: StoredNote, stamp: int) -> int:
     """Seconds of the last content change, strictly increasing so Anki sees every edit."""
-    if not _content_changed(previous, row) and previous["deck_id"] == row["deck_id"]:
-        return previous["modified"]
-    return max(stamp, previous["modified"] + 1)
+    if not _content_changed(previous, note) and previous.deck_id == note.deck_id:
+        return previous.modified
+    return max(stamp, previous.modified + 1)
 
 
-def _count_change(previous: dict, row: dict, item: Placed, report: SyncReport) -> None:
-    if previous["orphaned"]:
+def _count_change(previous: StoredNote, note: StoredNote, report: SyncReport) -> None:
+    if previous.orphaned:
         report.revived += 1
-    elif previous["path"] != item.path or previous["deck_id"] != row["deck_id"]:
+    elif previous.path != note.path or previous.deck_id != note.deck_id:
         report.moved += 1
-    elif _content_changed(previous, row):
+    elif _content_changed(previous, note):
         report.updated += 1
 
 

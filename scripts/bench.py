@@ -225,7 +225,8 @@ def flashcards_cmd() -> list[str]:
 
 
 def base_env(db: Path) -> dict[str, str]:
-    env = dict(os.environ, FLASHCARDS_DB=str(db), FLASHCARDS_NOW=NOW, TZ="UTC", NO_COLOR="1")
+    env = dict(os.environ, FLASHCARDS_DB=str(db), FLASHCARDS_NOW=NOW, FLASHCARDS_TZ="UTC",
+               NO_COLOR="1")
     # Bytecode cached as after a user's install ("0" would turn caching off too: any
     # non-empty value does).
     for name in ("FLASHCARDS_DEBUG", "PYTHONDONTWRITEBYTECODE"):
@@ -404,6 +405,7 @@ def fill_history(db: Path, reviews_per_card: int, seed: int = SEED) -> int:
 def queue_worker(db: Path, answers: int) -> None:
     """In-process: build today's queue, then answer cards one by one; print JSON timings."""
     from flashcards import session
+    from flashcards.status import status as deck_status
     from flashcards.store import Store
 
     moment = datetime.fromisoformat(NOW)
@@ -415,11 +417,11 @@ def queue_worker(db: Path, answers: int) -> None:
     for _ in range(min(answers, len(review.queue))):
         start = time.perf_counter()
         card = review.current
-        card.front, card.back  # what the terminal shows  # noqa: B018
-        review.answer(4, duration_ms=5000)
+        session.card_front(card), session.card_back(card)  # what the terminal shows
+        review.press(3, duration_ms=5000)
         per_card.append(time.perf_counter() - start)
     start = time.perf_counter()
-    session.status(store, moment)
+    deck_status(store, moment)
     status = time.perf_counter() - start
     store.close()
     print(json.dumps({"build": build, "per_card": per_card, "queue": len(review.cards),

@@ -27,12 +27,15 @@ Environment variables:
 | --- | --- |
 | `FLASHCARDS_DB` | the store file when `--db` is not given |
 | `FLASHCARDS_NOW` | the current time, ISO 8601 (`2026-01-05T10:00:00+01:00`) |
+| `FLASHCARDS_TZ` | the study zone, an IANA name (`Europe/Paris`); default: the machine's |
 | `FLASHCARDS_DEBUG` | `1` shows a traceback for internal errors instead of a one-line message |
 | `NO_COLOR` | turns colours off |
 | `EDITOR` | the editor the review session's `e` key opens |
 
 Without `--db` or `FLASHCARDS_DB`, the store is `flashcards.db` in the user
-data folder (`~/.local/share/flashcards/` on Linux). `FLASHCARDS_NOW` is for
+data folder (`~/.local/share/flashcards/` on Linux). The study zone decides
+when a study day begins (docs/scheduler.md, "The study day and the time zone");
+`FLASHCARDS_NOW` without an offset is a wall time in it. `FLASHCARDS_NOW` is for
 tests and for trying the schedule out.
 
 Exit codes: 0 success, 1 a problem with your input or store (the message says

@@ -11,21 +11,20 @@ holds is the same every time.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-os.environ["TZ"] = "UTC"
-
-from flashcards.session import start  # noqa: E402
-from flashcards.store import SCHEMA_VERSION, Store  # noqa: E402
-from flashcards.sync import sync  # noqa: E402
+from flashcards.session import start
+from flashcards.store import SCHEMA_VERSION, Store
+from flashcards.sync import sync
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 DAY_ONE = datetime.fromisoformat("2026-01-05T10:00:00+00:00")
 # (days after DAY_ONE, grades given to the queue in order); a grade below 4 is
 # asked again the same day, and those repeats are logged as unscheduled.
+# The button that gives each grade (scheduler.BUTTON_GRADES); 2 only on the full scale.
+_BUTTONS = {1: 1, 3: 2, 4: 3, 5: 4}
 SESSIONS = [(0, [5, 2, 4, 5, 1, 4, 5, 4]), (1, [4, 5, 3, 4, 4, 4]), (7, [5, 4, 4, 4])]
 
 
@@ -39,9 +38,9 @@ def build(target: Path) -> None:
         for grade in grades:
             if session.current is None:
                 break
-            session.answer(grade, duration_ms=4000)
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.db.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to commit
+            session.answer(grade, duration_ms=4000, button=_BUTTONS.get(grade))
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to commit
     store.close()
 
 

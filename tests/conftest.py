@@ -1,4 +1,4 @@
-"""Fixtures shared by several test modules."""
+"""Fixtures and helpers shared by several test modules."""
 
 from __future__ import annotations
 
@@ -13,3 +13,4 @@ def store(tmp_path):
     s = Store.open(tmp_path / "store.db")
     yield s
     s.close()
+

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from store_helpers import raw
 
 from flashcards.cli import cli
 from flashcards.parser import parse
@@ -42,7 +43,7 @@ def test_every_command_has_help_with_an_example(name):
 def test_store_schema_is_documented(tmp_path):
     store = Store.open(tmp_path / "s.db")
     documented = (DOCS / "store.md").read_text(encoding="utf-8")
-    conn: sqlite3.Connection = store.db.conn
+    conn: sqlite3.Connection = raw(store).conn
     tables = [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
     for table in tables:
@@ -79,3 +80,31 @@ def test_ruff_is_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "flashcards", "tests",
                              "scripts"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_api_example_runs_and_prints_what_its_comments_say(tmp_path):
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    expected = [line.split("#", 1)[1].strip() for line in code.splitlines()
+                if line.startswith("print(") and "#" in line]
+    assert result.stdout.splitlines() == expected
+
+
+def test_the_api_names_every_public_name_and_each_one_loads():
+    import flashcards
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    for name in flashcards.__all__:
+        assert getattr(flashcards, name) is not None
+        assert f"`{name}" in text or name in {"DeckFile", "Note", "NoteKind", "Problem",
+                                               "Severity", "ReviewSession"}, name
+
+
+def test_the_docs_never_send_users_to_private_modules():
+    for page in (ROOT / "docs").glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from flashcards\.\w+|import flashcards\.)", text, re.M), \
+            f"{page.name} imports a submodule: use `import flashcards` (docs/api.md)"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from anki_helpers import collection, import_package, notes_by_guid
 from click.testing import CliRunner
+from store_helpers import count, raw
 
 from flashcards import export
 from flashcards.cli import cli
@@ -76,8 +77,8 @@ INLINE_MATH = re.compile(r"(?<![\\$])\$([^$\s](?:[^$]*[^$\s])?)\$(?![$\d])")
 
 
 def active_counts(store: Store) -> tuple[int, int]:
-    notes = store.count("notes", "orphaned = 0")
-    cards = store.count("cards", "orphaned = 0 AND suspended = 0")
+    notes = count(store, "notes", "orphaned = 0")
+    cards = count(store, "cards", "orphaned = 0 AND suspended = 0")
     return notes, cards
 
 
@@ -104,8 +105,8 @@ def test_bundled_decks_import_with_counts_decks_tags_and_html_intact(store, deck
     notes, cards = active_counts(store)
     assert (report.notes, report.cards) == (notes, cards)
     assert report.size == (tmp_path / "ml.apkg").stat().st_size
-    rows = {row["guid"]: row for row in store.export_notes()}
-    deck_names = {row["deck"] for row in rows.values()}
+    rows = {row.guid: row for row in store.export_notes()}
+    deck_names = {row.deck for row in rows.values()}
     with collection(tmp_path / "anki") as col:
         log = import_package(col, tmp_path / "ml.apkg")
         assert (len(log.new), len(log.updated), len(log.conflicting)) == (notes, 0, 0)
@@ -115,22 +116,22 @@ def test_bundled_decks_import_with_counts_decks_tags_and_html_intact(store, deck
         assert report.decks == len(deck_names)
         for guid, note in notes_by_guid(col).items():
             assert sorted(note.tags, key=str.lower) == sorted(
-                export.anki_tags(rows[guid]["tags"]), key=str.lower)
+                export.anki_tags(rows[guid].tags), key=str.lower)
             deck = col.decks.name(note.cards()[0].did)
-            assert deck == rows[guid]["deck"]
+            assert deck == rows[guid].deck
 
         by_guid = notes_by_guid(col)
-        code_row = next(r for r in rows.values() if "```python" in r["answer"])
-        code = by_guid[code_row["guid"]].cards()[0].answer()
+        code_row = next(r for r in rows.values() if "```python" in r.answer)
+        code = by_guid[code_row.guid].cards()[0].answer()
         assert '<pre class="highlight"><code class="language-python">' in code
         assert '<span class="k">' in code or '<span class="kn">' in code
-        assert f"{Path(code_row['path']).name}:{code_row['line']}" in code
+        assert f"{Path(code_row.path).name}:{code_row.line}" in code
 
         # Inline math with `_` (and often `^`, `\`): Markdown must not touch it.
         math_row, latex = next((r, m) for r in rows.values()
-                               for m in INLINE_MATH.findall(r["answer"])
+                               for m in INLINE_MATH.findall(r.answer)
                                if m.count("_") >= 2 and not set("&<>") & set(m))
-        assert f"\\({latex}\\)" in by_guid[math_row["guid"]].cards()[0].answer()
+        assert f"\\({latex}\\)" in by_guid[math_row.guid].cards()[0].answer()
 
 
 def test_media_is_packaged_flat_and_anki_finds_every_file(store, small, tmp_path):
@@ -170,7 +171,7 @@ def test_edited_cards_update_in_place_and_keep_review_progress(store, decks, tmp
     with collection(tmp_path / "anki") as col:
         import_package(col, tmp_path / "one.apkg")
         ids_before = {guid: note.id for guid, note in notes_by_guid(col).items()}
-        answered = notes_by_guid(col)[answer_row["guid"]].cards()[0]
+        answered = notes_by_guid(col)[answer_row.guid].cards()[0]
         answered.start_timer()
         col.sched.answerCard(answered, 4)  # Easy: graduates to review at once
         interval = col.get_card(answered.id).ivl
@@ -178,10 +179,10 @@ def test_edited_cards_update_in_place_and_keep_review_progress(store, decks, tmp
 
         # One card's answer (the one just answered) and another card's question, in
         # the same second as the first sync: the store still stamps a newer time.
-        first_line = answer_row["answer"].splitlines()[0]
-        replace_in(Path(answer_row["path"]), first_line, first_line + " Edited answer.")
-        heading = "## " + question_row["question"] + "\n"
-        replace_in(Path(question_row["path"]), heading, "## Edited: " + heading[3:])
+        first_line = answer_row.answer.splitlines()[0]
+        replace_in(Path(answer_row.path), first_line, first_line + " Edited answer.")
+        heading = "## " + question_row.question + "\n"
+        replace_in(Path(question_row.path), heading, "## Edited: " + heading[3:])
         report = sync(store, [decks], now=NOW)
         assert report.updated == 2 and report.added == 0
         export.export_apkg(store, tmp_path / "two.apkg", now=NOW)
@@ -191,8 +192,8 @@ def test_edited_cards_update_in_place_and_keep_review_progress(store, decks, tmp
         assert len(log.duplicate) == len(ids_before) - 2
         after = notes_by_guid(col)
         assert {guid: note.id for guid, note in after.items()} == ids_before
-        assert "Edited answer." in after[answer_row["guid"]].fields[1]
-        assert after[question_row["guid"]].fields[0].startswith("<p>Edited: ")
+        assert "Edited answer." in after[answer_row.guid].fields[1]
+        assert after[question_row.guid].fields[0].startswith("<p>Edited: ")
         assert col.get_card(answered.id).ivl == interval
 
 
@@ -200,10 +201,10 @@ def editable_rows(store: Store) -> list[dict]:
     """Basic notes whose heading and plain first answer line each occur once in their file."""
     found = []
     for row in store.export_notes():
-        text = Path(row["path"]).read_text(encoding="utf-8")
-        first = row["answer"].splitlines()[0]
-        if (row["kind"] == "basic" and first[:1].isalpha() and text.count(first) == 1
-                and text.count("## " + row["question"] + "\n") == 1):
+        text = Path(row.path).read_text(encoding="utf-8")
+        first = row.answer.splitlines()[0]
+        if (row.kind == "basic" and first[:1].isalpha() and text.count(first) == 1
+                and text.count("## " + row.question + "\n") == 1):
             found.append(row)
     return found
 
@@ -226,7 +227,7 @@ def test_note_modification_time_is_the_stores(store, small, tmp_path):
     replace_in(small / "cards.md", "Just an answer.", "Just an edited answer.")
     sync(store, [small], now=NOW + timedelta(days=3))
     export.export_apkg(store, tmp_path / "small.apkg", now=NOW + timedelta(days=9))
-    modified = {row["guid"]: row["modified"] for row in store.export_notes()}
+    modified = {row.guid: row.modified for row in store.export_notes()}
     assert sorted(set(modified.values())) == [int(NOW.timestamp()),
                                               int((NOW + timedelta(days=3)).timestamp())]
     with collection(tmp_path / "anki") as col:
@@ -329,12 +330,12 @@ def test_orphaned_and_suspended_cards_are_left_out(store, small, tmp_path):
         (small / "cards.md").read_text().split("## Gone")[0]
         + "## Term" + (small / "cards.md").read_text().split("## Term")[1])
     sync(store, [small], now=NOW)
-    term = next(r for r in store.export_notes() if r["question"] == "Term")
-    reverse_card = store.db.execute("SELECT id FROM cards WHERE note_id = ? AND ord = 2",
-                                    [term["id"]]).fetchone()[0]
+    term = next(r for r in store.export_notes() if r.question == "Term")
+    reverse_card = raw(store).execute("SELECT id FROM cards WHERE note_id = ? AND ord = 2",
+                                    [term.id]).fetchone()[0]
     store.set_suspended(reverse_card, True)
-    plot = next(r for r in store.export_notes() if r["question"] == "Which plot?")
-    for (card_id,) in store.db.execute("SELECT id FROM cards WHERE note_id = ?", [plot["id"]]):
+    plot = next(r for r in store.export_notes() if r.question == "Which plot?")
+    for (card_id,) in raw(store).execute("SELECT id FROM cards WHERE note_id = ?", [plot.id]):
         store.set_suspended(card_id, True)
 
     report = export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
@@ -351,7 +352,7 @@ def test_deck_and_path_selection(store, small, decks, tmp_path):
     coding = export.export_apkg(store, tmp_path / "c.apkg", now=NOW,
                                 decks=["ML Interview::Coding"])
     assert coding.decks == 1
-    assert coding.notes == store.count("notes", "orphaned = 0 AND deck_id = ?",
+    assert coding.notes == count(store, "notes", "orphaned = 0 AND deck_id = ?",
                                        [store.deck_id("ML Interview::Coding")])
     both = export.export_apkg(store, tmp_path / "b.apkg", now=NOW, decks=["Top", "ML Interview"])
     assert both.notes == active_counts(store)[0]
@@ -383,7 +384,7 @@ def test_image_outside_the_deck_folder_is_an_error(store, small, tmp_path):
     sync(store, [small], now=NOW)
     # Written after the sync, which would have refused it.
     replace_in(small / "out.md", "No.", "![x](../outside.png)")
-    store.db.execute("UPDATE notes SET answer = '![x](../outside.png)' WHERE question = ?",
+    raw(store).execute("UPDATE notes SET answer = '![x](../outside.png)' WHERE question = ?",
                      ["Outside?"])
     with pytest.raises(ProblemsError, match=r"out\.md:2:1: error: image '../outside.png' "
                                             r"points outside the deck folder"):
@@ -392,8 +393,8 @@ def test_image_outside_the_deck_folder_is_an_error(store, small, tmp_path):
 
 def test_two_notes_with_one_guid_are_refused(store, small, tmp_path):
     sync(store, [small], now=NOW)
-    store.db.execute("DROP INDEX idx_notes_guid")
-    store.db.execute("UPDATE notes SET guid = 'same'")
+    raw(store).execute("DROP INDEX idx_notes_guid")
+    raw(store).execute("UPDATE notes SET guid = 'same'")
     with pytest.raises(FlashcardsError, match="GUID"):
         export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
     # Found while writing: the half-written package is gone with the error.
@@ -427,21 +428,21 @@ def test_temp_files_of_killed_exports_are_cleaned_up(store, small, tmp_path):
 
 
 def cache_rows(store: Store) -> dict[str, str]:
-    return dict(store.db.execute("SELECT key, html FROM rendered").fetchall())
+    return dict(raw(store).execute("SELECT key, html FROM rendered").fetchall())
 
 
 def test_rendered_html_is_cached_and_reused(store, small, tmp_path):
     sync(store, [small], now=NOW)
     export.export_apkg(store, tmp_path / "a.apkg", now=NOW)
     cached = cache_rows(store)
-    texts = store.db.execute("SELECT question, answer FROM notes").fetchall()
+    texts = raw(store).execute("SELECT question, answer FROM notes").fetchall()
     sides = {text for pair in texts for text in pair if text}
     # Every side but the one with a local image, whose media name must be checked anew.
     assert len(cached) == len(sides) - 1
     assert not any("plot.png" in html for html in cached.values())
     # The next export takes the cached HTML instead of rendering the text again.
     key = cache_key("Just an answer.")
-    store.db.execute("UPDATE rendered SET html = '<p>from the cache</p>' WHERE key = ?", [key])
+    raw(store).execute("UPDATE rendered SET html = '<p>from the cache</p>' WHERE key = ?", [key])
     export.export_apkg(store, tmp_path / "b.apkg", now=NOW)
     with zipfile.ZipFile(tmp_path / "b.apkg") as package:
         notes = package.read("collection.anki2")
@@ -520,7 +521,7 @@ def test_a_package_written_in_batches_of_one_note_is_the_same(store, small, deck
     # The export streams notes in batches; their edges must not show in the package.
     sync(store, [small, decks], now=NOW)
     whole = export.export_apkg(store, tmp_path / "one" / "a.apkg", now=NOW)
-    store.db.execute("DELETE FROM rendered")  # rendered again, batch by batch
+    raw(store).execute("DELETE FROM rendered")  # rendered again, batch by batch
     monkeypatch.setattr(export, "_BATCH", 1)
     batched = export.export_apkg(store, tmp_path / "two" / "a.apkg", now=NOW)
     assert (batched.notes, batched.cards, batched.media) == (whole.notes, whole.cards, whole.media)

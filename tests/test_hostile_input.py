@@ -32,7 +32,7 @@ LOCATION = re.compile(r"^(?P<file>[^:\n]+\.md):(?P<line>\d+):(?P<col>\d+): (erro
 
 
 def run(*args: str, db: Path, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW, "TZ": "UTC",
+    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW, "FLASHCARDS_TZ": "UTC",
            "NO_COLOR": "1"}
     return subprocess.run([sys.executable, "-m", "flashcards", *args], capture_output=True,
                           text=True, errors="replace", env=env, cwd=cwd, input=stdin,
@@ -86,7 +86,7 @@ REFUSED = [
     ("front-matter-list.md", 1, "front matter must be a mapping"),
     ("yaml-object-tag.md", 2, "malformed front matter"),
     ("image-escape.md", 3, "points outside the deck folder"),
-    ("image-escape.md", 7, "use a path relative to the deck file"),
+    ("image-escape.md", 7, "must be a path relative to the deck file"),
 ]
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from flashcards import cli, ui
 from flashcards.render import strip_control
+from flashcards.ui import tables
 
 TRICKY = ["plain", "", "   ", "two  spaces\tand tab", "new\nline", "\x1b[31mred\x1b[0m",
           "\x1b]0;title\x07x", "bell\x07", "c1 \x9b2J", "crlf\r\nend", "nbsp\xa0here",
@@ -78,7 +79,7 @@ def terminal(width: int) -> Console:
 @pytest.mark.parametrize("width", [30, 80, 120, 170, 250])
 @pytest.mark.parametrize("seed", range(3))
 def test_the_terminal_table_in_parts_is_the_one_table(monkeypatch, width, seed):
-    monkeypatch.setattr(ui, "TABLE_PART_ROWS", 7)  # several parts, one of them short
+    monkeypatch.setattr(tables, "TABLE_PART_ROWS", 7)  # several parts, one of them short
     rows = make_rows(random.Random(seed), 45)
     expected, got = terminal(width), terminal(width)
     old_table(rows, expected)
@@ -95,7 +96,7 @@ def test_an_empty_terminal_table_says_so():
 
 @pytest.mark.parametrize("count", [0, 1, 40])
 def test_piped_lines_are_the_old_lines(monkeypatch, capsys, count):
-    monkeypatch.setattr(ui, "LINES_PER_WRITE", 3)
+    monkeypatch.setattr(tables, "LINES_PER_WRITE", 3)
     rows = make_rows(random.Random(count), count)
     ui.print_card_table(lambda: iter(rows))
     assert capsys.readouterr().out == old_lines(rows)

@@ -47,7 +47,7 @@ def test_images_missing_outside_or_absolute(tmp_path):
     assert found(deck) == [
         ("cards.md", 5, "image 'img/nope.png' not found"),
         ("cards.md", 8, "image '../secret.png' points outside the deck folder"),
-        ("cards.md", 11, "image '/etc/passwd': use a path relative to the deck file"),
+        ("cards.md", 11, "image '/etc/passwd' must be a path relative to the deck file"),
     ]
 
 

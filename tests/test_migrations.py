@@ -1,8 +1,9 @@
 """Every schema version that ever shipped opens with the current code, data intact.
 
 tests/fixtures/schema-vN.db is a store written by version N of the code
-(scripts/make_fixture_db.py). A new schema version adds a migration in store.py
-and a fixture here; these tests then cover the upgrade from every older one.
+(scripts/make_fixture_db.py). A new schema version adds a migration in
+flashcards/store/migrations.py, the same change to schema.sql, and a fixture
+here; these tests then cover the upgrade from every older one.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
-from flashcards import store as store_module
 from flashcards.maintenance import doctor
 from flashcards.model import FlashcardsError
 from flashcards.store import SCHEMA_VERSION, Store
+from flashcards.store import migrations as store_module
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime.fromisoformat("2026-01-05T10:00:00+00:00")
@@ -171,24 +173,46 @@ def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path):
 
 def test_migration_backup_names_use_utc():
     moment = datetime.fromisoformat("2026-01-05T11:00:00+01:00")
-    name = store_module.migration_backup_path(Path("/x/flashcards.db"), 1, moment).name
+    name = store_module.backup_path(Path("/x/flashcards.db"), "v1", moment).name
     assert name == "flashcards.db.v1-20260105T100000.bak"
 
 
-def schema_of(path: Path) -> list[tuple]:
-    return sorted(raw(path, "SELECT type, name, tbl_name, sql FROM sqlite_master"))
+def schema_of(path: Path) -> dict[str, tuple]:
+    """Every table's columns, foreign keys and indexes, as SQLite reports them."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {table: (
+            conn.execute(f"PRAGMA table_xinfo({table})").fetchall(),
+            conn.execute(f"PRAGMA foreign_key_list({table})").fetchall(),
+            sorted((index[1], index[2], tuple(conn.execute(
+                f"PRAGMA index_info({index[1]})").fetchall()))
+                for index in conn.execute(f"PRAGMA index_list({table})")),
+        ) for table in tables}
+    finally:
+        conn.close()
 
 
 def test_a_new_store_has_the_schema_the_migrations_build(tmp_path):
-    # A new file gets FRESH_SCHEMA in one go; the same file built by running every
-    # migration from version 0 must come out the same, statement for statement.
+    # A new file gets schema.sql in one go; the same file built by running every
+    # migration from version 0 must have the same tables, columns, keys and indexes.
     fresh = Store.open(tmp_path / "fresh.db")
     fresh.close()
     migrated_path = tmp_path / "migrated.db"
     migrated = Store(sqlite3.connect(migrated_path, isolation_level=None), migrated_path)
     with migrated.transaction():
+        db = sqlite_utils.Database(migrated.conn)
         for version in range(1, SCHEMA_VERSION + 1):
-            store_module.MIGRATIONS[version](migrated.db)
+            store_module.MIGRATIONS[version](db)
     migrated.close()
     assert schema_of(tmp_path / "fresh.db") == schema_of(migrated_path)
     assert version_of(tmp_path / "fresh.db") == SCHEMA_VERSION
+
+
+def test_an_upgraded_store_keeps_the_button_each_old_grade_came_from(tmp_path):
+    db = tmp_path / "store.db"
+    shutil.copy(FIXTURES / "schema-v2.db", db)
+    Store.open(db).close()
+    pairs = set(raw(db, "SELECT grade, button FROM reviews"))
+    assert pairs and all(button == {1: 1, 3: 2, 4: 3, 5: 4}.get(grade) for grade, button in pairs)

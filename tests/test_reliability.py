@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import zipfile
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ SEED = 20260105
 
 
 def env_for(db: Path) -> dict[str, str]:
-    return {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW, "TZ": "UTC",
+    return {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW, "FLASHCARDS_TZ": "UTC",
             "NO_COLOR": "1"}
 
 
@@ -280,7 +281,7 @@ def test_sigkill_during_review_keeps_every_acknowledged_answer(tmp_path):
         acknowledged += screen.acknowledged()
         assert_intact(db)
         store = Store.open(db)
-        findings = [f.message for f in check(store)]
+        findings = [f.message for f in check(store, zone=UTC)]
         store.close()
         assert findings == [], "an answer and its card's schedule are written together"
     assert kills >= REVIEW_KILLS * 0.8 and acknowledged > REVIEW_KILLS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from html.parser import HTMLParser
+from importlib.resources import files
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
-from flashcards import htmlcache, render
+from flashcards import render
 from flashcards.render import note_css, strip_control, to_html, to_terminal_markdown
 
 CARD = """\
@@ -360,7 +361,8 @@ def test_note_css_is_deterministic():
 
 def test_the_shipped_note_css_is_current():
     # The export reads flashcards/note.css instead of asking Pygments.
-    assert htmlcache.note_css() == note_css(), \
+    shipped = (files("flashcards") / "note.css").read_text(encoding="utf-8")
+    assert shipped == note_css(), \
         "flashcards/note.css is stale: run python scripts/gen_note_css.py"
 
 

@@ -27,7 +27,7 @@ def env(tmp_path) -> dict:
     decks.mkdir()
     (decks / "a.md").write_text(deck_text(4))
     values = {**os.environ, "FLASHCARDS_DB": str(tmp_path / "fc.db"), "FLASHCARDS_NOW": NOW,
-              "TZ": "UTC", "NO_COLOR": "1", "TERM": "xterm", "EDITOR": "true"}
+              "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1", "TERM": "xterm", "EDITOR": "true"}
     values.pop("FLASHCARDS_DEBUG", None)
     subprocess.run([*FLASHCARDS, "sync", str(decks)], env=values, check=True,
                    capture_output=True)

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from store_helpers import count, raw
 
 from flashcards import session
 from flashcards.model import FlashcardsError
-from flashcards.session import Settings, build_queue
+from flashcards.session import build_queue, card_back, card_front
+from flashcards.settings import Settings, load_settings, save_setting
+from flashcards.status import status
 from flashcards.store import Store
 from flashcards.sync import sync
 
 DAY1 = datetime.fromisoformat("2026-01-05T10:00:00+00:00")
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    # The study day uses the local calendar: pin it.
-    monkeypatch.setenv("TZ", "UTC")
-    import time
-
-    time.tzset()
 
 
 def basic_notes(count: int, prefix: str = "Q") -> str:
@@ -55,15 +49,15 @@ def questions(cards) -> list[str]:
 
 
 def card_row(store: Store, card_id: int) -> dict:
-    return next(store.db.query("SELECT * FROM cards WHERE id = ?", [card_id]))
+    return next(raw(store).query("SELECT * FROM cards WHERE id = ?", [card_id]))
 
 
 def test_new_cards_come_in_file_order_up_to_the_daily_limit(tmp_path):
     store = make_store(tmp_path, {"a.md": basic_notes(25)})
-    cards = build_queue(store, date(2026, 1, 5), Settings())
+    cards = build_queue(store, date(2026, 1, 5), Settings(), UTC)
     assert len(cards) == 20
     assert [c.question for c in cards[:3]] == ["Q1?", "Q2?", "Q3?"]
-    assert all(c.is_new for c in cards)
+    assert all(c.schedule.is_new for c in cards)
 
 
 def test_new_cards_follow_file_names_not_deck_names(tmp_path):
@@ -71,7 +65,7 @@ def test_new_cards_follow_file_names_not_deck_names(tmp_path):
         "01-first.md": "---\ndeck: Zebra\n---\n" + basic_notes(2, "First"),
         "02-second.md": "---\ndeck: Aardvark\n---\n" + basic_notes(2, "Second"),
     })
-    cards = build_queue(store, date(2026, 1, 5), Settings())
+    cards = build_queue(store, date(2026, 1, 5), Settings(), UTC)
     assert [c.question for c in cards] == ["First1?", "First2?", "Second1?", "Second2?"]
 
 
@@ -86,9 +80,9 @@ def test_the_new_limit_counts_across_sessions_of_one_day(tmp_path):
 
 def test_options_and_config_change_the_limits(tmp_path):
     store = make_store(tmp_path, {"a.md": basic_notes(30)})
-    assert len(build_queue(store, date(2026, 1, 5), Settings(), new_limit=3)) == 3
-    session.save_setting(store, "new_per_day", "7")
-    assert session.load_settings(store).new_per_day == 7
+    assert len(build_queue(store, date(2026, 1, 5), Settings(), UTC, new_limit=3)) == 3
+    save_setting(store, "new_per_day", "7")
+    assert load_settings(store).new_per_day == 7
     assert len(start(store, DAY1).queue) == 7
 
 
@@ -121,7 +115,7 @@ def test_the_schedule_columns_follow_every_scheduled_answer(tmp_path):
     row = card_row(store, card_id)
     assert (row["repetitions"], row["easiness"], row["interval"], row["due"]) == \
         (1, 2.6, 1, "2026-01-06")
-    log = next(store.db.query("SELECT * FROM reviews"))
+    log = next(raw(store).query("SELECT * FROM reviews"))
     assert log["reviewed_at"] == "2026-01-05T10:00:00.000+00:00"
     assert (log["grade"], log["duration_ms"], log["scheduled"]) == (5, 2500, 1)
     assert (log["due_before"], log["due_after"], log["interval_after"]) == \
@@ -144,7 +138,7 @@ def test_failing_cards_repeat_in_the_session_without_changing_the_schedule(tmp_p
     assert review.answer(4).scheduled is False
     assert review.current is None
     assert card_row(store, first) == after_fail
-    rows = list(store.db.query("SELECT scheduled FROM reviews WHERE card_id = ?", [first]))
+    rows = list(raw(store).query("SELECT scheduled FROM reviews WHERE card_id = ?", [first]))
     assert [r["scheduled"] for r in rows] == [1, 0, 0]
 
 
@@ -169,7 +163,7 @@ def test_undo_restores_the_card_and_deletes_the_log_row(tmp_path):
     assert card_row(store, card_id)["lapses"] == 1
     assert review.undo().id == card_id
     assert card_row(store, card_id) == before
-    assert store.count("reviews") == 0
+    assert count(store, "reviews") == 0
     assert review.current.id == card_id and len(review.queue) == 2
     assert review.answer(4).scheduled  # the first answer again, not a repeat
     assert review.undo() is not None and review.undo() is None
@@ -231,7 +225,7 @@ def test_the_study_day_starts_at_the_configured_hour(tmp_path):
     morning = start(store, night + timedelta(minutes=1))
     assert morning.today == date(2026, 1, 6)
     assert morning.remaining() == {"new": 20, "review": 4, "again": 0}
-    session.save_setting(store, "day_start_hour", "0")
+    save_setting(store, "day_start_hour", "0")
     assert start(store, night).today == date(2026, 1, 6)
 
 
@@ -242,29 +236,29 @@ def test_deck_selects_the_deck_and_its_subdecks(tmp_path):
         "c.md": "---\ndeck: Other\n---\n" + basic_notes(2, "O"),
         "d.md": "---\ndeck: Topper\n---\n" + basic_notes(2, "X"),
     })
-    cards = build_queue(store, date(2026, 1, 5), Settings(), deck="Top")
+    cards = build_queue(store, date(2026, 1, 5), Settings(), UTC, deck="Top")
     assert sorted(c.question for c in cards) == ["S1?", "S2?", "T1?", "T2?"]
     with pytest.raises(FlashcardsError, match="no deck named 'Nope'"):
-        build_queue(store, date(2026, 1, 5), Settings(), deck="Nope")
+        build_queue(store, date(2026, 1, 5), Settings(), UTC, deck="Nope")
 
 
 def test_card_sides_for_each_kind(tmp_path):
     store = make_store(tmp_path, {"a.md": REVERSED + "\n" + CLOZE})
-    rows = [session.Card.from_row(store.review_card(i)) for i in (1, 2, 3, 4)]
+    rows = [store.card(i) for i in (1, 2, 3, 4)]
     by_key = {(c.kind, c.ord): c for c in rows}
     forward, reverse = by_key[("reversed", 1)], by_key[("reversed", 2)]
-    assert forward.front() == "## Capital of France?"
-    assert forward.back().endswith("Paris")
-    assert reverse.front() == "Paris"
-    assert reverse.back().endswith("## Capital of France?")
+    assert card_front(forward) == "## Capital of France?"
+    assert card_back(forward).endswith("Paris")
+    assert card_front(reverse) == "Paris"
+    assert card_back(reverse).endswith("## Capital of France?")
     c2 = by_key[("cloze", 2)]
-    assert "Alpha and [a letter]." in c2.front()
-    assert "Alpha and **Beta**." in c2.back()
+    assert "Alpha and [a letter]." in card_front(c2)
+    assert "Alpha and **Beta**." in card_back(c2)
 
 
 def test_leech_after_the_threshold(tmp_path):
     store = make_store(tmp_path, {"a.md": basic_notes(1)})
-    session.save_setting(store, "leech_threshold", "2")
+    save_setting(store, "leech_threshold", "2")
     for day in range(2):
         review = start(store, DAY1 + timedelta(days=day))
         review.answer(1)
@@ -281,7 +275,7 @@ def test_leech_after_the_threshold(tmp_path):
 def test_invalid_settings_are_refused(tmp_path, key, value):
     store = Store.open(tmp_path / "fc.db")
     with pytest.raises(FlashcardsError):
-        session.save_setting(store, key, value)
+        save_setting(store, key, value)
     assert store.meta_items("config.") == {}
 
 
@@ -303,12 +297,12 @@ def test_status_per_deck(tmp_path):
         "b.md": "---\ndeck: B\n---\n" + basic_notes(25),
     })
     answer_all(start(store, DAY1, deck="A"))
-    report = session.status(store, DAY1 + timedelta(days=1))
+    report = status(store, DAY1 + timedelta(days=1))
     assert report["decks"] == [
         {"deck": "A", "due_today": 3, "new_today": 0, "next_due": None},
         {"deck": "B", "due_today": 0, "new_today": 20, "next_due": None},
     ]
     assert report["total"] == {"due_today": 3, "new_today": 20, "next_due": None}
-    today = session.status(store, DAY1)
+    today = status(store, DAY1)
     assert today["decks"][0]["next_due"] == "2026-01-06"
     assert today["total"]["new_today"] == 17

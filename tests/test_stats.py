@@ -15,18 +15,19 @@ import random
 import re
 import subprocess
 import sys
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pytest
 from rich.console import Console
+from store_helpers import count, raw
 
 from flashcards import session, stats, ui
 from flashcards.model import FlashcardsError
 from flashcards.store import Store
 from flashcards.sync import sync
+from flashcards.ui import stats_view
 
 START = datetime.fromisoformat("2026-01-05T10:00:00+00:00")  # a Monday
 DAYS = 100
@@ -39,20 +40,6 @@ SUSPEND_ON = 95
 # Chance that a card's first answer of the day fails, per note; note 0 always fails.
 FAIL_CHANCE = {0: 1.0, 1: 0.0, 2: 0.05, 3: 0.1, 4: 0.2, 5: 0.35, 6: 0.0, 7: 0.15}
 BUTTONS_PASS = (3, 4, 5)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def utc():
-    """Study days follow the local calendar: pin it to UTC for the whole module."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 def notes(prefix: str, count: int, reversed_at: int | None = None) -> str:
@@ -136,11 +123,11 @@ def run_day(history: History, day: int, rng: random.Random, note_of: dict[int, i
         assert result.scheduled == first
         answered_today.add(card.id)
         if first:
-            state = result.card.state
+            state = result.card.schedule
             history.interval[card.id] = state.interval
             history.repetitions[card.id] = state.repetitions
             history.easiness[card.id] = state.easiness
-            history.due[card.id] = result.card.due
+            history.due[card.id] = state.due
 
 
 def build_history(tmp_path) -> History:
@@ -153,11 +140,11 @@ def build_history(tmp_path) -> History:
     sync(store, [root], now=START)
     history = History(store, root)
     note_of = {}
-    for row in store.card_rows():
-        note_index = int(re.search(r"question (\d+)", row["question"]).group(1))
-        note_of[row["id"]] = note_index
-        history.deck[row["id"]] = row["deck"]
-        history.source[row["id"]] = (row["path"], row["line"])
+    for card in store.listed_cards():
+        note_index = int(re.search(r"question (\d+)", card.question).group(1))
+        note_of[card.id] = note_index
+        history.deck[card.id] = card.deck
+        history.source[card.id] = (card.path, card.line)
     rng = random.Random(SEED)
     for day in range(DAYS):
         if day not in MISSED:
@@ -167,16 +154,16 @@ def build_history(tmp_path) -> History:
     (root / "c.md").write_text(deck_file("Other", notes("Other", 4)))
     end = START + timedelta(days=DAYS)
     sync(store, [root], now=end)
-    for row in store.card_rows():
-        history.deck.setdefault(row["id"], row["deck"])
-        history.source[row["id"]] = (row["path"], row["line"])
-        if row["status"] == "orphaned":
-            history.orphaned.add(row["id"])
+    for card in store.listed_cards():
+        history.deck.setdefault(card.id, card.deck)
+        history.source[card.id] = (card.path, card.line)
+        if card.status == "orphaned":
+            history.orphaned.add(card.id)
     return history
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory, utc) -> History:
+def history(tmp_path_factory) -> History:
     built = build_history(tmp_path_factory.mktemp("stats"))
     yield built
     built.store.close()
@@ -258,7 +245,7 @@ def test_the_history_covers_what_the_figures_need(history):
     states = Counter(expected_state(history, c) for c in history.deck)
     assert all(states[s] for s in ("new", "learning", "young", "mature", "suspended",
                                    "orphaned")), states
-    stored = history.store.count("reviews")
+    stored = count(history.store, "reviews")
     assert stored == len(history.log)
 
 
@@ -293,7 +280,7 @@ def test_moving_the_day_start_hour_moves_late_sessions_to_the_next_day(history):
     try:
         figures = stats.collect(store, now=LAST)
     finally:
-        store.db.execute("DELETE FROM meta WHERE key = 'config.day_start_hour'")
+        raw(store).execute("DELETE FROM meta WHERE key = 'config.day_start_hour'")
     by_day = {d.date: d.answers for d in figures.daily}
     study = local_study_day(START) + timedelta(days=12)
     late = sum(a.day == study for a in history.log)
@@ -376,7 +363,7 @@ def test_card_counts_by_state(history):
     figures = stats.collect(history.store, now=LAST)
     expected = Counter(expected_state(history, c) for c in history.deck)
     assert figures.card_counts == {s: expected[s] for s in stats.CARD_STATES}
-    assert sum(figures.card_counts.values()) == history.store.count("cards")
+    assert sum(figures.card_counts.values()) == count(history.store, "cards")
 
 
 def test_interval_and_easiness_distributions(history):
@@ -420,7 +407,7 @@ def test_the_leech_threshold_is_a_setting(history):
         try:
             figures = stats.collect(store, now=LAST)
         finally:
-            store.db.execute("DELETE FROM meta WHERE key = 'config.leech_threshold'")
+            raw(store).execute("DELETE FROM meta WHERE key = 'config.leech_threshold'")
         ids = {leech.card_id for leech in figures.leeches}
         at = {c for c, n in lapses.items() if n == threshold and c not in history.orphaned}
         assert (at <= ids) is included
@@ -433,7 +420,7 @@ def test_a_bad_setting_is_reported_for_people(history):
         with pytest.raises(FlashcardsError, match="leech_threshold must be a whole number"):
             stats.collect(history.store, now=LAST)
     finally:
-        history.store.db.execute("DELETE FROM meta WHERE key = 'config.leech_threshold'")
+        raw(history.store).execute("DELETE FROM meta WHERE key = 'config.leech_threshold'")
 
 
 # -- deck filter -------------------------------------------------------------------------
@@ -512,7 +499,7 @@ def test_rendered_at_80_columns(history):
     # Seven weekday rows of one character per day: 53 weeks fit.
     top = lines.index(f"Reviews, last 365 days: {answers} answers on {study_days} days")
     heat = lines[top + 2:top + 9]
-    assert [line[:4] for line in heat] == [f"{d} " for d in ui.WEEKDAYS]
+    assert [line[:4] for line in heat] == [f"{d} " for d in stats_view.WEEKDAYS]
     assert all(len(line) <= 4 + 53 for line in heat)
     # Today's cell (the last week column) is shaded; missed day 85 shows as "·".
     assert heat[LAST_DAY.weekday()][4 + 52] in "░▒▓█"
@@ -540,7 +527,7 @@ def test_rendered_at_80_columns(history):
 # -- the command -------------------------------------------------------------------------------
 
 def run_cli(history: History, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "TZ": "UTC", "FLASHCARDS_NOW": LAST.isoformat(),
+    environment = {**os.environ, "FLASHCARDS_TZ": "UTC", "FLASHCARDS_NOW": LAST.isoformat(),
                    "FLASHCARDS_DB": str(history.store.path), **env}
     environment.pop("NO_COLOR", None)
     return subprocess.run([sys.executable, "-m", "flashcards", "stats", *args],
@@ -579,7 +566,7 @@ def test_stats_command_unknown_deck_is_an_error_for_people(history):
 
 def test_colours_on_a_terminal_unless_no_color(history):
     pexpect = pytest.importorskip("pexpect")
-    env = {**os.environ, "TZ": "UTC", "FLASHCARDS_NOW": LAST.isoformat(),
+    env = {**os.environ, "FLASHCARDS_TZ": "UTC", "FLASHCARDS_NOW": LAST.isoformat(),
            "FLASHCARDS_DB": str(history.store.path), "COLUMNS": "80", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     coloured = pexpect.run(f"{sys.executable} -m flashcards stats", env=env, timeout=60,
@@ -600,7 +587,7 @@ def colour_codes(text: str) -> list[str]:
 def test_review_end_screen_shows_today_retention_and_the_week(tmp_path):
     deck = tmp_path / "deck.md"
     deck.write_text(deck_file("Tiny", notes("Tiny", 3)))
-    env = {**os.environ, "TZ": "UTC", "FLASHCARDS_DB": str(tmp_path / "fc.db")}
+    env = {**os.environ, "FLASHCARDS_TZ": "UTC", "FLASHCARDS_DB": str(tmp_path / "fc.db")}
 
     def flashcards(moment: datetime, *args: str, stdin: str = "") -> str:
         result = subprocess.run([sys.executable, "-m", "flashcards", *args], input=stdin,

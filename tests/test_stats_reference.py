@@ -16,13 +16,13 @@ import sqlite3
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from flashcards import stats
 from flashcards.scheduler import PASSING_GRADE, study_day
-from flashcards.session import save_setting, utc_iso
-from flashcards.settings import CONFIG_PREFIX, from_meta
+from flashcards.settings import CONFIG_PREFIX, from_meta, save_setting
 from flashcards.stats import (
     CARD_STATES,
     FORECAST_DAYS,
@@ -35,7 +35,7 @@ from flashcards.stats import (
     Stats,
     retention_windows,
 )
-from flashcards.store import Store
+from flashcards.store import Store, utc_iso
 from flashcards.sync import sync
 
 NOW = datetime.fromisoformat("2026-03-29T10:00:00+00:00")  # the EU's spring DST change
@@ -279,7 +279,7 @@ def test_collect_gives_the_figures_of_the_reference(tmp_path, zone, seed, now):
         save_setting(store, "day_start_hour", str(hour))
         save_setting(store, "leech_threshold", str(rng.choice([1, 3, 8, 9])))
         for moment in nows:
-            local = moment.astimezone()
+            local = moment.astimezone(ZoneInfo(zone))  # the code under test gets the zone
             for deck in (None, "D0", "D%y"):
                 for days in (1, 90, 1000):
                     got = stats.collect(store, now=local, deck=deck, days=days)
@@ -332,5 +332,5 @@ def test_the_study_day_memo_is_review_day(zone, first, last):
     texts = [utc_iso(moment) for moment in moments]
     for hour in range(24):
         for ordered in (texts, texts[::-1]):
-            days = stats.StudyDays(hour)
+            days = stats.StudyDays(hour, ZoneInfo(zone))
             assert [days(text) for text in ordered] == [review_day(t, hour) for t in ordered]

@@ -17,10 +17,6 @@ REVERSED = "## Capital of France?\n<!-- reverse -->\n\nParis\n"
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    import time
-
-    time.tzset()
     db = tmp_path / "fc.db"
     decks = tmp_path / "decks"
     decks.mkdir()
@@ -31,7 +27,7 @@ def run(tmp_path, monkeypatch):
 
     def invoke(*args: str, now: str = DAY1, stdin: str | None = None):
         result = CliRunner().invoke(cli, ["--db", str(db), *args], input=stdin,
-                                    env={"FLASHCARDS_NOW": now, "TZ": "UTC"})
+                                    env={"FLASHCARDS_NOW": now, "FLASHCARDS_TZ": "UTC"})
         return result
 
     assert invoke("sync", str(decks)).exit_code == 0

@@ -1,7 +1,7 @@
-"""`session.status` against the queue it summarises, on varied seeded stores.
+"""`status.status` against the queue it summarises, on varied seeded stores.
 
 The reference below is status as first written: build the whole unlimited queue
-with ``build_queue`` and count its cards per deck. ``session.status`` counts in
+with ``build_queue`` and count its cards per deck. ``status.status`` counts in
 SQL instead; on every scenario both must give the same report, siblings, limits,
 suspended and orphaned cards, same-day repeats and the study day included.
 """
@@ -13,11 +13,14 @@ import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
+from store_helpers import note_rows
 
 from flashcards import session
 from flashcards.scheduler import study_day
 from flashcards.session import Card, build_queue
-from flashcards.store import Store
+from flashcards.settings import load_settings, save_setting
+from flashcards.status import status
+from flashcards.store import ReviewRecord, Store
 from flashcards.sync import sync
 
 DAY0 = datetime.fromisoformat("2025-12-20T09:00:00+00:00")
@@ -25,20 +28,13 @@ TODAY = datetime.fromisoformat("2026-01-05T10:00:00+00:00")
 NO_LIMIT = 10**9
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    import time
-
-    time.tzset()
-
-
 def reference_status(store: Store, now: datetime) -> dict:
     """The unlimited queue, grouped by deck, with the day's limits applied afterwards."""
-    settings = session.load_settings(store)
-    today = study_day(now.astimezone(), settings.day_start_hour)
-    done = session.done_today(store, today, settings)
-    unlimited = build_queue(store, today, settings, new_limit=NO_LIMIT, review_limit=NO_LIMIT)
+    settings = load_settings(store)
+    today = study_day(now, settings.day_start_hour)
+    done = session.done_today(store, today, settings, now.tzinfo)
+    unlimited = build_queue(store, today, settings, now.tzinfo, new_limit=NO_LIMIT,
+                            review_limit=NO_LIMIT)
     new_left = max(0, settings.new_per_day - done.new_done)
     by_deck: dict[str, list[Card]] = {}
     for card in unlimited:
@@ -47,13 +43,14 @@ def reference_status(store: Store, now: datetime) -> dict:
     for deck, next_due in _deck_schedule(store, today.isoformat()):
         mine = by_deck.get(deck, [])
         decks.append({"deck": deck,
-                      "due_today": sum(c.due is not None and c.due <= today for c in mine),
-                      "new_today": min(new_left, sum(c.is_new for c in mine)),
+                      "due_today": sum(c.schedule.due is not None and c.schedule.due <= today
+                                       for c in mine),
+                      "new_today": min(new_left, sum(c.schedule.is_new for c in mine)),
                       "next_due": next_due})
     next_dues = [d["next_due"] for d in decks if d["next_due"]]
     total = {"due_today": min(max(0, settings.reviews_per_day - done.reviews_done),
                               sum(d["due_today"] for d in decks)),
-             "new_today": min(new_left, sum(c.is_new for c in unlimited)),
+             "new_today": min(new_left, sum(c.schedule.is_new for c in unlimited)),
              "next_due": min(next_dues) if next_dues else None}
     return {"today": today.isoformat(), "decks": decks, "total": total}
 
@@ -132,26 +129,29 @@ def history(store: Store, rng: random.Random) -> None:
             study(store, rng, DAY0 + timedelta(days=day, hours=rng.randint(0, 12)))
     for _ in range(rng.randint(1, 2)):
         study(store, rng, TODAY - timedelta(hours=rng.randint(0, 5)))
-    card_ids = [row["id"] for row in store.card_rows()]
+    card_ids = [card.id for card in store.listed_cards()]
     with store.transaction():
         for card_id in rng.sample(card_ids, 6):
             store.set_suspended(card_id, True)
-        notes = store.notes_where("orphaned = 0")
+        notes = note_rows(store, "orphaned = 0")
         store.orphan_notes(note["id"] for note in rng.sample(notes, 3))
         cloze = [n for n in notes if n["kind"] == "cloze" and n["answer"] == ""]
         for note in rng.sample(cloze, min(2, len(cloze))):
             store.set_card_ordinals(note["id"], [1])  # a cloze number removed
         # Answers the session never writes alone: unscheduled, failed, today; one
         # of a new card, one of a due card (a repeat that is also in the due part).
-        due = [row["id"] for row in store.card_rows() if row["due"] and row["due"] <= "2026-01-05"]
+        due = [card.id for card in store.listed_cards()
+               if card.due and card.due <= "2026-01-05"]
         for card_id in (rng.choice(card_ids), rng.choice(due)):
-            store.insert_review({"card_id": card_id, "grade": 1, "duration_ms": 1000,
-                                 "reviewed_at": session.utc_iso(TODAY - timedelta(hours=1)),
-                                 "scheduled": 0})
+            card = store.card(card_id)
+            store.insert_review(ReviewRecord(
+                card_id=card_id, note_guid=card.note_guid, ordinal=card.ord,
+                reviewed_at=TODAY - timedelta(hours=1), grade=1, scheduled=False,
+                before=card.schedule, after=card.schedule, duration_ms=1000))
     for key, values in (("new_per_day", [0, 3, 20, 500]), ("reviews_per_day", [0, 5, 200]),
                         ("day_start_hour", [0, 4, 11, 23])):
         if rng.random() < 0.6:
-            session.save_setting(store, key, str(rng.choice(values)))
+            save_setting(store, key, str(rng.choice(values)))
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -160,7 +160,7 @@ def test_status_counts_what_the_unlimited_queue_holds(tmp_path, seed):
     history(store, rng)
     for moment in (TODAY, TODAY + timedelta(hours=13), TODAY + timedelta(days=1),
                    TODAY + timedelta(days=4), DAY0, TODAY + timedelta(days=90)):
-        assert session.status(store, moment) == reference_status(store, moment), moment
+        assert status(store, moment) == reference_status(store, moment), moment
     store.close()
 
 
@@ -172,10 +172,11 @@ def test_the_scenarios_reach_the_cases_that_matter(tmp_path):
         folder.mkdir()
         store, rng = make_store(folder, seed)
         history(store, rng)
-        settings = session.load_settings(store)
-        today = study_day(TODAY.astimezone(), settings.day_start_hour)
-        done = session.done_today(store, today, settings)
-        queue = build_queue(store, today, settings, new_limit=NO_LIMIT, review_limit=NO_LIMIT)
+        settings = load_settings(store)
+        today = study_day(TODAY, settings.day_start_hour)
+        done = session.done_today(store, today, settings, TODAY.tzinfo)
+        queue = build_queue(store, today, settings, TODAY.tzinfo, new_limit=NO_LIMIT,
+                            review_limit=NO_LIMIT)
         with sqlite3.connect(store.path) as conn:
             active = conn.execute(
                 "SELECT count(*) FROM cards JOIN notes ON notes.id = cards.note_id "
@@ -184,7 +185,7 @@ def test_the_scenarios_reach_the_cases_that_matter(tmp_path):
         buried += active > len({c.note_id for c in queue})
         repeats += bool(done.unfinished)
         report = reference_status(store, TODAY)
-        new_capped += report["total"]["new_today"] < sum(c.is_new for c in queue)
+        new_capped += report["total"]["new_today"] < sum(c.schedule.is_new for c in queue)
         due_seen += report["total"]["due_today"] > 0
         store.close()
     assert buried and repeats and new_capped and due_seen

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from store_helpers import count, note_rows, raw
 
 from flashcards.htmlcache import cache_key
 from flashcards.model import ProblemsError
@@ -40,12 +41,12 @@ def write(path: Path, text: str) -> Path:
 
 def add_history(store: Store, reviews_per_card: int = 2) -> dict[str, int]:
     """Log answers for every active card; returns reviews per question."""
-    rows = store.db.execute(
+    rows = raw(store).execute(
         "SELECT cards.id, notes.question FROM cards JOIN notes ON notes.id = note_id "
         "WHERE cards.orphaned = 0").fetchall()
     for card_id, _ in rows:
         for n in range(reviews_per_card):
-            store.db["reviews"].insert({
+            raw(store)["reviews"].insert({
                 "card_id": card_id, "reviewed_at": f"2026-01-0{n + 1}T09:00:00+00:00",
                 "grade": 4, "duration_ms": 1000, "scheduled": 1,
             })
@@ -54,7 +55,7 @@ def add_history(store: Store, reviews_per_card: int = 2) -> dict[str, int]:
 
 def history(store: Store) -> dict[str, int]:
     """Number of logged reviews per card, keyed by the card's current question."""
-    rows = store.db.execute(
+    rows = raw(store).execute(
         "SELECT notes.question, count(reviews.id) FROM cards "
         "JOIN notes ON notes.id = cards.note_id "
         "LEFT JOIN reviews ON reviews.card_id = cards.id GROUP BY cards.id").fetchall()
@@ -62,7 +63,7 @@ def history(store: Store) -> dict[str, int]:
 
 
 def card_ids(store: Store) -> dict[str, int]:
-    rows = store.db.execute(
+    rows = raw(store).execute(
         "SELECT notes.question, cards.id FROM cards JOIN notes ON notes.id = note_id "
         "WHERE cards.orphaned = 0").fetchall()
     return dict(rows)
@@ -72,8 +73,8 @@ def test_first_sync_adds_notes_cards_decks_and_sources(store, decks):
     write(decks / "a.md", TWO_CARDS)
     report = sync(store, [decks], now=NOW)
     assert (report.added, report.files_read) == (2, 1)
-    assert store.count("notes") == 2 and store.count("cards") == 2
-    assert [r["name"] for r in store.db["decks"].rows] == ["Demo"]
+    assert count(store, "notes") == 2 and count(store, "cards") == 2
+    assert [r["name"] for r in raw(store)["decks"].rows] == ["Demo"]
     assert list(store.sources()) == [str(decks / "a.md")]
     assert store.roots() == [str(decks)]
 
@@ -112,7 +113,7 @@ def test_reordering_cards_keeps_identity(store, decks):
     report = sync(store, None, now=NOW)
     assert (report.added, report.orphaned, report.updated) == (0, 0, 0)
     assert card_ids(store) == ids
-    lines = dict(store.db.execute("SELECT question, line FROM notes").fetchall())
+    lines = dict(raw(store).execute("SELECT question, line FROM notes").fetchall())
     assert lines["Which penalty gives sparse weights?"] == 4
 
 
@@ -129,7 +130,7 @@ def test_moving_a_card_to_another_file_and_deck_keeps_history(store, decks):
     assert card_ids(store) == ids
     assert history(store) == {"What does regularization penalize?": 2,
                               "Which penalty gives sparse weights?": 2}
-    moved = store.notes_where("question = ?", ["Which penalty gives sparse weights?"])[0]
+    moved = note_rows(store, "question = ?", ["Which penalty gives sparse weights?"])[0]
     assert (moved["deck"], moved["path"]) == ("Other", str(decks / "b.md"))
 
 
@@ -152,8 +153,8 @@ def test_rewriting_both_sides_starts_over_and_orphans_the_old_card(store, decks)
                                   "## Name a tree ensemble.\nRandom forest."))
     report = sync(store, None, now=NOW)
     assert (report.added, report.orphaned) == (1, 1)
-    orphan = store.card_rows(orphans=True)
-    assert [(r["question"], r["reviews"], r["status"]) for r in orphan] == [
+    orphan = store.listed_cards(orphans=True)
+    assert [(r.question, r.reviews, r.status) for r in orphan] == [
         ("Which penalty gives sparse weights?", 2, "orphaned")]
 
 
@@ -164,7 +165,7 @@ def test_removed_card_is_orphaned_and_revived_with_history(store, decks):
     add_history(store, reviews_per_card=3)
     write(path, TWO_CARDS.split("## Which")[0])
     assert sync(store, None, now=NOW).orphaned == 1
-    assert store.count("cards", "orphaned = 1") == 1
+    assert count(store, "cards", "orphaned = 1") == 1
     write(path, TWO_CARDS)
     report = sync(store, None, now=NOW)
     assert (report.revived, report.added) == (1, 0)
@@ -197,22 +198,22 @@ def test_a_changed_card_gets_a_strictly_later_modification_time(store, decks):
     for n in range(3):  # three edits within the same second
         write(path, TWO_CARDS.replace("The L1 penalty.", f"The L1 penalty ({n})."))
         sync(store, None, now=NOW)
-        stamps.append(store.notes_where("question LIKE 'Which%'")[0]["modified"])
+        stamps.append(note_rows(store, "question LIKE 'Which%'")[0]["modified"])
     assert stamps == sorted(set(stamps)) and stamps[0] == int(NOW.timestamp()) + 1
-    untouched = store.notes_where("question LIKE 'What%'")[0]["modified"]
+    untouched = note_rows(store, "question LIKE 'What%'")[0]["modified"]
     assert untouched == int(NOW.timestamp())
 
 
 def test_guid_is_stable_across_edits_and_from_explicit_id(store, decks, tmp_path):
     path = write(decks / "a.md", "## Q\n<!-- id: stable -->\nA\n")
     sync(store, [decks], now=NOW)
-    guid = store.notes_where("1 = 1")[0]["guid"]
+    guid = note_rows(store, "1 = 1")[0]["guid"]
     write(path, "## Q changed\n<!-- id: stable -->\nA changed\n")
     sync(store, None, now=NOW)
-    assert store.notes_where("1 = 1")[0]["guid"] == guid
+    assert note_rows(store, "1 = 1")[0]["guid"] == guid
     other = Store.open(tmp_path / "other.db")
     sync(other, [decks], now=NOW)
-    assert other.notes_where("1 = 1")[0]["guid"] == guid
+    assert note_rows(other, "1 = 1")[0]["guid"] == guid
     other.close()
 
 
@@ -225,21 +226,21 @@ def test_a_new_note_never_takes_a_guid_the_store_already_holds(store, decks):
     sync(store, None, now=NOW)
     write(path, "## Q\nA, edited\n\n## Q\nA\n")  # the first content again, in its deck
     sync(store, None, now=NOW)
-    guids = [row["guid"] for row in store.notes_where("1 = 1 ORDER BY id")]
+    guids = [row["guid"] for row in note_rows(store, "1 = 1 ORDER BY id")]
     assert len(guids) == 2 and len(set(guids)) == 2
 
 
 def test_duplicate_ids_are_errors_at_both_places_and_change_nothing(store, decks):
     write(decks / "a.md", TWO_CARDS)
     sync(store, [decks], now=NOW)
-    before = store.count("notes")
+    before = count(store, "notes")
     write(decks / "b.md", "## One\n<!-- id: same -->\nA\n")
     write(decks / "c.md", "## Two\n<!-- id: same -->\nB\n")
     with pytest.raises(ProblemsError) as caught:
         sync(store, None, now=NOW)
     places = sorted((p.path.rsplit("/", 1)[-1], p.line) for p in caught.value.problems)
     assert places == [("b.md", 1), ("c.md", 1)]
-    assert store.count("notes") == before and len(store.sources()) == 1
+    assert count(store, "notes") == before and len(store.sources()) == 1
 
 
 def test_duplicate_id_against_an_unchanged_file_is_an_error(store, decks):
@@ -255,26 +256,26 @@ def test_identical_cards_in_one_deck_are_an_error(store, decks):
     with pytest.raises(ProblemsError) as caught:
         sync(store, [decks], now=NOW)
     assert [p.line for p in caught.value.problems] == [4, 7]
-    assert store.count("notes") == 0
+    assert count(store, "notes") == 0
 
 
 def test_a_failed_sync_changes_nothing(store, decks):
     path = write(decks / "a.md", TWO_CARDS)
     sync(store, [decks], now=NOW)
-    snapshot = list(store.db.execute("SELECT * FROM notes ORDER BY id").fetchall())
+    snapshot = list(raw(store).execute("SELECT * FROM notes ORDER BY id").fetchall())
     write(path, TWO_CARDS + "\n## Broken {{c1::cloze\n")
     with pytest.raises(ProblemsError):
         sync(store, None, now=NOW)
-    assert list(store.db.execute("SELECT * FROM notes ORDER BY id").fetchall()) == snapshot
+    assert list(raw(store).execute("SELECT * FROM notes ORDER BY id").fetchall()) == snapshot
 
 
 def test_cloze_numbers_and_reverse_map_to_cards(store, decks):
     path = write(decks / "a.md", "## {{c1::A}} and {{c2::B}}\n\n## Term\n<!-- reverse -->\nDef\n")
     sync(store, [decks], now=NOW)
-    assert store.count("cards", "orphaned = 0") == 4
+    assert count(store, "cards", "orphaned = 0") == 4
     write(path, "## {{c1::A}} and {{c2::B}} and {{c3::C}}\n\n## Term\nDef\n")
     sync(store, None, now=NOW)
-    ords = store.db.execute("SELECT kind, ord, cards.orphaned FROM cards JOIN notes "
+    ords = raw(store).execute("SELECT kind, ord, cards.orphaned FROM cards JOIN notes "
                             "ON notes.id = note_id ORDER BY kind, ord").fetchall()
     assert ords == [("basic", 1, 0), ("basic", 2, 1),
                     ("cloze", 1, 0), ("cloze", 2, 0), ("cloze", 3, 0)]
@@ -284,7 +285,7 @@ def test_deck_name_from_path_without_front_matter(store, decks):
     (decks / "ml").mkdir()
     write(decks / "ml" / "metrics.md", "## Q\nA\n")
     sync(store, [decks], now=NOW)
-    assert store.notes_where("1 = 1")[0]["deck"] == "ml::metrics"
+    assert note_rows(store, "1 = 1")[0]["deck"] == "ml::metrics"
 
 
 def test_first_sync_without_paths_uses_the_bundled_decks(store):
@@ -299,7 +300,7 @@ def test_a_deleted_root_orphans_its_cards(store, decks):
     (decks / "a.md").unlink()
     decks.rmdir()
     report = sync(store, None, now=NOW + timedelta(days=1))
-    assert report.orphaned == 2 and store.count("cards", "orphaned = 0") == 0
+    assert report.orphaned == 2 and count(store, "cards", "orphaned = 0") == 0
 
 
 @pytest.mark.parametrize("files", [1, 70])  # one process, and the parser's process pool
@@ -311,8 +312,8 @@ def test_sync_renders_every_side_for_the_export(store, decks, files):
         write(decks / f"deck{number:02}.md", TWO_CARDS.replace("?", f" ({number})?")
               + f"\n## Show the plot {number}\n![plot](plot.png)\n")
     sync(store, [decks], now=NOW)
-    cached = dict(store.db.execute("SELECT key, html FROM rendered").fetchall())
-    sides = [text for row in store.db.execute("SELECT question, answer FROM notes").fetchall()
+    cached = dict(raw(store).execute("SELECT key, html FROM rendered").fetchall())
+    sides = [text for row in raw(store).execute("SELECT question, answer FROM notes").fetchall()
              for text in row if text]
     with_image = [text for text in sides if "plot.png" in text]
     assert len(with_image) == files  # rendered at export: its media name needs the image
@@ -332,7 +333,7 @@ def test_writing_in_batches_of_one_gives_the_same_store(tmp_path, decks, monkeyp
     def synced(name: str) -> list[list]:
         store = Store.open(tmp_path / f"{name}.db")
         sync(store, [decks], now=NOW)
-        tables = [store.db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        tables = [raw(store).execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
                   for table in ("notes", "cards", "rendered")]
         store.close()
         return tables

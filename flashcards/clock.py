@@ -1,0 +1,89 @@
+"""Study days in a time zone: the one module that turns instants into local days.
+
+The command layer reads the clock and the zone once (``current_time``) and passes
+the moment down; everything below works from that moment and its zone, never
+from the machine's. docs/scheduler.md, "The study day and the time zone", has
+the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flashcards.model import FlashcardsError
+
+NOW_ENV = "FLASHCARDS_NOW"
+TZ_ENV = "FLASHCARDS_TZ"
+
+
+def zone_named(name: str) -> tzinfo:
+    """The IANA zone ``name`` (``Europe/Paris``, ``UTC``); FlashcardsError if unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise FlashcardsError(f"{TZ_ENV}={name!r} is not a time zone name such as "
+                              "'Europe/Paris' or 'UTC'") from exc
+
+
+def local_zone() -> tzinfo:
+    """The machine's zone, with its daylight-saving rules (``TZ`` is honoured)."""
+    import tzlocal  # only at the edge, once per command
+
+    return tzlocal.reload_localzone()
+
+
+def current_time(now_text: str | None = None, zone_name: str | None = None) -> datetime:
+    """The moment a command runs, aware, in the study zone.
+
+    ``zone_name`` (``FLASHCARDS_TZ``) overrides the machine's zone; ``now_text``
+    (``FLASHCARDS_NOW``, ISO 8601) overrides the clock, read in the study zone
+    when it names no offset of its own.
+    """
+    zone = zone_named(zone_name) if zone_name else local_zone()
+    if not now_text:
+        return datetime.now(zone)
+    try:
+        moment = datetime.fromisoformat(now_text)
+    except ValueError as exc:
+        raise FlashcardsError(f"{NOW_ENV}={now_text!r} is not an ISO 8601 date and time") \
+            from exc
+    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    try:
+        return moment.astimezone(zone)
+    except OverflowError as exc:
+        raise FlashcardsError(f"{NOW_ENV}={now_text!r} is out of the supported range") from exc
+
+
+def zone_of(moment: datetime) -> tzinfo:
+    """The zone a moment is in; a naive moment is refused, never read as local time."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"need a timezone-aware time, got the naive {moment.isoformat()}")
+    return moment.tzinfo
+
+
+def day_start(day: date, day_start_hour: int, zone: tzinfo) -> datetime:
+    """The instant (UTC) study day ``day`` begins in ``zone``.
+
+    Local time ``day_start_hour``:00. On a day when that hour does not exist (a
+    spring-forward gap) the day begins at the first instant after the gap; when
+    it happens twice (autumn), at the first of the two. So consecutive days meet
+    exactly: every instant belongs to exactly one study day.
+    """
+    # fold=0 reads a wall time in a gap with the offset from before it, which is the
+    # instant the gap ends, and a repeated wall time as its first occurrence: the
+    # same instants at which scheduler.study_day's wall-clock rule changes day.
+    wall = datetime.combine(day, time(day_start_hour), tzinfo=zone)
+    return wall.replace(fold=0).astimezone(UTC)
+
+
+def day_window(day: date, day_start_hour: int, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The UTC bounds [start, end) of study day ``day`` in ``zone`` (DST-aware)."""
+    return (day_start(day, day_start_hour, zone),
+            day_start(day + timedelta(days=1), day_start_hour, zone))
+
+
+def utc_offset_minutes(moment: datetime) -> int:
+    """The moment's offset from UTC in whole minutes (east positive)."""
+    offset = zone_of(moment).utcoffset(moment)
+    return int(offset.total_seconds() // 60) if offset is not None else 0

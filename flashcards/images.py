@@ -1,0 +1,48 @@
+"""Local images of a card: one rule set for the checker (loader.py) and the export.
+
+An image must be written as a path relative to its deck file, and must be a
+regular file inside the deck folder once links are resolved: a deck cannot
+reach any other file of the machine, through ``..``, an absolute path or a
+symbolic link (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+def is_remote(src: str) -> bool:
+    return urlparse(src).scheme in ("http", "https", "data")
+
+
+def is_local(src: str) -> bool:
+    """True for an image the deck itself must hold (not empty, not a web address)."""
+    return bool(src) and not is_remote(src)
+
+
+def image_path(src: str, deck_file: Path | str) -> Path:
+    """Where an image reference points on disk (not yet checked)."""
+    return Path(os.path.normpath(Path(deck_file).parent / unquote(src)))
+
+
+def locate(src: str, deck_file: Path | str, folder: Path | str) -> tuple[Path, str | None]:
+    """The file a local image reference names, or why it cannot be used."""
+    target = image_path(src, deck_file)
+    if urlparse(src).scheme or Path(unquote(src)).is_absolute():
+        return target, "must be a path relative to the deck file"
+    folder = Path(folder)
+    if not target.is_relative_to(folder):
+        return target, "points outside the deck folder"
+    try:
+        real, real_folder = target.resolve(strict=True), folder.resolve()
+        mode = real.stat().st_mode
+    except (OSError, RuntimeError):  # missing, a broken link or a loop of links
+        return target, "not found"
+    if not real.is_relative_to(real_folder):
+        return target, "is a link to a file outside the deck folder"
+    if not stat.S_ISREG(mode):
+        return target, "is not a regular file"
+    return target, None

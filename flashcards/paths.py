@@ -1,0 +1,24 @@
+"""How paths are shown to the user, and which folder a deck file belongs to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def deck_folder(root: Path | str) -> Path:
+    """The folder a synced root stands for: itself, or a deck file's own folder.
+
+    A root that no longer exists still names a folder unless it is a ``.md`` file.
+    Images must stay inside it, and a note's source is shown relative to it.
+    """
+    root = Path(root)
+    return root if root.is_dir() or root.suffix.lower() != ".md" else root.parent

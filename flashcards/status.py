@@ -1,0 +1,45 @@
+"""`flashcards status`: per deck, what today's queue holds and when cards fall due next."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flashcards.clock import zone_of
+from flashcards.scheduler import study_day
+from flashcards.session import done_today, left_today, repeats_today
+from flashcards.settings import load_settings
+from flashcards.store import Store
+
+
+def status(store: Store, now: datetime) -> dict:
+    """Per deck: cards due today, new cards available today, the next due date after today.
+
+    The counts are what `flashcards review --deck` would show (siblings left out,
+    new cards within what remains of the day's new limit); the total applies the
+    day's limits once, to all decks together. ``now`` is aware, in the study zone.
+    """
+    settings = load_settings(store)
+    today = study_day(now, settings.day_start_hour)
+    done = done_today(store, today, settings, zone_of(now))
+    new_left = left_today(settings.new_per_day, done.new_done)
+    reviews_left = left_today(settings.reviews_per_day, done.reviews_done)
+    # The store counts the due and new part of the queue per deck without building
+    # it (100k cards were a second); today's few repeats are added as build_queue
+    # adds them, duplicates included, so the counts stay those of the queue.
+    extra: dict[str, list[int]] = {}
+    for card in repeats_today(store, done, None):
+        counts = extra.setdefault(card.deck, [0, 0])
+        counts[0] += card.schedule.due is not None and card.schedule.due <= today
+        counts[1] += card.schedule.is_new
+    decks, new_total = [], 0
+    for row in store.status_counts(today, done.notes_seen):
+        more_due, more_new = extra.get(row.deck, (0, 0))
+        due, new = row.due + more_due, row.new + more_new
+        new_total += new
+        decks.append({"deck": row.deck, "due_today": due, "new_today": min(new_left, new),
+                      "next_due": row.next_due.isoformat() if row.next_due else None})
+    next_dues = [d["next_due"] for d in decks if d["next_due"]]
+    total = {"due_today": min(reviews_left, sum(d["due_today"] for d in decks)),
+             "new_today": min(new_left, new_total),
+             "next_due": min(next_dues) if next_dues else None}
+    return {"today": today.isoformat(), "decks": decks, "total": total}

@@ -1,0 +1,61 @@
+"""The SQLite store: one file that caches the Markdown and keeps the review log.
+
+``Store.open(path)`` opens (creating or upgrading) a store. Its methods come in
+groups, one module per client, so each client's queries sit together:
+
+- ``connection``: the file, transactions, backups, settings;
+- ``sync_queries``: roots, files, decks, notes and cards (sync.py);
+- ``review_queries``: the queue, answers and status (session.py, status.py);
+- ``export_queries``: notes for Anki and the HTML cache (export.py);
+- ``maintenance_queries``: the doctor's checks and repairs (maintenance.py);
+- ``stats_queries``: statistics and `flashcards list` (stats.py, cli.py).
+
+Rows cross this boundary only as the records of ``records.py``: no module
+above the store knows a table or a column. ``schema.sql`` is the schema and
+``migrations.py`` upgrades older files; docs/store.md documents both.
+"""
+
+from flashcards.store.export_queries import ExportQueries
+from flashcards.store.maintenance_queries import MaintenanceQueries
+from flashcards.store.migrations import SCHEMA_VERSION, backup_path
+from flashcards.store.records import (
+    NEW_CARD,
+    CardSchedule,
+    CardState,
+    DeckCounts,
+    ExportNote,
+    ListedCard,
+    ReviewRecord,
+    SourceRecord,
+    StatsCard,
+    StatsReview,
+    StoredCard,
+    StoredNote,
+    utc_iso,
+)
+from flashcards.store.review_queries import ReviewQueries
+from flashcards.store.stats_queries import StatsQueries
+from flashcards.store.sync_queries import SyncQueries
+
+__all__ = [
+    "NEW_CARD",
+    "SCHEMA_VERSION",
+    "CardSchedule",
+    "CardState",
+    "DeckCounts",
+    "ExportNote",
+    "ListedCard",
+    "ReviewRecord",
+    "SourceRecord",
+    "StatsCard",
+    "StatsReview",
+    "Store",
+    "StoredCard",
+    "StoredNote",
+    "backup_path",
+    "utc_iso",
+]
+
+
+class Store(SyncQueries, ReviewQueries, ExportQueries, MaintenanceQueries, StatsQueries):
+    """A flashcards database file, with every client's queries."""

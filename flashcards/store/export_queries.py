@@ -1,0 +1,106 @@
+"""The store's queries for the Anki export (export.py) and its HTML cache."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+
+from flashcards.store.connection import Connection, deck_filter, like_prefix, tags_from_json
+from flashcards.store.records import ExportNote
+
+# Keys looked up per statement: well under SQLite's limit on bound variables.
+_KEYS_PER_QUERY = 500
+
+
+def _export_note(row: tuple) -> ExportNote:
+    (note_id, guid, kind, path, line, question, answer, tags, modified, deck, description,
+     root, ords) = row
+    # One card for most notes: no split and sort.
+    ordinals = tuple(sorted(map(int, ords.split(",")))) if "," in ords else (int(ords),)
+    return ExportNote(note_id, guid, kind, path, line, question, answer, tags_from_json(tags),
+                      modified, deck, description, root, ordinals)
+
+
+class ExportQueries(Connection):
+    def export_notes(
+        self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()
+    ) -> Iterator[ExportNote]:
+        """Active notes with their active card ordinals, deck and source root.
+
+        A note is active when it is not orphaned and has at least one card that
+        is neither orphaned nor suspended; ``ords`` lists only those cards.
+        ``decks`` keeps those decks and their subdecks; ``paths`` (absolute)
+        keeps notes in those files or under those folders. Records come one at a
+        time, in deck, file and line order: an export never holds them all.
+        """
+        sql, params = _export_query(
+            """notes.id, notes.guid, notes.kind, notes.path, notes.line, notes.question,
+               notes.answer, notes.tags, notes.modified, decks.name, decks.description,
+               sources.root, active.ords""", decks, paths)
+        return self._records(_export_note, sql, params)
+
+    def has_export_notes(self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()) -> bool:
+        """Whether `export_notes` would give any note (without sorting them all)."""
+        sql, params = _export_query("1", decks, paths, ordered=False)
+        return self.conn.execute(f"{sql} LIMIT 1", params).fetchone() is not None
+
+    # -- rendered HTML cache --------------------------------------------------------
+
+    def cached_html(self, keys: Iterable[str]) -> dict[str, str]:
+        """The cached HTML of the given keys that are in the cache."""
+        keys = list(keys)
+        html: dict[str, str] = {}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            batch = keys[start:start + _KEYS_PER_QUERY]
+            html.update(self.conn.execute(
+                f"SELECT key, html FROM rendered WHERE key IN ({', '.join('?' * len(batch))})",
+                batch))
+        return html
+
+    def cache_html(self, items: dict[str, str]) -> None:
+        """Store rendered HTML."""
+        if items:
+            with self.transaction():
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)", items.items())
+
+    def prune_html(self, keep: set[str], *, cached: int) -> None:
+        """Drop every cached entry but those of ``keep``, of which ``cached`` are there."""
+        (count,) = self.conn.execute("SELECT count(*) FROM rendered").fetchone()
+        if count == cached:  # nothing else in the cache: skip the costly delete
+            return
+        with self.transaction():
+            self._temp_values("kept_keys", keep)
+            self.conn.execute("DELETE FROM rendered WHERE key NOT IN (SELECT value FROM kept_keys)")
+
+
+def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
+                  ordered: bool = True) -> tuple[str, list]:
+    """The active notes of the decks (with subdecks) and paths, one row per note."""
+    where, params = ["notes.orphaned = 0"], []
+    deck_clauses = []
+    for deck in decks:
+        clause, deck_params = deck_filter(deck)
+        deck_clauses.append(clause)
+        params += deck_params
+    if deck_clauses:
+        where.append(f"({' OR '.join(deck_clauses)})")
+    path_clauses = []
+    for path in paths:
+        path_clauses.append("(notes.path = ? OR notes.path LIKE ? ESCAPE '\\')")
+        params += [path, like_prefix(path.rstrip(os.sep) + os.sep) + "%"]
+    if path_clauses:
+        where.append(f"({' OR '.join(path_clauses)})")
+    # The active cards are grouped by note on their own, before the join: sorting
+    # rows with the notes' text once rather than twice (10k notes: 40 -> 30 ms).
+    sql = f"""
+        SELECT {columns}
+        FROM (SELECT note_id, group_concat(ord) AS ords FROM cards
+              WHERE orphaned = 0 AND suspended = 0 GROUP BY note_id) AS active
+        JOIN notes ON notes.id = active.note_id
+        JOIN decks ON decks.id = notes.deck_id
+        LEFT JOIN sources ON sources.path = notes.path
+        WHERE {' AND '.join(where)}"""
+    if ordered:
+        sql += "\n        ORDER BY decks.name, notes.path, notes.line"
+    return sql, params

@@ -1,0 +1,214 @@
+"""What the store gives and takes: small frozen records, defined once.
+
+Every module above the store speaks in these; only the store knows the tables
+and columns behind them (docs/store.md). Records that stream by the hundred
+thousand (statistics, listing) are NamedTuples: as typed and immutable as a
+dataclass, at a third of the cost to build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import NamedTuple
+
+from flashcards.scheduler import INITIAL_EASINESS, SM2State
+
+
+def utc_iso(moment: datetime) -> str:
+    """How the store writes a time: UTC, fixed width, so text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class CardSchedule:
+    """A card's SM-2 schedule: its state and the study day it is due (None: new)."""
+
+    repetitions: int = 0
+    easiness: float = INITIAL_EASINESS
+    interval: int = 0
+    due: date | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.due is None
+
+    @property
+    def sm2(self) -> SM2State:
+        return SM2State(self.repetitions, self.easiness, self.interval)
+
+    @classmethod
+    def of(cls, state: SM2State, due: date | None) -> CardSchedule:
+        return cls(state.repetitions, state.easiness, state.interval, due)
+
+
+NEW_CARD = CardSchedule()
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """One answer, with everything needed to replay it on another machine.
+
+    The card is named twice: by ``card_id`` in this store, and by the note's
+    GUID and the card's ordinal, which are the same in every store. The time
+    is UTC; ``utc_offset_minutes`` and ``day_start_hour`` are the ones in force
+    when the answer was given, so its study day can be worked out anywhere.
+    ``button`` is the key pressed (1-4, None on SM-2's full 0-5 scale) and
+    ``grade`` the SM-2 grade it gave. A same-day repeat has ``scheduled``
+    False and the same schedule before and after.
+    """
+
+    card_id: int
+    note_guid: str
+    ordinal: int
+    reviewed_at: datetime
+    grade: int
+    scheduled: bool
+    before: CardSchedule
+    after: CardSchedule
+    button: int | None = None
+    duration_ms: int | None = None
+    utc_offset_minutes: int | None = None
+    day_start_hour: int | None = None
+    id: int | None = None  # the store's row id, once written
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNote:
+    """A note as the store keeps it. ``id`` is None for a note not yet written."""
+
+    guid: str
+    kind: str
+    deck_id: int
+    path: str | None
+    line: int | None
+    question: str
+    answer: str
+    tags: tuple[str, ...] = ()
+    explicit_id: str | None = None
+    question_hash: str | None = None
+    answer_hash: str | None = None
+    content_hash: str | None = None
+    modified: int = 0
+    orphaned: bool = False
+    id: int | None = None
+    deck: str | None = None  # the deck's name, when read
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCard:
+    """A card with its note's text, as the review session shows and schedules it."""
+
+    id: int
+    note_id: int
+    note_guid: str
+    ord: int
+    kind: str
+    deck: str
+    path: str
+    line: int
+    question: str
+    answer: str
+    schedule: CardSchedule = NEW_CARD
+    lapses: int = 0
+    suspended: bool = False
+    orphaned: bool = False  # the card, or its note
+
+    @property
+    def active(self) -> bool:
+        return not (self.suspended or self.orphaned)
+
+
+@dataclass(frozen=True, slots=True)
+class CardState:
+    """A card's stored schedule and lapses, where the doctor compares it with its log."""
+
+    id: int
+    path: str | None
+    line: int | None
+    schedule: CardSchedule
+    lapses: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """A deck file as last synced: its root and the hash of its bytes."""
+
+    path: str
+    root: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeckCounts:
+    """One deck's share of an unlimited queue for a day (``Store.status_counts``)."""
+
+    deck: str
+    due: int
+    new: int
+    next_due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportNote:
+    """An active note with the ordinals of its active cards, for the Anki export."""
+
+    id: int
+    guid: str
+    kind: str
+    path: str
+    line: int
+    question: str
+    answer: str
+    tags: tuple[str, ...]
+    modified: int
+    deck: str
+    deck_description: str | None
+    root: str | None
+    ords: tuple[int, ...]
+
+
+class ListedCard(NamedTuple):
+    """One card for `flashcards list`. ``status``: new, review, suspended or orphaned."""
+
+    id: int
+    deck: str
+    question: str
+    path: str
+    line: int
+    status: str
+    reviews: int
+    due: str | None
+    repetitions: int
+    easiness: float
+    interval: int
+    kind: str
+    ord: int
+
+
+class StatsCard(NamedTuple):
+    """A card as the statistics count it, with its note's deck and source."""
+
+    id: int
+    deck: str
+    question: str
+    path: str
+    line: int
+    suspended: int
+    orphaned: int
+    repetitions: int
+    easiness: float
+    interval: int
+    due: str | None
+    lapses: int
+
+
+class StatsReview(NamedTuple):
+    """One answer as the statistics total it (a million of them at 100k cards)."""
+
+    reviewed_at: str  # UTC ISO, as utc_iso writes it
+    grade: int
+    duration_ms: int | None
+    scheduled: int
+    interval_before: int | None
+    due_before: str | None

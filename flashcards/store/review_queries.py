@@ -1,0 +1,209 @@
+"""The store's queries for the review session and status (session.py, status.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from flashcards.model import FlashcardsError
+from flashcards.store.connection import Connection, deck_filter, iso_date
+from flashcards.store.records import (
+    CardSchedule,
+    DeckCounts,
+    ReviewRecord,
+    StoredCard,
+    utc_iso,
+)
+
+_CARD_SELECT = """
+    SELECT cards.id, cards.note_id, notes.guid, cards.ord, notes.kind, decks.name,
+           notes.path, notes.line, notes.question, notes.answer,
+           cards.repetitions, cards.easiness, cards.interval, cards.due, cards.lapses,
+           cards.suspended, cards.orphaned OR notes.orphaned
+    FROM cards JOIN notes ON notes.id = cards.note_id
+    JOIN decks ON decks.id = notes.deck_id"""
+_ACTIVE = "cards.orphaned = 0 AND cards.suspended = 0 AND notes.orphaned = 0"
+
+REVIEW_SELECT = """
+    SELECT reviews.id, reviews.card_id, notes.guid, cards.ord, reviews.reviewed_at,
+           reviews.grade, reviews.scheduled,
+           reviews.repetitions_before, reviews.easiness_before, reviews.interval_before,
+           reviews.due_before,
+           reviews.repetitions_after, reviews.easiness_after, reviews.interval_after,
+           reviews.due_after,
+           reviews.button, reviews.duration_ms, reviews.utc_offset_minutes,
+           reviews.day_start_hour
+    FROM reviews JOIN cards ON cards.id = reviews.card_id
+    JOIN notes ON notes.id = cards.note_id"""
+
+
+def card_from_row(row: tuple) -> StoredCard:
+    (card_id, note_id, guid, ord_, kind, deck, path, line, question, answer,
+     repetitions, easiness, interval, due, lapses, suspended, orphaned) = row
+    return StoredCard(id=card_id, note_id=note_id, note_guid=guid, ord=ord_, kind=kind,
+                      deck=deck, path=path, line=line, question=question, answer=answer,
+                      schedule=CardSchedule(repetitions, easiness, interval, iso_date(due)),
+                      lapses=lapses, suspended=bool(suspended), orphaned=bool(orphaned))
+
+
+def review_from_row(row: tuple) -> ReviewRecord:
+    (review_id, card_id, guid, ord_, reviewed_at, grade, scheduled,
+     rep_before, ef_before, ivl_before, due_before, rep_after, ef_after, ivl_after, due_after,
+     button, duration_ms, offset, day_start_hour) = row
+    return ReviewRecord(
+        card_id=card_id, note_guid=guid, ordinal=ord_,
+        reviewed_at=datetime.fromisoformat(reviewed_at), grade=grade,
+        scheduled=bool(scheduled),
+        before=_schedule(rep_before, ef_before, ivl_before, due_before),
+        after=_schedule(rep_after, ef_after, ivl_after, due_after),
+        button=button, duration_ms=duration_ms, utc_offset_minutes=offset,
+        day_start_hour=day_start_hour, id=review_id)
+
+
+def _schedule(repetitions: int | None, easiness: float | None, interval: int | None,
+              due: str | None) -> CardSchedule:
+    # Rows of the first version may lack the before/after columns: a new card's values.
+    new = CardSchedule()
+    return CardSchedule(new.repetitions if repetitions is None else repetitions,
+                        new.easiness if easiness is None else easiness,
+                        new.interval if interval is None else interval, iso_date(due))
+
+
+class ReviewQueries(Connection):
+    def due_cards(self, today: date, *, deck: str | None = None) -> Iterator[StoredCard]:
+        """Active cards due on or before ``today``, most overdue first.
+
+        One at a time: the queue takes a day's limit of them, not all that are due
+        (90k rows with their notes' text were 0.5 s and 100 MB). SQLite walks the
+        (orphaned, suspended, due) index and sorts only each due date's cards, so
+        the first rows come at once.
+        """
+        where, params = deck_filter(deck)
+        sql = (f"{_CARD_SELECT} WHERE {_ACTIVE} AND {where} AND cards.due <= ? "
+               "ORDER BY cards.due, decks.name, notes.path, notes.line, cards.ord")
+        return self._records(card_from_row, sql, [*params, today.isoformat()])
+
+    def new_cards(self, *, deck: str | None = None) -> Iterator[StoredCard]:
+        """Active never-reviewed cards in the order they are written (file, line).
+
+        By file path rather than deck name, so numbered files (01-basics.md,
+        02-more.md) are studied in their order whatever their decks are called.
+        One at a time, like ``due_cards``.
+        """
+        where, params = deck_filter(deck)
+        sql = (f"{_CARD_SELECT} WHERE {_ACTIVE} AND {where} AND cards.due IS NULL "
+               "ORDER BY notes.path, notes.line, cards.ord")
+        return self._records(card_from_row, sql, params)
+
+    def card(self, card_id: int) -> StoredCard | None:
+        """One card with its note's text, whatever its status (None if no such card)."""
+        row = self.conn.execute(f"{_CARD_SELECT} WHERE cards.id = ?", [card_id]).fetchone()
+        return card_from_row(row) if row else None
+
+    def reviews_between(self, start: datetime, end: datetime) -> list[ReviewRecord]:
+        """Reviews with ``start <= reviewed_at < end``, in the order given."""
+        sql = (f"{REVIEW_SELECT} WHERE reviews.reviewed_at >= ? AND reviews.reviewed_at < ? "
+               "ORDER BY reviews.reviewed_at, reviews.id")
+        return [review_from_row(row) for row in self.conn.execute(
+            sql, [utc_iso(start), utc_iso(end)])]
+
+    def was_scheduled_between(self, card_id: int, start: datetime, end: datetime) -> bool:
+        """Whether an answer in [start, end) changed the card's schedule (a study day's
+        first answer), whichever session gave it."""
+        return self.conn.execute(
+            "SELECT 1 FROM reviews WHERE card_id = ? AND scheduled = 1 "
+            "AND reviewed_at >= ? AND reviewed_at < ? LIMIT 1",
+            [card_id, utc_iso(start), utc_iso(end)]).fetchone() is not None
+
+    # The session's statements are plain SQL on ``conn``: a review (and the first
+    # answer) never waits for anything else to load.
+
+    def insert_review(self, review: ReviewRecord) -> int:
+        """Write one answer; its row id."""
+        before, after = review.before, review.after
+        return self.conn.execute(
+            """INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled,
+                   repetitions_before, easiness_before, interval_before, due_before,
+                   repetitions_after, easiness_after, interval_after, due_after,
+                   button, utc_offset_minutes, day_start_hour)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [review.card_id, utc_iso(review.reviewed_at), review.grade, review.duration_ms,
+             int(review.scheduled),
+             before.repetitions, before.easiness, before.interval, _iso(before.due),
+             after.repetitions, after.easiness, after.interval, _iso(after.due),
+             review.button, review.utc_offset_minutes, review.day_start_hour]).lastrowid
+
+    def delete_review(self, review_id: int) -> None:
+        self.conn.execute("DELETE FROM reviews WHERE id = ?", [review_id])
+
+    def set_card_schedule(self, card_id: int, schedule: CardSchedule, lapses: int) -> None:
+        self.conn.execute(
+            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ? "
+            "WHERE id = ?", [schedule.repetitions, schedule.easiness, schedule.interval,
+                             _iso(schedule.due), lapses, card_id])
+
+    def set_suspended(self, card_id: int, suspended: bool) -> bool:
+        """Suspend or unsuspend a card; False if there is no such card."""
+        cursor = self.conn.execute("UPDATE cards SET suspended = ? WHERE id = ?",
+                                   [int(suspended), card_id])
+        return cursor.rowcount > 0
+
+    def next_due_after(self, day: date, *, deck: str | None = None) -> tuple[date, int] | None:
+        """The first due date after ``day`` among active cards, and how many are due then."""
+        where, params = deck_filter(deck)
+        sql = (f"SELECT cards.due, count(*) FROM cards JOIN notes ON notes.id = cards.note_id "
+               f"JOIN decks ON decks.id = notes.deck_id "
+               f"WHERE {_ACTIVE} AND {where} AND cards.due > ? GROUP BY cards.due "
+               "ORDER BY cards.due LIMIT 1")
+        row = self.conn.execute(sql, [*params, day.isoformat()]).fetchone()
+        return (date.fromisoformat(row[0]), row[1]) if row else None
+
+    def status_counts(self, today: date, seen_notes: Iterable[str]) -> list[DeckCounts]:
+        """Per deck with active cards: what an unlimited queue for ``today`` would take.
+
+        The queue takes one card per note (siblings are buried), none of a note in
+        ``seen_notes`` (GUIDs of notes answered today), and a note's new card only if
+        no card of it is due; every card of a note is in the note's deck, so counting
+        notes per deck counts the queue's cards. ``due`` and ``new`` are those note counts;
+        ``next_due`` is the first due date after ``today``.
+        """
+        # The unary + keeps SQLite off the (orphaned, suspended, due) index: walking
+        # the cards in note order reads each notes page once, not once per card
+        # (0.27 s -> 0.09 s at 100k cards), and hands GROUP BY note_id its order.
+        sql = """
+            WITH per_note AS (
+                SELECT notes.deck_id,
+                       notes.guid IN (SELECT value FROM json_each(:seen)) AS seen,
+                       max(cards.due IS NOT NULL AND cards.due <= :today) AS has_due,
+                       max(cards.due IS NULL) AS has_new,
+                       min(CASE WHEN cards.due > :today THEN cards.due END) AS next_due
+                FROM cards JOIN notes ON notes.id = cards.note_id
+                WHERE +cards.orphaned = 0 AND +cards.suspended = 0 AND notes.orphaned = 0
+                GROUP BY cards.note_id),
+            per_deck AS (
+                SELECT deck_id, sum(NOT seen AND has_due) AS due,
+                       sum(NOT seen AND NOT has_due AND has_new) AS new,
+                       min(next_due) AS next_due
+                FROM per_note GROUP BY deck_id)
+            SELECT decks.name, due, new, next_due
+            FROM per_deck JOIN decks ON decks.id = per_deck.deck_id ORDER BY decks.name"""
+        rows = self.conn.execute(sql, {"today": today.isoformat(),
+                                       "seen": json.dumps(sorted(seen_notes))})
+        return [DeckCounts(deck, due, new, iso_date(next_due))
+                for deck, due, new, next_due in rows]
+
+    def deck_exists(self, deck: str) -> bool:
+        """True if the deck or a subdeck of it exists."""
+        where, params = deck_filter(deck)
+        return self.conn.execute(f"SELECT 1 FROM decks WHERE {where} LIMIT 1",
+                                 params).fetchone() is not None
+
+    def require_deck(self, deck: str) -> None:
+        """FlashcardsError, for the user, unless the deck or a subdeck of it exists."""
+        if not self.deck_exists(deck):
+            raise FlashcardsError(f"no deck named {deck!r}; `flashcards status` lists the decks")
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

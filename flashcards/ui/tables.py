@@ -1,0 +1,174 @@
+"""Tables and progress on the terminal: `list`, `status`, and bars for long jobs.
+
+Card text reaching these tables passes ``render.sanitize.strip_control`` and is
+drawn as ``rich.text.Text``, never through rich's ``[markup]`` parser.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+# Below this many files a progress bar would only flicker.
+PROGRESS_MIN_ITEMS = 50
+QUESTION_WIDTH = 60
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console that honours NO_COLOR and drops colour when not writing to a terminal."""
+    return Console(stderr=stderr, no_color="NO_COLOR" in os.environ, highlight=False,
+                   emoji=False, markup=False)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A callback ``(done, total)`` drawing a bar on stderr for long jobs only."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console(stderr=True), transient=True)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if total < PROGRESS_MIN_ITEMS:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done)
+
+    try:
+        yield update
+    finally:
+        bar.stop()
+
+
+CARD_COLUMNS = ("id", "deck", "question", "source", "status", "reviews", "due",
+                "repetitions", "easiness", "interval")
+# Piped `list` lines are written this many at a time, not with a write each.
+LINES_PER_WRITE = 1000
+# On a terminal, `list` prints its table in parts of this many rows: rich lays a
+# whole table out in memory (100k cards: 1 GB, 54 s).
+TABLE_PART_ROWS = 500
+
+
+def print_card_table(read_rows: Callable[[], Iterable[dict]], *,
+                     out: Console | None = None) -> None:
+    """`flashcards list`: a table on a terminal; tab-separated lines with a header when piped.
+
+    ``read_rows`` gives the rows afresh on each call: the table reads them twice
+    (once for the column widths), and neither way holds them all.
+    """
+    if out is None and not sys.stdout.isatty():
+        _print_card_lines(read_rows())
+        return
+    _print_table_in_parts(read_rows, out or console())
+
+
+def _print_card_lines(rows: Iterable[dict]) -> None:
+    write = sys.stdout.write
+    batch = ["\t".join(CARD_COLUMNS)]
+    for row in rows:
+        batch.append("\t".join([_cell(row[name]) for name in CARD_COLUMNS]))
+        if len(batch) >= LINES_PER_WRITE:
+            write("\n".join(batch) + "\n")
+            batch.clear()
+    if batch:
+        write("\n".join(batch) + "\n")
+
+
+def _card_table(widths: list[int] | None = None, *, header: bool = True) -> Table:
+    options = {"box": None, "pad_edge": False, "show_edge": False, "header_style": "bold",
+               "show_header": header}
+    table = Table(**options) if widths is None else _SizedTable(widths, **options)
+    for name in CARD_COLUMNS:
+        table.add_column(name, no_wrap=name != "question", overflow="ellipsis",
+                         max_width=QUESTION_WIDTH if name == "question" else None)
+    return table
+
+
+class _SizedTable(Table):
+    """A part of a longer table, drawn with the column widths of the whole.
+
+    rich works widths out from the widest cell of each column (the header's
+    included) and the console width; ``_print_table_in_parts`` does that once, for
+    a table holding only the widest cells, and every part is drawn with the result.
+    Each row is then drawn as in one table. ``_calculate_column_widths`` is rich's
+    own, private, step: tests/test_list_output.py compares the output with one table.
+    """
+
+    def __init__(self, widths: list[int], **options) -> None:
+        super().__init__(**options)
+        self._widths = widths
+
+    def _calculate_column_widths(self, console: Console, options) -> list[int]:
+        return list(self._widths)
+
+
+def _print_table_in_parts(read_rows: Callable[[], Iterable[dict]], out: Console) -> None:
+    from rich.cells import cell_len
+
+    widest = [""] * len(CARD_COLUMNS)
+    sizes = [0] * len(CARD_COLUMNS)
+    count = 0
+    for count, row in enumerate(read_rows(), start=1):  # noqa: B007  (the count is wanted)
+        for column, name in enumerate(CARD_COLUMNS):
+            text = _cell(row[name])
+            size = cell_len(text)
+            if size > sizes[column]:
+                widest[column], sizes[column] = text, size
+    if not count:
+        out.print("No cards.")
+        return
+    sizing = _card_table()
+    sizing.add_row(*map(Text, widest))
+    # The widths print(sizing) would use (with box=None the table adds no border).
+    widths = sizing._calculate_column_widths(out, out.options)
+    part = _card_table(widths)
+    for index, row in enumerate(read_rows()):
+        if index and not index % TABLE_PART_ROWS:
+            out.print(part)
+            part = _card_table(widths, header=False)
+        part.add_row(*(Text(_cell(row[name])) for name in CARD_COLUMNS))
+    out.print(part)
+
+
+def _cell(value: object) -> str:
+    if type(value) is int:  # most cells: ids, counts and days, nothing to clean
+        return str(value)
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    text = str(value)
+    # Piped lines reach a terminal too (`| less -R`): card text must not carry escapes.
+    # Printable text has none (nor \t or \n), so it skips the regular expressions.
+    if not text.isprintable():
+        from flashcards.render.sanitize import strip_control
+
+        text = strip_control(text)
+    return " ".join(text.split())
+
+
+
+def print_status(report: dict) -> None:
+    """The `flashcards status` table: per deck, then the total within today's limits."""
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for name in ("deck", "due today", "new today", "next due"):
+        table.add_column(name, justify="left" if name == "deck" else "right")
+    for row in report["decks"]:
+        table.add_row(Text(row["deck"]), str(row["due_today"]), str(row["new_today"]),
+                      row["next_due"] or "-")
+    total = report["total"]
+    table.add_row(Text("total (within today's limits)", style="bold"), str(total["due_today"]),
+                  str(total["new_today"]), total["next_due"] or "-")
+    console().print(table)

@@ -1,0 +1,139 @@
+"""The store's own contract: records in, the same records out, on a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime
+
+import pytest
+
+from flashcards.model import FlashcardsError
+from flashcards.store import (
+    CardSchedule,
+    ReviewRecord,
+    SourceRecord,
+    Store,
+    StoredNote,
+    backup_path,
+)
+
+MOMENT = datetime(2026, 1, 5, 10, 0, 0, 123000, tzinfo=UTC)
+
+
+def a_note(store: Store, **changes) -> StoredNote:
+    fields = dict(guid="fc-g1", kind="basic", deck_id=store.deck_id("Deck", "About"),
+                  path="/notes/a.md", line=3, question="Q?", answer="A.", tags=("t1", "t2"),
+                  explicit_id="q1", question_hash="qh", answer_hash="ah", content_hash="ch",
+                  modified=1_700_000_000)
+    return StoredNote(**{**fields, **changes})
+
+
+def stored_note(store: Store, **changes) -> StoredNote:
+    with store.transaction():
+        (note_id,) = store.insert_notes([a_note(store, **changes)], 1)
+        store.insert_cards([(note_id, 1)])
+    (note,) = [n for n in store.notes() if n.id == note_id]
+    return note
+
+
+def test_a_note_comes_back_as_it_was_written(store):
+    note = stored_note(store)
+    assert note == a_note(store, id=note.id, deck="Deck")
+    assert store.notes_in_paths(["/notes/a.md"]) == [note]
+    assert store.notes_in_paths(["/notes/other.md"]) == []
+
+
+def test_updating_and_orphaning_a_note(store):
+    note = stored_note(store)
+    with store.transaction():
+        store.update_note(a_note(store, id=note.id, question="Q2?", line=9))
+        store.orphan_notes([note.id])
+    (again,) = store.orphaned_notes()
+    assert (again.question, again.line, again.orphaned) == ("Q2?", 9, True)
+    assert store.card(1).orphaned
+
+
+def test_a_card_carries_its_note_and_schedule(store):
+    note = stored_note(store)
+    card = store.card(1)
+    assert (card.note_id, card.note_guid, card.ord, card.deck) == (note.id, "fc-g1", 1, "Deck")
+    assert card.schedule == CardSchedule() and card.schedule.is_new and card.active
+    due = CardSchedule(repetitions=2, easiness=2.36, interval=6, due=date(2026, 1, 11))
+    with store.transaction():
+        store.set_card_schedule(card.id, due, lapses=1)
+    card = store.card(1)
+    assert (card.schedule, card.lapses) == (due, 1)
+    assert [c.id for c in store.due_cards(date(2026, 1, 11))] == [1]
+    assert list(store.due_cards(date(2026, 1, 10))) == []
+    assert store.next_due_after(date(2026, 1, 5)) == (date(2026, 1, 11), 1)
+
+
+def test_a_review_record_round_trips_with_every_field(store):
+    stored_note(store)
+    record = ReviewRecord(
+        card_id=1, note_guid="fc-g1", ordinal=1, reviewed_at=MOMENT, grade=4, scheduled=True,
+        before=CardSchedule(), after=CardSchedule(1, 2.5, 1, date(2026, 1, 6)), button=3,
+        duration_ms=5200, utc_offset_minutes=60, day_start_hour=4)
+    with store.transaction():
+        review_id = store.insert_review(record)
+    start, end = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC)
+    assert store.reviews_between(start, end) == [
+        ReviewRecord(**{**{f: getattr(record, f) for f in record.__slots__}, "id": review_id})]
+    assert store.was_scheduled_between(1, start, end)
+    assert not store.was_scheduled_between(1, end, datetime(2026, 1, 7, tzinfo=UTC))
+    assert store.scheduled_reviews()[1][0].button == 3
+
+
+def test_settings_sources_and_roots(store):
+    with store.transaction():
+        store.set_meta("config.new_per_day", "7")
+        store.set_meta("config.new_per_day", "8")
+        store.set_sources([SourceRecord("/n/a.md", "/n", "h1")])
+        store.set_sources([SourceRecord("/n/a.md", "/n", "h2")])
+        store.add_roots(["/n", "/n"])
+    assert store.meta_items("config.") == {"config.new_per_day": "8"}
+    assert store.sources() == {"/n/a.md": SourceRecord("/n/a.md", "/n", "h2")}
+    assert store.roots() == ["/n"]
+
+
+def test_a_deck_is_known_with_its_subdecks(store):
+    with store.transaction():
+        store.deck_id("A::B")
+    assert store.deck_exists("A") and store.deck_exists("A::B") and not store.deck_exists("B")
+    with pytest.raises(FlashcardsError, match="no deck named 'Nope'"):
+        store.require_deck("Nope")
+
+
+def test_a_failed_transaction_writes_nothing(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_meta("config.x", "1")
+        raise RuntimeError("boom")
+    assert store.meta_items("config.") == {}
+
+
+def test_a_file_that_is_not_sqlite_is_a_plain_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(FlashcardsError, match="cannot open the database"):
+        Store.open(path)
+    assert path.read_text().startswith("these are my notes")
+
+
+def test_a_backup_is_a_consistent_sqlite_file_and_never_overwritten(store, tmp_path):
+    stored_note(store)
+    first = backup_path(store.path, "backup", MOMENT)
+    store.backup_to(first)
+    second = backup_path(store.path, "backup", MOMENT)
+    assert second != first and second.name.endswith("-2.bak")
+    store.backup_to(second)
+    for copy in (first, second):
+        assert sqlite3.connect(copy).execute("SELECT count(*) FROM notes").fetchone() == (1,)
+
+
+def test_export_notes_list_active_cards_only(store):
+    note = stored_note(store, kind="reversed")
+    with store.transaction():
+        store.insert_cards([(note.id, 2)])
+        store.set_suspended(1, True)
+    (exported,) = store.export_notes()
+    assert (exported.guid, exported.ords, exported.tags) == ("fc-g1", (2,), ("t1", "t2"))
