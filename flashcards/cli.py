@@ -376,6 +376,8 @@ def _resync(store, moment: datetime) -> None:
         click.echo("Sync failed: reviewing the cards as last synced.", err=True)
         return
     echo_problems(report.warnings)
+    if report.from_journal:
+        click.echo(f"From the journal: {report.from_journal}.", err=True)
 
 
 @cli.command()
@@ -453,7 +455,7 @@ def suspend(app: App, card_id: int) -> None:
     """
     from flashcards.session import set_suspended
 
-    set_suspended(app.store(), card_id, True)
+    set_suspended(app.store(), card_id, True, now=now())
     click.echo(f"Card {card_id} suspended.")
 
 
@@ -469,7 +471,7 @@ def unsuspend(app: App, card_id: int) -> None:
     """
     from flashcards.session import set_suspended
 
-    set_suspended(app.store(), card_id, False)
+    set_suspended(app.store(), card_id, False, now=now())
     click.echo(f"Card {card_id} unsuspended.")
 
 

@@ -14,15 +14,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from flashcards import scheduler
+from flashcards import journal, scheduler
 from flashcards.cards import ordinals
 from flashcards.clock import zone_of
+from flashcards.history import History, event_of
 from flashcards.paths import display_path
 from flashcards.settings import load_settings
-from flashcards.store import CardSchedule, CardState, ReviewRecord, Store, StoredNote, backup_path
+from flashcards.store import (
+    CardSchedule,
+    CardState,
+    ReviewRecord,
+    Store,
+    StoredCard,
+    StoredNote,
+    backup_path,
+)
 
 # Notes whose deck row vanished are parked here until the next sync re-reads their file.
 RECOVERED_DECK = "Default"
+# Rounds of repairs one `doctor --fix` makes at most.
+REPAIR_ROUNDS = 2
 # Foreign keys that have a check of their own below, with a clearer message and a repair.
 _COVERED_KEYS = frozenset({("cards", "notes"), ("reviews", "cards"), ("notes", "decks")})
 
@@ -75,10 +86,18 @@ def doctor(store: Store, *, fix: bool = False, now: datetime) -> DoctorReport:
     if not fix or not repairs:
         return DoctorReport(findings, findings)
     saved = backup(store, backup_path(store.path, "doctor", now))
-    with store.transaction():
-        for repair in repairs:
-            repair()
-    return DoctorReport(findings, list(check(store, zone=zone_of(now))), saved)
+    remaining = findings
+    # A repair can bring out another (a recreated card's answers are in the journal):
+    # a second round takes those, so one --fix leaves what no repair can reach.
+    for _ in range(REPAIR_ROUNDS):
+        repairs = [f.repair for f in remaining if f.repair is not None]
+        if not repairs:
+            break
+        with store.transaction():
+            for repair in repairs:
+                repair()
+        remaining = list(check(store, zone=zone_of(now)))
+    return DoctorReport(findings, remaining, saved)
 
 
 def check(store: Store, *, zone: tzinfo) -> Iterator[Finding]:
@@ -91,7 +110,9 @@ def check(store: Store, *, zone: tzinfo) -> Iterator[Finding]:
     yield from _foreign_keys(store)
     yield from _dangling_rows(store)
     yield from _missing_sources(store)
-    yield from _disagreeing_cards(store, zone)
+    flagged: set[int] = set()
+    yield from _disagreeing_cards(store, zone, flagged)
+    yield from _journal_disagreements(store, skip=flagged)
 
 
 def _foreign_keys(store: Store) -> Iterator[Finding]:
@@ -124,7 +145,7 @@ def _missing_sources(store: Store) -> Iterator[Finding]:
                           lambda p=path: _forget_source(store, p))
 
 
-def _disagreeing_cards(store: Store, zone: tzinfo) -> Iterator[Finding]:
+def _disagreeing_cards(store: Store, zone: tzinfo, flagged: set[int]) -> Iterator[Finding]:
     log = store.scheduled_reviews()
     day_start_hour = load_settings(store).day_start_hour
     for card in store.card_states():
@@ -137,10 +158,64 @@ def _disagreeing_cards(store: Store, zone: tzinfo) -> Iterator[Finding]:
             continue
         differences = _differences(card, expected)
         if differences:
+            flagged.add(card.id)
             yield Finding(f"{where}: card {card.id} disagrees with its review log "
                           f"({differences}; --fix rebuilds it from the log)",
                           lambda c=card.id, e=expected: store.set_card_schedule(
                               c, e.schedule, e.lapses))
+
+
+def _journal_disagreements(store: Store, *, skip: set[int]) -> Iterator[Finding]:
+    """Cards whose answers, schedule or suspension differ from the replay of the journal.
+
+    The repair merges both sides, never dropping an answer: answers only the
+    store holds are written to the journal, and the card is replayed from the
+    union (docs/journal.md).
+    """
+    if store.export_pending():
+        return  # a store from before the journal: the next sync or review writes it
+    history = History.of(store)
+    reading = journal.read_new(history.folders(), {})
+    for problem in reading.problems:
+        yield Finding(f"{problem} (the line is skipped; fix or delete it by hand)")
+    by_card = journal.by_card(reading.events)
+    cards = {c.id: c for c in store.cards_of_guids(g for g, _ in by_card) + store.reviewed_cards()}
+    for card in cards.values():
+        if card.id in skip:  # reported against its own log already; one finding a card
+            continue
+        events = by_card.get((card.note_guid, card.ord), [])
+        difference = _journal_difference(store, card, events)
+        if difference:
+            yield Finding(f"{_where(card.path, card.line)}: card {card.id} disagrees with the "
+                          f"journal ({difference}; --fix merges both)",
+                          lambda c=card, e=events: _merge_with_journal(history, c, e))
+
+
+def _journal_difference(store: Store, card: StoredCard, events: list[journal.Event]) -> str:
+    expected = journal.replay(events)
+    stored = store.reviews_of_card(card.id)
+    missing = {r.event_id for r in stored} - {a.event.id for a in expected.answers}
+    if missing:
+        return f"{len(missing)} answer(s) not in the journal"
+    flags = {a.event.id: a.scheduled for a in expected.answers}
+    if {r.event_id: r.scheduled for r in stored} != flags:
+        return "its answers are not those the journal replays"
+    if (card.schedule, card.lapses) != (expected.schedule, expected.lapses):
+        return "its schedule is not the replay of its answers"
+    suspensions = [e for e in events if e.type in (journal.SUSPEND, journal.UNSUSPEND)]
+    if suspensions and expected.suspended != card.suspended:
+        return "suspended" if card.suspended else "not suspended"
+    return ""
+
+
+def _merge_with_journal(history: History, card: StoredCard,
+                        events: list[journal.Event]) -> None:
+    known = {e.id for e in events}
+    lacking = [event_of(r, card) for r in history.store.reviews_of_card(card.id)
+               if r.event_id not in known]
+    if lacking:
+        history.write(card.path, lacking)
+    history.replay_card(card, events)
 
 
 @dataclass(frozen=True)

@@ -22,3 +22,8 @@ def deck_folder(root: Path | str) -> Path:
     """
     root = Path(root)
     return root if root.is_dir() or root.suffix.lower() != ".md" else root.parent
+
+
+# How the store remembers the bundled decks: by name, not by the folder of one
+# installation, so a reinstall, a new Python or pipx finds them (and their history).
+BUNDLED_ROOT = "bundled:"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flashcards.clock import day_window, utc_offset_minutes, zone_of
+from flashcards.history import History
+from flashcards.journal import SUSPEND, UNDO, UNSUSPEND
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import (
     BUTTON_GRADES,
@@ -196,21 +198,22 @@ class _Undo:
     queue: list[int]
     again: set[int]
     review_id: int | None = None
+    event_id: str | None = None
 
 
 class ReviewSession:
     """Walks a queue. Every answer is committed at once; ``undo`` takes the last one back."""
 
     def __init__(self, store: Store, cards: list[Card], *, settings: Settings, clock: Clock,
-                 today: date, deck: str | None = None):
+                 today: date, deck: str | None = None, history: History | None = None):
         self.store = store
+        self.history = history or History.of(store)
         self.settings = settings
         self.clock = clock
         self.today = today
         self.deck = deck
         self.cards = {card.id: card for card in cards}
         self.queue = [card.id for card in cards]
-        self.window = day_window(today, settings.day_start_hour, zone_of(clock()))
         done = done_today(store, today, settings, zone_of(clock()))
         # Cards already answered in this study day: further answers are repeats.
         self.again = set(done.cards_scheduled)
@@ -256,8 +259,11 @@ class ReviewSession:
         moment = self.clock()
         with self.store.transaction():
             stored = self.store.card(card.id) or card
-            scheduled = card.id not in self.again and not self.store.was_scheduled_between(
-                card.id, *self.window)
+            # The journal's rule (docs/journal.md): the first answer of the answer's own
+            # study day schedules the card, whichever session or machine gave it.
+            day = day_window(study_day(moment, self.settings.day_start_hour),
+                             self.settings.day_start_hour, zone_of(moment))
+            scheduled = not self.store.was_scheduled_between(card.id, *day)
             after = self._after(stored, grade, moment) if scheduled else stored
             record = ReviewRecord(
                 card_id=card.id, note_guid=stored.note_guid, ordinal=stored.ord,
@@ -265,11 +271,15 @@ class ReviewSession:
                 before=stored.schedule, after=after.schedule, button=button,
                 duration_ms=duration_ms, utc_offset_minutes=utc_offset_minutes(moment),
                 day_start_hour=self.settings.day_start_hour)
-            review_id = self.store.insert_review(record)
+            event = self.history.answer_event(stored, record)
+            # The journal line first: a crash before the commit leaves an answer the
+            # next run replays into the store, never one the journal lacks.
+            self.history.write(stored.path, [event])
+            review_id = self.store.insert_review(replace(record, event_id=event.id))
             if scheduled:
                 self.store.set_card_schedule(card.id, after.schedule, after.lapses)
         self._undo.append(_Undo("answer", stored, list(self.queue), set(self.again),
-                                review_id))
+                                review_id, event.id))
         self.cards[card.id] = after
         self.again.add(card.id)
         self.queue.pop(0)
@@ -292,15 +302,20 @@ class ReviewSession:
         if not self._undo:
             return None
         entry = self._undo.pop()
+        card = entry.card
         with self.store.transaction():
             if entry.kind == "answer":
-                self.store.delete_review(entry.review_id)
-                self.store.set_card_schedule(entry.card.id, entry.card.schedule,
-                                             entry.card.lapses)
+                self._write_event(UNDO, card, ref=entry.event_id)
+                self.store.delete_review_event(entry.event_id)
+                # The card as its remaining answers say (another terminal may have
+                # answered it since): the journal's replay, on the store's rows.
+                self.history.replay_card(self.store.card(card.id) or card, [])
+                card = self.store.card(card.id) or card
                 self.log.pop()
             else:
-                self.store.set_suspended(entry.card.id, False)
-        self.cards[entry.card.id] = entry.card
+                self._write_event(UNSUSPEND, card)
+                self.store.set_suspended(card.id, False)
+        self.cards[card.id] = replace(entry.card, schedule=card.schedule, lapses=card.lapses)
         self.queue, self.again = entry.queue, entry.again
         return entry.card
 
@@ -308,10 +323,16 @@ class ReviewSession:
         """Suspend the current card: it leaves the queue and every later one."""
         card = self._require_current()
         with self.store.transaction():
+            self._write_event(SUSPEND, card)
             self.store.set_suspended(card.id, True)
         self._undo.append(_Undo("suspend", card, list(self.queue), set(self.again)))
         self.queue = [card_id for card_id in self.queue if card_id != card.id]
         return card
+
+    def _write_event(self, kind: str, card: Card, **fields) -> None:
+        event = self.history.next_event(kind, self.clock(), guid=card.note_guid, ord=card.ord,
+                                        **fields)
+        self.history.write(card.path, [event])
 
     def reload(self, card_id: int) -> Card | None:
         """Re-read a card's text after an edit; None (and dropped) if it is gone."""
@@ -355,8 +376,14 @@ def start(store: Store, now: datetime, *, clock: Clock, deck: str | None = None,
     return ReviewSession(store, cards, settings=settings, clock=clock, today=today, deck=deck)
 
 
-def set_suspended(store: Store, card_id: int, suspended: bool) -> None:
+def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime) -> None:
     """`flashcards suspend` / `unsuspend`: a suspended card is never queued."""
+    card = store.card(card_id)
+    if card is None:
+        raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
+    history = History.of(store)
     with store.transaction():
-        if not store.set_suspended(card_id, suspended):
-            raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
+        event = history.next_event(SUSPEND if suspended else UNSUSPEND, now,
+                                   guid=card.note_guid, ord=card.ord)
+        history.write(card.path, [event])
+        store.set_suspended(card_id, suspended)

@@ -24,6 +24,8 @@ from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
+from flashcards import journal
+from flashcards.history import History
 from flashcards.htmlcache import cache_key
 from flashcards.loader import (
     LoadedFile,
@@ -44,7 +46,7 @@ from flashcards.model import (
     digest,
     normalized,
 )
-from flashcards.paths import display_path
+from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.store import SourceRecord, Store, StoredNote
 
 # Near-match threshold for rule 5: a typo fix keeps a side above it, a rewrite
@@ -72,6 +74,7 @@ class SyncReport:
     files_unchanged: int = 0
     files_removed: int = 0
     warnings: list[Problem] = field(default_factory=list)
+    from_journal: str = ""  # answers read from other devices' journal lines
 
     @property
     def changed(self) -> bool:
@@ -81,8 +84,9 @@ class SyncReport:
     def summary(self) -> str:
         counts = (f"{self.added} added, {self.updated} updated, {self.moved} moved, "
                   f"{self.orphaned} orphaned, {self.revived} revived")
-        return (f"{counts} ({self.files_read} files read, {self.files_unchanged} unchanged, "
-                f"{self.files_removed} removed)")
+        summary = (f"{counts} ({self.files_read} files read, {self.files_unchanged} unchanged, "
+                   f"{self.files_removed} removed)")
+        return f"{summary}; {self.from_journal}" if self.from_journal else summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,17 +109,23 @@ def sync(
     now: datetime,
     progress: ProgressFn | None = None,
 ) -> SyncReport:
-    """Sync the given files and folders, or every remembered one, into the store."""
+    """Sync the given files and folders, or every remembered one, into the store;
+    then replay what the journals hold that the store does not (docs/journal.md)."""
     given = [Path(os.path.abspath(p)) for p in paths or ()]
-    roots = given or [Path(p) for p in store.roots()] or [bundled_decks()]
+    names = [_root_name(p) for p in given] or store.roots() or [BUNDLED_ROOT]
+    history = History.of(store)
+    history.export_store(now)
+    reading = history.read_pending(names)
+    roots = [_root_path(name) for name in names]
     sources = discover(r for r in roots if given or r.exists())
     known = store.sources()
     report = SyncReport()
-    changed, removed = _changed_files(store, sources, roots, known, report, progress)
+    changed, removed = _changed_files(store, sources, names, roots, known, report, progress)
     if not changed and not removed:
         # Nothing to match or check: skip reading every note of the store.
         with store.transaction():
-            store.add_roots(str(r) for r in roots)
+            store.add_roots(names)
+        _catch_up(history, reading, report)
         return report
     placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
     touched = {str(item.source.path) for item in changed} | set(removed)
@@ -125,18 +135,64 @@ def sync(
     if any(p.severity is Severity.ERROR for p in problems):
         raise ProblemsError(sorted(problems))
     report.warnings = sorted(problems)
+    ghosts = _ghosts(store, reading)
     with store.transaction():
-        store.add_roots(str(r) for r in roots)
-        _apply(store, placed, touched, changed, now, report)
-        store.set_sources(SourceRecord(str(i.source.path), str(i.source.root), i.hash)
+        store.add_roots(names)
+        store.set_sources(SourceRecord(str(i.source.path), _root_name(i.source.root), i.hash)
                           for i in changed)
         store.delete_sources(removed)
+        written = _apply(store, placed, touched, changed, now, report, ghosts)
+        history.record_identities(written, now)
+    _catch_up(history, reading, report)
     return report
+
+
+def _root_name(root: Path) -> str:
+    """How the store remembers a root: the bundled decks by name, others by path."""
+    return BUNDLED_ROOT if root == bundled_decks() or _is_old_bundled(str(root)) \
+        else str(root)
+
+
+def _root_path(name: str) -> Path:
+    return bundled_decks() if name == BUNDLED_ROOT or _is_old_bundled(name) else Path(name)
+
+
+def _is_old_bundled(path: str) -> bool:
+    """A root remembered by an older version: the decks folder of some installation."""
+    parts = Path(path).parts
+    return parts[-2:] == ("flashcards", "decks") and "site-packages" in parts
+
+
+def _catch_up(history: History, reading, report: SyncReport) -> None:
+    caught = history.apply(reading)
+    report.from_journal = caught.summary()
+    report.warnings += caught.problems + [
+        Problem("journal", 1, 1, Severity.WARNING, message) for message in history.warnings]
+
+
+def _ghosts(store: Store, reading) -> list[StoredNote]:
+    """Notes the journal knows and the store does not: a rebuilt store, another machine.
+
+    They take part in matching as orphans would, so a parsed note that matches
+    one is born again with its GUID, and then its history.
+    """
+    ghosts = []
+    for guid, identity in journal.identities(reading.events).items():
+        if store.guid_exists(guid):
+            continue
+        ghosts.append(StoredNote(
+            guid=guid, kind=identity.get("kind", "basic"), deck_id=0, path=None, line=None,
+            question="", answer="?" if identity.get("a") else "",
+            explicit_id=identity.get("xid"), question_hash=identity.get("q"),
+            answer_hash=identity.get("a"), content_hash=identity.get("c"),
+            orphaned=True, id=-1 - len(ghosts), deck=identity.get("deck")))
+    return ghosts
 
 
 def _changed_files(
     store: Store,
     sources: list[SourceFile],
+    names: list[str],
     roots: list[Path],
     known: dict[str, SourceRecord],
     report: SyncReport,
@@ -147,7 +203,7 @@ def _changed_files(
     for source in sources:
         before = known.get(str(source.path))
         if before and before.hash == file_hash(read_bytes(source)) \
-                and before.root == str(source.root):
+                and before.root == _root_name(source.root):
             report.files_unchanged += 1
         else:
             # Not the bytes: the parser reads the file again (from the page cache)
@@ -156,7 +212,7 @@ def _changed_files(
     loaded = _load_all(store, pending, progress)
     report.files_read = len(loaded)
     seen = {str(s.path) for s in sources}
-    root_names = {str(r) for r in roots}
+    root_names = set(names) | {str(r) for r in roots}
     removed = [path for path, record in known.items()
                if record.root in root_names and path not in seen]
     report.files_removed = len(removed)
@@ -345,9 +401,12 @@ def _apply(
     changed: list[LoadedFile],
     now: datetime,
     report: SyncReport,
-) -> None:
+    ghosts: list[StoredNote],
+) -> list[StoredNote]:
+    """Write the parsed notes; the notes born or changed, for the journal's identities."""
     old = store.notes_in_paths(touched) + store.orphaned_notes()
-    pairs = match(placed, old)
+    pairs = match(placed, old + ghosts)
+    reborn = {index: pairs.pop(index).guid for index in list(pairs) if pairs[index].id < 0}
     stamp = int(now.timestamp())
     descriptions = {item.deck.deck: item.deck.description for item in changed}
     deck_ids = {name: store.deck_id(name, descriptions[name]) for name in descriptions}
@@ -358,11 +417,16 @@ def _apply(
     # A store with no notes yet has no GUID to collide with: no lookup per new note.
     in_store = store.guid_exists if store.has_notes() else lambda guid: False
 
+    written: list[StoredNote] = []
+
     def born_notes() -> Iterator[StoredNote]:
         for index, item in enumerate(placed):
             if index not in pairs:
-                yield _stored(item, deck_ids[item.note.deck],
-                              guid=_new_guid(item, guids, in_store), modified=stamp)
+                guid = reborn.get(index) or _new_guid(item, guids, in_store)
+                guids.add(guid)
+                note = _stored(item, deck_ids[item.note.deck], guid=guid, modified=stamp)
+                written.append(replace(note, deck=item.note.deck))
+                yield note
 
     born = len(placed) - len(pairs)
     new_ids = iter(store.insert_notes(born_notes(), born))
@@ -378,16 +442,24 @@ def _apply(
         store.insert_cards(new_cards)
         new_cards = []
         if index in pairs:
-            _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, report)
+            note = _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, report)
+            if _identity_changed(pairs[index], note):
+                written.append(replace(note, deck=item.note.deck))
     store.insert_cards(new_cards)
     matched = {stored.id for stored in pairs.values()}
     gone = [stored.id for stored in old if stored.id not in matched and not stored.orphaned]
     store.orphan_notes(gone)
     report.orphaned = len(gone)
+    return written
+
+
+def _identity_changed(previous: StoredNote, note: StoredNote) -> bool:
+    return (previous.content_hash, previous.explicit_id, previous.deck_id, previous.kind) != \
+        (note.content_hash, note.explicit_id, note.deck_id, note.kind)
 
 
 def _update(store: Store, item: Placed, previous: StoredNote, deck_id: int, stamp: int,
-            report: SyncReport) -> None:
+            report: SyncReport) -> StoredNote:
     """Write a matched note's new text and place; its cards follow its ordinals."""
     note = _stored(item, deck_id, guid=previous.guid, modified=previous.modified,
                    note_id=previous.id)
@@ -395,6 +467,7 @@ def _update(store: Store, item: Placed, previous: StoredNote, deck_id: int, stam
     store.update_note(note)
     _count_change(previous, note, report)
     store.set_card_ordinals(previous.id, item.note.ordinals)
+    return note
 
 
 def _stored(item: Placed, deck_id: int, *, guid: str, modified: int,

@@ -11,6 +11,7 @@ holds is the same every time.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,10 @@ SESSIONS = [(0, [5, 2, 4, 5, 1, 4, 5, 4]), (1, [4, 5, 3, 4, 4, 4]), (7, [5, 4, 4
 
 def build(target: Path) -> None:
     target.unlink(missing_ok=True)
+    # A fixed device id: the fixture's journal lines (in deck-v1/.flashcards/) are
+    # the same on every run.
+    target.with_name(target.name + ".device").write_text("fixture-device\n")
+    shutil.rmtree(FIXTURES / "deck-v1" / ".flashcards", ignore_errors=True)
     store = Store.open(target)
     sync(store, [FIXTURES / "deck-v1"], now=DAY_ONE)
     for offset, grades in SESSIONS:

@@ -8,7 +8,8 @@ groups, one module per client, so each client's queries sit together:
 - ``review_queries``: the queue, answers and status (session.py, status.py);
 - ``export_queries``: notes for Anki and the HTML cache (export.py);
 - ``maintenance_queries``: the doctor's checks and repairs (maintenance.py);
-- ``stats_queries``: statistics and `flashcards list` (stats.py, cli.py).
+- ``stats_queries``: statistics and `flashcards list` (stats.py, cli.py);
+- ``history_queries``: keeping the store equal to the journal (history.py).
 
 Rows cross this boundary only as the records of ``records.py``: no module
 above the store knows a table or a column. ``schema.sql`` is the schema and
@@ -16,6 +17,7 @@ above the store knows a table or a column. ``schema.sql`` is the schema and
 """
 
 from flashcards.store.export_queries import ExportQueries
+from flashcards.store.history_queries import HistoryQueries
 from flashcards.store.maintenance_queries import MaintenanceQueries
 from flashcards.store.migrations import SCHEMA_VERSION, backup_path
 from flashcards.store.records import (
@@ -57,5 +59,6 @@ __all__ = [
 ]
 
 
-class Store(SyncQueries, ReviewQueries, ExportQueries, MaintenanceQueries, StatsQueries):
+class Store(SyncQueries, ReviewQueries, ExportQueries, MaintenanceQueries, StatsQueries,
+            HistoryQueries):
     """A flashcards database file, with every client's queries."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _create_v1(db: sqlite_utils.Database) -> None:
@@ -103,8 +103,25 @@ def _v2_to_v3(db: sqlite_utils.Database) -> None:
         db.execute("UPDATE reviews SET button = ? WHERE grade = ?", [button, grade])
 
 
+def _v3_to_v4(db: sqlite_utils.Database) -> None:
+    """Version 4: each review names its line in the journal (docs/journal.md).
+
+    Older rows get ids of a device of their own (``before-journal-<row id>``:
+    the row ids are their sequence); ``journal.export_pending`` asks the next sync or review to
+    write them, with the suspended cards and the notes' identities, to the journal.
+    """
+    db["reviews"].add_column("event_id", str)
+    db.execute("UPDATE reviews SET event_id = ? || '-' || id", [LEGACY_DEVICE])
+    db["reviews"].create_index(["event_id"], unique=True)
+    db.execute("INSERT INTO meta (key, value) VALUES ('journal.export_pending', '1') "
+               "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+
+
+# Reviews written before the journal: a device name no machine takes.
+LEGACY_DEVICE = "before-journal"
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
-    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3,
+    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
 }
 
 

@@ -70,6 +70,7 @@ class ReviewRecord:
     duration_ms: int | None = None
     utc_offset_minutes: int | None = None
     day_start_hour: int | None = None
+    event_id: str | None = None  # its line in the journal (docs/journal.md)
     id: int | None = None  # the store's row id, once written
 
 

@@ -16,7 +16,7 @@ from flashcards.store.records import (
     utc_iso,
 )
 
-_CARD_SELECT = """
+CARD_SELECT = """
     SELECT cards.id, cards.note_id, notes.guid, cards.ord, notes.kind, decks.name,
            notes.path, notes.line, notes.question, notes.answer,
            cards.repetitions, cards.easiness, cards.interval, cards.due, cards.lapses,
@@ -33,9 +33,26 @@ REVIEW_SELECT = """
            reviews.repetitions_after, reviews.easiness_after, reviews.interval_after,
            reviews.due_after,
            reviews.button, reviews.duration_ms, reviews.utc_offset_minutes,
-           reviews.day_start_hour
+           reviews.day_start_hour, reviews.event_id
     FROM reviews JOIN cards ON cards.id = reviews.card_id
     JOIN notes ON notes.id = cards.note_id"""
+
+
+INSERT_REVIEW = """
+    INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled,
+        repetitions_before, easiness_before, interval_before, due_before,
+        repetitions_after, easiness_after, interval_after, due_after,
+        button, utc_offset_minutes, day_start_hour, event_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def review_values(review: ReviewRecord) -> list:
+    before, after = review.before, review.after
+    return [review.card_id, utc_iso(review.reviewed_at), review.grade, review.duration_ms,
+            int(review.scheduled),
+            before.repetitions, before.easiness, before.interval, _iso(before.due),
+            after.repetitions, after.easiness, after.interval, _iso(after.due),
+            review.button, review.utc_offset_minutes, review.day_start_hour, review.event_id]
 
 
 def card_from_row(row: tuple) -> StoredCard:
@@ -50,7 +67,7 @@ def card_from_row(row: tuple) -> StoredCard:
 def review_from_row(row: tuple) -> ReviewRecord:
     (review_id, card_id, guid, ord_, reviewed_at, grade, scheduled,
      rep_before, ef_before, ivl_before, due_before, rep_after, ef_after, ivl_after, due_after,
-     button, duration_ms, offset, day_start_hour) = row
+     button, duration_ms, offset, day_start_hour, event_id) = row
     return ReviewRecord(
         card_id=card_id, note_guid=guid, ordinal=ord_,
         reviewed_at=datetime.fromisoformat(reviewed_at), grade=grade,
@@ -58,7 +75,7 @@ def review_from_row(row: tuple) -> ReviewRecord:
         before=_schedule(rep_before, ef_before, ivl_before, due_before),
         after=_schedule(rep_after, ef_after, ivl_after, due_after),
         button=button, duration_ms=duration_ms, utc_offset_minutes=offset,
-        day_start_hour=day_start_hour, id=review_id)
+        day_start_hour=day_start_hour, event_id=event_id, id=review_id)
 
 
 def _schedule(repetitions: int | None, easiness: float | None, interval: int | None,
@@ -80,7 +97,7 @@ class ReviewQueries(Connection):
         the first rows come at once.
         """
         where, params = deck_filter(deck)
-        sql = (f"{_CARD_SELECT} WHERE {_ACTIVE} AND {where} AND cards.due <= ? "
+        sql = (f"{CARD_SELECT} WHERE {_ACTIVE} AND {where} AND cards.due <= ? "
                "ORDER BY cards.due, decks.name, notes.path, notes.line, cards.ord")
         return self._records(card_from_row, sql, [*params, today.isoformat()])
 
@@ -92,13 +109,13 @@ class ReviewQueries(Connection):
         One at a time, like ``due_cards``.
         """
         where, params = deck_filter(deck)
-        sql = (f"{_CARD_SELECT} WHERE {_ACTIVE} AND {where} AND cards.due IS NULL "
+        sql = (f"{CARD_SELECT} WHERE {_ACTIVE} AND {where} AND cards.due IS NULL "
                "ORDER BY notes.path, notes.line, cards.ord")
         return self._records(card_from_row, sql, params)
 
     def card(self, card_id: int) -> StoredCard | None:
         """One card with its note's text, whatever its status (None if no such card)."""
-        row = self.conn.execute(f"{_CARD_SELECT} WHERE cards.id = ?", [card_id]).fetchone()
+        row = self.conn.execute(f"{CARD_SELECT} WHERE cards.id = ?", [card_id]).fetchone()
         return card_from_row(row) if row else None
 
     def reviews_between(self, start: datetime, end: datetime) -> list[ReviewRecord]:
@@ -121,21 +138,14 @@ class ReviewQueries(Connection):
 
     def insert_review(self, review: ReviewRecord) -> int:
         """Write one answer; its row id."""
-        before, after = review.before, review.after
-        return self.conn.execute(
-            """INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled,
-                   repetitions_before, easiness_before, interval_before, due_before,
-                   repetitions_after, easiness_after, interval_after, due_after,
-                   button, utc_offset_minutes, day_start_hour)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [review.card_id, utc_iso(review.reviewed_at), review.grade, review.duration_ms,
-             int(review.scheduled),
-             before.repetitions, before.easiness, before.interval, _iso(before.due),
-             after.repetitions, after.easiness, after.interval, _iso(after.due),
-             review.button, review.utc_offset_minutes, review.day_start_hour]).lastrowid
+        return self.conn.execute(INSERT_REVIEW, review_values(review)).lastrowid
 
     def delete_review(self, review_id: int) -> None:
         self.conn.execute("DELETE FROM reviews WHERE id = ?", [review_id])
+
+    def delete_review_event(self, event_id: str) -> None:
+        """Delete the answer of a journal event (its row id may have changed on replay)."""
+        self.conn.execute("DELETE FROM reviews WHERE event_id = ?", [event_id])
 
     def set_card_schedule(self, card_id: int, schedule: CardSchedule, lapses: int) -> None:
         self.conn.execute(

@@ -1,4 +1,4 @@
--- The schema of a new store, version 3: the one source of truth for new files.
+-- The schema of a new store, version 4: the one source of truth for new files.
 -- Older stores reach the same schema through store/migrations.py, and
 -- tests/test_migrations.py checks that both give the same tables, columns
 -- and indexes. docs/store.md explains every column.
@@ -83,9 +83,11 @@ CREATE TABLE "reviews" (
    "due_after" TEXT,
    "button" INTEGER,
    "utc_offset_minutes" INTEGER,
-   "day_start_hour" INTEGER
+   "day_start_hour" INTEGER,
+   "event_id" TEXT
 );
 CREATE INDEX "idx_reviews_card_id" ON "reviews" ("card_id");
+CREATE UNIQUE INDEX "idx_reviews_event_id" ON "reviews" ("event_id");
 CREATE INDEX "idx_reviews_reviewed_at" ON "reviews" ("reviewed_at");
 
 -- Rendered card HTML by content key, so an export renders only what changed.

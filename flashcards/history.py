@@ -1,0 +1,291 @@
+"""The store kept equal to the review journal.
+
+Every answer, undo, suspension and note identity is written to the journal
+(`flashcards.journal`) as it happens, in the same step as the store. Lines
+written elsewhere (another machine, after a `git pull`; a crash between the
+journal and the store) are read by the next sync or review and replayed into
+the store, card by card. docs/journal.md has the model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from flashcards import journal
+from flashcards.clock import utc_offset_minutes
+from flashcards.journal import ANSWER, NOTE, SUSPEND, UNDO, UNSUSPEND, Event
+from flashcards.model import Problem, Severity
+from flashcards.paths import BUNDLED_ROOT, display_path
+from flashcards.settings import load_settings
+from flashcards.store import ReviewRecord, Store, StoredCard, StoredNote
+from flashcards.store.migrations import LEGACY_DEVICE
+
+SEQ_KEY = "journal.seq"
+
+
+@dataclass
+class CatchUp:
+    """What reading the journals brought in."""
+
+    answers_from: Counter[str] = field(default_factory=Counter)  # device -> new answers
+    cards: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    identities: dict[str, dict] = field(default_factory=dict)  # GUID -> latest identity
+
+    def summary(self) -> str:
+        parts = [f"{n} answer{'s' if n != 1 else ''} from {device}"
+                 for device, n in sorted(self.answers_from.items())]
+        return "; ".join(parts)
+
+
+class History:
+    """One store's journals: where they are, this device's file in each, and replay."""
+
+    def __init__(self, store: Store, *, data_dir: Path, device: str):
+        self.store = store
+        self.data_dir = data_dir
+        self.device = device
+        self.warnings: list[str] = []
+
+    @classmethod
+    def of(cls, store: Store) -> History:
+        """The journals of a store: its data folder is the store's own folder."""
+        return cls(store, data_dir=store.path.parent, device=journal.device_id(store.path))
+
+    # -- where -------------------------------------------------------------------------
+
+    @property
+    def own_folder(self) -> Path:
+        """The data folder's journal: the bundled decks', and the fallback of every folder."""
+        return self.data_dir / journal.JOURNAL_DIR
+
+    def folders(self, roots: Iterable[str] = ()) -> list[Path]:
+        """The journal folders of the store's roots (and of ``roots``, about to be synced)."""
+        found = [self.own_folder]
+        for root in [*self.store.roots(), *roots]:
+            if root != BUNDLED_ROOT:
+                folder = journal.folder_of_root(Path(root))
+                if folder not in found:
+                    found.append(folder)
+        return found
+
+    def folder_for(self, deck_file: str | None) -> Path:
+        """The journal folder of a deck file: its synced folder's, if that can be written."""
+        root = self.store.root_of(deck_file) if deck_file else None
+        if root is None or root == BUNDLED_ROOT or not Path(root).exists():
+            return self.own_folder
+        folder = journal.folder_of_root(Path(root))
+        if _writable(folder):
+            return folder
+        message = (f"{display_path(folder)} cannot be written: its history goes to "
+                   f"{display_path(self.own_folder)}")
+        if message not in self.warnings:
+            self.warnings.append(message)
+        return self.own_folder
+
+    # -- writing -----------------------------------------------------------------------
+
+    def next_event(self, kind: str, moment: datetime, **fields) -> Event:
+        """A new event of this device; call inside the store transaction that applies it,
+        so two terminals on one store never take the same sequence number."""
+        return Event(kind, self.device, self._take_seqs(1), moment, **fields)
+
+    def _take_seqs(self, count: int) -> int:
+        """The first of ``count`` new sequence numbers of this device."""
+        last = int(self.store.meta_items(SEQ_KEY).get(SEQ_KEY, "0"))
+        self.store.set_meta(SEQ_KEY, str(last + count))
+        return last + 1
+
+    def write(self, deck_file: str | None, events: Iterable[Event]) -> None:
+        journal.Appender(self.folder_for(deck_file), self.device).append(events)
+
+    def answer_event(self, card: StoredCard, record: ReviewRecord) -> Event:
+        return self.next_event(
+            ANSWER, record.reviewed_at, guid=card.note_guid, ord=card.ord, button=record.button,
+            grade=record.grade, duration_ms=record.duration_ms,
+            utc_offset_minutes=record.utc_offset_minutes, day_start_hour=record.day_start_hour)
+
+    def record_identities(self, notes: Iterable[StoredNote], moment: datetime) -> None:
+        """NOTE lines: what a later sync needs to give these notes back their GUIDs.
+
+        Call inside the transaction that writes the notes.
+        """
+        notes = list(notes)
+        if not notes:
+            return
+        seq = self._take_seqs(len(notes))
+        by_folder: dict[Path, list[Event]] = {}
+        folders: dict[str | None, Path] = {}
+        for offset, note in enumerate(notes):
+            event = Event(NOTE, self.device, seq + offset, moment, guid=note.guid,
+                          identity=identity_of(note))
+            if note.path not in folders:
+                folders[note.path] = self.folder_for(note.path)
+            by_folder.setdefault(folders[note.path], []).append(event)
+        for folder, events in by_folder.items():
+            journal.Appender(folder, self.device).append(events)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def catch_up(self) -> CatchUp:
+        """Read the journal lines not yet applied and replay the cards they touch."""
+        return self.apply(self.read_pending())
+
+    def read_pending(self, roots: Iterable[str] = ()) -> journal.Reading:
+        """The journal lines this store has not applied yet (all of them, for a new store)."""
+        return journal.read_new(self.folders(roots), self.store.journal_offsets())
+
+    def apply(self, reading: journal.Reading) -> CatchUp:
+        """Replay into the store every card that ``reading``'s events touch."""
+        result = CatchUp(problems=reading.problems,
+                         identities=journal.identities(reading.events))
+        with self.store.transaction():
+            self._bump_seq(reading.events)
+            known = self.store.known_event_ids(
+                e.id for e in reading.events if e.type == ANSWER)
+            fresh = [e for e in reading.events if e.type != ANSWER or e.id not in known]
+            touched = journal.by_card(e for e in fresh if e.type != NOTE)
+            for (guid, ordinal), events in touched.items():
+                card = self.store.card_of(guid, ordinal)
+                if card is None:
+                    continue  # a note this store does not hold (yet): see replay_notes
+                self.replay_card(card, events)
+                result.cards += 1
+                for event in events:
+                    if event.type == ANSWER and event.device != self.device:
+                        result.answers_from[event.device] += 1
+            self.store.set_journal_offsets(reading.offsets)
+        return result
+
+    def replay_notes(self, guids: Iterable[str]) -> int:
+        """Replay every card of notes that are new to this store from the whole journal."""
+        wanted = set(guids)
+        if not wanted:
+            return 0
+        reading = journal.read_new(self.folders(), {})
+        self.warnings += [str(p) for p in reading.problems]
+        events = [e for e in reading.events if e.guid in wanted or e.type == UNDO]
+        replayed = 0
+        with self.store.transaction():
+            self._bump_seq(reading.events)
+            for (guid, ordinal), own in journal.by_card(events).items():
+                card = self.store.card_of(guid, ordinal)
+                if card is not None:
+                    self.replay_card(card, own, from_store=False)
+                    replayed += 1
+        return replayed
+
+    def replay_card(self, card: StoredCard, new_events: list[Event], *,
+                    from_store: bool = True) -> None:
+        """Rewrite one card (answers, schedule, lapses, suspension) as its events say."""
+        events = list(new_events)
+        if from_store:
+            events += [event_of(r, card) for r in self.store.reviews_of_card(card.id)]
+        history = journal.replay(events)
+        suspensions = [e for e in journal.in_order(events) if e.type in (SUSPEND, UNSUSPEND)]
+        suspended = history.suspended if suspensions else card.suspended
+        self.store.replace_reviews(card.id, (
+            record_of(answer, card) for answer in history.answers))
+        self.store.set_card_schedule(card.id, history.schedule, history.lapses)
+        if suspended != card.suspended:
+            self.store.set_suspended(card.id, suspended)
+
+    def _bump_seq(self, events: Iterable[Event]) -> None:
+        """Never reuse a sequence number this device wrote (a rebuilt store starts at 0)."""
+        own = [e.seq for e in events if e.device == self.device]
+        current = int(self.store.meta_items(SEQ_KEY).get(SEQ_KEY, "0"))
+        if own and max(own) > current:
+            self.store.set_meta(SEQ_KEY, str(max(own)))
+
+    # -- a store from before the journal ---------------------------------------------------
+
+    def export_store(self, now: datetime) -> int:
+        """Write a pre-journal store's log, suspensions and note identities to the journal.
+
+        Done once, after the migration to schema 4 (which took a backup): its old
+        answers keep their ids (``before-journal-<n>``); their UTC offset and day-start
+        hour, never recorded, are taken as today's zone and setting.
+        """
+        if not self.store.export_pending():
+            return 0
+        hour, zone = load_settings(self.store).day_start_hour, now.tzinfo
+        written = 0
+        with self.store.transaction():
+            by_folder: dict[Path, list[Event]] = {}
+            for review in list(self.store.all_reviews()):
+                card = self.store.card(review.card_id)
+                if card is None:
+                    continue
+                if review.utc_offset_minutes is None:
+                    review = replace(review,
+                                     utc_offset_minutes=utc_offset_minutes(
+                                         review.reviewed_at.astimezone(zone)),
+                                     day_start_hour=review.day_start_hour or hour)
+                    self.store.conn.execute(
+                        "UPDATE reviews SET utc_offset_minutes = ?, day_start_hour = ? "
+                        "WHERE id = ?",
+                        [review.utc_offset_minutes, review.day_start_hour, review.id])
+                by_folder.setdefault(self.folder_for(card.path), []).append(
+                    event_of(review, card))
+                written += 1
+            for card in self.store.suspended_cards():
+                event = self.next_event(SUSPEND, now, guid=card.note_guid, ord=card.ord)
+                by_folder.setdefault(self.folder_for(card.path), []).append(event)
+            for folder, events in by_folder.items():
+                _append_as_written(folder, events)
+            self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
+            self.store.clear_export_pending()
+        return written
+
+
+def _append_as_written(folder: Path, events: list[Event]) -> None:
+    """Events of several devices (old answers are ``before-journal``'s), each to its file."""
+    by_device: dict[str, list[Event]] = {}
+    for event in events:
+        by_device.setdefault(event.device, []).append(event)
+    for device, own in by_device.items():
+        journal.Appender(folder, device).append(own)
+
+
+def identity_of(note: StoredNote) -> dict:
+    """What identifies a note to sync (docs/format.md, "Card identity")."""
+    identity = {"deck": note.deck, "kind": note.kind, "q": note.question_hash,
+                "a": note.answer_hash, "c": note.content_hash}
+    if note.explicit_id:
+        identity["xid"] = note.explicit_id
+    return identity
+
+
+def event_of(review: ReviewRecord, card: StoredCard) -> Event:
+    """A stored answer as the journal line it came from."""
+    device, _, seq = (review.event_id or f"{LEGACY_DEVICE}-{review.id}").rpartition("-")
+    return Event(ANSWER, device, int(seq), review.reviewed_at, guid=card.note_guid,
+                 ord=card.ord, button=review.button, grade=review.grade,
+                 duration_ms=review.duration_ms, utc_offset_minutes=review.utc_offset_minutes,
+                 day_start_hour=review.day_start_hour)
+
+
+def record_of(answer: journal.ReplayedAnswer, card: StoredCard) -> ReviewRecord:
+    event = answer.event
+    return ReviewRecord(
+        card_id=card.id, note_guid=card.note_guid, ordinal=card.ord, reviewed_at=event.time,
+        grade=event.grade, scheduled=answer.scheduled, before=answer.before, after=answer.after,
+        button=event.button, duration_ms=event.duration_ms,
+        utc_offset_minutes=event.utc_offset_minutes, day_start_hour=event.day_start_hour,
+        event_id=event.id)
+
+
+def _writable(folder: Path) -> bool:
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    return os.access(probe, os.W_OK)
+
+
+def problems_as_warnings(problems: list[Problem]) -> list[Problem]:
+    return [replace(p, severity=Severity.WARNING) for p in problems]

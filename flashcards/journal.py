@@ -1,0 +1,349 @@
+"""The review journal: every event that changes a schedule, as plain-text lines.
+
+The store is a cache; the journal is the record. Each device appends JSON Lines
+to files of its own (``<device>.jsonl``), so two machines sharing a notes
+folder through git never write the same file and never conflict. A card's
+schedule is a pure function of its events (``replay``), taken in one
+deterministic order: docs/journal.md has the format and the rules.
+
+This module knows the format, where journals live and how to replay them; it
+does no scheduling of its own beyond calling the pure SM-2 scheduler.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import re
+import secrets
+import socket
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+from flashcards.model import FlashcardsError, Problem, Severity
+from flashcards.scheduler import (
+    BUTTON_GRADES,
+    DAY_START_HOUR,
+    PASSING_GRADE,
+    SM2State,
+    due_date,
+    review,
+    study_day,
+)
+from flashcards.store.records import CardSchedule
+
+FORMAT_VERSION = 1
+# A notes folder keeps its journal here, beside the Markdown it belongs to.
+FOLDER_NAME = ".flashcards"
+JOURNAL_DIR = "journal"
+SUFFIX = ".jsonl"
+# Event types that change a schedule, and the identity record a sync writes.
+ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE = "answer", "undo", "suspend", "unsuspend", "note"
+KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE})
+_DEVICE_NAME = re.compile(r"[^a-z0-9-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One journal line. ``id`` is ``<device>-<seq>``: unique across every machine."""
+
+    type: str
+    device: str
+    seq: int
+    time: datetime  # UTC
+    guid: str | None = None
+    ord: int | None = None
+    button: int | None = None
+    grade: int | None = None
+    duration_ms: int | None = None
+    utc_offset_minutes: int | None = None
+    day_start_hour: int | None = None
+    ref: str | None = None  # the answer an undo cancels
+    identity: dict | None = None  # a note's fingerprints (NOTE events)
+
+    @property
+    def id(self) -> str:
+        return f"{self.device}-{self.seq}"
+
+    @property
+    def order(self) -> tuple[datetime, str, int]:
+        return (self.time, self.device, self.seq)
+
+    def study_day(self) -> date:
+        """The study day of an answer, from its own UTC offset and day-start hour."""
+        offset = timezone(timedelta(minutes=self.utc_offset_minutes or 0))
+        return study_day(self.time.astimezone(offset), self.day_start_hour or 0)
+
+    def to_line(self) -> str:
+        record = {"v": FORMAT_VERSION, "id": self.id, "type": self.type,
+                  "t": self.time.astimezone(UTC).isoformat(timespec="milliseconds")
+                  .replace("+00:00", "Z")}
+        # Left out when implied, to keep a line near 140 bytes: the grade a button
+        # gives (BUTTON_GRADES), and the default day-start hour.
+        grade = None if self.button is not None and BUTTON_GRADES.get(self.button) == self.grade \
+            else self.grade
+        hour = None if self.day_start_hour == DAY_START_HOUR else self.day_start_hour
+        for key, value in (("guid", self.guid), ("ord", self.ord), ("button", self.button),
+                           ("grade", grade), ("ms", self.duration_ms),
+                           ("off", self.utc_offset_minutes), ("dsh", hour),
+                           ("ref", self.ref), ("note", self.identity)):
+            if value is not None:
+                record[key] = value
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def parse_line(line: str) -> Event:
+    """One line as an Event; ValueError (with a reason) if it is not one."""
+    record = json.loads(line)
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    version = record.get("v")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise NewerJournal(f"written by a newer flashcards (journal format {version})")
+    kind, event_id = record.get("type"), record.get("id")
+    if kind not in KINDS or not isinstance(event_id, str) or "-" not in event_id:
+        raise ValueError("no known event type and id")
+    device, _, seq = event_id.rpartition("-")
+    time = datetime.fromisoformat(record["t"].replace("Z", "+00:00")).astimezone(UTC)
+    button, grade = record.get("button"), record.get("grade")
+    if kind == ANSWER:
+        grade = BUTTON_GRADES[button] if grade is None else grade
+        if not isinstance(grade, int) or not 0 <= grade <= 5:
+            raise ValueError(f"an answer needs a grade 0-5, got {grade!r}")
+    return Event(kind, device, int(seq), time, guid=record.get("guid"), ord=record.get("ord"),
+                 button=button, grade=grade, duration_ms=record.get("ms"),
+                 utc_offset_minutes=record.get("off"),
+                 day_start_hour=record.get("dsh", DAY_START_HOUR if kind == ANSWER else None),
+                 ref=record.get("ref"), identity=record.get("note"))
+
+
+class NewerJournal(ValueError):
+    """A line written by a newer version of the format."""
+
+
+# -- where journals live ------------------------------------------------------------
+
+
+def folder_of_root(root: Path) -> Path:
+    """The journal folder of a notes root: ``.flashcards/journal`` in the synced folder
+    (in a synced file's own folder)."""
+    base = root.parent if root.suffix.lower() == ".md" and not root.is_dir() else root
+    return base / FOLDER_NAME / JOURNAL_DIR
+
+
+def device_id(store_path: Path) -> str:
+    """This store's device id, made once and kept beside the store (``<db>.device``).
+
+    It survives a deleted store, so a rebuilt store goes on writing the same
+    journal file: the host name for people, random hex so two stores never share.
+    """
+    marker = store_path.with_name(store_path.name + ".device")
+    try:
+        known = marker.read_text(encoding="utf-8").strip()
+        if known:
+            return known
+    except FileNotFoundError:
+        pass
+    host = _DEVICE_NAME.sub("-", socket.gethostname().lower()).strip("-")[:24] or "device"
+    made = f"{host}-{secrets.token_hex(3)}"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(made + "\n", encoding="utf-8")
+    return made
+
+
+@dataclass
+class Appender:
+    """Appends this device's lines to one journal folder, one ``write`` per line."""
+
+    folder: Path
+    device: str
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{self.device}{SUFFIX}"
+
+    def append(self, events: Iterable[Event]) -> None:
+        data = "".join(event.to_line() for event in events).encode("utf-8")
+        if not data:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            _repair_torn_end(fd)
+            os.write(fd, data)  # O_APPEND: one write lands whole at the end
+        finally:
+            os.close(fd)
+
+
+def _repair_torn_end(fd: int) -> None:
+    """A line torn by a crash gets its newline, so the next line starts clean."""
+    size = os.fstat(fd).st_size
+    if size and os.pread(fd, 1, size - 1) != b"\n":
+        os.write(fd, b"\n")
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """Events read from journal files, and the problems met on the way."""
+
+    events: list[Event] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # file -> bytes read, for reading only what is new next time
+    offsets: dict[str, int] = field(default_factory=dict)
+
+
+def journal_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix == SUFFIX and p.is_file())
+
+
+def read_new(folders: Iterable[Path], offsets: dict[str, int]) -> Reading:
+    """Every complete line past ``offsets`` in the journal files of ``folders``.
+
+    A last line without its newline (a write torn by a crash, or one being
+    written now) is left for next time; a line that does not parse is a
+    warning with file:line, skipped.
+    """
+    reading = Reading()
+    for folder in folders:
+        for path in journal_files(folder):
+            _read_file(path, offsets.get(str(path), 0), reading)
+    return reading
+
+
+def _read_file(path: Path, start: int, reading: Reading) -> None:
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if start > size:  # the file was replaced (a rewrite of history): read it again
+            start = 0
+        handle.seek(start)
+        data = handle.read()
+    end = data.rfind(b"\n") + 1
+    line_number = 1 + (_count_lines(path, start) if start else 0)
+    for raw in data[:end].split(b"\n")[:-1]:
+        try:
+            if raw.strip():
+                reading.events.append(parse_line(raw.decode("utf-8")))
+        except NewerJournal as exc:
+            raise FlashcardsError(f"{path}:{line_number}: {exc}; upgrade flashcards") from exc
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            reading.problems.append(Problem(str(path), line_number, 1, Severity.WARNING,
+                                            f"journal line skipped: {exc}"))
+        line_number += 1
+    reading.offsets[str(path)] = start + end
+
+
+def _count_lines(path: Path, upto: int) -> int:
+    with path.open("rb") as handle:
+        return handle.read(upto).count(b"\n")
+
+
+# -- replay -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayedAnswer:
+    """An answer as the replay placed it: scheduled or a same-day repeat."""
+
+    event: Event
+    scheduled: bool
+    before: CardSchedule
+    after: CardSchedule
+
+
+@dataclass(frozen=True)
+class CardHistory:
+    """One card's state after all its events: schedule, lapses, suspension, answers."""
+
+    schedule: CardSchedule
+    lapses: int
+    suspended: bool
+    answers: tuple[ReplayedAnswer, ...]
+
+
+def in_order(events: Iterable[Event]) -> list[Event]:
+    """Events in replay order: each device's own in the order it wrote them (sequence),
+    devices merged by time, then device id. Duplicates (a file copied twice) count once.
+
+    A device whose clock went back never reorders its own events: the merge keeps
+    every device's sequence as written.
+    """
+    unique: dict[str, Event] = {}
+    for event in events:
+        unique.setdefault(event.id, event)
+    by_device: dict[str, list[Event]] = {}
+    for event in unique.values():
+        by_device.setdefault(event.device, []).append(event)
+    streams = [sorted(own, key=lambda e: e.seq) for own in by_device.values()]
+    return list(heapq.merge(*streams, key=lambda e: e.order))
+
+
+def replay(events: Iterable[Event]) -> CardHistory:
+    """One card's history from its events (any order; they are put in order here).
+
+    An undo cancels the answer it names. The first answer of a study day (the
+    answer's own day, from its UTC offset and day-start hour) schedules the card;
+    later answers that day are same-day repeats and change nothing. A lapse is a
+    scheduled answer below grade 3. The last suspend or unsuspend wins.
+    """
+    ordered = in_order(events)
+    undone = {e.ref for e in ordered if e.type == UNDO}
+    state, due, lapses, suspended = SM2State(), None, 0, False
+    days: set[date] = set()
+    answers: list[ReplayedAnswer] = []
+    for event in ordered:
+        if event.type in (SUSPEND, UNSUSPEND):
+            suspended = event.type == SUSPEND
+        if event.type != ANSWER or event.id in undone:
+            continue
+        before = CardSchedule.of(state, due)
+        day = event.study_day()
+        if day in days:
+            answers.append(ReplayedAnswer(event, False, before, before))
+            continue
+        days.add(day)
+        state = review(state, event.grade)
+        due = due_date(day, state)
+        lapses += event.grade < PASSING_GRADE
+        answers.append(ReplayedAnswer(event, True, before, CardSchedule.of(state, due)))
+    return CardHistory(CardSchedule.of(state, due), lapses, suspended, tuple(answers))
+
+
+def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
+    """Answers, undos and suspensions grouped by card (note GUID, ordinal).
+
+    An undo names no card of its own: it goes with the answer it cancels.
+    """
+    cards: dict[tuple[str, int], list[Event]] = {}
+    where: dict[str, tuple[str, int]] = {}
+    undos = []
+    for event in events:
+        if event.type == UNDO:
+            undos.append(event)
+        elif event.type != NOTE and event.guid is not None and event.ord is not None:
+            key = (event.guid, event.ord)
+            cards.setdefault(key, []).append(event)
+            where[event.id] = key
+    for undo in undos:
+        if undo.ref in where:
+            cards[where[undo.ref]].append(undo)
+    return cards
+
+
+def identities(events: Iterable[Event]) -> dict[str, dict]:
+    """The latest identity record of every note GUID (NOTE events, in replay order)."""
+    latest: dict[str, dict] = {}
+    for event in in_order(e for e in events if e.type == NOTE and e.identity):
+        latest[event.guid] = event.identity
+    return latest
+
+
+def iter_events_of(events: Iterable[Event], kinds: frozenset[str]) -> Iterator[Event]:
+    return (e for e in events if e.type in kinds)

@@ -1,0 +1,88 @@
+"""The store's queries for keeping it equal to the review journal (history.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from flashcards.store.connection import Connection
+from flashcards.store.records import ReviewRecord, StoredCard
+from flashcards.store.review_queries import (
+    CARD_SELECT,
+    INSERT_REVIEW,
+    REVIEW_SELECT,
+    card_from_row,
+    review_from_row,
+    review_values,
+)
+
+_OFFSET_PREFIX = "journal.offset:"
+_EXPORT_PENDING = "journal.export_pending"
+_KEYS_PER_QUERY = 500
+
+
+class HistoryQueries(Connection):
+    def card_of(self, guid: str, ordinal: int) -> StoredCard | None:
+        """The card a journal event names, by its note's GUID and its ordinal."""
+        row = self.conn.execute(f"{CARD_SELECT} WHERE notes.guid = ? AND cards.ord = ?",
+                                [guid, ordinal]).fetchone()
+        return card_from_row(row) if row else None
+
+    def cards_of_guids(self, guids: Iterable[str]) -> list[StoredCard]:
+        self._temp_values("wanted_guids", guids)
+        return [card_from_row(row) for row in self.conn.execute(
+            f"{CARD_SELECT} WHERE notes.guid IN (SELECT value FROM wanted_guids)")]
+
+    def reviewed_cards(self) -> list[StoredCard]:
+        """Every card with at least one answer in the store."""
+        return [card_from_row(row) for row in self.conn.execute(
+            f"{CARD_SELECT} WHERE cards.id IN (SELECT DISTINCT card_id FROM reviews)")]
+
+    def reviews_of_card(self, card_id: int) -> list[ReviewRecord]:
+        """A card's answers, in the order they were written."""
+        return [review_from_row(row) for row in self.conn.execute(
+            f"{REVIEW_SELECT} WHERE reviews.card_id = ? ORDER BY reviews.id", [card_id])]
+
+    def all_reviews(self) -> Iterator[ReviewRecord]:
+        """Every answer, in the order written, one at a time."""
+        return self._records(review_from_row, f"{REVIEW_SELECT} ORDER BY reviews.id")
+
+    def replace_reviews(self, card_id: int, reviews: Iterable[ReviewRecord]) -> None:
+        """A card's answers, replaced by the ones given (a replay of its journal)."""
+        self.conn.execute("DELETE FROM reviews WHERE card_id = ?", [card_id])
+        self.conn.executemany(INSERT_REVIEW, map(review_values, reviews))
+
+    def known_event_ids(self, event_ids: Iterable[str]) -> set[str]:
+        """Those of ``event_ids`` that the store holds as answers."""
+        wanted, known = list(event_ids), set()
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            batch = wanted[start:start + _KEYS_PER_QUERY]
+            known.update(row[0] for row in self.conn.execute(
+                f"SELECT event_id FROM reviews WHERE event_id IN ({', '.join('?' * len(batch))})",
+                batch))
+        return known
+
+    def suspended_cards(self) -> list[StoredCard]:
+        return [card_from_row(row) for row in self.conn.execute(
+            f"{CARD_SELECT} WHERE cards.suspended = 1")]
+
+    def root_of(self, path: str) -> str | None:
+        """The synced root a deck file was found under."""
+        row = self.conn.execute("SELECT root FROM sources WHERE path = ?", [path]).fetchone()
+        return row[0] if row else None
+
+    # -- bookkeeping in meta ------------------------------------------------------------
+
+    def journal_offsets(self) -> dict[str, int]:
+        """Bytes of each journal file already applied to this store."""
+        return {key[len(_OFFSET_PREFIX):]: int(value)
+                for key, value in self.meta_items(_OFFSET_PREFIX).items()}
+
+    def set_journal_offsets(self, offsets: dict[str, int]) -> None:
+        for path, offset in offsets.items():
+            self.set_meta(_OFFSET_PREFIX + path, str(offset))
+
+    def export_pending(self) -> bool:
+        return bool(self.meta_items(_EXPORT_PENDING))
+
+    def clear_export_pending(self) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = ?", [_EXPORT_PENDING])

@@ -1,0 +1,282 @@
+"""The journal keeps the history: rebuilds, two machines through git, reinstalls.
+
+Everything goes through the real CLI (click's runner, in process) on real
+SQLite files and real journal files; two machines are two stores with their
+own data folders, sharing notes through a real git repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flashcards.cli import cli
+from flashcards.maintenance import check
+from flashcards.session import start
+from flashcards.store import Store
+from flashcards.sync import sync
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY1 = datetime.fromisoformat("2026-01-05T08:00:00+00:00")
+NOTES = {
+    "basics.md": "---\ndeck: Demo\n---\n\n"
+                 "## What is a tensor?\n\nAn array with any number of axes.\n\n"
+                 "## What does a learning rate set?\n\nThe size of each gradient step.\n\n"
+                 "## Overfitting\n<!-- reverse -->\n\nFitting the noise of the training set.\n\n"
+                 "## The {{c1::bias}} and {{c2::variance}} of a model trade off.\n",
+    "more.md": "---\ndeck: Demo::More\n---\n\n"
+               "## What is a batch?\n\nThe examples of one gradient step.\n\n"
+               "## What is an epoch?\n\nOne pass over the training set.\n",
+}
+
+
+def invoke(db: Path, *args: str, day: int = 0, stdin: str | None = None,
+           check_ok: bool = True) -> str:
+    moment = (DAY1 + timedelta(days=day)).isoformat()
+    result = CliRunner().invoke(cli, ["--db", str(db), *args], input=stdin,
+                                env={"FLASHCARDS_NOW": moment, "FLASHCARDS_TZ": "UTC",
+                                     "NO_COLOR": "1"})
+    if check_ok:
+        assert result.exit_code == 0, result.output
+    return result.output
+
+
+def review(db: Path, day: int, rng: random.Random, answers: int = 40) -> str:
+    steps = "".join(f"\n{rng.choice('1233334')}\n" for _ in range(answers))
+    return invoke(db, "review", day=day, stdin=steps + "q\n")
+
+
+def cards(db: Path) -> list[dict]:
+    """`list --json` without what differs between stores by design (row ids, folders)."""
+    rows = json.loads(invoke(db, "list", "--json"))
+    for row in rows:
+        del row["id"]
+        row["source"] = Path(row["source"].rsplit(":", 1)[0]).name
+    return sorted(rows, key=lambda r: (r["deck"], r["question"], r["ord"]))
+
+
+def write_notes(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in NOTES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def delete_store(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def guids(db: Path) -> dict[str, str]:
+    store = Store.open(db)
+    try:
+        return {n.question: n.guid for n in store.notes() if not n.orphaned}
+    finally:
+        store.close()
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_deleted_store_comes_back_from_the_markdown_and_the_journal(tmp_path):
+    notes, db, rng = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db", \
+        random.Random(1)
+    invoke(db, "sync", str(notes))
+    for day in range(4):
+        review(db, day, rng)
+    # Edits of every kind the identity rules follow (docs/format.md).
+    replace_in(notes / "basics.md", "## What is a tensor?", "## In ML, what is a tensor?")
+    replace_in(notes / "basics.md", "The size of each gradient step.",
+               "The size of each step along the gradient.")
+    replace_in(notes / "more.md", "## What is an epoch?\n\nOne pass over the training set.\n",
+               "")
+    moved = "\n## What is an epoch?\n\nOne pass over the training set.\n"
+    (notes / "basics.md").write_text((notes / "basics.md").read_text() + moved)
+    (notes / "more.md").rename(notes / "renamed.md")
+    invoke(db, "sync")
+    for day in range(4, 9):
+        review(db, day, rng)
+    before, before_guids = cards(db), guids(db)
+    assert sum(row["reviews"] for row in before) > 20
+
+    delete_store(db)
+    invoke(db, "sync", str(notes), day=9)
+
+    assert cards(db) == before
+    assert guids(db) == before_guids
+    store = Store.open(db)
+    assert list(check(store, zone=DAY1.tzinfo)) == []
+    store.close()
+
+
+def git(folder: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    result = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def share(clone: Path, message: str) -> None:
+    git(clone, "add", "-A")
+    if git(clone, "status", "--porcelain"):
+        git(clone, "commit", "-q", "-m", message)
+    git(clone, "pull", "-q", "--no-rebase", "--no-edit")
+    git(clone, "push", "-q")
+
+
+def test_two_machines_share_their_history_through_git_without_conflicts(tmp_path):
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    seed = write_notes(tmp_path / "seed")
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "notes")
+    git(seed, "push", "-q", str(origin), "main")
+    laptop, desktop = tmp_path / "laptop", tmp_path / "desktop"
+    for clone in (laptop, desktop):
+        git(tmp_path, "clone", "-q", str(origin), str(clone))
+    laptop_db, desktop_db = tmp_path / "laptop-data" / "fc.db", tmp_path / "desktop-data" / "fc.db"
+    rng = random.Random(7)
+
+    invoke(laptop_db, "sync", str(laptop))
+    review(laptop_db, 0, rng)
+    share(laptop, "laptop day 0")
+    git(desktop, "pull", "-q")
+    out = invoke(desktop_db, "sync", str(desktop), day=1)
+    assert "answers from" in out
+    review(desktop_db, 1, rng)
+    # Day 2: the same cards answered on both machines before either shares.
+    review(laptop_db, 2, rng)
+    review(desktop_db, 2, rng)
+    share(desktop, "desktop day 2")
+    share(laptop, "laptop day 2")   # a merge: both devices' files, no conflict
+    share(desktop, "desktop pull")
+    for db, clone in ((laptop_db, laptop), (desktop_db, desktop)):
+        invoke(db, "sync", str(clone), day=3)
+
+    on_laptop, on_desktop = cards(laptop_db), cards(desktop_db)
+    assert on_laptop == on_desktop
+    assert any(row["reviews"] >= 3 for row in on_laptop)
+    files = sorted(p.name for p in (laptop / ".flashcards" / "journal").iterdir())
+    assert len(files) == 2  # one file per device
+
+
+def install(target: Path) -> Path:
+    """The package copied to its own folder, as a fresh install at another path."""
+    shutil.copytree(ROOT / "flashcards", target / "flashcards",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "decks", target / "flashcards" / "decks",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def run_installed(where: Path, db: Path, *args: str, stdin: str = "") -> str:
+    env = {**os.environ, "PYTHONPATH": str(where), "FLASHCARDS_DB": str(db),
+           "FLASHCARDS_NOW": DAY1.isoformat(), "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1"}
+    code = "import sys; from flashcards.cli import main; sys.argv[0] = 'flashcards'; main()"
+    result = subprocess.run([sys.executable, "-c", code, *args], input=stdin,
+                            capture_output=True, text=True, env=env, cwd=where, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path):
+    db = tmp_path / "data" / "fc.db"
+    first = install(tmp_path / "venv1")
+    run_installed(first, db, "review", stdin="\n3\n" * 5 + "q\n")
+    before = run_installed(first, db, "list", "--json")
+    shutil.rmtree(first)
+    second = install(tmp_path / "venv2")
+    report = run_installed(second, db, "sync")
+    assert " 0 orphaned" in report, report
+    after = json.loads(run_installed(second, db, "list", "--json"))
+    assert [r["reviews"] for r in after] == [r["reviews"] for r in json.loads(before)]
+    assert sum(r["reviews"] for r in after) == 5
+
+
+actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "next day"]),
+                   min_size=1, max_size=30)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(steps=actions)
+def test_any_answers_undos_suspends_and_syncs_leave_store_equal_to_the_journal(tmp_path_factory,
+                                                                              steps):
+    folder = tmp_path_factory.mktemp("h")
+    notes = write_notes(folder / "notes")
+    store = Store.open(folder / "fc.db")
+    day = 0
+    sync(store, [notes], now=DAY1)
+    session = start(store, DAY1, clock=lambda: DAY1)
+    for step in steps:
+        moment = DAY1 + timedelta(days=day, minutes=len(session.log))
+        if step == "next day":
+            day += 1
+            moment = DAY1 + timedelta(days=day)
+            sync(store, None, now=moment)
+            session = start(store, moment, clock=lambda m=moment: m)
+        elif step == "undo":
+            session.undo()
+        elif session.current is None:
+            continue
+        elif step == "suspend":
+            session.suspend()
+        else:
+            session.clock = lambda m=moment: m
+            session.answer(int(step))
+    assert [f.message for f in check(store, zone=DAY1.tzinfo)] == []
+    states = {(c.question, c.ord): (c.due, c.repetitions, c.easiness, c.interval, c.reviews)
+              for c in store.listed_cards()}
+    store.close()
+    delete_store(folder / "fc.db")
+    rebuilt = Store.open(folder / "fc.db")
+    sync(rebuilt, [notes], now=DAY1 + timedelta(days=day))
+    assert {(c.question, c.ord): (c.due, c.repetitions, c.easiness, c.interval, c.reviews)
+            for c in rebuilt.listed_cards()} == states
+    rebuilt.close()
+
+
+def test_a_store_from_before_the_journal_writes_its_log_on_the_next_sync(tmp_path):
+    deck = tmp_path / "deck-v1"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "deck-v1", deck,
+                    ignore=shutil.ignore_patterns(".flashcards"))
+    db = tmp_path / "data" / "fc.db"
+    db.parent.mkdir()
+    shutil.copy(ROOT / "tests" / "fixtures" / "schema-v3.db", db)
+    old = str(ROOT / "tests" / "fixtures" / "deck-v1")
+    conn = __import__("sqlite3").connect(db)
+    for table, column in (("roots", "path"), ("sources", "path"), ("sources", "root"),
+                          ("notes", "path")):
+        conn.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)", [old, str(deck)])
+    conn.commit()
+    answered = conn.execute("SELECT count(*) FROM reviews").fetchone()[0]
+    conn.close()
+
+    invoke(db, "sync", day=30)
+
+    lines = [json.loads(line) for path in (deck / ".flashcards" / "journal").iterdir()
+             for line in path.read_text().splitlines()]
+    assert sum(line["type"] == "answer" for line in lines) == answered
+    before = cards(db)
+    store = Store.open(db)
+    assert list(check(store, zone=DAY1.tzinfo)) == []
+    store.close()
+    delete_store(db)
+    invoke(db, "sync", str(deck), day=30)
+    assert cards(db) == before
