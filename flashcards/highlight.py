@@ -1,28 +1,28 @@
 """Code -> Pygments' HTML token spans and their CSS. The only owner of pygments.
 
-Highlighting is a third of rendering a card collection, and most of that is
-Pygments' `RegexLexer` trying a state's rules one at a time: a Python-level
-regex call per rule at each position, about 1,000 for three lines of Python.
-`_run_fast` asks one regex made of the state's rules as alternatives instead.
-The regex engine tries the alternatives in the rules' order at the same
-position, and nothing follows the alternation, so the first rule that matches
-and its match are Pygments' own: the tokens are the same.
-``tests/test_highlight.py`` compares them with Pygments' for many lexers.
-Rules the combined regex cannot hold (numbered or named back-references,
-which renumbering would break) leave their state to Pygments' own loop.
+Only Pygments' public API: a lexer by name, ``pygments.highlight`` and
+``HtmlFormatter``. Until issue 13 this module ran Pygments' regex lexers through
+a fork of ``RegexLexer.get_tokens_unprocessed`` that tried all of a state's rules
+with one combined regex (the same tokens, a fifth less rendering CPU); it read
+Pygments' private ``_tokens`` and ``_TokenType``, so a Pygments release that
+changed them could break highlighting. It was removed after measuring what it
+bought (docs/benchmarks.md, "Fixes measured with this script"): highlighting
+every fenced block of the 10k benchmark corpus took 0.50-0.69 s CPU with the fork
+and 0.84-0.86 s without (best of 5, in-process, on a loaded two-core machine),
+and sync + export from scratch at 10k took 1.04 times as long (whole process,
+median of 7 pairs, wall; 1.07 times the CPU): about 1.26 s for the 1.21 s of
+the last benchmark run, 0.19 times markdown-anki-decks' 6.70 s, inside the goal
+of 0.2. A lexer is made once per language and kept (`_lexer`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer, RegexLexer
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
-from pygments.token import Error, Whitespace, _TokenType
 
 __all__ = ["css", "highlight"]
 
@@ -53,127 +53,4 @@ def css(style: str, scopes: list[str]) -> str:
 @lru_cache(maxsize=64)
 def _lexer(lang: str) -> Lexer:
     # stripnl=False: keep blank lines the author put at the edges of the block.
-    lexer = get_lexer_by_name(lang, stripnl=False)
-    if type(lexer).get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed:
-        return lexer  # a lexer of its own kind: left as Pygments runs it
-    return _fast_class(type(lexer))(**lexer.options)
-
-
-@cache
-def _fast_class(cls: type[RegexLexer]) -> type[RegexLexer]:
-    return type(cls.__name__, (cls,), {"get_tokens_unprocessed": _run_fast,
-                                      "__module__": cls.__module__})
-
-
-# -- the combined regex ---------------------------------------------------------
-
-# A leading global flag group, `(?i)`, must become scoped, `(?i:...)`, inside an alternation.
-_GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
-# Back-references and conditionals by number or name: renumbering the groups breaks them.
-_REFERENCES = re.compile(r"\\[1-9]|\\g<|\(\?P=|\(\?\(")
-
-
-class _Combined:
-    """One state's rules as one regex; ``rule_of`` maps each rule's outer group to it."""
-
-    def __init__(self, rules: list[tuple]) -> None:
-        parts, flags, self.rule_of, group = [], set(), {}, 1
-        for index, (rexmatch, _, _) in enumerate(rules):
-            pattern = rexmatch.__self__
-            if pattern.groupindex or _REFERENCES.search(pattern.pattern):
-                raise re.error("rule with back-references or named groups")
-            text, own_flags = pattern.pattern, 0
-            if flag := _GLOBAL_FLAGS.match(text):
-                text = f"(?{flag.group(1)}:{text[flag.end():]})"
-                own_flags = re.compile(f"(?{flag.group(1)})").flags & ~re.UNICODE
-            parts.append(f"({text})")
-            flags.add(pattern.flags & ~own_flags)  # the lexer's flags, the same for all
-            self.rule_of[group] = index
-            group += 1 + pattern.groups
-        if len(flags) != 1:
-            raise re.error("rules compiled with different flags")
-        self.match = re.compile("|".join(parts), flags.pop()).match
-
-
-def _combined(table: dict, state: str, rules: list[tuple]) -> _Combined | None:
-    """The state's combined regex from ``table``, made on first use (None: cannot be)."""
-    if state not in table:
-        try:
-            table[state] = _Combined(rules) if rules else None
-        except (re.error, AttributeError, TypeError):  # not plain compiled patterns
-            table[state] = None
-    return table[state]
-
-
-_TABLES: dict[type, dict[str, _Combined | None]] = {}
-
-
-def _run_fast(self: RegexLexer, text: str, stack: tuple[str, ...] = ("root",)) -> Iterator:
-    """`RegexLexer.get_tokens_unprocessed` (Pygments 2.x), one regex call per token.
-
-    The loop is Pygments' own (BSD-2-Clause, Copyright the Pygments team), with
-    the search for the first matching rule done by `_Combined` where it can be.
-    """
-    pos = 0
-    tokendefs = self._tokens
-    table = _TABLES.setdefault(type(self), {})
-    statestack = list(stack)
-    while True:
-        found = _first_rule(table, statestack[-1], tokendefs[statestack[-1]], text, pos)
-        if found is None:
-            # No rule matched: Pygments' recovery, unchanged.
-            if pos >= len(text):
-                break
-            if text[pos] == "\n":
-                statestack = ["root"]  # at EOL, reset state to "root"
-                yield pos, Whitespace, "\n"
-            else:
-                yield pos, Error, text[pos]
-            pos += 1
-            continue
-        (rexmatch, action, new_state), matched = found
-        if type(action) is _TokenType:
-            yield pos, action, matched
-        elif action is not None:
-            # A callback reads groups by number: give it the rule's own match.
-            yield from action(self, rexmatch(text, pos))
-        pos += len(matched)
-        if new_state is not None:
-            _change_state(statestack, new_state)
-
-
-def _first_rule(table: dict, state: str, rules: list[tuple], text: str,
-                pos: int) -> tuple[tuple, str] | None:
-    """The first of the state's rules that matches at ``pos``, and the text it matches."""
-    combined = _combined(table, state, rules)
-    if combined is None:
-        for rule in rules:
-            if match := rule[0](text, pos):
-                return rule, match.group()
-        return None
-    match = combined.match(text, pos)
-    if match is None:
-        return None
-    return rules[combined.rule_of[match.lastindex]], match.group()
-
-
-def _change_state(statestack: list[str], new_state) -> None:
-    if isinstance(new_state, tuple):
-        for state in new_state:
-            if state == "#pop":
-                if len(statestack) > 1:
-                    statestack.pop()
-            elif state == "#push":
-                statestack.append(statestack[-1])
-            else:
-                statestack.append(state)
-    elif isinstance(new_state, int):
-        # pop, but keep at least one state on the stack
-        if abs(new_state) >= len(statestack):
-            del statestack[1:]
-        else:
-            del statestack[new_state:]
-    elif new_state == "#push":
-        statestack.append(statestack[-1])
-    else:
-        raise AssertionError(f"wrong state def: {new_state!r}")
+    return get_lexer_by_name(lang, stripnl=False)

@@ -98,7 +98,7 @@ def test_third_party_libraries_have_one_owner(path):
 
 
 def test_lazy_imports_are_seen(tmp_path):
-    # A module may load a library with importlib only when first needed; the owner
+    # A module may load a library lazily, inside a function or with importlib; the owner
     # check must still see such imports, or any module could load a library that way.
     module = tmp_path / "lazy.py"
     module.write_text("import importlib\n\n\ndef load():\n"

@@ -527,3 +527,63 @@ def test_a_package_written_in_batches_of_one_note_is_the_same(store, small, deck
     assert (batched.notes, batched.cards, batched.media) == (whole.notes, whole.cards, whole.media)
     one, two = tmp_path / "one" / "a.apkg", tmp_path / "two" / "a.apkg"
     assert package_tables(two) == package_tables(one)
+
+
+# -- the fast writer and genanki's own --------------------------------------------------
+
+
+def package_contents(path: Path) -> dict[str, list]:
+    """`package_tables`, with the deck and note type JSON read (genanki's own writer
+    repeats a note type's key when several decks hold its notes; the last one counts)."""
+    tables = package_tables(path)
+    tables["col"] = [tuple(map(json.loads, row)) for row in tables["col"]]
+    return tables
+
+
+def test_genanki_public_api_writes_the_same_package(store, small, decks, tmp_path,
+                                                    monkeypatch):
+    # The fast writer copies genanki's internals; where it does not know the installed
+    # genanki, the package goes through genanki's public Note, Deck and Package.
+    sync(store, [small, decks], now=NOW)
+    replace_in(small / "cards.md", "Just an answer.", "Just an edited answer.")
+    sync(store, [small], now=NOW + timedelta(days=3))  # notes with two modification times
+    term = next(r for r in store.export_notes() if r.question == "Term")
+    store.set_suspended(raw(store).execute("SELECT id FROM cards WHERE note_id = ? AND ord = 1",
+                                           [term.id]).fetchone()[0], True)
+    assert export._genanki_tables() is not None  # the fast writer runs on this genanki
+    fast = export.export_apkg(store, tmp_path / "fast" / "a.apkg", now=NOW + timedelta(days=9))
+    monkeypatch.setattr(export, "_genanki_tables", lambda: None)
+    public = export.export_apkg(store, tmp_path / "public" / "a.apkg",
+                                now=NOW + timedelta(days=9))
+    assert (public.decks, public.notes, public.cards, public.media) == (
+        fast.decks, fast.notes, fast.cards, fast.media)
+    fast_tables = package_contents(tmp_path / "fast" / "a.apkg")
+    assert package_contents(tmp_path / "public" / "a.apkg") == fast_tables
+    # Exactly the active cards: the reverse card of "Term" only.
+    assert len({row[1] for row in fast_tables["notes"]}) == fast.notes
+    assert len(fast_tables["cards"]) == fast.cards
+    with collection(tmp_path / "anki") as col:
+        log = import_package(col, tmp_path / "public" / "a.apkg")
+        assert (len(log.new), len(log.conflicting)) == (public.notes, 0)
+        assert col.card_count() == public.cards
+        modified = {row.guid: row.modified for row in store.export_notes()}
+        assert {guid: note.mod for guid, note in notes_by_guid(col).items()} == modified
+        assert [c.ord for c in find_note(col, "Its definition.").cards()] == [1]
+
+
+def test_the_fast_writer_runs_only_on_a_genanki_it_knows():
+    from genanki import __version__
+    from genanki.apkg_schema import APKG_SCHEMA
+
+    assert export._fast_writer_fits(__version__, APKG_SCHEMA)
+    assert export._fast_writer_fits("0.13.0", APKG_SCHEMA)
+    for version in ("0.12.0", "0.14.0", "1.0", "", "dev"):
+        assert not export._fast_writer_fits(version, APKG_SCHEMA), version
+    # A column more, fewer or renamed in genanki's notes or cards table.
+    for old, new in [("data            text not null          /* 10 */",
+                      "data text not null, extra text"),
+                     ("flags           integer not null,      /* 16 */\n", ""),
+                     ("guid            text not null", "uuid text not null")]:
+        assert old in APKG_SCHEMA
+        assert not export._fast_writer_fits(__version__, APKG_SCHEMA.replace(old, new)), new
+    assert not export._fast_writer_fits(__version__, "not SQL")

@@ -87,6 +87,16 @@ def test_the_terminal_table_in_parts_is_the_one_table(monkeypatch, width, seed):
     assert got.file.getvalue() == expected.file.getvalue()
 
 
+def test_the_terminal_table_is_printed_in_parts_of_at_most_so_many_rows(monkeypatch):
+    # Memory stays flat: rich lays out one part at a time, never the whole table.
+    monkeypatch.setattr(ui, "TABLE_PART_ROWS", 7)
+    printed = []
+    out = terminal(120)
+    monkeypatch.setattr(out, "print", lambda table: printed.append(table.row_count))
+    ui.print_card_table(lambda: iter(make_rows(random.Random(0), 45)), out=out)
+    assert printed == [7, 7, 7, 7, 7, 7, 3]
+
+
 def test_an_empty_terminal_table_says_so():
     expected, got = terminal(100), terminal(100)
     old_table([], expected)

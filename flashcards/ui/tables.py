@@ -10,8 +10,10 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import starmap
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -86,39 +88,49 @@ def _print_card_lines(rows: Iterable[dict]) -> None:
         write("\n".join(batch) + "\n")
 
 
-def _card_table(widths: list[int] | None = None, *, header: bool = True) -> Table:
-    options = {"box": None, "pad_edge": False, "show_edge": False, "header_style": "bold",
-               "show_header": header}
-    table = Table(**options) if widths is None else _SizedTable(widths, **options)
+def _card_table(*, header: bool = True) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold",
+                  show_header=header)
     for name in CARD_COLUMNS:
         table.add_column(name, no_wrap=name != "question", overflow="ellipsis",
                          max_width=QUESTION_WIDTH if name == "question" else None)
     return table
 
 
-class _SizedTable(Table):
-    """A part of a longer table, drawn with the column widths of the whole.
+class _MeasuredAs:
+    """A cell drawn as its own text and measured as the widest cell of its column.
 
-    rich works widths out from the widest cell of each column (the header's
-    included) and the console width; ``_print_table_in_parts`` does that once, for
-    a table holding only the widest cells, and every part is drawn with the result.
-    Each row is then drawn as in one table. ``_calculate_column_widths`` is rich's
-    own, private, step: tests/test_list_output.py compares the output with one table.
+    rich works a table's column widths out from the measurements of each column's
+    cells and the console width, and only the widest cell (the header's included)
+    counts. Each part of a long table has one row of these: rich then lays every
+    part out as it would the whole table. Only rich's public protocol for
+    renderables (``__rich_measure__``, ``__rich_console__``) is used.
     """
 
-    def __init__(self, widths: list[int], **options) -> None:
-        super().__init__(**options)
-        self._widths = widths
+    def __init__(self, text: str, widest: Text) -> None:
+        self.text, self.widest = Text(text), widest
 
-    def _calculate_column_widths(self, console: Console, options) -> list[int]:
-        return list(self._widths)
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        own = Measurement.get(console, options, self.text)
+        widest = Measurement.get(console, options, self.widest)
+        return Measurement(max(own.minimum, widest.minimum), max(own.maximum, widest.maximum))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        yield self.text
 
 
 def _print_table_in_parts(read_rows: Callable[[], Iterable[dict]], out: Console) -> None:
+    """One table of every row, drawn in parts of `TABLE_PART_ROWS` rows.
+
+    A first pass finds each column's widest cell; the first row of each part
+    is measured as those (`_MeasuredAs`), so each part has the widths of the
+    whole table and each row is drawn as in one table. tests/test_list_output.py
+    compares the output with one table.
+    """
     from rich.cells import cell_len
 
-    widest = [""] * len(CARD_COLUMNS)
-    sizes = [0] * len(CARD_COLUMNS)
+    widest = list(CARD_COLUMNS)  # the headers, shown only above the first part
+    sizes = [cell_len(name) for name in CARD_COLUMNS]
     count = 0
     for count, row in enumerate(read_rows(), start=1):  # noqa: B007  (the count is wanted)
         for column, name in enumerate(CARD_COLUMNS):
@@ -129,16 +141,17 @@ def _print_table_in_parts(read_rows: Callable[[], Iterable[dict]], out: Console)
     if not count:
         out.print("No cards.")
         return
-    sizing = _card_table()
-    sizing.add_row(*map(Text, widest))
-    # The widths print(sizing) would use (with box=None the table adds no border).
-    widths = sizing._calculate_column_widths(out, out.options)
-    part = _card_table(widths)
+    widest_texts = [Text(text) for text in widest]
+    part = _card_table()
     for index, row in enumerate(read_rows()):
-        if index and not index % TABLE_PART_ROWS:
-            out.print(part)
-            part = _card_table(widths, header=False)
-        part.add_row(*(Text(_cell(row[name])) for name in CARD_COLUMNS))
+        cells = [_cell(row[name]) for name in CARD_COLUMNS]
+        if not index % TABLE_PART_ROWS:
+            if index:
+                out.print(part)
+                part = _card_table(header=False)
+            part.add_row(*starmap(_MeasuredAs, zip(cells, widest_texts, strict=True)))
+        else:
+            part.add_row(*map(Text, cells))
     out.print(part)
 
 
