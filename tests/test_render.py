@@ -410,7 +410,9 @@ def test_terminal_math_falls_back_to_raw_latex(monkeypatch):
     def broken():
         raise RuntimeError("pylatexenc failed")
 
-    monkeypatch.setattr(render, "_latex_converter", broken)
+    from flashcards.render import latex
+
+    monkeypatch.setattr(latex, "_latex_converter", broken)
     assert "`\\frac{a}{b}`" in to_terminal_markdown("so $\\frac{a}{b}$ holds")
 
 
