@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import socket
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -113,7 +114,11 @@ def parse_line(line: str) -> Event:
         grade = BUTTON_GRADES[button] if grade is None else grade
         if not isinstance(grade, int) or not 0 <= grade <= 5:
             raise ValueError(f"an answer needs a grade 0-5, got {grade!r}")
-    return Event(kind, device, int(seq), time, guid=record.get("guid"), ord=record.get("ord"),
+    guid = record.get("guid")
+    # Interned: a rebuild holds every event, and each device and note recurs on many
+    # lines; one string each instead of one per line.
+    return Event(kind, sys.intern(device), int(seq), time,
+                 guid=sys.intern(guid) if isinstance(guid, str) else guid, ord=record.get("ord"),
                  button=button, grade=grade, duration_ms=record.get("ms"),
                  utc_offset_minutes=record.get("off"),
                  day_start_hour=record.get("dsh", DAY_START_HOUR if kind == ANSWER else None),

@@ -280,3 +280,24 @@ def test_a_store_from_before_the_journal_writes_its_log_on_the_next_sync(tmp_pat
     delete_store(db)
     invoke(db, "sync", str(deck), day=30)
     assert cards(db) == before
+
+
+def test_an_export_after_a_rebuild_updates_the_notes_anki_already_has(tmp_path):
+    from anki_helpers import collection, import_package, notes_by_guid
+
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    invoke(db, "export", "-o", str(tmp_path / "before.apkg"))
+    delete_store(db)
+    replace_in(notes / "basics.md", "An array with any number of axes.",
+               "An array with any number of axes (a scalar has none).")
+    invoke(db, "sync", str(notes), day=1)
+    invoke(db, "export", "-o", str(tmp_path / "after.apkg"), day=1)
+    with collection(tmp_path / "anki") as col:
+        import_package(col, tmp_path / "before.apkg")
+        count = col.note_count()
+        log = import_package(col, tmp_path / "after.apkg")
+        assert col.note_count() == count == 6  # the same notes, no duplicate
+        assert len(log.new) == 0
+        edited = [n for n in notes_by_guid(col).values() if "scalar has none" in n.fields[1]]
+        assert len(edited) == 1
