@@ -370,7 +370,7 @@ def _resync(store, moment: datetime) -> None:
 
     try:
         with ui.progress("Syncing") as progress:
-            report = run_sync(store, None, now=moment, progress=progress)
+            report = run_sync(store, None, now=moment, progress=progress, render_html=False)
     except ProblemsError as exc:
         echo_problems(exc.problems)
         click.echo("Sync failed: reviewing the cards as last synced.", err=True)
@@ -418,7 +418,7 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
 def _resync_strict(store) -> None:
     from flashcards.sync import sync as run_sync
 
-    run_sync(store, None, now=now())
+    run_sync(store, None, now=now(), render_html=False)
 
 
 @cli.command()

@@ -108,9 +108,15 @@ def sync(
     *,
     now: datetime,
     progress: ProgressFn | None = None,
+    render_html: bool = True,
 ) -> SyncReport:
     """Sync the given files and folders, or every remembered one, into the store;
-    then replay what the journals hold that the store does not (docs/journal.md)."""
+    then replay what the journals hold that the store does not (docs/journal.md).
+
+    ``render_html`` renders the HTML of the sides it parses for the export's cache;
+    a review needs none, and without it starts faster (the export renders what
+    the cache lacks).
+    """
     given = [Path(os.path.abspath(p)) for p in paths or ()]
     names = [_root_name(p) for p in given] or store.roots() or [BUNDLED_ROOT]
     history = History.of(store)
@@ -120,7 +126,8 @@ def sync(
     sources = discover(r for r in roots if given or r.exists())
     known = store.sources()
     report = SyncReport()
-    changed, removed = _changed_files(store, sources, names, roots, known, report, progress)
+    changed, removed = _changed_files(store, sources, names, roots, known, report, progress,
+                                      render_html)
     if not changed and not removed:
         # Nothing to match or check: skip reading every note of the store.
         with store.transaction():
@@ -197,6 +204,7 @@ def _changed_files(
     known: dict[str, SourceRecord],
     report: SyncReport,
     progress: ProgressFn | None,
+    render_html: bool = True,
 ) -> tuple[list[LoadedFile], list[str]]:
     """Files whose bytes (or root) changed since the last sync, parsed; and removed files."""
     pending: list[SourceFile] = []
@@ -209,7 +217,7 @@ def _changed_files(
             # Not the bytes: the parser reads the file again (from the page cache)
             # rather than this process holding a whole collection's text.
             pending.append(source)
-    loaded = _load_all(store, pending, progress)
+    loaded = _load_all(store, pending, progress, render_html)
     report.files_read = len(loaded)
     seen = {str(s.path) for s in sources}
     root_names = set(names) | {str(r) for r in roots}
@@ -219,7 +227,8 @@ def _changed_files(
     return loaded, removed
 
 
-def _load_all(store: Store, pending: list[SourceFile], progress: ProgressFn | None) -> list:
+def _load_all(store: Store, pending: list[SourceFile], progress: ProgressFn | None,
+              render_html: bool = True) -> list:
     """Parse (and render) the files, keeping their HTML in the store as it comes.
 
     The HTML goes to the store's cache at once rather than being held until the
@@ -228,7 +237,8 @@ def _load_all(store: Store, pending: list[SourceFile], progress: ProgressFn | No
     """
     cache = _HtmlBatches(store)
     results = []
-    for done, item in enumerate(load_files(pending, load=_load_and_render), 1):
+    load = _load_and_render if render_html else load_file
+    for done, item in enumerate(load_files(pending, load=load), 1):
         results.append(cache.take(item))
         if progress:
             progress(done, len(pending))

@@ -344,3 +344,13 @@ def test_writing_in_batches_of_one_gives_the_same_store(tmp_path, decks, monkeyp
     monkeypatch.setattr(sync_module._HtmlBatches, "SIZE", 1)
     assert synced("batched") == whole
     assert len(whole[1]) == 3 * (2 + 2 + 2)  # cards: two basic, a reversed pair, two clozes
+
+
+def test_a_sync_for_a_review_renders_no_html_and_the_export_still_can(store, decks, tmp_path):
+    from flashcards.export import export_apkg
+
+    write(decks / "a.md", TWO_CARDS)
+    sync(store, [decks], now=NOW, render_html=False)
+    assert count(store, "rendered") == 0
+    report = export_apkg(store, tmp_path / "a.apkg", now=NOW)
+    assert report.notes == 2 and count(store, "rendered") > 0
