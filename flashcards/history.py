@@ -184,13 +184,16 @@ class History:
                     from_store: bool = True) -> None:
         """Rewrite one card (answers, schedule, lapses, suspension) as its events say."""
         events = list(new_events)
-        if from_store:
-            events += [event_of(r, card) for r in self.store.reviews_of_card(card.id)]
+        stored = self.store.reviews_of_card(card.id) if from_store else []
+        events += [event_of(r, card) for r in stored]
         history = journal.replay(events)
         suspensions = [e for e in journal.in_order(events) if e.type in (SUSPEND, UNSUSPEND)]
         suspended = history.suspended if suspensions else card.suspended
-        self.store.replace_reviews(card.id, (
-            record_of(answer, card) for answer in history.answers))
+        kept = _unchanged_prefix(stored, history.answers)
+        if kept < len(stored):  # an answer moved, or was undone: the card's rows anew
+            self.store.replace_reviews(card.id, (record_of(a, card) for a in history.answers))
+        else:  # the common case: new answers after the stored ones, added as they are
+            self.store.add_reviews(record_of(a, card) for a in history.answers[kept:])
         self.store.set_card_schedule(card.id, history.schedule, history.lapses)
         if suspended != card.suspended:
             self.store.set_suspended(card.id, suspended)
@@ -241,6 +244,14 @@ class History:
             self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
             self.store.clear_export_pending()
         return written
+
+
+def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:
+    """How many of the stored answers the replay keeps as they are, in the same place."""
+    for index, (record, answer) in enumerate(zip(stored, replayed, strict=False)):
+        if record.event_id != answer.event.id or record.scheduled != answer.scheduled:
+            return index
+    return min(len(stored), len(replayed))
 
 
 def _append_as_written(folder: Path, events: list[Event]) -> None:

@@ -51,6 +51,10 @@ class HistoryQueries(Connection):
         self.conn.execute("DELETE FROM reviews WHERE card_id = ?", [card_id])
         self.conn.executemany(INSERT_REVIEW, map(review_values, reviews))
 
+    def add_reviews(self, reviews: Iterable[ReviewRecord]) -> None:
+        """Answers added after a card's others (a replay that changed none of those)."""
+        self.conn.executemany(INSERT_REVIEW, map(review_values, reviews))
+
     def known_event_ids(self, event_ids: Iterable[str]) -> set[str]:
         """Those of ``event_ids`` that the store holds as answers."""
         wanted, known = list(event_ids), set()
