@@ -150,11 +150,16 @@ class History:
                 e.id for e in reading.events if e.type == ANSWER)
             fresh = [e for e in reading.events if e.type != ANSWER or e.id not in known]
             touched = journal.by_card(e for e in fresh if e.type != NOTE)
-            for (guid, ordinal), events in touched.items():
-                card = self.store.card_of(guid, ordinal)
+            # One query for every card touched; a store with no answers yet (a rebuild)
+            # has none to read back per card.
+            cards = {(c.note_guid, c.ord): c
+                     for c in self.store.cards_of_guids({guid for guid, _ in touched})}
+            from_store = self.store.has_reviews()
+            for key, events in touched.items():
+                card = cards.get(key)
                 if card is None:
                     continue  # a note this store does not hold (yet): see replay_notes
-                self.replay_card(card, events)
+                self.replay_card(card, events, from_store=from_store)
                 result.cards += 1
                 for event in events:
                     if event.type == ANSWER and event.device != self.device:

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from flashcards.model import FlashcardsError, Problem, Severity
@@ -75,7 +76,7 @@ class Event:
 
     def study_day(self) -> date:
         """The study day of an answer, from its own UTC offset and day-start hour."""
-        offset = timezone(timedelta(minutes=self.utc_offset_minutes or 0))
+        offset = _fixed_zone(self.utc_offset_minutes or 0)
         return study_day(self.time.astimezone(offset), self.day_start_hour or 0)
 
     def to_line(self) -> str:
@@ -94,6 +95,11 @@ class Event:
             if value is not None:
                 record[key] = value
         return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+@lru_cache(maxsize=256)
+def _fixed_zone(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
 
 
 def parse_line(line: str) -> Event:

@@ -32,6 +32,9 @@ class HistoryQueries(Connection):
         return [card_from_row(row) for row in self.conn.execute(
             f"{CARD_SELECT} WHERE notes.guid IN (SELECT value FROM wanted_guids)")]
 
+    def has_reviews(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone() is not None
+
     def reviewed_cards(self) -> list[StoredCard]:
         """Every card with at least one answer in the store."""
         return [card_from_row(row) for row in self.conn.execute(
