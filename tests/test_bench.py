@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from flashcards.loader import check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,7 @@ def test_corpus_is_deterministic_and_clean(tmp_path):
     assert check([first]) == []  # no errors and no warnings: both tools read it as written
 
 
+@pytest.mark.slow
 def test_smallest_run_measures_everything_and_rewrites_the_table(tmp_path):
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n<!-- bench:start -->\nstale table\n"

@@ -55,7 +55,8 @@ def test_list_text_filters_by_deck_and_subdecks(tmp_path, deck_dir):
     assert run("list", "--deck", "Dem", db=db).stdout.splitlines()[1:] == []
 
 
-@pytest.mark.parametrize("args", [["list"], ["list", "--json"]])
+@pytest.mark.parametrize("args", [["list"],
+                                  pytest.param(["list", "--json"], marks=pytest.mark.slow)])
 def test_list_into_a_reader_that_goes_away_stops_quietly(tmp_path, deck_dir, args):
     # `flashcards list | head -1`: far more than a pipe holds, and the reader leaves.
     (deck_dir / "many.md").write_text("".join(f"## Question {i}?\n\nAnswer {i}.\n\n"
