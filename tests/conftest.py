@@ -1,10 +1,19 @@
-"""Fixtures and helpers shared by several test modules."""
+"""Fixtures shared by several test modules, and the record of what was collected."""
 
 from __future__ import annotations
 
 import pytest
 
 from flashcards.store import Store
+
+# Every test collected in this run, before -m, -k or --deselect leave any out:
+# tests/test_fast_lane.py checks that the fast lane keeps every module.
+COLLECTED = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[COLLECTED] = list(items)
 
 
 @pytest.fixture

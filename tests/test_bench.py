@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from flashcards.loader import check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,7 @@ def test_corpus_is_deterministic_and_clean(tmp_path):
     assert check([first]) == []  # no errors and no warnings: both tools read it as written
 
 
+@pytest.mark.slow
 def test_smallest_run_measures_everything_and_rewrites_the_table(tmp_path):
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n<!-- bench:start -->\nstale table\n"
@@ -58,9 +61,15 @@ def test_smallest_run_measures_everything_and_rewrites_the_table(tmp_path):
     for name in ("list (whole process)", "review start-up, q (whole process)"):
         assert results[(name, 200)]["peak_kib"][0] > 0, name
     assert results[("flashcards --help", None)]["peak_kib"][0] > 0
+    # Start-up on the bundled decks: what a test of each command's imports once pinned.
+    for name in ("status (bundled decks)", "no-change sync (bundled decks)",
+                 "export, warm cache (bundled decks)"):
+        assert results[(name, None)]["seconds"], name
+        assert not results[(name, None)]["note"].startswith("failed"), name
     text = doc.read_text()
     assert "stale table" not in text and text.endswith("<!-- bench:end -->\n\nAfter.\n")
     assert "| cold sync | 200 |" in text and "| goal | measured | met |" in text
+    assert "| no-change sync (bundled decks) <= 2 x import click | " in text
     assert (tmp_path / "work" / "corpus-200" / "deck-00001.md").exists()
 
 

@@ -55,7 +55,8 @@ def test_list_text_filters_by_deck_and_subdecks(tmp_path, deck_dir):
     assert run("list", "--deck", "Dem", db=db).stdout.splitlines()[1:] == []
 
 
-@pytest.mark.parametrize("args", [["list"], ["list", "--json"]])
+@pytest.mark.parametrize("args", [["list"],
+                                  pytest.param(["list", "--json"], marks=pytest.mark.slow)])
 def test_list_into_a_reader_that_goes_away_stops_quietly(tmp_path, deck_dir, args):
     # `flashcards list | head -1`: far more than a pipe holds, and the reader leaves.
     (deck_dir / "many.md").write_text("".join(f"## Question {i}?\n\nAnswer {i}.\n\n"
@@ -133,31 +134,3 @@ def test_python_dash_m_and_console_script_agree():
     out = subprocess.run([sys.executable, "-m", "flashcards", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "Spaced-repetition flashcards" in out and "sync" in out
-
-
-def imported_modules(*args: str, db: Path) -> set[str]:
-    """Every module a whole `flashcards` run imports, from Python's -X importtime."""
-    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": "2026-01-05T10:00:00+00:00",
-           "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1"}
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "flashcards", *args],
-                          capture_output=True, text=True, env=env, timeout=120, check=True)
-    # Top-level names: -X importtime does not always list a package apart from its modules.
-    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in proc.stderr.splitlines()
-            if line.startswith("import time:") and "|" in line}
-
-
-def test_syncs_that_add_cards_or_find_nothing_and_status_never_load_sqlite_utils(
-        tmp_path, deck_dir):
-    # sqlite-utils takes 0.04 s to load: a third of a no-change sync's start-up,
-    # and a first sync (a new store, new notes) needs only plain SQL too.
-    db = tmp_path / "s.db"
-    assert "sqlite_utils" not in imported_modules("sync", str(deck_dir), db=db)
-    (deck_dir / "more.md").write_text("## What is a scalar?\nA single number.\n")
-    for args in (("sync", str(deck_dir)), ("sync", str(deck_dir)), ("sync",), ("status",)):
-        modules = imported_modules(*args, db=db)
-        assert "flashcards" in modules and "sqlite3" in modules
-        assert "sqlite_utils" not in modules, args
-    # An export whose sides sync rendered reads them from the cache: no renderer.
-    modules = imported_modules("export", "-o", str(tmp_path / "out.apkg"), db=db)
-    assert "genanki" in modules
-    assert not {"markdown_it", "pygments", "nh3"} & modules

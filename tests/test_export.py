@@ -99,6 +99,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
 # -- the bundled decks through the real Anki -------------------------------------
 
 
+@pytest.mark.slow
 def test_bundled_decks_import_with_counts_decks_tags_and_html_intact(store, decks, tmp_path):
     sync(store, [decks], now=NOW)
     report = export.export_apkg(store, tmp_path / "ml.apkg", now=NOW)
@@ -134,6 +135,7 @@ def test_bundled_decks_import_with_counts_decks_tags_and_html_intact(store, deck
         assert f"\\({latex}\\)" in by_guid[math_row.guid].cards()[0].answer()
 
 
+@pytest.mark.slow
 def test_media_is_packaged_flat_and_anki_finds_every_file(store, small, tmp_path):
     sync(store, [small], now=NOW)
     report = export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
@@ -164,6 +166,7 @@ def test_images_with_the_same_name_in_two_folders_get_two_names(store, small, tm
 # -- re-imports update exactly what changed ---------------------------------------
 
 
+@pytest.mark.slow
 def test_edited_cards_update_in_place_and_keep_review_progress(store, decks, tmp_path):
     sync(store, [decks], now=NOW)
     export.export_apkg(store, tmp_path / "one.apkg", now=NOW)
@@ -209,6 +212,7 @@ def editable_rows(store: Store) -> list[dict]:
     return found
 
 
+@pytest.mark.slow
 def test_exporting_twice_without_changes_updates_nothing(store, decks, tmp_path):
     sync(store, [decks], now=NOW)
     export.export_apkg(store, tmp_path / "one.apkg", now=NOW)
@@ -222,6 +226,7 @@ def test_exporting_twice_without_changes_updates_nothing(store, decks, tmp_path)
         assert len(log.duplicate) == notes == col.note_count()
 
 
+@pytest.mark.slow
 def test_note_modification_time_is_the_stores(store, small, tmp_path):
     sync(store, [small], now=NOW)
     replace_in(small / "cards.md", "Just an answer.", "Just an edited answer.")
@@ -253,6 +258,7 @@ def test_note_types_are_pinned():
     assert export.deck_id("ML Interview") == 1278888519941370
 
 
+@pytest.mark.slow
 def test_note_types_and_cards_in_anki(store, small, tmp_path):
     sync(store, [small], now=NOW)
     export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
@@ -298,6 +304,7 @@ def test_note_types_and_cards_in_anki(store, small, tmp_path):
         assert sorted(plain.tags, key=str.lower) == ["a::b", "deck-tag", "Plain", "say_hi"]
 
 
+@pytest.mark.slow
 def test_scripts_and_event_handlers_are_removed(store, small, tmp_path):
     sync(store, [small], now=NOW)
     export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
@@ -323,6 +330,7 @@ def test_tags_anki_cannot_hold_are_replaced():
 # -- selection ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_orphaned_and_suspended_cards_are_left_out(store, small, tmp_path):
     sync(store, [small], now=NOW)
     replace_in(small / "cards.md", "## What is a plain card?", "## Gone")
@@ -488,6 +496,7 @@ def test_export_command_reports_errors_without_a_traceback(small, tmp_path, monk
     assert "nothing to export" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_a_cloze_added_to_an_imported_note_becomes_a_new_card(store, small, tmp_path):
     sync(store, [small], now=NOW)
     export.export_apkg(store, tmp_path / "one.apkg", now=NOW)

@@ -139,6 +139,7 @@ def share(clone: Path, message: str) -> None:
     git(clone, "push", "-q")
 
 
+@pytest.mark.slow
 def test_two_machines_share_their_history_through_git_without_conflicts(tmp_path):
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
@@ -195,6 +196,7 @@ def run_installed(where: Path, db: Path, *args: str, stdin: str = "") -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path):
     db = tmp_path / "data" / "fc.db"
     first = install(tmp_path / "venv1")
@@ -213,6 +215,7 @@ actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "next
                    min_size=1, max_size=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(steps=actions)
@@ -282,6 +285,7 @@ def test_a_store_from_before_the_journal_writes_its_log_on_the_next_sync(tmp_pat
     assert cards(db) == before
 
 
+@pytest.mark.slow
 def test_an_export_after_a_rebuild_updates_the_notes_anki_already_has(tmp_path):
     from anki_helpers import collection, import_package, notes_by_guid
 

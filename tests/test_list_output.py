@@ -77,7 +77,8 @@ def terminal(width: int) -> Console:
 
 
 @pytest.mark.parametrize("width", [30, 80, 120, 170, 250])
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", [0, *(pytest.param(seed, marks=pytest.mark.slow)
+                                      for seed in (1, 2))])
 def test_the_terminal_table_in_parts_is_the_one_table(monkeypatch, width, seed):
     monkeypatch.setattr(tables, "TABLE_PART_ROWS", 7)  # several parts, one of them short
     rows = make_rows(random.Random(seed), 45)

@@ -177,6 +177,7 @@ for i in range(100000):
 """
 
 
+@pytest.mark.slow
 def test_backup_while_another_process_writes_is_a_consistent_snapshot(db, tmp_path):
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE,
                               text=True)

@@ -135,6 +135,7 @@ SYNC_KILLS = 30
 EXPORT_KILLS = 20
 
 
+@pytest.mark.slow
 def test_sigkill_during_sync_leaves_no_half_written_store(tmp_path):
     rng = random.Random(SEED)
     deck = Deck(tmp_path / "deck", rng)
@@ -170,6 +171,7 @@ def apkg_notes(path: Path) -> int:
         copy.unlink()
 
 
+@pytest.mark.slow
 def test_sigkill_during_export_never_leaves_a_truncated_package(tmp_path):
     rng = random.Random(SEED + 1)
     deck = Deck(tmp_path / "deck", rng)
@@ -258,6 +260,7 @@ def review_steps(rng: random.Random, screen: Screen) -> int:
 REVIEW_KILLS = 30
 
 
+@pytest.mark.slow
 def test_sigkill_during_review_keeps_every_acknowledged_answer(tmp_path):
     from flashcards.maintenance import check
     from flashcards.store import Store
@@ -310,7 +313,8 @@ def assert_all_ok(results: list[subprocess.CompletedProcess]) -> None:
         assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("round_", range(4))
+@pytest.mark.parametrize("round_", [0, *(pytest.param(n, marks=pytest.mark.slow)
+                                         for n in range(1, 4))])
 def test_two_processes_creating_the_store_at_once_both_succeed(tmp_path, round_):
     rng = random.Random(SEED + round_)
     first, second = Deck(tmp_path / "a", rng), Deck(tmp_path / "b", rng)
@@ -322,6 +326,7 @@ def test_two_processes_creating_the_store_at_once_both_succeed(tmp_path, round_)
     assert raw(db, "SELECT count(*) FROM notes WHERE orphaned = 0") == [(expected,)]
 
 
+@pytest.mark.slow
 def test_two_syncs_and_an_export_at_once_lose_nothing(tmp_path):
     rng = random.Random(SEED + 7)
     first, second = Deck(tmp_path / "a", rng), Deck(tmp_path / "b", rng)
@@ -351,6 +356,7 @@ Store.open(sys.argv[1]).close()
 """
 
 
+@pytest.mark.slow
 def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path):
     """Regression: each saw schema 0 and created the tables ("meta already exists")."""
     for round_ in range(6):
@@ -365,6 +371,7 @@ def test_processes_opening_a_new_store_at_the_same_moment_all_succeed(tmp_path):
             (str(SCHEMA_VERSION),)]
 
 
+@pytest.mark.slow
 def test_a_review_during_syncs_and_an_export_loses_no_answer(tmp_path):
     rng = random.Random(SEED + 9)
     deck, other = Deck(tmp_path / "deck", rng), Deck(tmp_path / "other", rng)

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
-from flashcards import render
 from flashcards.render import note_css, strip_control, to_html, to_terminal_markdown
 
 CARD = """\
@@ -545,9 +544,21 @@ class AttributeCollector(HTMLParser):
         self.attrs += [(name, value or "") for name, value in attrs]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(ANY_TEXT)
 def test_to_html_never_raises_and_never_emits_active_content(text):
+    assert_no_active_content(text)
+
+
+@settings(max_examples=50, deadline=None)
+@given(ANY_TEXT)
+def test_to_html_never_raises_and_never_emits_active_content_sample(text):
+    """The fast lane's share of the 300 examples above."""
+    assert_no_active_content(text)
+
+
+def assert_no_active_content(text: str) -> None:
     collector = AttributeCollector()
     collector.feed(to_html(text, image_src=lambda src: "media.png"))
     assert not {"script", "style", "iframe", "object"} & set(collector.tags)
@@ -556,11 +567,18 @@ def test_to_html_never_raises_and_never_emits_active_content(text):
         assert not re.sub(r"\s", "", value).lower().startswith("javascript:"), value
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(ANY_TEXT)
 def test_to_terminal_markdown_never_raises_and_is_control_free(text):
-    md = to_terminal_markdown(text)
-    assert C0_BUT_TAB_NEWLINE.search(md) is None
+    assert C0_BUT_TAB_NEWLINE.search(to_terminal_markdown(text)) is None
+
+
+@settings(max_examples=50, deadline=None)
+@given(ANY_TEXT)
+def test_to_terminal_markdown_never_raises_and_is_control_free_sample(text):
+    """The fast lane's share of the 300 examples above."""
+    assert C0_BUT_TAB_NEWLINE.search(to_terminal_markdown(text)) is None
 
 
 @given(st.text())
@@ -602,9 +620,7 @@ def deck_files(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=5000, deadline=None)
-@given(deck_files())
-def test_html_from_the_parsers_tokens_is_the_html_of_the_text(text):
+def assert_tokens_give_the_html_of_the_text(text: str) -> None:
     from flashcards.parser import parse_with_sides
 
     deck, sides = parse_with_sides(text, "deck.md")
@@ -613,6 +629,20 @@ def test_html_from_the_parsers_tokens_is_the_html_of_the_text(text):
         for side_text, tokens in ((note.question, side.question), (note.answer, side.answer)):
             if side_text:
                 assert to_html(side_text, tokens=tokens) == to_html(side_text), side_text
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, deadline=None)
+@given(deck_files())
+def test_html_from_the_parsers_tokens_is_the_html_of_the_text(text):
+    assert_tokens_give_the_html_of_the_text(text)
+
+
+@settings(max_examples=50, deadline=None)
+@given(deck_files())
+def test_html_from_the_parsers_tokens_is_the_html_of_the_text_sample(text):
+    """The fast lane's share of the 5000 examples above."""
+    assert_tokens_give_the_html_of_the_text(text)
 
 
 def test_sides_that_could_parse_differently_alone_have_no_tokens():

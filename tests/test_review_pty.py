@@ -63,6 +63,7 @@ def rows(env: dict, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 def test_each_button_saves_its_sm2_grade(env):
     child = spawn(env)
     reveal_and_grade(child, 1, "1")
@@ -82,6 +83,7 @@ def test_each_button_saves_its_sm2_grade(env):
         (3, 1, 1, "2026-01-06", 0), (4, 1, 1, "2026-01-06", 0)]
 
 
+@pytest.mark.slow
 def test_full_scale_keys_are_grades(env):
     child = spawn(env, "--full-scale")
     reveal_and_grade(child, 1, "0", hint="0-5: SM-2 grade")
@@ -91,6 +93,7 @@ def test_full_scale_keys_are_grades(env):
     assert rows(env, "SELECT grade FROM reviews") == [(0,)]
 
 
+@pytest.mark.slow
 def test_grades_before_the_answer_is_shown_are_ignored(env):
     child = spawn(env)
     child.expect("Question 1\\?")
@@ -101,6 +104,7 @@ def test_grades_before_the_answer_is_shown_are_ignored(env):
     assert rows(env, "SELECT count(*) FROM reviews") == [(0,)]
 
 
+@pytest.mark.slow
 def test_undo_restores_the_card_and_the_log(env):
     child = spawn(env)
     reveal_and_grade(child, 1, "1")
@@ -116,6 +120,7 @@ def test_undo_restores_the_card_and_the_log(env):
                      "WHERE id = 1") == [(1, 2.6, 1, "2026-01-06", 0)]
 
 
+@pytest.mark.slow
 def test_suspend_takes_the_card_out(env):
     child = spawn(env)
     child.expect("Question 1\\?")
@@ -127,6 +132,7 @@ def test_suspend_takes_the_card_out(env):
     assert rows(env, "SELECT id FROM cards WHERE suspended = 1") == [(1,)]
 
 
+@pytest.mark.slow
 def test_quit_at_once_changes_nothing(env):
     child = spawn(env)
     child.expect("Question 1\\?")
@@ -137,6 +143,7 @@ def test_quit_at_once_changes_nothing(env):
     assert rows(env, "SELECT count(*) FROM cards WHERE due IS NOT NULL") == [(0,)]
 
 
+@pytest.mark.slow
 def test_a_killed_session_keeps_every_answer_given(env):
     child = spawn(env)
     reveal_and_grade(child, 1, "3")
@@ -152,6 +159,7 @@ def test_a_killed_session_keeps_every_answer_given(env):
     assert rows(env, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_answers_and_says_so(env):
     child = spawn(env)
     reveal_and_grade(child, 1, "3")
@@ -163,6 +171,7 @@ def test_ctrl_c_keeps_answers_and_says_so(env):
     assert rows(env, "SELECT card_id, grade FROM reviews") == [(1, 4)]
 
 
+@pytest.mark.slow
 def test_edit_opens_the_editor_at_the_card_and_resyncs(env, tmp_path):
     editor = tmp_path / "editor.py"
     editor.write_text(
@@ -186,6 +195,7 @@ def test_edit_opens_the_editor_at_the_card_and_resyncs(env, tmp_path):
     assert rows(env, "SELECT answer FROM notes WHERE id = 1") == [("Answer 1 edited.",)]
 
 
+@pytest.mark.slow
 def test_a_missing_editor_is_reported(env):
     env["EDITOR"] = "/nonexistent/editor"
     child = spawn(env)
@@ -196,6 +206,7 @@ def test_a_missing_editor_is_reported(env):
     assert finish(child) == 0
 
 
+@pytest.mark.slow
 def test_card_text_is_not_terminal_markup(env, tmp_path):
     (tmp_path / "decks" / "a.md").write_text("## What is [bold]x[/bold]?\n\nIt is [red]y[/red].\n")
     child = spawn(env)

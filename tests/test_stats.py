@@ -564,6 +564,7 @@ def test_stats_command_unknown_deck_is_an_error_for_people(history):
     assert "no deck named 'Nope'" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_colours_on_a_terminal_unless_no_color(history):
     pexpect = pytest.importorskip("pexpect")
     env = {**os.environ, "FLASHCARDS_TZ": "UTC", "FLASHCARDS_NOW": LAST.isoformat(),

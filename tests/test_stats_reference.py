@@ -268,6 +268,7 @@ SCENARIOS = [(zone, seed, MONROVIA_NOW if zone == "Africa/Monrovia" else NOW)
              for seed, zone in enumerate(ZONES)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("zone", "seed", "now"), SCENARIOS, indirect=["zone"])
 def test_collect_gives_the_figures_of_the_reference(tmp_path, zone, seed, now):
     rng = random.Random(seed)
@@ -287,6 +288,22 @@ def test_collect_gives_the_figures_of_the_reference(tmp_path, zone, seed, now):
                     assert got.to_dict() == expected.to_dict(), (moment, hour, deck, days)
             assert stats.session_summary_line(store, now=local) == \
                 reference_summary_line(store.path, local)
+    store.close()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin"], indirect=True)
+def test_collect_gives_the_figures_of_the_reference_sample(tmp_path, zone):
+    """The fast lane's share of the test above: Berlin, whose clocks go forward on NOW's
+    day, at one moment, for the whole store and one deck."""
+    store = make_store(tmp_path, random.Random(6), NOW - timedelta(days=400),
+                       NOW + timedelta(days=5))
+    local = NOW.astimezone()
+    for deck, days in ((None, 90), ("D0", 1)):
+        got = stats.collect(store, now=local, deck=deck, days=days)
+        assert got.to_dict() == reference_stats(store.path, now=local, deck=deck,
+                                                days=days).to_dict(), (deck, days)
+    assert stats.session_summary_line(store, now=local) == \
+        reference_summary_line(store.path, local)
     store.close()
 
 
@@ -315,10 +332,12 @@ def test_the_scenarios_reach_the_cases_that_matter(tmp_path, zone, now, width):
 # -- the study-day memo, second by second ------------------------------------------------
 
 @pytest.mark.parametrize(("zone", "first", "last"), [
-    ("America/St_Johns", "2010-11-06", "2010-11-08"),   # 00:01 NDT -> 23:01 NST
+    pytest.param("America/St_Johns", "2010-11-06", "2010-11-08",   # 00:01 NDT -> 23:01 NST
+                 marks=pytest.mark.slow),
     ("Australia/Lord_Howe", "2026-04-04", "2026-04-06"),  # half an hour back at 02:00
-    ("Africa/Monrovia", "1972-01-06", "1972-01-08"),     # -0:44:30 -> 0:00
-    ("Asia/Kathmandu", "2026-03-01", "2026-03-02"),
+    pytest.param("Africa/Monrovia", "1972-01-06", "1972-01-08",     # -0:44:30 -> 0:00
+                 marks=pytest.mark.slow),
+    pytest.param("Asia/Kathmandu", "2026-03-01", "2026-03-02", marks=pytest.mark.slow),
 ], indirect=["zone"])
 def test_the_study_day_memo_is_review_day(zone, first, last):
     """Every 7 s over each offset change of the range, at every day start hour:

@@ -154,7 +154,8 @@ def history(store: Store, rng: random.Random) -> None:
             save_setting(store, key, str(rng.choice(values)))
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", [0, 1, *(pytest.param(seed, marks=pytest.mark.slow)
+                                         for seed in range(2, 8))])
 def test_status_counts_what_the_unlimited_queue_holds(tmp_path, seed):
     store, rng = make_store(tmp_path, seed)
     history(store, rng)
@@ -164,6 +165,7 @@ def test_status_counts_what_the_unlimited_queue_holds(tmp_path, seed):
     store.close()
 
 
+@pytest.mark.slow
 def test_the_scenarios_reach_the_cases_that_matter(tmp_path):
     """Keep the seeds honest: between them they bury siblings and hit both limits."""
     buried = repeats = new_capped = due_seen = 0
