@@ -263,8 +263,8 @@ def test_a_store_from_before_the_journal_writes_its_log_on_the_next_sync(tmp_pat
     db = tmp_path / "data" / "fc.db"
     db.parent.mkdir()
     shutil.copy(ROOT / "tests" / "fixtures" / "schema-v3.db", db)
-    old = str(ROOT / "tests" / "fixtures" / "deck-v1")
     conn = __import__("sqlite3").connect(db)
+    (old,) = conn.execute("SELECT path FROM roots").fetchone()  # where the fixture was made
     for table, column in (("roots", "path"), ("sources", "path"), ("sources", "root"),
                           ("notes", "path")):
         conn.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)", [old, str(deck)])
