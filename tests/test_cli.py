@@ -86,7 +86,7 @@ def test_sync_with_errors_exits_1_with_file_line_and_changes_nothing(tmp_path, d
     (deck_dir / "demo.md").write_text(DECK + "\n## Broken {{c1::x\n")
     result = run("sync", db=db)
     assert result.returncode == 1
-    assert "demo.md:9:1: error: unbalanced cloze" in result.stderr
+    assert "demo.md:9:11: error: unclosed cloze" in result.stderr
     assert "Traceback" not in result.stderr
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM notes").fetchone() == (2,)
