@@ -390,7 +390,8 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     """Export cards to one Anki package (.apkg) to import in Anki.
 
     Exports every active card in the store, or only those in the PATHs (synced
-    first) and --deck decks. Orphaned and suspended cards are left out.
+    first, creating the store if there is none) and --deck decks. Orphaned
+    and suspended cards are left out.
     Importing again updates exactly the notes whose Markdown changed and keeps
     your Anki review history; docs/anki.md explains the note types and tags.
 
@@ -403,8 +404,8 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     from flashcards.sync import sync as run_sync
 
     moment = now()
-    if paths:
-        echo_problems(run_sync(app.store(), paths, now=moment).warnings)
+    if paths:  # a sync first, which may create the store as `sync` does
+        echo_problems(run_sync(app.store(create=True), paths, now=moment).warnings)
     report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
     click.echo(report.summary())
 
