@@ -33,6 +33,7 @@ USER_OS_ERRORS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS
 # SQLite's primary result codes for the same: SQLITE_PERM, BUSY, LOCKED, READONLY,
 # IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
 USER_SQLITE_ERRORS = frozenset({3, 5, 6, 8, 10, 11, 13, 14, 26})
+SQLITE_IOERR, SQLITE_FULL = 10, 13
 
 
 class App:
@@ -110,7 +111,9 @@ def _user_error(ctx: click.Context, exc: Exception) -> click.ClickException | No
         return click.ClickException(f"{exc.filename or store}: {exc.strerror}")
     code = getattr(exc, "sqlite_errorcode", None)
     if isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in USER_SQLITE_ERRORS:
-        return click.ClickException(f"{store}: {exc}")
+        # A full disk often reaches SQLite as an I/O error (EFBIG, ENOSPC on a write).
+        hint = " (is the disk full?)" if code & 0xFF in (SQLITE_IOERR, SQLITE_FULL) else ""
+        return click.ClickException(f"{store}: {exc}{hint}")
     return None
 
 
