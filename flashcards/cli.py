@@ -8,6 +8,7 @@ need them, so ``flashcards --help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -24,6 +25,15 @@ from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity
 
 DB_ENV = "FLASHCARDS_DB"
 DEBUG_ENV = "FLASHCARDS_DEBUG"
+# Failures the user causes, not bugs: a path that is missing, forbidden, read-only,
+# a folder or not one, a full disk or quota, a file over the size limit.
+USER_OS_ERRORS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC,
+                            errno.EDQUOT, errno.EFBIG, errno.EISDIR, errno.ENOTDIR, errno.EEXIST,
+                            errno.ENAMETOOLONG, errno.ELOOP, errno.EIO})
+# SQLite's primary result codes for the same: SQLITE_PERM, BUSY, LOCKED, READONLY,
+# IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
+USER_SQLITE_ERRORS = frozenset({3, 5, 6, 8, 10, 11, 13, 14, 26})
+SQLITE_IOERR, SQLITE_FULL = 10, 13
 
 
 class App:
@@ -33,11 +43,12 @@ class App:
         self.db_path = db or default_db_path()
         self._store = None
 
-    def store(self):
+    def store(self, *, create: bool = False):
+        """The store; only the commands that fill it (sync, review) may create it."""
         from flashcards.store import Store
 
         if self._store is None:
-            self._store = Store.open(self.db_path)
+            self._store = Store.open(self.db_path, create=create)
         return self._store
 
     def close(self) -> None:
@@ -86,18 +97,50 @@ class FlashcardsGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
-        except Exception as exc:  # a bug: say so plainly, keep the traceback for debugging
-            if os.environ.get(DEBUG_ENV):
-                raise
-            raise click.ClickException(
-                f"internal error: {exc!r}. Set {DEBUG_ENV}=1 for details and please report it."
-            ) from exc
+        except Exception as exc:
+            raise _user_error(ctx, exc) or _internal_error(exc) from exc
 
 
-@click.group(cls=FlashcardsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _user_error(ctx: click.Context, exc: Exception) -> click.ClickException | None:
+    """A failure the user caused (a path that cannot be written, a read-only or full
+    store, a file that is not SQLite): what and where, in one line. None for a bug."""
+    import sqlite3  # here: most commands never fail
+
+    store = ctx.obj.db_path if isinstance(ctx.obj, App) else "the store"
+    if isinstance(exc, OSError) and exc.errno in USER_OS_ERRORS:
+        return click.ClickException(f"{exc.filename or store}: {exc.strerror}")
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in USER_SQLITE_ERRORS:
+        # A full disk often reaches SQLite as an I/O error (EFBIG, ENOSPC on a write).
+        hint = " (is the disk full?)" if code & 0xFF in (SQLITE_IOERR, SQLITE_FULL) else ""
+        return click.ClickException(f"{store}: {exc}{hint}")
+    return None
+
+
+def _internal_error(exc: Exception) -> click.ClickException:
+    """A bug: say so plainly, keep the traceback for debugging."""
+    if os.environ.get(DEBUG_ENV):
+        raise exc
+    return click.ClickException(
+        f"internal error: {exc!r}. Set {DEBUG_ENV}=1 for details and please report it.")
+
+
+def _db_after_command(ctx: click.Context, _param: click.Parameter, db: Path | None) -> None:
+    if db is not None:
+        ctx.find_object(App).db_path = db
+
+
+# `--db` after the command name too (`flashcards status --db FILE`), as users type it.
+db_option = click.option(
+    "--db", type=click.Path(path_type=Path), expose_value=False, is_eager=True,
+    callback=_db_after_command, help="The SQLite store (as before the command).")
+
+
+@click.group(cls=FlashcardsGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             invoke_without_command=True)
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     envvar=DB_ENV,
     help=f"The SQLite store. Default: ${DB_ENV}, else the user data folder.",
 )
@@ -115,6 +158,9 @@ def cli(ctx: click.Context, db: Path | None) -> None:
       flashcards review               # today's review session
       flashcards export -o ml.apkg    # take them into Anki
     """
+    if ctx.invoked_subcommand is None:  # no command: the help, as asked for
+        click.echo(ctx.get_help())
+        ctx.exit(0)
     app = App(db)
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -168,6 +214,7 @@ def check(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
 
 @cli.command()
 @paths_argument
+@db_option
 @click.pass_obj
 def sync(app: App, paths: tuple[Path, ...]) -> None:
     """Import Markdown files and folders into the store.
@@ -185,7 +232,7 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
     from flashcards.sync import sync as run_sync
 
     with _progress("Syncing") as progress:
-        report = run_sync(app.store(), paths or None, now=now(), progress=progress)
+        report = run_sync(app.store(create=True), paths or None, now=now(), progress=progress)
     echo_problems(report.warnings)
     click.echo(report.summary())
 
@@ -194,6 +241,7 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
 @click.option("--deck", help="Only this deck and its subdecks.")
 @click.option("--orphans", is_flag=True, help="Only cards removed from the Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@db_option
 @click.pass_obj
 def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None:
     """List cards: id, deck, question, source, status, reviews and schedule.
@@ -248,7 +296,8 @@ def echo_json_rows(rows: Iterable[dict]) -> None:
 
 
 @cli.command()
-@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@db_option
 @click.pass_obj
 def backup(app: App, file: Path | None) -> None:
     """Copy the store to FILE, safely even while a review or sync is writing.
@@ -271,6 +320,7 @@ def backup(app: App, file: Path | None) -> None:
 
 @cli.command()
 @click.option("--fix", is_flag=True, help="Repair what can be repaired, after a backup.")
+@db_option
 @click.pass_obj
 def doctor(app: App, fix: bool) -> None:
     """Check the store: integrity, orphaned rows, missing source files, and
@@ -302,6 +352,7 @@ def doctor(app: App, fix: bool) -> None:
 @click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
               help="Days of history for the calendar, time and retention.")
 @click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON for scripts.")
+@db_option
 @click.pass_obj
 def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
     """Show study statistics: review calendar and streaks, a 30-day forecast,
@@ -334,14 +385,16 @@ def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
 @click.option("--deck", "decks", multiple=True,
               help="Only this deck and its subdecks (repeatable).")
 @click.option("-o", "--output", required=True,
-              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              type=click.Path(path_type=Path),
               help="The .apkg file to write (replaced if it exists).")
+@db_option
 @click.pass_obj
 def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Path) -> None:
     """Export cards to one Anki package (.apkg) to import in Anki.
 
     Exports every active card in the store, or only those in the PATHs (synced
-    first) and --deck decks. Orphaned and suspended cards are left out.
+    first, creating the store if there is none) and --deck decks. Orphaned
+    and suspended cards are left out.
     Importing again updates exactly the notes whose Markdown changed and keeps
     your Anki review history; docs/anki.md explains the note types and tags.
 
@@ -354,8 +407,8 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     from flashcards.sync import sync as run_sync
 
     moment = now()
-    if paths:
-        echo_problems(run_sync(app.store(), paths, now=moment).warnings)
+    if paths:  # a sync first, which may create the store as `sync` does
+        echo_problems(run_sync(app.store(create=True), paths, now=moment).warnings)
     report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
     click.echo(report.summary())
 
@@ -388,6 +441,7 @@ def _resync(store, moment: datetime) -> None:
               help="Reviews allowed today, instead of config reviews_per_day (200).")
 @click.option("--full-scale", is_flag=True,
               help="Grade with SM-2's keys 0-5 instead of the buttons 1-4.")
+@db_option
 @click.pass_obj
 def review(app: App, deck: str | None, new_limit: int | None, review_limit: int | None,
            full_scale: bool) -> None:
@@ -407,7 +461,7 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
     from flashcards import session, ui
     from flashcards.stats import session_summary_line
 
-    store, moment = app.store(), now()
+    store, moment = app.store(create=True), now()
     _resync(store, moment)
     run = session.start(store, moment, clock=now, deck=deck, new_limit=new_limit,
                         review_limit=review_limit)
@@ -423,6 +477,7 @@ def _resync_strict(store) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@db_option
 @click.pass_obj
 def status(app: App, as_json: bool) -> None:
     """Show, per deck, the cards due today, the new cards available today and
@@ -445,6 +500,7 @@ def status(app: App, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("card_id", metavar="ID", type=int)
+@db_option
 @click.pass_obj
 def suspend(app: App, card_id: int) -> None:
     """Suspend a card: it is not reviewed until unsuspended (`flashcards list` shows ids).
@@ -461,6 +517,7 @@ def suspend(app: App, card_id: int) -> None:
 
 @cli.command()
 @click.argument("card_id", metavar="ID", type=int)
+@db_option
 @click.pass_obj
 def unsuspend(app: App, card_id: int) -> None:
     """Unsuspend a card: it is reviewed again on its schedule.
@@ -478,6 +535,7 @@ def unsuspend(app: App, card_id: int) -> None:
 @cli.command()
 @click.argument("key", required=False)
 @click.argument("value", required=False)
+@db_option
 @click.pass_obj
 def config(app: App, key: str | None, value: str | None) -> None:
     """Show or set settings: new_per_day (20), reviews_per_day (200),

@@ -27,6 +27,7 @@ Two writers give the same package, row for row (tests/test_export.py):
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -571,11 +572,13 @@ def _write(package: genanki.Package, media: _Media, problems: list[Problem], out
     Images are found while the notes are written; a package with a missing or
     misplaced image is thrown away before it replaces anything.
     """
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(out_path)
-    # Not mkstemp: its file is private (0600); a package gets the usual permissions.
+    if out_path.is_dir():
+        raise FlashcardsError(f"{out_path} is a folder: give the package's file name")
     temp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
     try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(out_path)
+        # Not mkstemp: its file is private (0600); a package gets the usual permissions.
         with tempfile.TemporaryDirectory(prefix="flashcards-media-") as staging:
             # genanki names each media file after its basename: stage them flat,
             # as the notes find them (it reads media_files once the notes are in).
@@ -585,8 +588,12 @@ def _write(package: genanki.Package, media: _Media, problems: list[Problem], out
         if problems:
             raise ProblemsError(sorted(problems))
         os.replace(temp, out_path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError | sqlite3.Error):  # a folder that cannot be written, a full disk
+            raise FlashcardsError(f"{out_path}: cannot write the package: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from exc
         raise
 
 

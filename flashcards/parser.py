@@ -7,13 +7,14 @@ one pass reports every mistake in a file. docs/format.md describes the syntax.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from flashcards.cards import CLOZE, CLOZE_OPENING, CLOZE_TYPO, cloze_numbers
+from flashcards.cards import CLOZE_OPENING, cloze_numbers, cloze_typos, replace_clozes, scan_clozes
 from flashcards.mdit import tokens as markdown_tokens
 from flashcards.model import DeckFile, Image, Note, NoteKind, Problem, Severity
 
@@ -80,10 +81,11 @@ def parse_with_sides(
     found = _Findings(path)
     env: dict = {}
     toks = markdown_tokens(text, env)
-    front = _front_matter(toks, found)
-    deck = _deck_name(front, default_deck, found)
-    deck_tags = _front_tags(front, found)
-    deck_reverse = _front_reverse(front, found)
+    front = _front_matter(toks, lines, found)
+    first = toks[0] if toks else None
+    deck = _deck_name(front, default_deck, found, _front_line(first, "deck"))
+    deck_tags = _front_tags(front, found, _front_line(first, "tags"))
+    deck_reverse = _front_reverse(front, found, _front_line(first, "reverse"))
     _unclosed_fences(toks, lines, found)
     notes, sides = [], []
     headings = list(_headings(toks))
@@ -96,9 +98,8 @@ def parse_with_sides(
         # inline, close) to the next heading of either level.
         body = toks[heading.index + 3 : after.index if after else len(toks)]
         end = after.start if after else len(lines)
-        note = _note(heading, [tok for tok in body if tok.map], lines[heading.end : end],
-                     heading.end, found, deck=deck, deck_tags=deck_tags,
-                     deck_reverse=deck_reverse)
+        note = _note(heading, toks[heading.index + 1], [tok for tok in body if tok.map], lines,
+                     end, found, deck=deck, deck_tags=deck_tags, deck_reverse=deck_reverse)
         if note:
             notes.append(note)
             sides.append(_side_tokens(toks[heading.index + 1], note.question, body, lines,
@@ -114,8 +115,17 @@ def parse_with_sides(
 # -- front matter -------------------------------------------------------------
 
 
-def _front_matter(toks: list[Token], found: _Findings) -> dict:
+def _front_matter(toks: list[Token], lines: list[str], found: _Findings) -> dict:
+    """The front matter as a mapping; every way it can be malformed is an error, so
+    that no mistake in it silently puts the cards in another deck."""
     if not toks or toks[0].type != "front_matter":
+        if lines and lines[0].rstrip() == "---":
+            found.error(1, "front matter opened with `---` is never closed: end it with "
+                        "a `---` line")
+        return {}
+    if not _front_closed(toks[0], lines):
+        found.error(1, "front matter opened with `---` is never closed: end it with "
+                    "a `---` line")
         return {}
     import yaml  # here: most deck files have no front matter, and yaml takes 9 ms to load
 
@@ -123,57 +133,79 @@ def _front_matter(toks: list[Token], found: _Findings) -> dict:
         data = yaml.safe_load(toks[0].content)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
         reason = getattr(exc, "problem", None) or "invalid YAML"
-        found.error(line, f"malformed front matter: {reason}")
+        found.error(mark.line + 2 if mark else 1, f"malformed front matter: {reason}",
+                    mark.column + 1 if mark else 1)
         return {}
     if data is None:
         return {}
     if not isinstance(data, dict):
         found.error(1, "front matter must be a mapping of `key: value` lines")
         return {}
+    known = ", ".join(sorted(FRONT_MATTER_KEYS))
     for key in data:
         if key not in FRONT_MATTER_KEYS:
-            known = ", ".join(sorted(FRONT_MATTER_KEYS))
-            found.warning(_front_line(toks[0], key), f"unknown front matter key {key!r} ({known})")
-    return data
+            found.error(_front_line(toks[0], key), f"unknown front matter key {key!r} ({known})")
+    _repeated_keys(toks[0], found)  # YAML keeps the last silently
+    for key in ("description", "title"):
+        if isinstance(data.get(key), list | dict):
+            found.error(_front_line(toks[0], key), f"front matter `{key}:` must be text")
+    return {key: value for key, value in data.items() if key in FRONT_MATTER_KEYS}
 
 
-def _front_line(token: Token, key: object) -> int:
+def _repeated_keys(token: Token, found: _Findings) -> None:
+    seen: set[str] = set()
+    for offset, text in enumerate(token.content.split("\n")):
+        key = text.partition(":")[0].strip() if text[:1].isalnum() and ":" in text else ""
+        if key and key in seen:
+            found.error(offset + 2, f"front matter key {key!r} is given twice")
+        seen.add(key)
+
+
+def _front_closed(token: Token, lines: list[str]) -> bool:
+    """The plugin takes an unclosed `---` block to the end of the file as front matter."""
+    last = token.map[1] - 1 if token.map else 0
+    return 0 < last < len(lines) and lines[last].rstrip() in ("---", "...")
+
+
+def _front_line(token: Token | None, key: object) -> int:
+    """The file line of a front matter key (1 if it cannot be found)."""
+    if token is None or token.type != "front_matter":
+        return 1
     for offset, line in enumerate(token.content.split("\n")):
         if line.startswith(f"{key}:"):
             return offset + 2
     return 1
 
 
-def _deck_name(front: dict, default: str, found: _Findings) -> str:
-    name = front.get("deck")
-    if name is None:
+def _deck_name(front: dict, default: str, found: _Findings, line: int) -> str:
+    if "deck" not in front:
         return default
+    name = front["deck"]
     if not isinstance(name, str) or not name.strip():
-        found.error(2, "front matter `deck:` must be a non-empty name such as `Top::Sub`")
+        found.error(line, "front matter `deck:` must be a non-empty name such as `Top::Sub`")
         return default
     parts = [part.strip() for part in name.split("::")]
     if not all(parts):
-        found.error(2, f"deck name {name!r} has an empty part between `::`")
+        found.error(line, f"deck name {name!r} has an empty part between `::`")
         return default
     return "::".join(parts)
 
 
-def _front_tags(front: dict, found: _Findings) -> tuple[str, ...]:
+def _front_tags(front: dict, found: _Findings, line: int) -> tuple[str, ...]:
     tags = front.get("tags", [])
     if isinstance(tags, str):
         tags = tags.replace(",", " ").split()
     if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
-        found.error(2, "front matter `tags:` must be a list of words")
+        found.error(line, "front matter `tags:` must be a list of words")
         return ()
     return _tag_words(str(t) for t in tags)
 
 
-def _front_reverse(front: dict, found: _Findings) -> bool:
+def _front_reverse(front: dict, found: _Findings, line: int) -> bool:
     value = front.get("reverse", False)
     if not isinstance(value, bool):
-        found.error(2, "front matter `reverse:` must be true or false")
+        found.error(line, "front matter `reverse:` must be true or false")
         return False
     return value
 
@@ -199,9 +231,10 @@ def _headings(toks: list[Token]) -> Iterator[_Heading]:
 
 def _note(
     heading: _Heading,
+    inline: Token,
     section: list[Token],
-    body_lines: list[str],
-    first_body_line: int,
+    lines: list[str],
+    end: int,
     found: _Findings,
     *,
     deck: str,
@@ -210,13 +243,14 @@ def _note(
 ) -> Note | None:
     line = heading.start + 1
     meta, meta_lines = _metadata(section, found)
-    answer = _answer_text(body_lines, first_body_line, meta_lines)
+    answer = _answer_text(lines[heading.end : end], heading.end, meta_lines)
     question = heading.text
     if not question:
         found.error(line, "empty question: the heading has no text")
         return None
-    numbers = _cloze_numbers(question, answer, heading.start, body_lines, first_body_line, found)
-    words, images = _check_tokens(section, found)
+    numbers, broken = _cloze_numbers(question, answer, lines, heading.start, end, found)
+    _check_inline_clozes(inline, lines, found)
+    words, images = _check_tokens(section, lines, found)
     kind = NoteKind.BASIC
     ordinals: tuple[int, ...] = (1,)
     if numbers:
@@ -225,6 +259,8 @@ def _note(
             found.warning(line, "`reverse` has no effect on a cloze card")
     elif meta.get("reverse", deck_reverse):
         kind, ordinals = NoteKind.REVERSED, (1, 2)
+    if broken:
+        return None  # a cloze card with a broken marker: not "empty answer" too
     if not answer and kind is not NoteKind.CLOZE:
         found.error(line, "empty answer: write the answer below the heading")
         return None
@@ -354,41 +390,82 @@ def _is_setting(tok: Token) -> bool:
 # -- checks -------------------------------------------------------------------
 
 
+class _Located:
+    """Text cut from the file at ``first_line`` (0-based): offsets to 1-based line, column."""
+
+    def __init__(self, text: str, first_line: int):
+        self.text = text
+        self.first_line = first_line
+        self._starts = [0] + [match.end() for match in re.finditer("\n", text)]
+
+    def error(self, found: _Findings, offset: int, message: str) -> None:
+        row = bisect.bisect_right(self._starts, offset) - 1
+        found.error(self.first_line + row + 1, message, offset - self._starts[row] + 1)
+
+
 def _cloze_numbers(
-    question: str,
-    answer: str,
-    heading_line: int,
-    body_lines: list[str],
-    first_body_line: int,
-    found: _Findings,
-) -> set[int]:
-    # Every cloze, typo and unbalanced opening starts with `{{` (the answer's lines
-    # are among the body's); most cards have none, so skip the regex scans.
-    if "{{" not in question and not any("{{" in text for text in body_lines):
-        return set()
-    located = [(heading_line, question)]
-    located += [(first_body_line + i, text) for i, text in enumerate(body_lines)]
-    for index, text in located:
-        for typo in CLOZE_TYPO.finditer(text):
-            found.error(index + 1, "malformed cloze: write {{c1::answer}}", typo.start() + 1)
-    full = question + "\n" + answer
-    numbers = cloze_numbers(full)
-    if len(CLOZE_OPENING.findall(full)) > len(CLOZE.findall(full)) or _stray_close(full):
-        found.error(heading_line + 1, "unbalanced cloze: every {{c1:: needs its closing }}")
-    if numbers and sorted(numbers) != list(range(1, max(numbers) + 1)):
-        missing = sorted(set(range(1, max(numbers) + 1)) - numbers)
-        gap = ", ".join(f"c{n}" for n in missing) if missing else "c0"
-        found.error(heading_line + 1, f"cloze numbers must start at c1 without gaps: no {gap}")
-    return numbers
+    question: str, answer: str, lines: list[str], start: int, end: int, found: _Findings
+) -> tuple[set[int], bool]:
+    """The note's cloze numbers, and whether a marker is broken (each reported where it is).
+
+    The markers are found in the note's lines as written, for their columns; the
+    numbers in its question and answer, which the cards are made of.
+    """
+    if "{{" not in question and "{{" not in answer:
+        return set(), False  # most cards have no clozes: skip the scans
+    section = _Located("\n".join(lines[start:end]), start)
+    typos = list(cloze_typos(section.text))
+    for offset in typos:
+        section.error(found, offset, "malformed cloze: write {{c1::answer}} (two colons)")
+    clozes, unclosed = scan_clozes(section.text)
+    for cloze in clozes:
+        nested = CLOZE_OPENING.search(section.text, cloze.start + 1, cloze.end)
+        if nested:
+            section.error(found, nested.start(), "cloze inside a cloze: close the first "
+                          "with }} before opening the next; clozes do not nest")
+    if unclosed is not None:
+        section.error(found, unclosed, "unclosed cloze: this {{c1:: needs its closing }}")
+    numbers = cloze_numbers(question + "\n" + answer)
+    if numbers and (0 in numbers or max(numbers) != len(numbers)):
+        # Numbers can be huge ({{c99999999::}}): look for the missing ones among the few
+        # that must be there, and name the first three.
+        missing = [n for n in range(1, len(numbers) + 2) if n not in numbers][:3]
+        gap = ", ".join(f"c{n}" for n in missing) if 0 not in numbers else "c0"
+        where = next((c.start for c in clozes if c.number == 0 or c.number > missing[0]), 0)
+        section.error(found, where, f"cloze numbers must start at c1 without gaps: no {gap}")
+    return numbers, bool(typos or unclosed is not None)
 
 
-def _stray_close(text: str) -> bool:
-    """A `}}` left over once every well-formed cloze is removed."""
-    rest = CLOZE.sub("", text)
-    return "{{c" in rest or bool(CLOZE_OPENING.search(rest))
+def _check_inline_clozes(inline: Token, lines: list[str], found: _Findings) -> None:
+    """A cloze inside inline code or math, in a heading or the body: Anki would not hide it."""
+    if not inline.map or "{{" not in inline.content:
+        return
+    block: _Located | None = None
+    cursor = 0
+    for child in inline.children or ():
+        if child.type not in ("code_inline", "math_inline", "math_inline_double"):
+            continue
+        inner = CLOZE_OPENING.search(child.content)
+        if inner is None:
+            continue
+        block = block or _Located("\n".join(lines[inline.map[0] : inline.map[1]]),
+                                  inline.map[0])
+        # The span's text as written, after the previous one: where the cloze is.
+        at = block.text.find(child.content, cursor)
+        offset = at + inner.start() if at >= 0 else _first_opening(block.text, cursor)
+        cursor = max(cursor, offset + 1)
+        where = "code" if child.type == "code_inline" else "math"
+        block.error(found, offset, f"cloze inside inline {where}: put the cloze around "
+                    f"the whole {where}, as {{{{c1::`x`}}}} or {{{{c1::$x$}}}}")
 
 
-def _check_tokens(section: list[Token], found: _Findings) -> tuple[int, tuple[Image, ...]]:
+def _first_opening(text: str, start: int) -> int:
+    match = CLOZE_OPENING.search(text, start) or CLOZE_OPENING.search(text)
+    return match.start() if match else 0
+
+
+def _check_tokens(section: list[Token], lines: list[str],
+                  found: _Findings) -> tuple[int, tuple[Image, ...]]:
     """Check clozes in code or math and code length; return the prose words and images.
 
     One pass over the tokens and their children for all of it: it runs for every card.
@@ -396,23 +473,27 @@ def _check_tokens(section: list[Token], found: _Findings) -> tuple[int, tuple[Im
     words, images = 0, []
     for tok in section:
         line = tok.map[0] + 1 if tok.map else 1
-        if tok.type in ("fence", "code_block") and CLOZE_OPENING.search(tok.content):
-            found.error(line, "cloze inside a code block: Anki would show it as code, not hide it")
+        if tok.type in ("fence", "code_block", "math_block") \
+                and CLOZE_OPENING.search(tok.content):
+            block = _Located("\n".join(lines[tok.map[0] : tok.map[1]]), tok.map[0])
+            offset = _first_opening(block.text, 0)
+            if tok.type == "math_block":
+                block.error(found, offset, "cloze inside math: put the cloze around the "
+                            "whole formula, as {{c1::$$x$$}}")
+            else:
+                block.error(found, offset, "cloze inside a code block: Anki would show it "
+                            "as code, not hide it")
+        if tok.type == "inline":
+            _check_inline_clozes(tok, lines, found)
         for child in tok.children or ():
             if child.type == "text":
                 if tok.type == "inline":
                     words += len(child.content.split())
             elif child.type == "image":
                 images.append(Image(str(child.attrs.get("src", "")), line))
-            elif child.type in ("code_inline", "math_inline", "math_inline_double") \
-                    and CLOZE_OPENING.search(child.content):
-                where = "code" if child.type == "code_inline" else "math"
-                found.error(line, f"cloze inside inline {where}: put the cloze around it")
-        if tok.type == "math_block" and CLOZE_OPENING.search(tok.content):
-            found.error(line, "cloze inside math: put the cloze around the whole formula")
         if tok.type == "fence" and tok.content.count("\n") > MAX_CODE_LINES:
-            lines = tok.content.count("\n")
-            found.warning(line, f"code block of {lines} lines (over {MAX_CODE_LINES}): "
+            lines_ = tok.content.count("\n")
+            found.warning(line, f"code block of {lines_} lines (over {MAX_CODE_LINES}): "
                           "show only the lines the question is about")
     return words, tuple(images)
 
@@ -446,29 +527,18 @@ def _check_length(question: str, words: int, line: int, found: _Findings) -> Non
 
 def cloze_front(text: str, number: int) -> str:
     """The text with cloze `number` hidden as [...] (or [hint]) and the others shown."""
-
-    def hide(match: re.Match) -> str:
-        if int(match.group(1)) == number:
-            return f"[{match.group(3) or '...'}]"
-        return match.group(2)
-
-    return CLOZE.sub(hide, text)
+    return replace_clozes(
+        text, lambda c: f"[{c.hint or '...'}]" if c.number == number else c.answer)
 
 
 def cloze_back(text: str, number: int) -> str:
     """The text with cloze `number` revealed in bold and the others shown plainly."""
-
-    def reveal(match: re.Match) -> str:
-        if int(match.group(1)) == number:
-            return f"**{match.group(2)}**"
-        return match.group(2)
-
-    return CLOZE.sub(reveal, text)
+    return replace_clozes(text, lambda c: f"**{c.answer}**" if c.number == number else c.answer)
 
 
 def cloze_answers(text: str) -> frozenset[str]:
     """The hidden parts of every cloze, the "answer side" of a cloze note."""
-    return frozenset(match.group(2).strip() for match in CLOZE.finditer(text))
+    return frozenset(cloze.answer.strip() for cloze in scan_clozes(text)[0])
 
 
 def fenced_code(text: str) -> Iterator[tuple[str, str, int]]:

@@ -87,7 +87,7 @@ def test_sync_with_errors_exits_1_with_file_line_and_changes_nothing(tmp_path, d
     (deck_dir / "demo.md").write_text(DECK + "\n## Broken {{c1::x\n")
     result = run("sync", db=db)
     assert result.returncode == 1
-    assert "demo.md:9:1: error: unbalanced cloze" in result.stderr
+    assert "demo.md:9:11: error: unclosed cloze" in result.stderr
     assert "Traceback" not in result.stderr
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM notes").fetchone() == (2,)
@@ -134,3 +134,60 @@ def test_python_dash_m_and_console_script_agree():
     out = subprocess.run([sys.executable, "-m", "flashcards", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "Spaced-repetition flashcards" in out and "sync" in out
+
+
+# -- read-only commands create nothing; --db anywhere; help (issue 20) ---------------
+
+READ_ONLY_COMMANDS = [
+    ("status",), ("list",), ("stats",), ("export", "-o", "out.apkg"), ("doctor",),
+    ("backup", "copy.db"), ("suspend", "1"), ("unsuspend", "1"), ("config",),
+    ("config", "new_per_day", "5"),
+]
+
+
+@pytest.mark.parametrize("args", READ_ONLY_COMMANDS, ids=" ".join)
+def test_commands_that_read_a_store_never_create_one(tmp_path, args):
+    db = tmp_path / "nodir" / "x.db"
+    result = run(*args, db=db, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (f"Error: no store at {db} (run `flashcards sync` or "
+                             "`flashcards review` to create one)\n")
+    assert sorted(tmp_path.iterdir()) == [], "nothing may be created"
+
+
+def test_only_sync_and_review_create_a_store(tmp_path, deck_dir):
+    synced, reviewed = tmp_path / "a" / "s.db", tmp_path / "b" / "r.db"
+    assert run("sync", str(deck_dir), db=synced).returncode == 0 and synced.is_file()
+    assert run("review", db=reviewed, stdin="q\n").returncode == 0 and reviewed.is_file()
+
+
+def test_an_empty_or_foreign_sqlite_file_is_not_taken_for_a_store(tmp_path):
+    empty, foreign = tmp_path / "empty.db", tmp_path / "foreign.db"
+    empty.touch()
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
+    for db in (empty, foreign):
+        before = db.read_bytes()
+        result = run("status", db=db)
+        assert (result.returncode, result.stderr) == (1, f"Error: {db} is not a flashcards "
+                                                         "store\n")
+        assert db.read_bytes() == before
+
+
+def test_db_option_after_the_command_name(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    env = {k: v for k, v in os.environ.items() if k != "FLASHCARDS_DB"}
+    base = [sys.executable, "-m", "flashcards"]
+    sync = subprocess.run([*base, "sync", "--db", str(db), str(deck_dir)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert sync.returncode == 0, sync.stderr
+    status = subprocess.run([*base, "status", "--db", str(db), "--json"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0, status.stderr
+    assert "Demo::Sub" in status.stdout
+
+
+def test_no_arguments_prints_the_help_to_standard_output():
+    result = subprocess.run([sys.executable, "-m", "flashcards"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage: flashcards") and "Commands:" in result.stdout

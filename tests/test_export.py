@@ -489,6 +489,7 @@ def test_export_command_syncs_paths_and_prints_what_it_wrote(small, tmp_path, mo
 
 def test_export_command_reports_errors_without_a_traceback(small, tmp_path, monkeypatch):
     monkeypatch.setenv("FLASHCARDS_NOW", "2026-01-05T10:00:00+00:00")
+    Store.open(tmp_path / "cli.db").close()  # an empty store: export creates none
     args = ["--db", str(tmp_path / "cli.db"), "export", "--deck", "Nope", "-o",
             str(tmp_path / "x.apkg")]
     result = CliRunner().invoke(cli, args)

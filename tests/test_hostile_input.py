@@ -279,3 +279,141 @@ def test_loading_mutated_bytes_only_reports_problems(tmp_path_factory, data, see
     path.write_bytes(original[:cut] + data + original[cut:])
     loaded = load_file(SourceFile(path, folder))
     assert all(p.line >= 1 for p in loaded.deck.problems)
+
+
+# -- a store or an output the user made unusable (issue 20) --------------------------
+
+# Every command, with what it needs; {out} is a folder it may write its output to.
+EVERY_COMMAND = [
+    ("sync", "{deck}"), ("review",), ("status",), ("list",), ("stats",),
+    ("export", "-o", "{out}/x.apkg"), ("doctor",), ("doctor", "--fix"),
+    ("backup", "{out}/copy.db"), ("suspend", "1"), ("unsuspend", "1"), ("config",),
+    ("config", "new_per_day", "5"),
+]
+
+
+def _good_store(folder: Path) -> tuple[Path, Path]:
+    deck = folder / "deck.md"
+    deck.write_text(GOOD_DECK)
+    db = folder / "s.db"
+    assert run("sync", str(deck), db=db, cwd=folder).returncode == 0
+    return db, deck
+
+
+def _read_only(folder: Path) -> list[str]:
+    """A command prefix that runs the command with ``folder`` read-only.
+
+    As root, permissions do not bind: the folder is bind-mounted read-only in a
+    mount namespace of the command's own (EROFS, as on a read-only disk).
+    """
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        for path in folder.iterdir():
+            path.chmod(0o444)
+        return []
+    if not shutil.which("unshare"):
+        pytest.skip("root without unshare: no way to make a folder read-only")
+    mount = f'mount --bind -o ro "{folder}" "{folder}" && exec "$@"'
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", mount, "sh", "true"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a read-only mount here: {probe.stderr!r}")
+    return ["unshare", "-m", "sh", "-c", mount, "sh"]
+
+
+def _disk_limit(size: int):
+    def limit() -> None:
+        import resource
+
+        # Python ignores SIGXFSZ: a write past `size` bytes fails with EFBIG, as on a full
+        # disk. SQLite's shared-memory file is 32 KiB: at that limit the store opens, and
+        # then runs out of room.
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def _fault(name: str, folder: Path) -> tuple[Path, Path, dict, object, list[str]]:
+    """(store, deck, extra environment, preexec function, command prefix) for one fault."""
+    db, deck = _good_store(folder)
+    if name == "store is a folder":
+        db = folder / "a-folder"
+        db.mkdir()
+    elif name == "not SQLite":
+        db = folder / "text.db"
+        db.write_text("not a database\n" * 200)
+    elif name == "newer version":
+        conn = sqlite3.connect(db)
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        conn.commit()
+        conn.close()
+    elif name == "read-only store":
+        return db, deck, {}, None, _read_only(folder)
+    elif name == "full disk":
+        return db, deck, {}, _disk_limit(0), []
+    elif name == "disk fills up":
+        deck.write_text("".join(f"## Question {n}?\n\nAnswer {n} " + "word " * 30 + "\n\n"
+                                for n in range(400)))
+        return db, deck, {}, _disk_limit(32 * 1024), []
+    elif name == "unusable HOME":
+        return db, deck, {"HOME": "/proc", "XDG_DATA_HOME": "", "FLASHCARDS_DB": ""}, None, []
+    return db, deck, {}, None, []
+
+
+# Each fault, and the commands that may still succeed despite it (reading needs no room).
+FAULTS = {"store is a folder": (), "not SQLite": (), "newer version": (),
+          "read-only store": ("status", "list", "stats"), "full disk": (),
+          "disk fills up": ("status", "list", "stats", "export", "doctor", "backup", "suspend",
+                            "unsuspend", "config"),
+          "unusable HOME": ()}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_every_command_answers_a_broken_store_with_one_plain_line(tmp_path, fault):
+    folder, out = tmp_path / "store", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    try:
+        db, deck, env, preexec, prefix = _fault(fault, folder)
+        before = rows(db) if db.is_file() and fault != "not SQLite" else None
+        for command in EVERY_COMMAND:
+            args = [arg.format(deck=deck, out=out) for arg in command]
+            result = _run_with(prefix, args, db, env, preexec, cwd=out)
+            lines = result.stderr.strip().splitlines()
+            assert_handled(result)
+            if command[0] not in FAULTS[fault]:
+                assert result.returncode == 1, (command, result.stdout)
+            if result.returncode == 1:
+                assert len(lines) == 1 and lines[0].startswith("Error: "), (command, lines)
+            if command[0] == "sync" and before is not None:
+                assert rows(db) == before, "a failed sync must change nothing"
+    finally:
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("command", [("export", "-o", "{out}/x.apkg"),
+                                     ("backup", "{out}/copy.db")], ids=lambda c: c[0])
+@pytest.mark.parametrize("out", ["/proc", "/proc/nodir", "{folder}/a-folder", "{folder}/file"])
+def test_an_output_that_cannot_be_written_is_one_plain_line(tmp_path, command, out):
+    db, _ = _good_store(tmp_path)
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "file").write_text("a file, not a folder")
+    before = rows(db)
+    args = [arg.format(out=out.format(folder=tmp_path)) for arg in command]
+    if out.endswith("a-folder"):
+        args[-1] = str(tmp_path / "a-folder")  # the output itself is a folder
+    result = run(*args, db=db, cwd=tmp_path)
+    assert_handled(result)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and args[-1] in line, line
+    assert rows(db) == before
+
+
+def _run_with(prefix: list[str], args: list[str], db: Path, env: dict, preexec, cwd: Path):
+    full_env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW,
+                "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1", **env}
+    full_env = {key: value for key, value in full_env.items() if value != ""}
+    return subprocess.run([*prefix, sys.executable, "-m", "flashcards", *args],
+                          capture_output=True, text=True, errors="replace", env=full_env,
+                          cwd=cwd, input="q\n", timeout=300, preexec_fn=preexec)

@@ -103,5 +103,5 @@ def test_check_finds_the_same_problems_in_parallel_as_in_one_process(tmp_path, m
     parallel = check([tmp_path])
     monkeypatch.setattr(loader, "PARALLEL_FILES", 10_000)
     assert parallel == check([tmp_path])
-    # The broken card (unbalanced cloze, no answer), and both places of nine repeated ids.
-    assert len(parallel) == 2 + 2 * 9
+    # The broken card (one error: the unclosed cloze), and both places of nine repeated ids.
+    assert len(parallel) == 1 + 2 * 9

@@ -49,21 +49,39 @@ class Connection:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str):  # -> Self
-        """Open (creating or upgrading) the store at ``path``."""
+    def open(cls, path: Path | str, *, create: bool = True):  # -> Self
+        """Open (upgrading) the store at ``path``; create it only if ``create``.
+
+        Only the commands that fill a store (sync, review) create one: any other
+        finding no store at a mistyped path must say so, not show an empty one.
+        """
         path = Path(path)
+        if path.is_dir():
+            raise FlashcardsError(f"{path} is a folder, not a flashcards store")
+        if not create and not path.exists():
+            raise FlashcardsError(f"no store at {path} (run `flashcards sync` or "
+                                  "`flashcards review` to create one)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not create and migrations.version(conn) == 0:
+                conn.close()  # before WAL is turned on, which would write to the file
+                raise FlashcardsError(f"{path} is not a flashcards store")
             _enable_wal(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
             store = cls(conn, path)
             migrations.upgrade(store, now=datetime.now(UTC))
         except sqlite3.DatabaseError as exc:
-            raise FlashcardsError(f"{path}: cannot open the database: {exc}") from exc
+            read_only = not os.access(path.parent, os.W_OK) or (
+                path.exists() and not os.access(path, os.W_OK))
+            hint = " (the store or its folder is read-only)" if read_only else ""
+            raise FlashcardsError(f"{path}: cannot open the database: {exc}{hint}") from exc
+        except OSError as exc:
+            raise FlashcardsError(f"{path}: cannot create the store: "
+                                  f"{exc.strerror or exc}") from exc
         return store
 
     def close(self) -> None:
@@ -107,8 +125,10 @@ class Connection:
                 dest.close()
             os.replace(partial, target)
         except (OSError, sqlite3.Error) as exc:
-            partial.unlink(missing_ok=True)
-            raise FlashcardsError(f"{target}: cannot write the backup: {exc}") from exc
+            with suppress(OSError):  # its folder may not exist, or not be one
+                partial.unlink(missing_ok=True)
+            reason = getattr(exc, "strerror", None) or exc
+            raise FlashcardsError(f"{target}: cannot write the backup: {reason}") from exc
 
     # -- settings (the meta table) ---------------------------------------------------
 
