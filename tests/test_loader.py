@@ -38,7 +38,7 @@ def test_oversized_file_is_refused(tmp_path):
 def test_images_missing_outside_or_absolute(tmp_path):
     deck = tmp_path / "deck"
     (deck / "img").mkdir(parents=True)
-    (deck / "img" / "ok.png").write_bytes(b"png")
+    (deck / "img" / "ok.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "secret.png").write_bytes(b"png")
     (deck / "cards.md").write_text(
         "## Fine\n![ok](img/ok.png)\n\n## Missing\n![m](img/nope.png)\n\n"
