@@ -64,6 +64,9 @@ class Connection:
             migrations.upgrade(store, now=datetime.now(UTC))
         except sqlite3.DatabaseError as exc:
             raise FlashcardsError(f"{path}: cannot open the database: {exc}") from exc
+        except OSError as exc:  # its folder cannot be made: a file is in the way
+            raise FlashcardsError(f"{path}: cannot open the database: "
+                                  f"{exc.strerror or exc}") from exc
         return store
 
     def close(self) -> None:
