@@ -30,6 +30,17 @@ from flashcards.paths import deck_folder, display_path
 # A deck file this large is almost surely a mistake (or hostile); refuse it
 # rather than hold it in memory and in the store.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# What one file may cost markdown-it-py, counted before it parses: its work per
+# `[` (a link label is sought from each), per table cell and per inline markup
+# character is large (docs/security.md, "What one file may cost", has the
+# figures), so 8 MiB of `[` would stall a sync for minutes. Real decks stay far
+# below; a file over a cap is an error naming the cap.
+MAX_LINES = 50_000
+MAX_COSTLY = (
+    ("[", 10_000, "`[` (link and image openings)"),
+    ("|", 20_000, "`|` (table cells)"),
+    ("*_`$&<~", 50_000, "inline markup characters (`*_`$&<~`)"),
+)
 # Parsing is most of a sync's or a check's work and each file is independent;
 # below this many files a process pool costs more than it saves.
 PARALLEL_FILES = 64
@@ -139,6 +150,10 @@ def load_file(
         from flashcards.parser import parse_with_sides
 
         text = data.decode("utf-8-sig")
+        costly = _too_costly(text, shown)
+        if costly:
+            return LoadedFile(source, file_hash(data),
+                              DeckFile(shown, source.default_deck, problems=(costly,)))
         deck, sides = parse_with_sides(text, shown, default_deck=source.default_deck)
         deck = _with_note_problems(deck, source)
     return LoadedFile(source, file_hash(data), deck, sides if with_sides else ())
@@ -167,6 +182,21 @@ def _unreadable(data: bytes, shown: str, refused: str | None) -> Problem | None:
     except UnicodeDecodeError as exc:
         line, column = _position(data, exc.start)
         return error(line, column, "file is not valid UTF-8: save it as UTF-8")
+    return None
+
+
+def _too_costly(text: str, shown: str) -> Problem | None:
+    """An error if the text is over one of the caps on what a file may cost to parse."""
+    lines = text.count("\n") + 1
+    if lines > MAX_LINES:
+        return Problem(shown, MAX_LINES + 1, 1, Severity.ERROR,
+                       f"file has {lines:,} lines (over {MAX_LINES:,}): split it")
+    for characters, cap, what in MAX_COSTLY:
+        count = sum(map(text.count, characters))
+        if count > cap:
+            return Problem(shown, 1, 1, Severity.ERROR,
+                           f"file has {count:,} {what} (over {cap:,}); markdown this dense "
+                           "is slow to parse: split it")
     return None
 
 
