@@ -36,7 +36,7 @@ class _SafeConsole(Console):
     deck's escape sequences never reach the terminal while rich's own styles and
     cursor controls (``control`` segments) do. One place for every table, the
     statistics and the review screen, instead of a call at each ``Text``.
-    ``_render_buffer`` is rich's own, private, step; tests/test_hostile_input.py
+    ``_render_buffer`` is rich's own, private, step; tests/test_terminal_escapes.py
     runs every command in a pseudo-terminal and looks for escapes.
     """
 
