@@ -24,6 +24,11 @@ from flashcards.clock import NOW_ENV, TZ_ENV, current_time
 from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity
 
 DB_ENV = "FLASHCARDS_DB"
+# A century of history: more reaches back past the calendar's first year.
+MAX_STATS_DAYS = 36_500
+# Card ids are SQLite integers (64 bits); a larger number names no card.
+card_id_argument = click.argument("card_id", metavar="ID",
+                                  type=click.IntRange(min=-(2**63), max=2**63 - 1))
 DEBUG_ENV = "FLASHCARDS_DEBUG"
 # Failures the user causes, not bugs: a path that is missing, forbidden, read-only,
 # a folder or not one, a full disk or quota, a file over the size limit.
@@ -68,10 +73,19 @@ def now() -> datetime:
     return current_time(os.environ.get(NOW_ENV), os.environ.get(TZ_ENV))
 
 
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` through the one sanitizer: a deck, file or folder name can hold
+    escape sequences (OSC 52 clipboard writes, title changes, screen clears), and
+    every line a command prints may quote one (docs/security.md)."""
+    from flashcards.render.sanitize import strip_control
+
+    click.echo(strip_control(message), err=err, nl=nl)
+
+
 def echo_problems(problems: Iterable[Problem]) -> None:
     """Checker findings on standard error, one ``file:line:col: ...`` line each."""
     for problem in problems:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
 
 
 class FlashcardsGroup(click.Group):
@@ -83,10 +97,12 @@ class FlashcardsGroup(click.Group):
         except ProblemsError as exc:
             echo_problems(exc.problems)
             errors = sum(p.severity is Severity.ERROR for p in exc.problems)
-            click.echo(f"{errors} error(s): nothing was changed", err=True)
+            echo(f"{errors} error(s): nothing was changed", err=True)
             ctx.exit(1)
         except FlashcardsError as exc:
-            raise click.ClickException(str(exc)) from exc
+            from flashcards.render.sanitize import strip_control
+
+            raise click.ClickException(strip_control(str(exc))) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
@@ -95,7 +111,7 @@ class FlashcardsGroup(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(0)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            echo("Interrupted.", err=True)
             ctx.exit(130)
         except Exception as exc:
             raise _user_error(ctx, exc) or _internal_error(exc) from exc
@@ -200,14 +216,14 @@ def check(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
 
     problems = check_paths(paths or [Path.cwd()])
     if fmt == "json":
-        click.echo(json.dumps([p.to_dict() for p in problems], indent=2))
+        echo(json.dumps([p.to_dict() for p in problems], indent=2))
     else:
         for problem in problems:
-            click.echo(str(problem))
+            echo(str(problem))
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
     if fmt == "text":
-        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+        echo(f"{errors} error(s), {warnings} warning(s)", err=True)
     if errors or (strict and warnings):
         sys.exit(1)
 
@@ -234,7 +250,7 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
     with _progress("Syncing") as progress:
         report = run_sync(app.store(create=True), paths or None, now=now(), progress=progress)
     echo_problems(report.warnings)
-    click.echo(report.summary())
+    echo(report.summary())
 
 
 @cli.command("list")
@@ -286,10 +302,10 @@ def echo_json_rows(rows: Iterable[dict]) -> None:
         body = json.dumps(row, ensure_ascii=False, separators=(",\n    ", ": "))[1:-1]
         batch.append(("[\n  {\n    " if count == 1 else ",\n  {\n    ") + body + "\n  }")
         if len(batch) == JSON_ROWS_PER_WRITE:
-            click.echo("".join(batch), nl=False)
+            echo("".join(batch), nl=False)
             batch.clear()
     batch.append("\n]" if count else "[]")
-    click.echo("".join(batch))
+    echo("".join(batch))
 
 
 # -- backup and doctor (flashcards/maintenance.py) ----------------------------
@@ -315,7 +331,7 @@ def backup(app: App, file: Path | None) -> None:
     from flashcards.store import backup_path
 
     target = run_backup(app.store(), file or backup_path(app.db_path, "backup", now()))
-    click.echo(f"Backed up {app.db_path} to {target}")
+    echo(f"Backed up {app.db_path} to {target}")
 
 
 @cli.command()
@@ -337,9 +353,15 @@ def doctor(app: App, fix: bool) -> None:
     """
     from flashcards.maintenance import doctor as run_doctor
 
-    report = run_doctor(app.store(), fix=fix, now=now())
+    try:
+        store = app.store()
+    except FlashcardsError as exc:  # too damaged to open: the advice is all it can give
+        raise FlashcardsError(f"{exc}\nThe store is damaged: restore a backup (`flashcards "
+                              f"backup` copies and `*.bak` files beside the store are plain "
+                              f"SQLite files: copy one over {app.db_path}).") from exc
+    report = run_doctor(store, fix=fix, now=now())
     for line in report.lines():
-        click.echo(line)
+        echo(line)
     if report.remaining:
         sys.exit(1)
 
@@ -349,7 +371,8 @@ def doctor(app: App, fix: bool) -> None:
 
 @cli.command()
 @click.option("--deck", help="Only this deck and its subdecks.")
-@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
+@click.option("--days", type=click.IntRange(min=1, max=MAX_STATS_DAYS), default=365,
+              show_default=True,
               help="Days of history for the calendar, time and retention.")
 @click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON for scripts.")
 @db_option
@@ -372,7 +395,7 @@ def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
 
     figures = collect(app.store(), now=now(), deck=deck, days=days)
     if as_json:
-        click.echo(json.dumps(figures.to_dict(), indent=2, ensure_ascii=False))
+        echo(json.dumps(figures.to_dict(), indent=2, ensure_ascii=False))
     else:
         ui.print_stats(figures, show_path=display_path)
 
@@ -410,7 +433,7 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     if paths:  # a sync first, which may create the store as `sync` does
         echo_problems(run_sync(app.store(create=True), paths, now=moment).warnings)
     report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
-    click.echo(report.summary())
+    echo(report.summary())
 
 
 # -- review, status, suspend, config (flashcards/session.py) ----------------------
@@ -426,11 +449,11 @@ def _resync(store, moment: datetime) -> None:
             report = run_sync(store, None, now=moment, progress=progress, render_html=False)
     except ProblemsError as exc:
         echo_problems(exc.problems)
-        click.echo("Sync failed: reviewing the cards as last synced.", err=True)
+        echo("Sync failed: reviewing the cards as last synced.", err=True)
         return
     echo_problems(report.warnings)
     if report.from_journal:
-        click.echo(f"From the journal: {report.from_journal}.", err=True)
+        echo(f"From the journal: {report.from_journal}.", err=True)
 
 
 @cli.command()
@@ -493,13 +516,13 @@ def status(app: App, as_json: bool) -> None:
 
     report = deck_status(app.store(), now())
     if as_json:
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         ui.print_status(report)
 
 
 @cli.command()
-@click.argument("card_id", metavar="ID", type=int)
+@card_id_argument
 @db_option
 @click.pass_obj
 def suspend(app: App, card_id: int) -> None:
@@ -512,11 +535,11 @@ def suspend(app: App, card_id: int) -> None:
     from flashcards.session import set_suspended
 
     set_suspended(app.store(), card_id, True, now=now())
-    click.echo(f"Card {card_id} suspended.")
+    echo(f"Card {card_id} suspended.")
 
 
 @cli.command()
-@click.argument("card_id", metavar="ID", type=int)
+@card_id_argument
 @db_option
 @click.pass_obj
 def unsuspend(app: App, card_id: int) -> None:
@@ -529,7 +552,7 @@ def unsuspend(app: App, card_id: int) -> None:
     from flashcards.session import set_suspended
 
     set_suspended(app.store(), card_id, False, now=now())
-    click.echo(f"Card {card_id} unsuspended.")
+    echo(f"Card {card_id} unsuspended.")
 
 
 @cli.command()
@@ -552,13 +575,13 @@ def config(app: App, key: str | None, value: str | None) -> None:
     from flashcards import settings
 
     if value is not None:
-        click.echo(f"{key} = {settings.save_setting(app.store(), key, value)}")
+        echo(f"{key} = {settings.save_setting(app.store(), key, value)}")
         return
     if key is not None:
-        click.echo(settings.get_setting(app.store(), key))
+        echo(settings.get_setting(app.store(), key))
         return
     for item in settings.describe_settings(app.store()):
-        click.echo(f"{item['key']} = {item['value']}  # {item['description']}, "
+        echo(f"{item['key']} = {item['value']}  # {item['description']}, "
                    f"default {item['default']}")
 
 

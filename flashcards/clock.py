@@ -15,6 +15,9 @@ from flashcards.model import FlashcardsError
 
 NOW_ENV = "FLASHCARDS_NOW"
 TZ_ENV = "FLASHCARDS_TZ"
+# The years a moment may fall in: study days, due dates decades ahead and a
+# statistics window a century back must all stay inside datetime's years 1-9999.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
 def zone_named(name: str) -> tzinfo:
@@ -50,9 +53,13 @@ def current_time(now_text: str | None = None, zone_name: str | None = None) -> d
             from exc
     moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
     try:
-        return moment.astimezone(zone)
-    except OverflowError as exc:
-        raise FlashcardsError(f"{NOW_ENV}={now_text!r} is out of the supported range") from exc
+        moment = moment.astimezone(zone)
+    except OverflowError:
+        moment = None
+    if moment is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise FlashcardsError(f"{NOW_ENV}={now_text!r} is out of the supported range "
+                              f"(years {FIRST_YEAR} to {LAST_YEAR})")
+    return moment
 
 
 def zone_of(moment: datetime) -> tzinfo:

@@ -344,7 +344,7 @@ class _PackageNotes:
         missing = [key for key in texts if key not in html]
         rendered = zip(missing, self.renderer.map([texts[key] for key in missing]), strict=True)
         fresh = {key: side for key, side in rendered if side is not None}
-        self.store.cache_html(fresh)
+        self.store.cache_html_while_reading(fresh)  # the notes' read is still open
         html |= fresh
         new_keys = texts.keys() - self.keys
         self.cached += len(new_keys & html.keys())

@@ -45,4 +45,30 @@ def locate(src: str, deck_file: Path | str, folder: Path | str) -> tuple[Path, s
         return target, "is a link to a file outside the deck folder"
     if not stat.S_ISREG(mode):
         return target, "is not a regular file"
+    if image_type(real) is None:
+        return target, f"is not a {ACCEPTED_NAMES} image (checked by its content)"
     return target, None
+
+
+# The image types a package may carry, by the bytes they start with. SVG is
+# refused: it is a document that can hold scripts, external references and
+# styles, and nothing here sanitizes XML (docs/security.md).
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+ACCEPTED_NAMES = "PNG, JPEG, GIF or WebP"
+
+
+def image_type(path: Path) -> str | None:
+    """The accepted image type the file's first bytes show, or None."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)

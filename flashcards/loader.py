@@ -10,17 +10,37 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flashcards.images import is_local, locate
-from flashcards.model import DeckFile, FlashcardsError, Note, Problem, Severity
+from flashcards.model import (
+    INVISIBLE,
+    DeckFile,
+    FlashcardsError,
+    Note,
+    Problem,
+    Severity,
+    show_invisible,
+)
 from flashcards.paths import deck_folder, display_path
 
 # A deck file this large is almost surely a mistake (or hostile); refuse it
 # rather than hold it in memory and in the store.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# What one file may cost markdown-it-py, counted before it parses: its work per
+# `[` (a link label is sought from each), per table cell and per inline markup
+# character is large (docs/security.md, "What one file may cost", has the
+# figures), so 8 MiB of `[` would stall a sync for minutes. Real decks stay far
+# below; a file over a cap is an error naming the cap.
+MAX_LINES = 50_000
+MAX_COSTLY = (
+    ("[", 10_000, "`[` (link and image openings)"),
+    ("|", 20_000, "`|` (table cells)"),
+    ("*_`$&<~", 50_000, "inline markup characters (`*_`$&<~`)"),
+)
 # Parsing is most of a sync's or a check's work and each file is independent;
 # below this many files a process pool costs more than it saves.
 PARALLEL_FILES = 64
@@ -60,11 +80,11 @@ def discover(roots: Iterable[Path]) -> list[SourceFile]:
     found: dict[Path, SourceFile] = {}
     for root in roots:
         root = Path(os.path.abspath(root))
-        if root.is_file():
-            found.setdefault(root, SourceFile(root, root))
-        elif root.is_dir():
+        if root.is_dir():
             for path in _walk(root):
                 found.setdefault(path, SourceFile(path, root))
+        elif os.path.lexists(root):  # a file, or a FIFO or device that read_file refuses
+            found.setdefault(root, SourceFile(root, root))
         else:
             raise FlashcardsError(f"{display_path(root)}: no such file or folder")
     return sorted(found.values(), key=lambda s: str(s.path))
@@ -84,13 +104,32 @@ def file_hash(data: bytes) -> str:
 
 
 def read_bytes(source: SourceFile) -> bytes:
+    """The file's bytes; empty for a file ``read_file`` refuses."""
+    return read_file(source)[0]
+
+
+def read_file(source: SourceFile) -> tuple[bytes, str | None]:
+    """The bytes of a regular file of at most ``MAX_FILE_BYTES``, or why it is refused.
+
+    Opened without blocking and checked on the open descriptor (no race with a
+    rename): a FIFO would block ``open`` and ``read`` forever, and a link to
+    /dev/zero or /dev/random reads without end. The read itself is capped too,
+    since a regular file can grow while it is read.
+    """
+    if _leaves_root(source):
+        return b"", "is a link to a file outside the deck folder: not read"
     try:
-        size = source.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return b""
-        return source.path.read_bytes()
+        fd = os.open(source.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise FlashcardsError(f"{display_path(source.path)}: cannot read: {exc.strerror}") from exc
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return b"", "not a regular file (a FIFO, a device or a socket): not read"
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        return b"", f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; split it"
+    return data, None
 
 
 def load_file(
@@ -100,9 +139,9 @@ def load_file(
 
     ``with_sides`` keeps each note's tokens, for rendering without parsing again.
     """
-    data = read_bytes(source) if data is None else data
+    data, refused = read_file(source) if data is None else (data, None)
     shown = display_path(source.path)
-    problem = _unreadable(source, data, shown)
+    problem = _unreadable(data, shown, refused)
     sides: tuple = ()
     if problem:
         deck = DeckFile(shown, source.default_deck, problems=(problem,))
@@ -111,17 +150,29 @@ def load_file(
         from flashcards.parser import parse_with_sides
 
         text = data.decode("utf-8-sig")
+        costly = _too_costly(text, shown)
+        if costly:
+            return LoadedFile(source, file_hash(data),
+                              DeckFile(shown, source.default_deck, problems=(costly,)))
         deck, sides = parse_with_sides(text, shown, default_deck=source.default_deck)
-        deck = _with_image_problems(deck, source)
+        deck = _with_note_problems(deck, source)
     return LoadedFile(source, file_hash(data), deck, sides if with_sides else ())
 
 
-def _unreadable(source: SourceFile, data: bytes, shown: str) -> Problem | None:
+def _leaves_root(source: SourceFile) -> bool:
+    """Whether a file found in a folder is a link to a file outside that folder."""
+    if source.path == source.root:  # a file the user named: theirs to name
+        return False
+    real = Path(os.path.realpath(source.path))
+    return not real.is_relative_to(os.path.realpath(source.root))
+
+
+def _unreadable(data: bytes, shown: str, refused: str | None) -> Problem | None:
     def error(line: int, column: int, message: str) -> Problem:
         return Problem(shown, line, column, Severity.ERROR, message)
 
-    if not data and source.path.stat().st_size > MAX_FILE_BYTES:
-        return error(1, 1, f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; split it")
+    if refused:
+        return error(1, 1, refused)
     if b"\x00" in data:
         offset = data.index(b"\x00")
         line, column = _position(data, offset)
@@ -134,18 +185,40 @@ def _unreadable(source: SourceFile, data: bytes, shown: str) -> Problem | None:
     return None
 
 
+def _too_costly(text: str, shown: str) -> Problem | None:
+    """An error if the text is over one of the caps on what a file may cost to parse."""
+    lines = text.count("\n") + 1
+    if lines > MAX_LINES:
+        return Problem(shown, MAX_LINES + 1, 1, Severity.ERROR,
+                       f"file has {lines:,} lines (over {MAX_LINES:,}): split it")
+    for characters, cap, what in MAX_COSTLY:
+        count = sum(map(text.count, characters))
+        if count > cap:
+            return Problem(shown, 1, 1, Severity.ERROR,
+                           f"file has {count:,} {what} (over {cap:,}); markdown this dense "
+                           "is slow to parse: split it")
+    return None
+
+
 def _position(data: bytes, offset: int) -> tuple[int, int]:
     line_start = data.rfind(b"\n", 0, offset) + 1
     return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
 
 
-def _with_image_problems(deck: DeckFile, source: SourceFile) -> DeckFile:
+def _with_note_problems(deck: DeckFile, source: SourceFile) -> DeckFile:
     # Only notes with images: image_problems asks the disk for the deck folder each time.
     problems = [p for note in deck.notes if note.images for p in image_problems(note, source)]
+    problems += [invisible_problem(note) for note in deck.notes if INVISIBLE.search(note.question)]
     if not problems:
         return deck
     return DeckFile(deck.path, deck.deck, deck.description, deck.notes,
                     tuple(sorted((*deck.problems, *problems))))
+
+
+def invisible_problem(note: Note) -> Problem:
+    """A question with invisible characters can pass for another card: show them."""
+    return Problem(note.path, note.line, 1, Severity.WARNING,
+                   f"question holds invisible characters: {show_invisible(note.question)!r}")
 
 
 def image_problems(note: Note, source: SourceFile) -> Iterator[Problem]:

@@ -8,8 +8,20 @@ number. Cards are what gets scheduled; notes are what gets exported.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+# Characters that change how text reads without being seen: bidirectional
+# overrides, isolates and marks, zero-width spaces and joiners, the soft hyphen.
+# Two questions that look alike can differ by one (docs/security.md).
+INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                       "\u2066-\u2069\ufeff]")
+
+
+def show_invisible(text: str) -> str:
+    """The text with each invisible character written as its ``\\uXXXX`` escape."""
+    return INVISIBLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 class FlashcardsError(Exception):

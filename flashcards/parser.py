@@ -8,6 +8,7 @@ one pass reports every mistake in a file. docs/format.md describes the syntax.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ def _front_matter(toks: list[Token], lines: list[str], found: _Findings) -> dict
     import yaml  # here: most deck files have no front matter, and yaml takes 9 ms to load
 
     try:
-        data = yaml.safe_load(toks[0].content)
+        data = yaml.load(toks[0].content, Loader=_front_matter_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or "invalid YAML"
@@ -142,6 +143,10 @@ def _front_matter(toks: list[Token], lines: list[str], found: _Findings) -> dict
     if not isinstance(data, dict):
         found.error(1, "front matter must be a mapping of `key: value` lines")
         return {}
+    if _has_surrogate(data):
+        found.error(1, "front matter holds an unpaired surrogate (a `\\ud800` escape): "
+                       "it is not text any file or database can store")
+        return {}
     known = ", ".join(sorted(FRONT_MATTER_KEYS))
     for key in data:
         if key not in FRONT_MATTER_KEYS:
@@ -151,6 +156,37 @@ def _front_matter(toks: list[Token], lines: list[str], found: _Findings) -> dict
         if isinstance(data.get(key), list | dict):
             found.error(_front_line(toks[0], key), f"front matter `{key}:` must be text")
     return {key: value for key, value in data.items() if key in FRONT_MATTER_KEYS}
+
+
+@functools.cache
+def _front_matter_loader() -> type:
+    """yaml's safe loader, refusing aliases.
+
+    An alias repeats a node by reference, so a few hundred bytes of nested
+    aliases (a "billion laughs") expand to more than memory holds once the
+    parser walks the values; front matter has no use for them.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (`*name`) are not allowed", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
+def _has_surrogate(value: object) -> bool:
+    """Whether a YAML escape made a lone surrogate: UTF-8 cannot encode it."""
+    if isinstance(value, str):
+        return any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_surrogate, value))
+    return False
 
 
 def _repeated_keys(token: Token, found: _Findings) -> None:

@@ -417,3 +417,70 @@ def _run_with(prefix: list[str], args: list[str], db: Path, env: dict, preexec, 
     return subprocess.run([*prefix, sys.executable, "-m", "flashcards", *args],
                           capture_output=True, text=True, errors="replace", env=full_env,
                           cwd=cwd, input="q\n", timeout=300, preexec_fn=preexec)
+
+
+# -- front matter that expands or cannot be stored ------------------------------------
+
+BILLION_LAUGHS = (
+    "---\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join(['*' + chr(97 + n)] * 9)}]\n"
+              for n in range(8))
+    + "deck: *i\n---\n\n" + GOOD_DECK
+)
+
+
+def test_yaml_aliases_are_refused_before_they_expand(tmp_path, store_db):
+    """412 bytes that expand to 9**9 strings once a value is walked."""
+    (tmp_path / "laughs.md").write_text(BILLION_LAUGHS)
+    checked, synced = check_then_sync(tmp_path / "laughs.md", store_db, tmp_path)
+    assert checked.returncode == 1
+    assert "laughs.md:3:" in checked.stdout and "aliases (`*name`) are not allowed" \
+        in checked.stdout, checked.stdout
+    assert synced.returncode == 1
+
+
+SURROGATE_DECK = '---\ndeck: "X\\ud800Y"\ntags: ["ok"]\n---\n\n' + GOOD_DECK
+
+
+def test_an_unpaired_surrogate_in_front_matter_is_reported(tmp_path, store_db):
+    (tmp_path / "good" / "surrogate.md").write_text(SURROGATE_DECK)  # beside a synced deck
+    before = rows(store_db)
+    checked = run("check", str(tmp_path / "good"), db=store_db, cwd=tmp_path)
+    assert_handled(checked)
+    assert "surrogate.md:1:1: error: front matter holds an unpaired surrogate" in checked.stdout
+    synced = run("sync", db=store_db, cwd=tmp_path)
+    assert_handled(synced)
+    assert synced.returncode == 1 and rows(store_db) == before
+    # The review goes on with the cards already synced; the export too.
+    reviewed = run("review", db=store_db, cwd=tmp_path, stdin="\n3\n")
+    assert_handled(reviewed)
+    assert reviewed.returncode == 0 and "unpaired surrogate" in reviewed.stderr
+    assert "Reviewed 1 cards" in reviewed.stdout
+    exported = run("export", "-o", str(tmp_path / "o.apkg"), db=store_db, cwd=tmp_path)
+    assert_handled(exported)
+    assert exported.returncode == 0, exported.stderr
+
+
+def test_a_surrogate_in_tags_is_reported_by_the_parser():
+    deck = parse('---\ntags: ["a\\udc80"]\n---\n\n' + GOOD_DECK, "t.md")
+    assert [(p.line, p.severity) for p in deck.problems] == [(1, Severity.ERROR)]
+
+
+# -- invisible characters ----------------------------------------------------------
+
+
+def test_invisible_characters_in_a_question_are_warned_and_listed_escaped(tmp_path, store_db):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "look.md").write_text("## What is a tensor\u200b?\n\nA look-alike.\n\n"
+                                    "## Pay \u202eredaolnwod\u202c now?\n\nNo.\n")
+    checked = run("check", str(folder), db=store_db, cwd=tmp_path)
+    assert checked.returncode == 0
+    assert "look.md:1:1: warning: question holds invisible characters: " \
+           "'What is a tensor\\\\u200b?'" in checked.stdout, checked.stdout
+    assert "look.md:5:1: warning:" in checked.stdout and "\\\\u202e" in checked.stdout
+    assert run("sync", str(folder), db=store_db, cwd=tmp_path).returncode == 0
+    listed = run("list", db=store_db, cwd=tmp_path).stdout
+    assert "What is a tensor\\u200b?" in listed and "Pay \\u202eredaolnwod\\u202c now?" in listed
+    assert "\u200b" not in listed and "\u202e" not in listed

@@ -38,7 +38,7 @@ def test_oversized_file_is_refused(tmp_path):
 def test_images_missing_outside_or_absolute(tmp_path):
     deck = tmp_path / "deck"
     (deck / "img").mkdir(parents=True)
-    (deck / "img" / "ok.png").write_bytes(b"png")
+    (deck / "img" / "ok.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "secret.png").write_bytes(b"png")
     (deck / "cards.md").write_text(
         "## Fine\n![ok](img/ok.png)\n\n## Missing\n![m](img/nope.png)\n\n"
@@ -105,3 +105,25 @@ def test_check_finds_the_same_problems_in_parallel_as_in_one_process(tmp_path, m
     assert parallel == check([tmp_path])
     # The broken card (one error: the unclosed cloze), and both places of nine repeated ids.
     assert len(parallel) == 1 + 2 * 9
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("## Q?\n\n" + "<div>\n" * 60_000, "lines (over 50,000)"),
+    ("## Q?\n\n" + "[" * 200_000, "`[` (link and image openings) (over 10,000)"),
+    ("## Q?\n\n" + "|a" * 5_000 + "|\n" + "|-" * 5_000 + "|\n" + "|b" * 5_000 + "|\n"
+     + ("|c" * 5_000 + "|\n") * 2, "`|` (table cells) (over 20,000)"),
+    ("## Q?\n\n" + "*a" * 30_000 + "_b" * 30_000, "inline markup characters"),
+])
+def test_a_file_too_costly_to_parse_is_refused_with_its_cap(tmp_path, text, words):
+    """Shapes markdown-it-py parses slowly (docs/security.md has the figures)."""
+    (tmp_path / "dense.md").write_text(text)
+    ((name, line, message),) = found(tmp_path)
+    assert name == "dense.md" and words in message and "split it" in message
+
+
+def test_a_file_at_every_cap_is_parsed(tmp_path):
+    (tmp_path / "edge.md").write_text(
+        "## Links?\n\n" + "[a](b) " * 3_000 + "\n\n## Table?\n\n" + "|a|b|\n|-|-|\n"
+        + "|c|d|\n" * 3_000 + "\n## Stars?\n\n" + "*a* " * 10_000 + "\n")
+    assert not [m for _, _, m in found(tmp_path) if "(over 10,000)" in m or "lines (" in m
+                or "over 20,000" in m or "markup" in m]

@@ -403,3 +403,90 @@ def test_a_review_during_syncs_and_an_export_loses_no_answer(tmp_path):
     assert screen.acknowledged() == answers
     assert raw(db, "SELECT count(*) FROM reviews") == [(answers,)]
     assert_intact(db)
+
+
+# -- two sessions, and an export beside writers ------------------------------------
+
+
+def test_two_review_sessions_answering_one_card_agree_with_the_log(tmp_path):
+    """Both build their queue first; the second answer to a card is a same-day repeat."""
+    folder = tmp_path / "deck"
+    folder.mkdir()
+    (folder / "cards.md").write_text("".join(f"## Question {n}?\n\nAnswer {n}.\n\n"
+                                             for n in range(1, 6)))
+    db = tmp_path / "s.db"
+    assert_all_ok([run("sync", str(folder), db=db)])
+    first, second = (Screen(command("review", "--new", "3"), db) for _ in range(2))
+    assert first.wait_for_prompt(1) and second.wait_for_prompt(1)  # both queues are built
+    for screen, grade in ((first, "4"), (second, "1")):  # Easy here, Again there
+        screen.send("")
+        assert screen.wait_for_prompt(2)
+        screen.send(grade)
+        assert screen.wait_for_prompt(3)
+    for screen in (first, second):
+        screen.send("q")
+        assert screen.proc.wait(timeout=60) == 0, screen.proc.stderr.read()
+        screen.reader.join(timeout=60)
+    answers = raw(db, "SELECT card_id, grade, scheduled FROM reviews ORDER BY id")
+    assert [(grade, scheduled) for _, grade, scheduled in answers] == [(5, 1), (1, 0)]
+    assert answers[0][0] == answers[1][0]  # the same card
+    # The card is as the one scheduled answer left it, and the doctor agrees.
+    assert raw(db, "SELECT repetitions, lapses FROM cards WHERE id = ?", (answers[0][0],)) \
+        == [(1, 0)]
+    assert raw(db, "SELECT count(*) FROM reviews r JOIN cards c ON c.id = r.card_id "
+                   "WHERE r.scheduled = 1 AND c.due IS NULL") == [(0,)]
+    doctor = run("doctor", db=db)
+    assert doctor.returncode == 0, doctor.stdout
+    # Two sessions never introduce more new cards than the day's limit between them.
+    assert raw(db, "SELECT count(DISTINCT card_id) FROM reviews WHERE scheduled = 1") == [(1,)]
+
+
+WRITER = """
+import os, sys
+from flashcards.session import set_suspended
+from flashcards.store import Store
+store = Store.open(sys.argv[1])
+print("writing", flush=True)
+suspended = False
+while not os.path.exists(sys.argv[2]):
+    suspended = not suspended
+    set_suspended(store, 1, suspended)
+set_suspended(store, 1, False)
+store.close()
+"""
+
+
+def test_an_export_completes_while_another_process_writes(tmp_path):
+    """Regression: the export's HTML cache writes came from the connection reading the
+    notes; after another process's commit that read's snapshot was stale, and the
+    write failed at once with "database is locked"."""
+    folder = tmp_path / "deck"
+    folder.mkdir()
+    for part in range(3):  # more notes than one export batch, so writes come mid-read
+        (folder / f"part{part}.md").write_text("".join(
+            f"## Question {part}-{n}?\n\nAnswer **{n}** with `code`.\n\n" for n in range(1500)))
+    db = tmp_path / "s.db"
+    assert_all_ok([run("sync", str(folder), db=db)])
+    for round_ in range(2):
+        raw_write(db, "DELETE FROM rendered")  # every side is rendered and cached again
+        stop = tmp_path / f"stop{round_}"
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(stop)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=env_for(db))
+        assert writer.stdout.readline() == "writing\n", writer.stderr.read()
+        exported = run("export", "-o", str(tmp_path / f"o{round_}.apkg"), db=db)
+        stop.touch()
+        _, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err
+        assert_all_ok([exported])
+        assert apkg_notes(tmp_path / f"o{round_}.apkg") >= 4499
+    assert_intact(db)
+
+
+def raw_write(db: Path, sql: str) -> None:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        with conn:
+            conn.execute(sql)
+    finally:
+        conn.close()

@@ -277,3 +277,31 @@ def test_nothing_due(env):
     assert result.returncode == 0
     assert "No cards reviewed." in result.stdout
     assert Path(env["FLASHCARDS_DB"]).exists()
+
+
+# A parent that runs the review in the same terminal, then reports the terminal's mode
+# after the review has gone: what the user's shell would find.
+TERMINAL_AFTER = """
+import subprocess, sys, termios
+review = subprocess.Popen(sys.argv[1:])
+print("REVIEW", review.pid, flush=True)
+review.wait()
+lflag = termios.tcgetattr(0)[3]
+print("ECHO", bool(lflag & termios.ECHO), "ICANON", bool(lflag & termios.ICANON),
+      "CODE", review.returncode, flush=True)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_review_restores_the_terminal(env, signum):
+    child = pexpect.spawn(sys.executable, ["-c", TERMINAL_AFTER, *FLASHCARDS, "review"],
+                          env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 100))
+    child.expect(r"REVIEW (\d+)")
+    review_pid = int(child.match.group(1))
+    child.expect("show answer")  # in cbreak mode now, waiting for a key
+    os.kill(review_pid, signum)
+    child.expect(r"ECHO (\w+) ICANON (\w+) CODE (-?\d+)")
+    echo, canonical, code = child.match.groups()
+    assert (echo, canonical) == ("True", "True")
+    assert int(code) in (128 + signum, -signum)
+    finish(child)

@@ -30,6 +30,8 @@ def strip_control(text: str) -> str:
     markup, but callers must never pass card text to rich's markup parser
     (``console.print(text)``, ``Text.from_markup``); use ``Markdown`` or ``Text``.
     """
+    if not _CONTROL.search(text):  # every sequence and \r hold a control character
+        return text
     text = re.sub(r"\r\n?", "\n", text)
     text = _ANSI.sub("", text)
     return _CONTROL.sub("", text)

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 
-from flashcards.store.connection import Connection, deck_filter, like_prefix, tags_from_json
+from flashcards.store.connection import (
+    BUSY_TIMEOUT_MS,
+    Connection,
+    deck_filter,
+    like_prefix,
+    tags_from_json,
+)
 from flashcards.store.records import ExportNote
 
 # Keys looked up per statement: well under SQLite's limit on bound variables.
@@ -63,6 +70,37 @@ class ExportQueries(Connection):
             with self.transaction():
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)", items.items())
+
+    def cache_html_while_reading(self, items: dict[str, str]) -> None:
+        """Store rendered HTML while a read of this connection (the export's notes) is open.
+
+        That read is a snapshot: once another process has written (an answer, a
+        suspend, a sync), a write from this connection fails at once with
+        "database is locked" (SQLite's BUSY_SNAPSHOT, which no waiting cures).
+        A connection of its own has no snapshot to go stale; it waits for other
+        writers like any other, with the store's busy timeout.
+        """
+        if not items:
+            return
+        if getattr(self, "_cache_writer", None) is None:
+            self._cache_writer = sqlite3.connect(
+                str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                check_same_thread=False)
+        writer = self._cache_writer
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            writer.executemany("INSERT OR REPLACE INTO rendered (key, html) VALUES (?, ?)",
+                               items.items())
+        except BaseException:
+            writer.execute("ROLLBACK")
+            raise
+        writer.execute("COMMIT")
+
+    def close(self) -> None:
+        if getattr(self, "_cache_writer", None) is not None:
+            self._cache_writer.close()
+            self._cache_writer = None
+        super().close()
 
     def prune_html(self, keep: set[str], *, cached: int) -> None:
         """Drop every cached entry but those of ``keep``, of which ``cached`` are there."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from rich.text import Text
 
@@ -32,26 +32,43 @@ FULL_SCALE_HINT = "0-5: SM-2 grade (0 blackout … 3 hard recall, 4 hesitation, 
 
 
 class _RawKeys:
-    """Single keys from a terminal in cbreak mode; the mode is restored on any exit."""
+    """Single keys from a terminal in cbreak mode; the mode is restored on any exit.
+
+    SIGTERM and SIGHUP (a closed terminal window, ``kill``) would end the process
+    without unwinding, leaving the shell in cbreak mode with echo off: while keys
+    are read, they raise ``SystemExit`` instead, so ``__exit__`` runs as on any
+    other exit. Every answer is already saved when its key is read.
+    """
 
     line_mode = False
+    SIGNALS = ("SIGTERM", "SIGHUP")
 
     def __init__(self) -> None:
         self.fd = sys.stdin.fileno()
         self.saved = None
+        self.handlers: dict = {}
 
     def __enter__(self) -> _RawKeys:
+        import signal
         import termios
         import tty
 
         self.saved = termios.tcgetattr(self.fd)
+        for name in self.SIGNALS:
+            if hasattr(signal, name):  # not on Windows
+                number = getattr(signal, name)
+                self.handlers[number] = signal.signal(number, _exit_on_signal)
         tty.setcbreak(self.fd)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        import signal
         import termios
 
-        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+        with suppress(termios.error, OSError):  # the terminal is gone (SIGHUP): no mode to keep
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+        for number, handler in self.handlers.items():
+            signal.signal(number, handler)
 
     @contextmanager
     def cooked(self) -> Iterator[None]:
@@ -71,6 +88,10 @@ class _RawKeys:
             return None
         key = data.decode("utf-8", errors="ignore")
         return "reveal" if key in REVEAL_KEYS else key.lower()
+
+
+def _exit_on_signal(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)  # the shell's convention for "killed by signal N"
 
 
 class _Lines:

@@ -15,6 +15,7 @@ from itertools import starmap
 from rich.console import Console, ConsoleOptions
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -25,8 +26,28 @@ QUESTION_WIDTH = 60
 
 def console(*, stderr: bool = False) -> Console:
     """A console that honours NO_COLOR and drops colour when not writing to a terminal."""
-    return Console(stderr=stderr, no_color="NO_COLOR" in os.environ, highlight=False,
-                   emoji=False, markup=False)
+    return _SafeConsole(stderr=stderr, no_color="NO_COLOR" in os.environ, highlight=False,
+                        emoji=False, markup=False)
+
+
+class _SafeConsole(Console):
+    """A console whose text passes ``strip_control`` on its way out, whatever drew it.
+
+    rich keeps text and style apart until the last step, where each segment's
+    text is wrapped in its style's escapes: the text is cleaned there, so a
+    deck's escape sequences never reach the terminal while rich's own styles and
+    cursor controls (``control`` segments) do. One place for every table, the
+    statistics and the review screen, instead of a call at each ``Text``.
+    ``_render_buffer`` is rich's own, private, step; tests/test_terminal_escapes.py
+    runs every command in a pseudo-terminal and looks for escapes.
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        from flashcards.render.sanitize import strip_control
+
+        return super()._render_buffer(
+            segment if segment.control else Segment(strip_control(segment.text), segment.style)
+            for segment in buffer)
 
 
 @contextmanager
@@ -166,9 +187,12 @@ def _cell(value: object) -> str:
     # Piped lines reach a terminal too (`| less -R`): card text must not carry escapes.
     # Printable text has none (nor \t or \n), so it skips the regular expressions.
     if not text.isprintable():
+        from flashcards.model import show_invisible
         from flashcards.render.sanitize import strip_control
 
-        text = strip_control(text)
+        # Bidi overrides and zero-width characters are shown as escapes: two cards
+        # that look alike must not look the same in the list.
+        text = show_invisible(strip_control(text))
     return " ".join(text.split())
 
 
