@@ -409,8 +409,11 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
     _resync(store, moment)
     run = session.start(store, moment, clock=now, deck=deck, new_limit=new_limit,
                         review_limit=review_limit)
+    from flashcards.sync import bundled_decks
+
     ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
-                  day_summary=lambda: session_summary_line(store, now=now()))
+                  day_summary=lambda: session_summary_line(store, now=now(), deck=deck),
+                  read_only=bundled_decks())
 
 
 def _resync_strict(store) -> None:

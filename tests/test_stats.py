@@ -448,12 +448,26 @@ def test_session_summary_line(history):
     today = [a for a in history.log if a.day == LAST_DAY]
     counted = [a for a in today if a.scheduled and a.seen_before]
     passed = sum(a.grade >= 3 for a in counted)
-    share = f"{round(100 * passed / len(counted))}% ({passed}/{len(counted)})"
+    share = f"{round(100 * passed / len(counted))}% recalled ({passed} of {len(counted)})"
     live = in_play(history)
-    ahead = " ".join(str(sum(history.due[c] == LAST_DAY + timedelta(days=i) for c in live))
-                     for i in range(1, 8))
-    assert line == (f"Today: {len(today)} answers, retention {share}. "
-                    f"Next 7 days: {ahead}")
+    ahead = [sum(history.due[c] == LAST_DAY + timedelta(days=i) for c in live)
+             for i in range(1, 8)]
+    assert line == (f"Today: {len(today)} answers, {share}. "
+                    f"Next 7 days: {stats.next_days_words(ahead)}.")
+
+
+@pytest.mark.parametrize(("counts", "words"), [
+    ([0] * 7, "nothing due"),
+    ([5, 0, 0, 0, 0, 0, 0], "5 due tomorrow, then none"),
+    ([0, 0, 2, 0, 0, 0, 1], "2 in 3 days, 1 in 7 days"),
+    ([1, 1, 0, 0, 0, 0, 0], "1 due tomorrow, 1 in 2 days, then none"),
+])
+def test_the_next_days_in_words(counts, words):
+    assert stats.next_days_words(counts) == words
+
+
+def test_plural():
+    assert [stats.plural(n, "card") for n in (0, 1, 2)] == ["0 cards", "1 card", "2 cards"]
 
 
 # -- empty store ----------------------------------------------------------------------------
@@ -470,7 +484,7 @@ def test_an_empty_store(tmp_path):
     data = figures.to_dict()
     assert data["cards"]["total"] == 0 and data["retention"][0]["all"]["rate"] is None
     assert stats.session_summary_line(store, now=START) == (
-        "Today: 0 answers, retention -. Next 7 days: 0 0 0 0 0 0 0")
+        "Today: 0 answers. Next 7 days: nothing due.")
     text = render(figures)
     assert "Reviews, last 365 days: 0 answers on 0 days\n" in text
     assert "Streak: 0 days (longest 0 days)\n" in text
