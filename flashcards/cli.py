@@ -193,15 +193,17 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
 @cli.command("list")
 @click.option("--deck", help="Only this deck and its subdecks.")
 @click.option("--orphans", is_flag=True, help="Only cards removed from the Markdown.")
+@click.option("--flagged", is_flag=True, help="Only cards flagged (f) in a review.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
-def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None:
+def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, as_json: bool) -> None:
     """List cards: id, deck, question, source, status, reviews and schedule.
 
     \b
     Example:
       flashcards list --deck "ML Interview::Coding"
       flashcards list --orphans --json
+      flashcards list --flagged
     """
     from flashcards import ui
     from flashcards.paths import display_path
@@ -211,7 +213,7 @@ def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None
 
     def rows() -> Iterator[dict]:
         # One row at a time, never all of them (100k cards: 136 MB before).
-        for card in store.listed_cards(deck=deck, orphans=orphans):
+        for card in store.listed_cards(deck=deck, orphans=orphans, flagged=flagged):
             row = card._asdict()
             row["source"] = f"{shown(row.pop('path'))}:{row.pop('line')}"
             yield row

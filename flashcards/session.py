@@ -357,6 +357,15 @@ class ReviewSession:
         self.queue = [card_id for card_id in self.queue if card_id != card.id]
         return card
 
+    def toggle_flag(self) -> bool:
+        """Flag the current card to fix it later (`flashcards list --flagged`), or unflag it."""
+        card = self._require_current()
+        with self.store.transaction():
+            return bool(self.store.toggle_flag(card.id))
+
+    def is_flagged(self, card: Card) -> bool:
+        return bool(self.store.is_flagged(card.id))
+
     def reload(self, card_id: int) -> Card | None:
         """Re-read a card's text after an edit; None (and dropped) if it is gone."""
         fresh = self.store.card(card_id)

@@ -383,3 +383,27 @@ def test_a_bundled_card_is_not_edited(env, tmp_path):
     child.expect("Not edited: this card is in the bundled decks")
     child.send("q")
     assert finish(child) == 0
+
+
+def test_f_flags_a_card_for_list_flagged(env):
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send("f")
+    child.expect_exact("  flagged")  # in the header
+    child.expect_exact("Flagged: `flashcards list --flagged` lists it")
+    child.expect("u undo")
+    child.send(" ")
+    child.expect("Answer 1\\.")
+    child.send("3")
+    child.expect("Question 2\\?")
+    child.send("f")
+    child.expect("Flagged: ")
+    child.expect("u undo")
+    child.send("f")
+    child.expect("Flag removed")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT id FROM cards WHERE flagged = 1") == [(1,)]
+    listed = subprocess.run([*FLASHCARDS, "list", "--flagged", "--json"], env=env,
+                            capture_output=True, text=True, check=True)
+    assert [card["id"] for card in __import__("json").loads(listed.stdout)] == [1]

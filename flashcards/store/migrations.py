@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _create_v1(db: sqlite_utils.Database) -> None:
@@ -103,8 +103,13 @@ def _v2_to_v3(db: sqlite_utils.Database) -> None:
         db.execute("UPDATE reviews SET button = ? WHERE grade = ?", [button, grade])
 
 
+def _v3_to_v4(db: sqlite_utils.Database) -> None:
+    """Version 4: a card can be flagged in the review (`f`) to be fixed later."""
+    db["cards"].add_column("flagged", int, not_null_default=0)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
-    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3,
+    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
 }
 
 

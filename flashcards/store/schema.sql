@@ -60,7 +60,9 @@ CREATE TABLE "cards" (
    "easiness" REAL NOT NULL DEFAULT 2.5,
    "interval" INTEGER NOT NULL DEFAULT 0,
    "due" TEXT,
-   "lapses" INTEGER NOT NULL DEFAULT 0
+   "lapses" INTEGER NOT NULL DEFAULT 0,
+   -- Flagged in a review (`f`) to be fixed after the session (version 4).
+   "flagged" INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX "idx_cards_note_id_ord" ON "cards" ("note_id", "ord");
 CREATE INDEX "idx_cards_orphaned_suspended_due" ON "cards" ("orphaned", "suspended", "due");

@@ -41,14 +41,16 @@ class StatsQueries(Connection):
             FROM cards JOIN notes ON notes.id = cards.note_id
             JOIN decks ON decks.id = notes.deck_id WHERE {where}""", params)
 
-    def listed_cards(self, *, deck: str | None = None,
-                     orphans: bool = False) -> Iterator[ListedCard]:
+    def listed_cards(self, *, deck: str | None = None, orphans: bool = False,
+                     flagged: bool = False) -> Iterator[ListedCard]:
         """One record per card for `flashcards list`, ordered by deck, file and line.
 
         One at a time: `list` held all 100k as dicts (136 MB peak).
         """
         clause, params = deck_filter(deck)
         where = f"{'cards.orphaned = 1' if orphans else '1 = 1'} AND {clause}"
+        if flagged:
+            where += " AND cards.flagged = 1"
         return self._records(ListedCard._make, f"""
             SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
                    CASE WHEN cards.orphaned THEN 'orphaned'

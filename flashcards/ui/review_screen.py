@@ -238,6 +238,10 @@ class _ReviewScreen:
             elif key == "s":
                 self.message = f"Suspended card {self.review.suspend().id}."
                 return True
+            elif key == "f":
+                flagged = self.review.toggle_flag()
+                self.message = "Flagged: `flashcards list --flagged` lists it." if flagged \
+                    else "Flag removed."
             elif key == "e":
                 card = self._edit(card, reader, resync)
                 if card is None:
@@ -280,9 +284,9 @@ class _ReviewScreen:
 
     def _prompt(self, revealed: bool) -> str:
         if revealed:
-            return f"{self._buttons()} · u undo · s suspend · e edit · q quit "
+            return f"{self._buttons()} · u undo · s suspend · e edit · f flag · q quit "
         reveal = "Enter" if self.line_mode else "Space"
-        return f"{reveal} show answer · u undo · s suspend · e edit · q quit "
+        return f"{reveal} show answer · u undo · s suspend · e edit · f flag · q quit "
 
     def _edit(self, card: Card, reader: _RawKeys | _Lines,
               resync: Callable[[], object] | None) -> Card | None:
@@ -405,7 +409,7 @@ class _ReviewScreen:
         else:
             keys = Text("Space show answer", style="bold")
         return [Text(self._footer(), style="dim"), keys,
-                Text("u undo · s suspend · e edit · q quit", style="dim")]
+                Text("u undo · s suspend · e edit · f flag · q quit", style="dim")]
 
     def _header(self, card: Card) -> Text:
         kind = "again" if card.id in self.review.again else \
@@ -413,6 +417,8 @@ class _ReviewScreen:
         where = f"{self.review.position + 1}/{len(self.review.cards)}"
         side = card_side(card)
         header = Text(" · ".join(p for p in (card.deck, where, kind, side) if p), style="dim")
+        if self.review.is_flagged(card):
+            header.append("  flagged", style="bold yellow")
         if self.review.is_leech(card):
             header.append(f"  leech ({card.lapses} lapses)", style="bold red")
         return header
