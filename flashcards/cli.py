@@ -175,7 +175,9 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
     PATHs are remembered; with none, every remembered path is synced again (on
     first use: the bundled decks). Unchanged files are skipped. Cards removed
     from the Markdown become orphaned, never deleted, and come back with their
-    history if the card returns.
+    history if the card returns. A file with errors is left out (the store keeps
+    its last good version) and reported with file:line; the others are synced,
+    and the exit status is 1.
 
     \b
     Example:
@@ -186,8 +188,10 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
 
     with _progress("Syncing") as progress:
         report = run_sync(app.store(), paths or None, now=now(), progress=progress)
-    echo_problems(report.warnings)
+    echo_problems(sorted(report.errors + report.warnings))
     click.echo(report.summary())
+    if report.errors:  # the other files are synced; scripts must still notice
+        sys.exit(1)
 
 
 @cli.command("list")
@@ -365,8 +369,12 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
 # -- review, status, suspend, config (flashcards/session.py) ----------------------
 
 
-def _resync(store, moment: datetime) -> None:
-    """Pick up edits before a review; a file with errors must not block reviewing."""
+def _resync(store, moment: datetime) -> list[Problem]:
+    """Pick up edits before a review; a file with errors must not block reviewing.
+
+    Returns the problems, for the session to show: on a terminal, anything
+    printed now would be hidden by the review screen at once.
+    """
     from flashcards import ui
     from flashcards.sync import sync as run_sync
 
@@ -374,10 +382,17 @@ def _resync(store, moment: datetime) -> None:
         with ui.progress("Syncing") as progress:
             report = run_sync(store, None, now=moment, progress=progress)
     except ProblemsError as exc:
-        echo_problems(exc.problems)
-        click.echo("Sync failed: reviewing the cards as last synced.", err=True)
-        return
-    echo_problems(report.warnings)
+        return exc.problems
+    return sorted(report.errors + report.warnings)
+
+
+def problems_line(problems: list[Problem]) -> str:
+    """"2 files have errors: run `flashcards check`", or "" when none has."""
+    bad = len({p.path for p in problems if p.severity is Severity.ERROR})
+    if not bad:
+        return ""
+    files = "1 file has" if bad == 1 else f"{bad} files have"
+    return f"{files} errors (kept as last synced): run `flashcards check`"
 
 
 @cli.command()
@@ -406,22 +421,27 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
     """
     from flashcards import session, ui
     from flashcards.stats import session_summary_line
-
-    store, moment = app.store(), now()
-    _resync(store, moment)
-    run = session.start(store, moment, clock=now, deck=deck, new_limit=new_limit,
-                        review_limit=review_limit)
     from flashcards.sync import bundled_decks
 
-    ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
-                  day_summary=lambda: session_summary_line(store, now=now(), deck=deck),
-                  read_only=bundled_decks())
+    store, moment = app.store(), now()
+    problems = _resync(store, moment)
+    run = session.start(store, moment, clock=now, deck=deck, new_limit=new_limit,
+                        review_limit=review_limit)
+    try:
+        ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
+                      day_summary=lambda: session_summary_line(store, now=now(), deck=deck),
+                      read_only=bundled_decks(), notice=problems_line(problems))
+    finally:  # the full list once the screen is back, also after Ctrl-C
+        echo_problems(problems)
 
 
 def _resync_strict(store) -> None:
+    """The sync after an edit: errors (in any file) are the editor's to hear about."""
     from flashcards.sync import sync as run_sync
 
-    run_sync(store, None, now=now())
+    report = run_sync(store, None, now=now())
+    if report.errors:
+        raise ProblemsError(report.errors)
 
 
 @cli.command()

@@ -2,7 +2,9 @@
 
 A sync re-reads only files whose content hash changed, matches the notes it
 finds against the notes those files held before (and against orphans), and
-writes the result in one transaction: a sync with errors changes nothing.
+writes the result in one transaction. A file with errors is left out (the
+store keeps its last good version, whose cards stay reviewable) and reported
+in ``SyncReport.errors``; the other files are synced.
 
 Identity rules (docs/format.md, "Card identity"), strongest first:
 1. the explicit id (``<!-- id: x -->``) always wins;
@@ -72,6 +74,12 @@ class SyncReport:
     files_unchanged: int = 0
     files_removed: int = 0
     warnings: list[Problem] = field(default_factory=list)
+    # The errors of the files left out, which keep their last synced version.
+    errors: list[Problem] = field(default_factory=list)
+
+    @property
+    def files_with_errors(self) -> int:
+        return len({p.path for p in self.errors})
 
     @property
     def changed(self) -> bool:
@@ -81,8 +89,10 @@ class SyncReport:
     def summary(self) -> str:
         counts = (f"{self.added} added, {self.updated} updated, {self.moved} moved, "
                   f"{self.orphaned} orphaned, {self.revived} revived")
+        bad = self.files_with_errors
+        kept = f"; {bad} with errors, kept as last synced" if bad else ""
         return (f"{counts} ({self.files_read} files read, {self.files_unchanged} unchanged, "
-                f"{self.files_removed} removed)")
+                f"{self.files_removed} removed{kept})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +127,9 @@ def sync(
         with store.transaction():
             store.add_roots(str(r) for r in roots)
         return report
-    placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
-    touched = {str(item.source.path) for item in changed} | set(removed)
-    problems = [p for item in changed for p in item.deck.problems]
-    problems += collection_problems(p.note for p in placed)
-    problems += _conflicts(store, placed, touched)
-    if any(p.severity is Severity.ERROR for p in problems):
-        raise ProblemsError(sorted(problems))
-    report.warnings = sorted(problems)
+    changed, placed, touched = _leave_out_bad_files(store, changed, removed, report)
+    if not changed and not removed:  # every file read has errors: the store stays as it was
+        return report
     with store.transaction():
         store.add_roots(str(r) for r in roots)
         _apply(store, placed, touched, changed, now, report)
@@ -132,6 +137,43 @@ def sync(
                           for i in changed)
         store.delete_sources(removed)
     return report
+
+
+def _leave_out_bad_files(
+    store: Store, changed: list[LoadedFile], removed: list[str], report: SyncReport,
+) -> tuple[list[LoadedFile], list[Placed], set[str]]:
+    """The files to write, their notes and the paths they touch, without the files
+    that have errors (their problems go to ``report.errors``).
+
+    Leaving a file out can clear a duplicate it caused elsewhere, so the check runs
+    again until it passes. An error that names no file read now (which leaving
+    files out cannot fix) stops the sync: ProblemsError, nothing written.
+    """
+    while True:
+        placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
+        touched = {str(item.source.path) for item in changed} | set(removed)
+        problems = [p for item in changed for p in item.deck.problems]
+        problems += collection_problems(p.note for p in placed)
+        problems += _conflicts(store, placed, touched)
+        errors = {p.path for p in problems if p.severity is Severity.ERROR}
+        if not errors:
+            report.warnings = sorted(problems)
+            report.errors.sort()
+            return changed, placed, touched
+        bad = [item for item in changed if _names(item) & errors]
+        if not bad:
+            raise ProblemsError(sorted(problems))
+        bad_names = set().union(*(_names(item) for item in bad))
+        report.errors += [p for p in problems
+                          if p.severity is Severity.ERROR and p.path in bad_names]
+        changed = [item for item in changed if not _names(item) & errors]
+
+
+def _names(item: LoadedFile) -> set[str]:
+    """Every way a problem may name this file (as found, as shown, as parsed)."""
+    path = item.source.path
+    return ({str(path), display_path(path)} | {n.path for n in item.deck.notes}
+            | {p.path for p in item.deck.problems})
 
 
 def _changed_files(

@@ -80,7 +80,7 @@ def test_list_orphans(tmp_path, deck_dir):
     assert [o["status"] for o in orphans] == ["orphaned"]
 
 
-def test_sync_with_errors_exits_1_with_file_line_and_changes_nothing(tmp_path, deck_dir):
+def test_sync_with_errors_exits_1_with_file_line_and_keeps_the_last_version(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
     (deck_dir / "demo.md").write_text(DECK + "\n## Broken {{c1::x\n")

@@ -242,8 +242,22 @@ def test_a_broken_file_does_not_block_the_review(env, tmp_path):
     (tmp_path / "decks" / "b.md").write_text("## \n\nno question\n")
     result = scripted(env, "q\n")
     assert result.returncode == 0
-    assert "Sync failed" in result.stderr
     assert "Question 1?" in result.stdout
+    notice = "1 file has errors (kept as last synced): run `flashcards check`"
+    assert result.stdout.count(notice) == 2  # the first screen and the end screen
+    assert "b.md:1:" in result.stderr
+
+
+def test_a_broken_files_error_stays_on_screen(env, tmp_path):
+    (tmp_path / "decks" / "b.md").write_text("## \n\nno question\n")
+    child = spawn(env)
+    child.expect_exact("1 file has errors (kept as last synced): run `flashcards check`")
+    child.expect("Question 1\\?")
+    child.expect("u undo")
+    child.send("q")
+    child.expect_exact("1 file has errors (kept as last synced)")
+    child.expect("b\\.md:1:")
+    assert finish(child) == 0
 
 
 def test_leeches_are_marked(env):
@@ -340,7 +354,7 @@ def test_the_buttons_show_the_intervals_then_applied(env):
     child.send(" ")
     child.expect_exact("1 Again 1d · 2 Hard 1d · 3 Good 1d · 4 Easy 1d")
     child.send("3")
-    child.expect("Good\\. Next review 2026-01-06")
+    child.expect("Answered Good\\. Next review 2026-01-06")
     child.send("q")
     assert finish(child) == 0
     assert rows(env, "SELECT due FROM cards WHERE id = 1") == [("2026-01-06",)]
@@ -350,7 +364,7 @@ def test_the_buttons_show_the_intervals_then_applied(env):
     child.send(" ")
     child.expect_exact("1 Again 1d · 2 Hard 6d · 3 Good 6d · 4 Easy 6d")
     child.send("4")
-    child.expect("Easy\\. Next review 2026-01-12")
+    child.expect("Answered Easy\\. Next review 2026-01-12")
     child.send("q")
     assert finish(child) == 0
     assert rows(env, "SELECT due FROM cards WHERE id = 1") == [("2026-01-12",)]

@@ -155,13 +155,14 @@ class _Lines:
 def run_review(review: ReviewSession, *, full_scale: bool = False,
                resync: Callable[[], object] | None = None,
                day_summary: Callable[[], str] | None = None,
-               read_only: Path | None = None) -> Summary:
+               read_only: Path | None = None, notice: str = "") -> Summary:
     """Drive a review session until it is done or the user quits; return its summary.
 
     On a terminal, single keys on a full screen; otherwise one line per step
     (see docs/review.md). ``resync`` re-reads the files after an edit;
     ``day_summary`` gives the end screen's line about the whole study day;
-    cards under ``read_only`` (the installed bundled decks) are not edited.
+    cards under ``read_only`` (the installed bundled decks) are not edited;
+    ``notice`` (files with errors) is on the first screen and the end screen.
     """
     import time
 
@@ -169,6 +170,7 @@ def run_review(review: ReviewSession, *, full_scale: bool = False,
     screen = _ReviewScreen(review, reader.line_mode, full_scale, time.monotonic(),
                            day_summary)
     screen.read_only = read_only
+    screen.message = screen.notice = notice
     try:
         with reader, screen.full_screen():
             while review.current is not None:
@@ -185,6 +187,7 @@ class _ReviewScreen:
     """The state of the screen for one session: messages, timers and the drawing."""
 
     read_only: Path | None = None
+    notice = ""
 
     def __init__(self, review: ReviewSession, line_mode: bool, full_scale: bool, started: float,
                  day_summary: Callable[[], str] | None):
@@ -268,11 +271,11 @@ class _ReviewScreen:
 
     def _say_answer(self, result: Answer) -> None:
         # The button's name, as pressed; the SM-2 grade only on the full scale.
-        name = BUTTON_NAMES[result.button] if result.button else f"Grade {result.grade}"
+        name = BUTTON_NAMES[result.button] if result.button else f"grade {result.grade}"
         again = " It comes back later in this session." if result.again else ""
         due = result.card.schedule.due
         due = f" Next review {due.isoformat()}." if result.scheduled and due else ""
-        self.message = f"{name}.{due}{again}"
+        self.message = f"Answered {name}.{due}{again}"
 
     def _buttons(self) -> str:
         """The grade keys, each with the interval it would give (Anki's button labels)."""
@@ -453,6 +456,8 @@ class _ReviewScreen:
         self.out.print(Text(line))
         if self.day_summary is not None:  # the whole study day, earlier sessions too
             self.out.print(Text(self.day_summary()))
+        if self.notice:
+            self.out.print(Text(self.notice, style="bold"))
         self.out.file.flush()
 
 
