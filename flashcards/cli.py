@@ -168,8 +168,11 @@ def check(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
 
 @cli.command()
 @paths_argument
+@click.option("--bundled", is_flag=True, help="Add the decks that come with flashcards.")
+@click.option("--forget", "forget_path", type=click.Path(path_type=Path), metavar="PATH",
+              help="Stop syncing PATH; its cards are orphaned (kept with their history).")
 @click.pass_obj
-def sync(app: App, paths: tuple[Path, ...]) -> None:
+def sync(app: App, paths: tuple[Path, ...], bundled: bool, forget_path: Path | None) -> None:
     """Import Markdown files and folders into the store.
 
     PATHs are remembered; with none, every remembered path is synced again (on
@@ -183,9 +186,19 @@ def sync(app: App, paths: tuple[Path, ...]) -> None:
     Example:
       flashcards sync ~/notes/cards
       flashcards sync
+      flashcards sync --bundled
+      flashcards sync --forget ~/notes/old-cards
     """
+    from flashcards.sync import bundled_decks, forget
     from flashcards.sync import sync as run_sync
 
+    if forget_path is not None:
+        count = forget(app.store(), forget_path)
+        click.echo(f"{forget_path} is no longer synced; {count} notes orphaned "
+                   "(sync it again to bring them back with their history).")
+        return
+    if bundled:
+        paths = (*paths, bundled_decks())
     with _progress("Syncing") as progress:
         report = run_sync(app.store(), paths or None, now=now(), progress=progress)
     echo_problems(sorted(report.errors + report.warnings))
@@ -213,6 +226,8 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, as_json
     from flashcards.paths import display_path
 
     store = app.store()
+    if not as_json and _says_how_to_start(store):
+        return
     shown = functools.cache(display_path)  # a file holds many cards: work its path out once
 
     def rows() -> Iterator[dict]:
@@ -226,6 +241,20 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, as_json
         echo_json_rows(rows())
     else:
         ui.print_card_table(rows)
+
+
+EMPTY_STORE_HINT = (
+    "No cards yet. Add your own Markdown cards with `flashcards sync PATH` (a file or a "
+    "folder),\nor the bundled decks with `flashcards sync --bundled` (the first "
+    "`flashcards review` adds them too).")
+
+
+def _says_how_to_start(store) -> bool:
+    """On a store without a card: say how to start instead of an empty table."""
+    if store.has_notes():
+        return False
+    click.echo(EMPTY_STORE_HINT)
+    return True
 
 
 # Rows of a JSON list echoed at a time.
@@ -325,7 +354,10 @@ def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
     from flashcards.paths import display_path
     from flashcards.stats import collect
 
-    figures = collect(app.store(), now=now(), deck=deck, days=days)
+    store = app.store()
+    if not as_json and _says_how_to_start(store):
+        return
+    figures = collect(store, now=now(), deck=deck, days=days)
     if as_json:
         click.echo(json.dumps(figures.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -459,7 +491,10 @@ def status(app: App, as_json: bool) -> None:
     from flashcards import ui
     from flashcards.status import status as deck_status
 
-    report = deck_status(app.store(), now())
+    store = app.store()
+    if not as_json and _says_how_to_start(store):
+        return
+    report = deck_status(store, now())
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:

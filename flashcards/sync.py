@@ -38,6 +38,7 @@ from flashcards.loader import (
     read_bytes,
 )
 from flashcards.model import (
+    FlashcardsError,
     Note,
     NoteKind,
     Problem,
@@ -137,6 +138,25 @@ def sync(
                           for i in changed)
         store.delete_sources(removed)
     return report
+
+
+def forget(store: Store, path: Path) -> int:
+    """`flashcards sync --forget PATH`: stop syncing a root and orphan its cards.
+
+    Orphaned, never deleted: the cards keep their history and come back with it
+    if the root is synced again. Returns how many notes were orphaned.
+    """
+    root = os.path.abspath(path)
+    if root not in store.roots():
+        raise FlashcardsError(f"{display_path(root)} is not synced; the synced paths are: "
+                              + (", ".join(map(display_path, store.roots())) or "none"))
+    paths = [p for p, record in store.sources().items() if record.root == root]
+    with store.transaction():
+        notes = store.notes_in_paths(paths)
+        store.orphan_notes(note.id for note in notes)
+        store.delete_sources(paths)
+        store.remove_root(root)
+    return len(notes)
 
 
 def _leave_out_bad_files(

@@ -161,3 +161,46 @@ def test_syncs_that_add_cards_or_find_nothing_and_status_never_load_sqlite_utils
     modules = imported_modules("export", "-o", str(tmp_path / "out.apkg"), db=db)
     assert "genanki" in modules
     assert not {"markdown_it", "pygments", "nh3"} & modules
+
+
+# -- starting out -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["status", "list", "stats"])
+def test_an_empty_store_says_how_to_start(tmp_path, command):
+    result = run(command, db=tmp_path / "empty.db")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("No cards yet.")
+    assert "`flashcards sync PATH`" in result.stdout
+    assert "`flashcards sync --bundled`" in result.stdout
+
+
+def test_the_bundled_decks_can_be_added_after_ones_own(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    result = run("sync", "--bundled", db=db)
+    assert result.returncode == 0, result.stderr
+    decks = {card["deck"] for card in json.loads(run("list", "--json", db=db).stdout)}
+    assert "Demo::Sub" in decks and "ML Interview::Coding" in decks
+
+
+def test_forget_orphans_a_roots_cards_and_syncing_it_again_revives_them(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    run("review", db=db, stdin="\n3\nq\n")
+    result = run("sync", "--forget", str(deck_dir), db=db)
+    assert result.returncode == 0, result.stderr
+    assert "no longer synced; 2 notes orphaned" in result.stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM cards WHERE orphaned = 0").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM roots").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM reviews").fetchone() == (1,)
+    assert "2 revived" in run("sync", str(deck_dir), db=db).stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM cards WHERE orphaned = 0").fetchone() == (2,)
+
+
+def test_forgetting_a_path_never_synced_is_an_error(tmp_path, deck_dir):
+    result = run("sync", "--forget", str(tmp_path), db=tmp_path / "s.db")
+    assert result.returncode == 1
+    assert "is not synced" in result.stderr and "Traceback" not in result.stderr

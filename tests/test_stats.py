@@ -613,8 +613,9 @@ def test_review_end_screen_shows_today_retention_and_the_week(tmp_path):
     flashcards(START, "sync", str(deck))
     # Day 1, new cards in file order: Good, Again, Easy, then the Again card once more.
     first = flashcards(START, "review", stdin="\n3\n\n1\n\n4\n\n3\n")
-    assert first.splitlines()[-1] == "Today: 4 answers, retention -. Next 7 days: 3 0 0 0 0 0 0"
+    assert first.splitlines()[-1] == "Today: 4 answers. Next 7 days: 3 due tomorrow, then none."
     # Day 2, all three due: Good (-> 6 days), Hard (-> 1 day), Again (-> 1 day), Again's repeat.
     second = flashcards(START + timedelta(days=1), "review", stdin="\n3\n\n2\n\n1\n\n3\n")
     assert second.splitlines()[-1] == (
-        "Today: 4 answers, retention 67% (2/3). Next 7 days: 2 0 0 0 0 1 0")
+        "Today: 4 answers, 67% recalled (2 of 3). "
+        "Next 7 days: 2 due tomorrow, 1 in 6 days, then none.")

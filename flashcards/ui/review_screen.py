@@ -453,11 +453,12 @@ class _ReviewScreen:
         if summary.next_due:
             line += (f" Next due: {summary.next_due.isoformat()} "
                      f"({plural(summary.next_due_count, 'card')}).")
-        self.out.print(Text(line))
+        # soft_wrap: whole lines, for scripts reading them; a terminal wraps them itself.
+        self.out.print(Text(line), soft_wrap=True)
         if self.day_summary is not None:  # the whole study day, earlier sessions too
-            self.out.print(Text(self.day_summary()))
+            self.out.print(Text(self.day_summary()), soft_wrap=True)
         if self.notice:
-            self.out.print(Text(self.notice, style="bold"))
+            self.out.print(Text(self.notice, style="bold"), soft_wrap=True)
         self.out.file.flush()
 
 
