@@ -165,9 +165,12 @@ def print_status(report: dict) -> None:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for name in ("deck", "due today", "new today", "next due"):
         table.add_column(name, justify="left" if name == "deck" else "right")
-    for row in report["decks"]:
-        table.add_row(Text(row["deck"]), str(row["due_today"]), str(row["new_today"]),
-                      row["next_due"] or "-")
+    from flashcards.status import deck_tree
+
+    for row in deck_tree(report):  # subdecks indented under their parent's totals
+        name = "  " * row["depth"] + row["deck"].rsplit("::", 1)[-1]
+        table.add_row(Text(name, style="bold" if row["depth"] == 0 else ""),
+                      str(row["due_today"]), str(row["new_today"]), row["next_due"] or "-")
     total = report["total"]
     table.add_row(Text("total (within today's limits)", style="bold"), str(total["due_today"]),
                   str(total["new_today"]), total["next_due"] or "-")
