@@ -211,9 +211,13 @@ def sync(app: App, paths: tuple[Path, ...], bundled: bool, forget_path: Path | N
 @click.option("--deck", help="Only this deck and its subdecks.")
 @click.option("--orphans", is_flag=True, help="Only cards removed from the Markdown.")
 @click.option("--flagged", is_flag=True, help="Only cards flagged (f) in a review.")
+@click.option("--due", is_flag=True, help="Only cards due today (or overdue).")
+@click.option("--suspended", is_flag=True, help="Only suspended cards.")
+@click.option("--search", metavar="TEXT", help="Only cards whose question or answer has TEXT.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
-def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, as_json: bool) -> None:
+def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, due: bool,
+               suspended: bool, search: str | None, as_json: bool) -> None:
     """List cards: id, deck, question, source, status, reviews and schedule.
 
     \b
@@ -221,6 +225,11 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, as_json
       flashcards list --deck "ML Interview::Coding"
       flashcards list --orphans --json
       flashcards list --flagged
+      flashcards list --due --search "learning rate"
+
+    The status is one of new, learning, young, mature, suspended, orphaned,
+    the names `flashcards stats` counts. On a terminal the list opens in a
+    pager (less), as `git log` does.
     """
     from flashcards import ui
     from flashcards.paths import display_path
@@ -228,11 +237,22 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, as_json
     store = app.store()
     if not as_json and _says_how_to_start(store):
         return
+    from flashcards.scheduler import LEARNED_REPETITIONS, MATURE_INTERVAL
+
+    due_by = None
+    if due:
+        from flashcards.scheduler import study_day
+        from flashcards.settings import load_settings
+
+        due_by = study_day(now(), load_settings(store).day_start_hour)
+    filters = {"deck": deck, "orphans": orphans, "flagged": flagged, "suspended": suspended,
+               "due_by": due_by, "search": search,
+               "states": (LEARNED_REPETITIONS, MATURE_INTERVAL)}
     shown = functools.cache(display_path)  # a file holds many cards: work its path out once
 
     def rows() -> Iterator[dict]:
         # One row at a time, never all of them (100k cards: 136 MB before).
-        for card in store.listed_cards(deck=deck, orphans=orphans, flagged=flagged):
+        for card in store.listed_cards(**filters):
             row = card._asdict()
             row["source"] = f"{shown(row.pop('path'))}:{row.pop('line')}"
             yield row

@@ -21,15 +21,17 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from flashcards.clock import zone_of
 from flashcards.model import FlashcardsError
-from flashcards.scheduler import PASSING_GRADE, study_day
+from flashcards.scheduler import (
+    LEARNED_REPETITIONS,
+    MATURE_INTERVAL,
+    PASSING_GRADE,
+    study_day,
+)
 from flashcards.settings import DEFAULT_SETTINGS, Settings, load_settings
 from flashcards.store import StatsCard, StatsReview, Store
 
-# Anki's split: from an interval of 21 days on, a card counts as mature.
-MATURE_INTERVAL = 21
-# SM-2's first two passes use the fixed 1- and 6-day steps; the E-Factor only takes
-# over from the third, so a reviewed card with fewer passes is still "learning".
-LEARNED_REPETITIONS = 2
+# The card states' thresholds (LEARNED_REPETITIONS, MATURE_INTERVAL) live with SM-2,
+# so `flashcards list` names the states as the statistics count them.
 DEFAULT_DAYS = 365
 FORECAST_DAYS = 30
 # The windows the issue asks for; --days caps them and adds itself (docs/stats.md).

@@ -204,3 +204,60 @@ def test_forgetting_a_path_never_synced_is_an_error(tmp_path, deck_dir):
     result = run("sync", "--forget", str(tmp_path), db=tmp_path / "s.db")
     assert result.returncode == 1
     assert "is not synced" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- list on a terminal, its filters and status names ------------------------------------
+
+
+def test_list_on_a_terminal_goes_through_a_pager_and_fits_the_width(tmp_path, deck_dir):
+    import pexpect
+
+    db = tmp_path / "s.db"
+    (deck_dir / "long.md").write_text("---\ndeck: A very long deck name indeed::Sub\n---\n"
+                                      + "## " + "word " * 60 + "?\n\nyes\n")
+    run("sync", str(deck_dir), db=db)
+    pager = tmp_path / "pager.py"
+    pager.write_text("import sys\nprint('PAGER GOT', len(sys.stdin.read().splitlines()))\n")
+    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1",
+           "FLASHCARDS_NOW": "2026-01-05T10:00:00+00:00",
+           "PAGER": f"{sys.executable} {pager}"}
+    child = pexpect.spawn(sys.executable, ["-m", "flashcards", "list"], env=env,
+                          encoding="utf-8", dimensions=(24, 80), timeout=60)
+    child.expect("PAGER GOT 4")  # the header and three cards
+    child.expect(pexpect.EOF)
+    env["PAGER"] = "cat"
+    child = pexpect.spawn(sys.executable, ["-m", "flashcards", "list"], env=env,
+                          encoding="utf-8", dimensions=(24, 80), timeout=60)
+    child.expect(pexpect.EOF)
+    lines = [line for line in child.before.splitlines() if line.strip()]
+    assert lines[0].split()[:3] == ["id", "deck", "question"] and len(lines) == 4
+    assert all(len(line) <= 80 for line in lines), lines
+
+
+def test_list_filters_due_suspended_search(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    run("review", db=db, stdin="\n3\nq\n")  # the tensor card: due tomorrow
+
+    def ids(*args: str, now: str = "2026-01-05T10:00:00+00:00") -> list[int]:
+        result = subprocess.run([sys.executable, "-m", "flashcards", "list", "--json", *args],
+                                capture_output=True, text=True, check=True,
+                                env={**os.environ, "FLASHCARDS_DB": str(db),
+                                     "FLASHCARDS_TZ": "UTC", "FLASHCARDS_NOW": now})
+        return [card["id"] for card in json.loads(result.stdout)]
+
+    assert ids("--due") == []
+    assert ids("--due", now="2026-01-06T10:00:00+00:00") == [1]
+    assert ids("--search", "ADAM") == [2] and ids("--search", "n-dimensional") == [1]
+    run("suspend", "2", db=db)
+    assert ids("--suspended") == [2]
+
+
+def test_list_and_stats_name_the_states_alike(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    run("review", db=db, stdin="\n3\nq\n")
+    listed = json.loads(run("list", "--json", db=db).stdout)
+    assert sorted(card["status"] for card in listed) == ["learning", "new"]
+    counts = json.loads(run("stats", "--json", db=db).stdout)["cards"]
+    assert counts["learning"] == 1 and counts["new"] == 1
