@@ -356,9 +356,11 @@ def doctor(app: App, fix: bool) -> None:
 @click.option("--deck", help="Only this deck and its subdecks.")
 @click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
               help="Days of history for the calendar, time and retention.")
+@click.option("--full", is_flag=True,
+              help="Every section: daily forecast rows, intervals, easiness, time, all leeches.")
 @click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON for scripts.")
 @click.pass_obj
-def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
+def stats(app: App, deck: str | None, days: int, full: bool, as_json: bool) -> None:
     """Show study statistics: review calendar and streaks, a 30-day forecast,
     retention of young and mature cards, card counts, time spent and leeches.
 
@@ -381,7 +383,7 @@ def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures.to_dict(), indent=2, ensure_ascii=False))
     else:
-        ui.print_stats(figures, show_path=display_path)
+        ui.print_stats(figures, show_path=display_path, full=full)
 
 
 # -- export (flashcards/export.py) -----------------------------------------------

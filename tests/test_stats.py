@@ -494,11 +494,23 @@ def test_an_empty_store(tmp_path):
 
 # -- rendering at 80 columns ----------------------------------------------------------------
 
-def render(figures, width: int = 80, show_path=str) -> str:
+def render(figures, width: int = 80, show_path=str, full: bool = True) -> str:
     out = Console(file=io.StringIO(), width=width, no_color=True, color_system=None,
                   highlight=False, emoji=False, markup=False)
-    ui.print_stats(figures, out=out, show_path=show_path)
+    ui.print_stats(figures, out=out, show_path=show_path, full=full)
     return out.file.getvalue()
+
+
+def test_the_default_view_fits_about_two_screens(history):
+    figures = stats.collect(history.store, now=LAST)
+    short, full = render(figures, full=False), render(figures)
+    assert len(short.splitlines()) <= 48 < len(full.splitlines())
+    assert all(len(line) <= 80 for line in short.splitlines())
+    for part in ("Reviews, last 365 days", "Forecast:", "Retention", "Cards:", "Leeches"):
+        assert part in short
+    assert "interval (days)" not in short and "interval (days)" in full
+    counts = [n for _, n in figures.forecast]
+    assert f"(busiest day: {max(counts)})" in short
 
 
 def test_rendered_at_80_columns(history):
