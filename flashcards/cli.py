@@ -230,52 +230,93 @@ def check(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
 
 @cli.command()
 @paths_argument
+@click.option("--bundled", is_flag=True, help="Add the decks that come with flashcards.")
+@click.option("--forget", "forget_path", type=click.Path(path_type=Path), metavar="PATH",
+              help="Stop syncing PATH; its cards are orphaned (kept with their history).")
 @db_option
 @click.pass_obj
-def sync(app: App, paths: tuple[Path, ...]) -> None:
+def sync(app: App, paths: tuple[Path, ...], bundled: bool, forget_path: Path | None) -> None:
     """Import Markdown files and folders into the store.
 
     PATHs are remembered; with none, every remembered path is synced again (on
     first use: the bundled decks). Unchanged files are skipped. Cards removed
     from the Markdown become orphaned, never deleted, and come back with their
-    history if the card returns.
+    history if the card returns. A file with errors is left out (the store keeps
+    its last good version) and reported with file:line; the others are synced,
+    and the exit status is 1.
 
     \b
     Example:
       flashcards sync ~/notes/cards
       flashcards sync
+      flashcards sync --bundled
+      flashcards sync --forget ~/notes/old-cards
     """
+    from flashcards.sync import bundled_decks, forget
     from flashcards.sync import sync as run_sync
 
+    if forget_path is not None:
+        count = forget(app.store(), forget_path)
+        echo(f"{forget_path} is no longer synced; {count} notes orphaned "
+                   "(sync it again to bring them back with their history).")
+        return
+    if bundled:
+        paths = (*paths, bundled_decks())
     with _progress("Syncing") as progress:
         report = run_sync(app.store(create=True), paths or None, now=now(), progress=progress)
-    echo_problems(report.warnings)
+    echo_problems(sorted(report.errors + report.warnings))
     echo(report.summary())
+    if report.errors:  # the other files are synced; scripts must still notice
+        sys.exit(1)
 
 
 @cli.command("list")
 @click.option("--deck", help="Only this deck and its subdecks.")
 @click.option("--orphans", is_flag=True, help="Only cards removed from the Markdown.")
+@click.option("--flagged", is_flag=True, help="Only cards flagged (f) in a review.")
+@click.option("--due", is_flag=True, help="Only cards due today (or overdue).")
+@click.option("--suspended", is_flag=True, help="Only suspended cards.")
+@click.option("--search", metavar="TEXT", help="Only cards whose question or answer has TEXT.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @db_option
 @click.pass_obj
-def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None:
+def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, due: bool,
+               suspended: bool, search: str | None, as_json: bool) -> None:
     """List cards: id, deck, question, source, status, reviews and schedule.
 
     \b
     Example:
       flashcards list --deck "ML Interview::Coding"
       flashcards list --orphans --json
+      flashcards list --flagged
+      flashcards list --due --search "learning rate"
+
+    The status is one of new, learning, young, mature, suspended, orphaned,
+    the names `flashcards stats` counts. On a terminal the list opens in a
+    pager (less), as `git log` does.
     """
     from flashcards import ui
     from flashcards.paths import display_path
 
     store = app.store()
+    if not as_json and _says_how_to_start(store):
+        return
+    from flashcards.scheduler import LEARNED_REPETITIONS, MATURE_INTERVAL
+
+    due_by = None
+    if due:
+        from flashcards.scheduler import study_day
+        from flashcards.settings import load_settings
+
+        due_by = study_day(now(), load_settings(store).day_start_hour)
+    filters = {"deck": deck, "orphans": orphans, "flagged": flagged, "suspended": suspended,
+               "due_by": due_by, "search": search,
+               "states": (LEARNED_REPETITIONS, MATURE_INTERVAL)}
     shown = functools.cache(display_path)  # a file holds many cards: work its path out once
 
     def rows() -> Iterator[dict]:
         # One row at a time, never all of them (100k cards: 136 MB before).
-        for card in store.listed_cards(deck=deck, orphans=orphans):
+        for card in store.listed_cards(**filters):
             row = card._asdict()
             row["source"] = f"{shown(row.pop('path'))}:{row.pop('line')}"
             yield row
@@ -284,6 +325,20 @@ def list_cards(app: App, deck: str | None, orphans: bool, as_json: bool) -> None
         echo_json_rows(rows())
     else:
         ui.print_card_table(rows)
+
+
+EMPTY_STORE_HINT = (
+    "No cards yet. Add your own Markdown cards with `flashcards sync PATH` (a file or a "
+    "folder),\nor the bundled decks with `flashcards sync --bundled` (the first "
+    "`flashcards review` adds them too).")
+
+
+def _says_how_to_start(store) -> bool:
+    """On a store without a card: say how to start instead of an empty table."""
+    if store.has_notes():
+        return False
+    click.echo(EMPTY_STORE_HINT)
+    return True
 
 
 # Rows of a JSON list echoed at a time.
@@ -374,10 +429,12 @@ def doctor(app: App, fix: bool) -> None:
 @click.option("--days", type=click.IntRange(min=1, max=MAX_STATS_DAYS), default=365,
               show_default=True,
               help="Days of history for the calendar, time and retention.")
+@click.option("--full", is_flag=True,
+              help="Every section: daily forecast rows, intervals, easiness, time, all leeches.")
 @click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON for scripts.")
 @db_option
 @click.pass_obj
-def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
+def stats(app: App, deck: str | None, days: int, full: bool, as_json: bool) -> None:
     """Show study statistics: review calendar and streaks, a 30-day forecast,
     retention of young and mature cards, card counts, time spent and leeches.
 
@@ -393,11 +450,14 @@ def stats(app: App, deck: str | None, days: int, as_json: bool) -> None:
     from flashcards.paths import display_path
     from flashcards.stats import collect
 
-    figures = collect(app.store(), now=now(), deck=deck, days=days)
+    store = app.store()
+    if not as_json and _says_how_to_start(store):
+        return
+    figures = collect(store, now=now(), deck=deck, days=days)
     if as_json:
         echo(json.dumps(figures.to_dict(), indent=2, ensure_ascii=False))
     else:
-        ui.print_stats(figures, show_path=display_path)
+        ui.print_stats(figures, show_path=display_path, full=full)
 
 
 # -- export (flashcards/export.py) -----------------------------------------------
@@ -439,8 +499,12 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
 # -- review, status, suspend, config (flashcards/session.py) ----------------------
 
 
-def _resync(store, moment: datetime) -> None:
-    """Pick up edits before a review; a file with errors must not block reviewing."""
+def _resync(store, moment: datetime) -> list[Problem]:
+    """Pick up edits before a review; a file with errors must not block reviewing.
+
+    Returns the problems, for the session to show: on a terminal, anything
+    printed now would be hidden by the review screen at once.
+    """
     from flashcards import ui
     from flashcards.sync import sync as run_sync
 
@@ -448,12 +512,19 @@ def _resync(store, moment: datetime) -> None:
         with ui.progress("Syncing") as progress:
             report = run_sync(store, None, now=moment, progress=progress, render_html=False)
     except ProblemsError as exc:
-        echo_problems(exc.problems)
-        echo("Sync failed: reviewing the cards as last synced.", err=True)
-        return
-    echo_problems(report.warnings)
-    if report.from_journal:
+        return exc.problems
+    if report.from_journal:  # shown again when the review screen gives the terminal back
         echo(f"From the journal: {report.from_journal}.", err=True)
+    return sorted(report.errors + report.warnings)
+
+
+def problems_line(problems: list[Problem]) -> str:
+    """"2 files have errors: run `flashcards check`", or "" when none has."""
+    bad = len({p.path for p in problems if p.severity is Severity.ERROR})
+    if not bad:
+        return ""
+    files = "1 file has" if bad == 1 else f"{bad} files have"
+    return f"{files} errors (kept as last synced): run `flashcards check`"
 
 
 @cli.command()
@@ -483,19 +554,27 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
     """
     from flashcards import session, ui
     from flashcards.stats import session_summary_line
+    from flashcards.sync import bundled_decks
 
     store, moment = app.store(create=True), now()
-    _resync(store, moment)
+    problems = _resync(store, moment)
     run = session.start(store, moment, clock=now, deck=deck, new_limit=new_limit,
                         review_limit=review_limit)
-    ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
-                  day_summary=lambda: session_summary_line(store, now=now()))
+    try:
+        ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
+                      day_summary=lambda: session_summary_line(store, now=now(), deck=deck),
+                      read_only=bundled_decks(), notice=problems_line(problems))
+    finally:  # the full list once the screen is back, also after Ctrl-C
+        echo_problems(problems)
 
 
 def _resync_strict(store) -> None:
+    """The sync after an edit: errors (in any file) are the editor's to hear about."""
     from flashcards.sync import sync as run_sync
 
-    run_sync(store, None, now=now(), render_html=False)
+    report = run_sync(store, None, now=now(), render_html=False)
+    if report.errors:
+        raise ProblemsError(report.errors)
 
 
 @cli.command()
@@ -514,7 +593,10 @@ def status(app: App, as_json: bool) -> None:
     from flashcards import ui
     from flashcards.status import status as deck_status
 
-    report = deck_status(app.store(), now())
+    store = app.store()
+    if not as_json and _says_how_to_start(store):
+        return
+    report = deck_status(store, now())
     if as_json:
         echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:

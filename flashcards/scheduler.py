@@ -25,6 +25,8 @@ __all__ = [
     "FIRST_INTERVAL",
     "GRADE_MEANINGS",
     "INITIAL_EASINESS",
+    "LEARNED_REPETITIONS",
+    "MATURE_INTERVAL",
     "MAX_GRADE",
     "MIN_EASINESS",
     "MIN_GRADE",
@@ -52,6 +54,11 @@ MIN_EASINESS = 1.3
 # I(1) and I(2) of the 1990 text, in days; later intervals multiply by the E-Factor.
 FIRST_INTERVAL = 1
 SECOND_INTERVAL = 6
+# Anki's split: from an interval of 21 days on, a card counts as mature.
+MATURE_INTERVAL = 21
+# SM-2's first two passes use the fixed 1- and 6-day steps; the E-Factor only takes
+# over from the third, so a reviewed card with fewer passes is still "learning".
+LEARNED_REPETITIONS = 2
 # The hour a study day begins, as in Anki, so a session after midnight counts for the day before.
 DAY_START_HOUR = 4
 # The E-Factor is held as an integer count of these steps, which makes it exact.

@@ -62,6 +62,27 @@ def card_back(card: Card) -> str:
     return f"## {card.question}\n\n---\n\n{card.answer}"
 
 
+def card_rest(card: Card) -> str:
+    """What the answer adds below the prompt, as Markdown: the other side, or the
+    cloze revealed. The review screen keeps ``card_front`` in view above it."""
+    if card.kind == "cloze":
+        from flashcards.parser import cloze_back
+
+        return cloze_back(_full_text(card), card.ord)
+    if card.kind == "reversed" and card.ord == 2:
+        return f"## {card.question}"
+    return card.answer
+
+
+def card_side(card: Card) -> str:
+    """Which card of its note this is, for the header: "" for a lone basic card."""
+    if card.kind == "cloze":
+        return f"cloze {card.ord}"
+    if card.kind == "reversed":
+        return "reversed side" if card.ord == 2 else "front side"
+    return ""
+
+
 def _full_text(card: Card) -> str:
     return f"## {card.question}\n\n{card.answer}".rstrip()
 
@@ -163,6 +184,23 @@ def in_deck(name: str, deck: str) -> bool:
     return name == deck or name.startswith(deck + "::")
 
 
+# -- what each button would do ------------------------------------------------------
+
+
+def preview_buttons(schedule: CardSchedule, day: date, *,
+                    scheduled: bool = True) -> dict[int, date | None]:
+    """The due day each button (1-4) would give a card answered on study day ``day``.
+
+    Pure: the same ``scheduler.review`` and ``due_date`` as an answer, nothing
+    written. None for every button when the answer would be a same-day repeat,
+    which leaves the schedule as it is.
+    """
+    if not scheduled:
+        return dict.fromkeys(BUTTON_GRADES)
+    return {button: due_date(day, review(schedule.sm2, grade))
+            for button, grade in BUTTON_GRADES.items()}
+
+
 # -- the session ------------------------------------------------------------------
 
 
@@ -237,6 +275,12 @@ class ReviewSession:
                 else "review"
             counts[kind] += 1
         return counts
+
+    def preview(self) -> dict[int, date | None]:
+        """What each button would schedule for the current card (see ``preview_buttons``)."""
+        card = self._require_current()
+        day = study_day(self.clock(), self.settings.day_start_hour)
+        return preview_buttons(card.schedule, day, scheduled=card.id not in self.again)
 
     def is_leech(self, card: Card) -> bool:
         return self.settings.is_leech(card.lapses)
@@ -333,6 +377,15 @@ class ReviewSession:
         event = self.history.next_event(kind, self.clock(), guid=card.note_guid, ord=card.ord,
                                         **fields)
         self.history.write(card.path, [event])
+
+    def toggle_flag(self) -> bool:
+        """Flag the current card to fix it later (`flashcards list --flagged`), or unflag it."""
+        card = self._require_current()
+        with self.store.transaction():
+            return bool(self.store.toggle_flag(card.id))
+
+    def is_flagged(self, card: Card) -> bool:
+        return bool(self.store.is_flagged(card.id))
 
     def reload(self, card_id: int) -> Card | None:
         """Re-read a card's text after an edit; None (and dropped) if it is gone."""

@@ -21,15 +21,17 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from flashcards.clock import zone_of
 from flashcards.model import FlashcardsError
-from flashcards.scheduler import PASSING_GRADE, study_day
+from flashcards.scheduler import (
+    LEARNED_REPETITIONS,
+    MATURE_INTERVAL,
+    PASSING_GRADE,
+    study_day,
+)
 from flashcards.settings import DEFAULT_SETTINGS, Settings, load_settings
 from flashcards.store import StatsCard, StatsReview, Store
 
-# Anki's split: from an interval of 21 days on, a card counts as mature.
-MATURE_INTERVAL = 21
-# SM-2's first two passes use the fixed 1- and 6-day steps; the E-Factor only takes
-# over from the third, so a reviewed card with fewer passes is still "learning".
-LEARNED_REPETITIONS = 2
+# The card states' thresholds (LEARNED_REPETITIONS, MATURE_INTERVAL) live with SM-2,
+# so `flashcards list` names the states as the statistics count them.
 DEFAULT_DAYS = 365
 FORECAST_DAYS = 30
 # The windows the issue asks for; --days caps them and adds itself (docs/stats.md).
@@ -445,19 +447,38 @@ def collect(store: Store, *, now: datetime, deck: str | None = None,
                    settings=load_settings(store), days=days, deck=deck, tz=zone_of(now))
 
 
-def session_summary_line(store: Store, *, now: datetime) -> str:
+def session_summary_line(store: Store, *, now: datetime, deck: str | None = None) -> str:
     """One line for the review session's end screen: today, retention, next 7 days."""
     # Only recent rows: a day of margin on each side makes time zones irrelevant here.
     since = (now - timedelta(days=2)).astimezone(UTC).isoformat()
-    stats = compute(store.stats_reviews(since=since), store.stats_cards(), now=now,
-                    settings=load_settings(store), days=1, tz=zone_of(now))
+    stats = compute(store.stats_reviews(deck=deck, since=since), store.stats_cards(deck=deck),
+                    now=now, settings=load_settings(store), days=1, tz=zone_of(now))
     return summary_line(stats)
 
 
 def summary_line(stats: Stats) -> str:
     today = stats.daily[-1]
     rate = stats.retention[0].all
-    kept = "-" if rate.rate is None else f"{rate.rate:.0%} ({rate.passed}/{rate.total})"
-    upcoming = " ".join(str(n) for _, n in stats.forecast[1:SUMMARY_FORECAST_DAYS + 1])
-    return (f"Today: {today.answers} answers, retention {kept}. "
-            f"Next {SUMMARY_FORECAST_DAYS} days: {upcoming}")
+    # No "retention -": without a first answer today there is nothing to say.
+    kept = "" if rate.rate is None else \
+        f", {rate.rate:.0%} recalled ({rate.passed} of {rate.total})"
+    upcoming = [n for _, n in stats.forecast[1:SUMMARY_FORECAST_DAYS + 1]]
+    return (f"Today: {plural(today.answers, 'answer')}{kept}. "
+            f"Next {SUMMARY_FORECAST_DAYS} days: {next_days_words(upcoming)}.")
+
+
+def plural(count: int, noun: str) -> str:
+    """"1 card", "2 cards", "0 cards"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def next_days_words(counts: list[int]) -> str:
+    """Cards due on each following day in words: "5 due tomorrow, 2 in 3 days, then none"."""
+    if not any(counts):
+        return "nothing due"
+    parts = [f"{n} due tomorrow" if day == 1 else f"{n} in {day} days"
+             for day, n in enumerate(counts, start=1) if n]
+    last = max(day for day, n in enumerate(counts, start=1) if n)
+    if last < len(counts):
+        parts.append("then none")
+    return ", ".join(parts)

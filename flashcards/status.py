@@ -43,3 +43,28 @@ def status(store: Store, now: datetime) -> dict:
              "new_today": min(new_left, new_total),
              "next_due": min(next_dues) if next_dues else None}
     return {"today": today.isoformat(), "decks": decks, "total": total}
+
+
+def deck_tree(report: dict) -> list[dict]:
+    """The report's decks as a tree, parents first, as Anki's deck list shows them.
+
+    Each row has the deck's full name, its ``depth`` (0 at the top) and the counts
+    of the deck with all its subdecks: what `review --deck` on it would take. A
+    parent that holds no card itself gets a row too. The new cards of a subtree
+    are capped as the total is: within what remains of the day's new limit.
+    """
+    rows: dict[str, dict] = {}
+    for deck in report["decks"]:
+        parts = deck["deck"].split("::")
+        for depth in range(len(parts)):
+            name = "::".join(parts[:depth + 1])
+            row = rows.setdefault(name, {"deck": name, "depth": depth, "due_today": 0,
+                                         "new_today": 0, "next_due": None})
+            row["due_today"] += deck["due_today"]
+            row["new_today"] += deck["new_today"]
+            if deck["next_due"] and (row["next_due"] is None or deck["next_due"] < row["next_due"]):
+                row["next_due"] = deck["next_due"]
+    cap = report["total"]["new_today"]
+    for row in rows.values():
+        row["new_today"] = min(cap, row["new_today"])
+    return [rows[name] for name in sorted(rows, key=lambda name: name.split("::"))]

@@ -2,7 +2,9 @@
 
 A sync re-reads only files whose content hash changed, matches the notes it
 finds against the notes those files held before (and against orphans), and
-writes the result in one transaction: a sync with errors changes nothing.
+writes the result in one transaction. A file with errors is left out (the
+store keeps its last good version, whose cards stay reviewable) and reported
+in ``SyncReport.errors``; the other files are synced.
 
 Identity rules (docs/format.md, "Card identity"), strongest first:
 1. the explicit id (``<!-- id: x -->``) always wins;
@@ -38,6 +40,7 @@ from flashcards.loader import (
     read_bytes,
 )
 from flashcards.model import (
+    FlashcardsError,
     Note,
     NoteKind,
     Problem,
@@ -75,6 +78,12 @@ class SyncReport:
     files_removed: int = 0
     warnings: list[Problem] = field(default_factory=list)
     from_journal: str = ""  # answers read from other devices' journal lines
+    # The errors of the files left out, which keep their last synced version.
+    errors: list[Problem] = field(default_factory=list)
+
+    @property
+    def files_with_errors(self) -> int:
+        return len({p.path for p in self.errors})
 
     @property
     def changed(self) -> bool:
@@ -84,8 +93,10 @@ class SyncReport:
     def summary(self) -> str:
         counts = (f"{self.added} added, {self.updated} updated, {self.moved} moved, "
                   f"{self.orphaned} orphaned, {self.revived} revived")
+        bad = self.files_with_errors
+        kept = f"; {bad} with errors, kept as last synced" if bad else ""
         summary = (f"{counts} ({self.files_read} files read, {self.files_unchanged} unchanged, "
-                   f"{self.files_removed} removed)")
+                   f"{self.files_removed} removed{kept})")
         return f"{summary}; {self.from_journal}" if self.from_journal else summary
 
 
@@ -134,14 +145,10 @@ def sync(
             store.add_roots(names)
         _catch_up(history, reading, report)
         return report
-    placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
-    touched = {str(item.source.path) for item in changed} | set(removed)
-    problems = [p for item in changed for p in item.deck.problems]
-    problems += collection_problems(p.note for p in placed)
-    problems += _conflicts(store, placed, touched)
-    if any(p.severity is Severity.ERROR for p in problems):
-        raise ProblemsError(sorted(problems))
-    report.warnings = sorted(problems)
+    changed, placed, touched = _leave_out_bad_files(store, changed, removed, report)
+    if not changed and not removed:  # every file read has errors: the store stays as it was
+        _catch_up(history, reading, report)
+        return report
     ghosts = _ghosts(store, reading)
     with store.transaction():
         store.add_roots(names)
@@ -194,6 +201,62 @@ def _ghosts(store: Store, reading) -> list[StoredNote]:
             answer_hash=identity.get("a"), content_hash=identity.get("c"),
             orphaned=True, id=-1 - len(ghosts), deck=identity.get("deck")))
     return ghosts
+
+
+def forget(store: Store, path: Path) -> int:
+    """`flashcards sync --forget PATH`: stop syncing a root and orphan its cards.
+
+    Orphaned, never deleted: the cards keep their history and come back with it
+    if the root is synced again. Returns how many notes were orphaned.
+    """
+    root = _root_name(Path(os.path.abspath(path)))
+    if root not in store.roots():
+        raise FlashcardsError(f"{display_path(root)} is not synced; the synced paths are: "
+                              + (", ".join(map(display_path, store.roots())) or "none"))
+    paths = [p for p, record in store.sources().items() if record.root == root]
+    with store.transaction():
+        notes = store.notes_in_paths(paths)
+        store.orphan_notes(note.id for note in notes)
+        store.delete_sources(paths)
+        store.remove_root(root)
+    return len(notes)
+
+
+def _leave_out_bad_files(
+    store: Store, changed: list[LoadedFile], removed: list[str], report: SyncReport,
+) -> tuple[list[LoadedFile], list[Placed], set[str]]:
+    """The files to write, their notes and the paths they touch, without the files
+    that have errors (their problems go to ``report.errors``).
+
+    Leaving a file out can clear a duplicate it caused elsewhere, so the check runs
+    again until it passes. An error that names no file read now (which leaving
+    files out cannot fix) stops the sync: ProblemsError, nothing written.
+    """
+    while True:
+        placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
+        touched = {str(item.source.path) for item in changed} | set(removed)
+        problems = [p for item in changed for p in item.deck.problems]
+        problems += collection_problems(p.note for p in placed)
+        problems += _conflicts(store, placed, touched)
+        errors = {p.path for p in problems if p.severity is Severity.ERROR}
+        if not errors:
+            report.warnings = sorted(problems)
+            report.errors.sort()
+            return changed, placed, touched
+        bad = [item for item in changed if _names(item) & errors]
+        if not bad:
+            raise ProblemsError(sorted(problems))
+        bad_names = set().union(*(_names(item) for item in bad))
+        report.errors += [p for p in problems
+                          if p.severity is Severity.ERROR and p.path in bad_names]
+        changed = [item for item in changed if not _names(item) & errors]
+
+
+def _names(item: LoadedFile) -> set[str]:
+    """Every way a problem may name this file (as found, as shown, as parsed)."""
+    path = item.source.path
+    return ({str(path), display_path(path)} | {n.path for n in item.deck.notes}
+            | {p.path for p in item.deck.problems})
 
 
 def _changed_files(

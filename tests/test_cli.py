@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from flashcards.store import Store
+
 DECK = "---\ndeck: Demo::Sub\n---\n## What is a tensor?\nAn n-dimensional array.\n\n" \
        "## {{c1::Adam}} adapts learning rates per parameter.\n"
 
@@ -81,7 +83,7 @@ def test_list_orphans(tmp_path, deck_dir):
     assert [o["status"] for o in orphans] == ["orphaned"]
 
 
-def test_sync_with_errors_exits_1_with_file_line_and_changes_nothing(tmp_path, deck_dir):
+def test_sync_with_errors_exits_1_with_file_line_and_keeps_the_last_version(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
     (deck_dir / "demo.md").write_text(DECK + "\n## Broken {{c1::x\n")
@@ -191,3 +193,104 @@ def test_no_arguments_prints_the_help_to_standard_output():
                             text=True, timeout=120)
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith("Usage: flashcards") and "Commands:" in result.stdout
+
+
+# -- starting out -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["status", "list", "stats"])
+def test_an_empty_store_says_how_to_start(tmp_path, command):
+    Store.open(tmp_path / "empty.db", create=True).close()  # a store, with no cards yet
+    result = run(command, db=tmp_path / "empty.db")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("No cards yet.")
+    assert "`flashcards sync PATH`" in result.stdout
+    assert "`flashcards sync --bundled`" in result.stdout
+
+
+def test_the_bundled_decks_can_be_added_after_ones_own(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    result = run("sync", "--bundled", db=db)
+    assert result.returncode == 0, result.stderr
+    decks = {card["deck"] for card in json.loads(run("list", "--json", db=db).stdout)}
+    assert "Demo::Sub" in decks and "ML Interview::Coding" in decks
+
+
+def test_forget_orphans_a_roots_cards_and_syncing_it_again_revives_them(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    run("review", db=db, stdin="\n3\nq\n")
+    result = run("sync", "--forget", str(deck_dir), db=db)
+    assert result.returncode == 0, result.stderr
+    assert "no longer synced; 2 notes orphaned" in result.stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM cards WHERE orphaned = 0").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM roots").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM reviews").fetchone() == (1,)
+    assert "2 revived" in run("sync", str(deck_dir), db=db).stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM cards WHERE orphaned = 0").fetchone() == (2,)
+
+
+def test_forgetting_a_path_never_synced_is_an_error(tmp_path, deck_dir):
+    result = run("sync", "--forget", str(tmp_path), db=tmp_path / "s.db")
+    assert result.returncode == 1
+    assert "is not synced" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- list on a terminal, its filters and status names ------------------------------------
+
+
+def test_list_on_a_terminal_goes_through_a_pager_and_fits_the_width(tmp_path, deck_dir):
+    import pexpect
+
+    db = tmp_path / "s.db"
+    (deck_dir / "long.md").write_text("---\ndeck: A very long deck name indeed::Sub\n---\n"
+                                      + "## " + "word " * 60 + "?\n\nyes\n")
+    run("sync", str(deck_dir), db=db)
+    pager = tmp_path / "pager.py"
+    pager.write_text("import sys\nprint('PAGER GOT', len(sys.stdin.read().splitlines()))\n")
+    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1",
+           "FLASHCARDS_NOW": "2026-01-05T10:00:00+00:00",
+           "PAGER": f"{sys.executable} {pager}"}
+    child = pexpect.spawn(sys.executable, ["-m", "flashcards", "list"], env=env,
+                          encoding="utf-8", dimensions=(24, 80), timeout=60)
+    child.expect("PAGER GOT 4")  # the header and three cards
+    child.expect(pexpect.EOF)
+    env["PAGER"] = "cat"
+    child = pexpect.spawn(sys.executable, ["-m", "flashcards", "list"], env=env,
+                          encoding="utf-8", dimensions=(24, 80), timeout=60)
+    child.expect(pexpect.EOF)
+    lines = [line for line in child.before.splitlines() if line.strip()]
+    assert lines[0].split()[:3] == ["id", "deck", "question"] and len(lines) == 4
+    assert all(len(line) <= 80 for line in lines), lines
+
+
+def test_list_filters_due_suspended_search(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    run("review", db=db, stdin="\n3\nq\n")  # the tensor card: due tomorrow
+
+    def ids(*args: str, now: str = "2026-01-05T10:00:00+00:00") -> list[int]:
+        result = subprocess.run([sys.executable, "-m", "flashcards", "list", "--json", *args],
+                                capture_output=True, text=True, check=True,
+                                env={**os.environ, "FLASHCARDS_DB": str(db),
+                                     "FLASHCARDS_TZ": "UTC", "FLASHCARDS_NOW": now})
+        return [card["id"] for card in json.loads(result.stdout)]
+
+    assert ids("--due") == []
+    assert ids("--due", now="2026-01-06T10:00:00+00:00") == [1]
+    assert ids("--search", "ADAM") == [2] and ids("--search", "n-dimensional") == [1]
+    run("suspend", "2", db=db)
+    assert ids("--suspended") == [2]
+
+
+def test_list_and_stats_name_the_states_alike(tmp_path, deck_dir):
+    db = tmp_path / "s.db"
+    run("sync", str(deck_dir), db=db)
+    run("review", db=db, stdin="\n3\nq\n")
+    listed = json.loads(run("list", "--json", db=db).stdout)
+    assert sorted(card["status"] for card in listed) == ["learning", "new"]
+    counts = json.loads(run("stats", "--json", db=db).stdout)["cards"]
+    assert counts["learning"] == 1 and counts["new"] == 1

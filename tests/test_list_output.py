@@ -123,3 +123,13 @@ def test_streamed_json_is_one_dump_of_the_list(monkeypatch, capsys, count):
     # Through the one sanitizer, as every line a command prints (a raw C1 CSI would act).
     expected = strip_control(json.dumps(rows, indent=2, ensure_ascii=False))
     assert capsys.readouterr().out == expected + "\n"
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_paged_lines_fit_the_terminal(width):
+    from rich.cells import cell_len
+
+    rows = make_rows(random.Random(width), 30)
+    lines = list(tables.paged_lines(iter(rows), width))
+    assert len(lines) == 31 and lines[0].split()[:3] == ["id", "deck", "question"]
+    assert all(cell_len(line) <= width for line in lines)  # columns on screen

@@ -95,7 +95,7 @@ def next_version(monkeypatch):
 
     def add_column(db):
         calls.append(db)
-        db.execute("ALTER TABLE cards ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0")
+        db.execute("ALTER TABLE cards ADD COLUMN pretend_next INTEGER NOT NULL DEFAULT 0")
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", NEXT)
     monkeypatch.setitem(store_module.MIGRATIONS, NEXT, add_column)
@@ -117,7 +117,7 @@ def test_upgrade_copies_the_database_to_a_timestamped_backup_first(tmp_path, nex
 
     assert next_version, "the migration ran"
     assert version_of(db) == NEXT
-    assert raw(db, "SELECT count(*) FROM cards WHERE flagged = 0") == [(len(before["cards"]),)]
+    assert raw(db, "SELECT count(*) FROM cards WHERE pretend_next = 0") == [(len(before["cards"]),)]
     (backup,) = [p for p in tmp_path.iterdir() if p.name.endswith(".bak")]
     assert BACKUP_NAME.match(backup.name)[1] == str(SCHEMA_VERSION)
     assert version_of(backup) == SCHEMA_VERSION
@@ -135,7 +135,7 @@ def test_opening_an_upgraded_store_again_neither_migrates_nor_backs_up(tmp_path,
 
 def test_a_failing_migration_changes_nothing_and_keeps_the_backup(tmp_path, monkeypatch):
     def half_done(db):
-        db.execute("ALTER TABLE cards ADD COLUMN flagged INTEGER")
+        db.execute("ALTER TABLE cards ADD COLUMN pretend_next INTEGER")
         db.execute("SELECT * FROM no_such_table")
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", NEXT)
@@ -147,7 +147,7 @@ def test_a_failing_migration_changes_nothing_and_keeps_the_backup(tmp_path, monk
         Store.open(db)
 
     assert version_of(db) == SCHEMA_VERSION
-    assert "flagged" not in [row[1] for row in raw(db, "PRAGMA table_info(cards)")]
+    assert "pretend_next" not in [row[1] for row in raw(db, "PRAGMA table_info(cards)")]
     assert snapshot(db) == before
     assert len(list(tmp_path.glob(f"store.db.v{SCHEMA_VERSION}-*.bak"))) == 1
 
@@ -216,3 +216,11 @@ def test_an_upgraded_store_keeps_the_button_each_old_grade_came_from(tmp_path):
     Store.open(db).close()
     pairs = set(raw(db, "SELECT grade, button FROM reviews"))
     assert pairs and all(button == {1: 1, 3: 2, 4: 3, 5: 4}.get(grade) for grade, button in pairs)
+
+
+def test_an_upgraded_store_has_no_card_flagged(tmp_path):
+    db = tmp_path / "store.db"
+    shutil.copy(FIXTURES / "schema-v3.db", db)
+    Store.open(db).close()
+    assert raw(db, "SELECT count(*), sum(flagged) FROM cards")[0][1] == 0
+    assert version_of(db) == 4

@@ -291,7 +291,7 @@ def test_sigkill_during_review_keeps_every_acknowledged_answer(tmp_path):
     finished = subprocess.run(args, input="\n3\nq\n", capture_output=True, text=True,
                               env=env_for(db), timeout=120)
     assert finished.returncode == 0, finished.stderr
-    assert "Answered 4." in finished.stdout
+    assert "Answered Good." in finished.stdout
 
 
 # -- two processes at once ---------------------------------------------------------------

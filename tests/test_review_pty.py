@@ -70,9 +70,10 @@ def test_each_button_saves_its_sm2_grade(env):
     reveal_and_grade(child, 2, "2", reveal="\r")
     reveal_and_grade(child, 3, "3")
     reveal_and_grade(child, 4, "4")
-    child.expect("again · card 1")  # Again brings it back ...
+    child.expect("3/4 · again")  # Again brings it back ...
     reveal_and_grade(child, 1, "3")
-    child.expect("again · card 2")  # ... and so does Hard (3 < 4)
+    child.expect("4/4 · again")  # ... and so does Hard (3 < 4)
+    child.expect("Question 2\\?")
     child.send("q")
     child.expect("Reviewed 4 cards")
     assert finish(child) == 0
@@ -165,7 +166,7 @@ def test_ctrl_c_keeps_answers_and_says_so(env):
     reveal_and_grade(child, 1, "3")
     child.expect("Question 2\\?")
     child.sendintr()
-    child.expect("Reviewed 1 cards")
+    child.expect("Reviewed 1 card ")
     child.expect("Interrupted")
     assert finish(child) == 130
     assert rows(env, "SELECT card_id, grade FROM reviews") == [(1, 4)]
@@ -237,7 +238,7 @@ def test_a_piped_script_reveals_grades_and_quits(env):
 def test_end_of_input_ends_the_session(env):
     result = scripted(env, "\n1\n")
     assert result.returncode == 0, result.stderr
-    assert "Reviewed 1 cards (1 answers), 0% correct" in result.stdout
+    assert "Reviewed 1 card (1 answer), 0% correct" in result.stdout
     assert "3 new" in result.stdout
 
 
@@ -252,8 +253,22 @@ def test_a_broken_file_does_not_block_the_review(env, tmp_path):
     (tmp_path / "decks" / "b.md").write_text("## \n\nno question\n")
     result = scripted(env, "q\n")
     assert result.returncode == 0
-    assert "Sync failed" in result.stderr
     assert "Question 1?" in result.stdout
+    notice = "1 file has errors (kept as last synced): run `flashcards check`"
+    assert result.stdout.count(notice) == 2  # the first screen and the end screen
+    assert "b.md:1:" in result.stderr
+
+
+def test_a_broken_files_error_stays_on_screen(env, tmp_path):
+    (tmp_path / "decks" / "b.md").write_text("## \n\nno question\n")
+    child = spawn(env)
+    child.expect_exact("1 file has errors (kept as last synced): run `flashcards check`")
+    child.expect("Question 1\\?")
+    child.expect("u undo")
+    child.send("q")
+    child.expect_exact("1 file has errors (kept as last synced)")
+    child.expect("b\\.md:1:")
+    assert finish(child) == 0
 
 
 def test_leeches_are_marked(env):
@@ -305,3 +320,143 @@ def test_a_signal_during_review_restores_the_terminal(env, signum):
     assert (echo, canonical) == ("True", "True")
     assert int(code) in (128 + signum, -signum)
     finish(child)
+
+
+# -- the screen fits the terminal ------------------------------------------------------
+
+BUNDLED_CODING = Path(__file__).parent.parent / "decks" / "ml-interview" / "04-coding.md"
+ROW = __import__("re").compile(r"\x1b\[(\d+);1H\x1b\[2K")
+STYLE = __import__("re").compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def screen_rows(stream: str) -> dict[int, str]:
+    """The rows of the last frames drawn: each row is written at its place, whole."""
+    rows: dict[int, str] = {}
+    parts = ROW.split(stream)
+    for number, text in zip(parts[1::2], parts[2::2], strict=True):
+        rows[int(number)] = STYLE.sub("", text)
+    return rows
+
+
+def spawn_sized(env: dict, rows: int, cols: int, *args: str) -> pexpect.spawn:
+    child = spawn(env, *args)
+    child.setwinsize(rows, cols)
+    return child
+
+
+@pytest.fixture
+def coding_env(env, tmp_path) -> dict:
+    (tmp_path / "decks" / "a.md").write_text(BUNDLED_CODING.read_text())
+    return env
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(24, 80), (40, 120)])
+def test_the_question_stays_on_screen_above_a_long_answer(coding_env, rows, cols):
+    child = pexpect.spawn(FLASHCARDS[0], [*FLASHCARDS[1:], "review"], env=coding_env,
+                          encoding="utf-8", timeout=TIMEOUT, dimensions=(rows, cols))
+    child.expect("Space show answer")
+    child.expect("u undo")
+    child.send(" ")
+    child.expect("u undo")
+    screen = screen_rows(child.before + child.after)
+    assert max(screen) <= rows and all(len(line) <= cols for line in screen.values())
+    assert "ML Interview::Coding · 1/" in screen[1]
+    text = "\n".join(screen[n] for n in sorted(screen))
+    assert "Counting from scratch" in text and "TP = 3, FP = 1" in text
+    if rows == 24:  # the code does not fit: the rest scrolls
+        assert "more below" in text
+        child.send("j" * 40)
+        child.expect("more above[^\n]*u undo")
+        scrolled = screen_rows(child.before + child.after)
+        assert "ML Interview::Coding" in scrolled[1]
+        assert any("Counting from scratch" in line for line in scrolled.values())
+        assert any("0.75 0.75 0.75" in line for line in scrolled.values())
+    child.send("q")
+    assert finish(child) == 0
+
+
+def test_a_resize_redraws_at_once(coding_env):
+    child = pexpect.spawn(FLASHCARDS[0], [*FLASHCARDS[1:], "review"], env=coding_env,
+                          encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 120))
+    child.expect("u undo")
+    child.setwinsize(24, 80)  # SIGWINCH, and no key pressed
+    child.expect("u undo")
+    screen = screen_rows(child.before + child.after)
+    assert max(screen) <= 24 and all(len(line) <= 80 for line in screen.values())
+    child.send("q")
+    assert finish(child) == 0
+
+
+def test_the_buttons_show_the_intervals_then_applied(env):
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send(" ")
+    child.expect_exact("1 Again 1d · 2 Hard 1d · 3 Good 1d · 4 Easy 1d")
+    child.send("3")
+    child.expect("Answered Good\\. Next review 2026-01-06")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT due FROM cards WHERE id = 1") == [("2026-01-06",)]
+    env["FLASHCARDS_NOW"] = "2026-01-06T10:00:00+00:00"
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send(" ")
+    child.expect_exact("1 Again 1d · 2 Hard 6d · 3 Good 6d · 4 Easy 6d")
+    child.send("4")
+    child.expect("Answered Easy\\. Next review 2026-01-12")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT due FROM cards WHERE id = 1") == [("2026-01-12",)]
+
+
+def test_the_header_says_the_side_and_the_place_in_the_queue(env, tmp_path):
+    (tmp_path / "decks" / "a.md").write_text("## Q?\n\n<!-- reverse -->\nA.\n")
+    child = spawn(env)
+    child.expect("1/1 · new · front side")
+    child.send("q")
+    assert finish(child) == 0
+
+
+def test_an_editor_that_changes_nothing_says_so(env):
+    child = spawn(env)  # EDITOR=true leaves the file as it was
+    child.expect("Question 1\\?")
+    child.send("e")
+    child.expect("No change\\.")
+    child.send("q")
+    assert finish(child) == 0
+    assert "Card updated" not in child.before
+
+
+def test_a_bundled_card_is_not_edited(env, tmp_path):
+    env["FLASHCARDS_DB"] = str(tmp_path / "bundled.db")  # first use: the bundled decks
+    env["EDITOR"] = "/nonexistent/editor"  # reached only if the refusal were missing
+    child = spawn(env)
+    child.expect("show answer")
+    child.send("e")
+    child.expect("Not edited: this card is in the bundled decks")
+    child.send("q")
+    assert finish(child) == 0
+
+
+def test_f_flags_a_card_for_list_flagged(env):
+    child = spawn(env)
+    child.expect("Question 1\\?")
+    child.send("f")
+    child.expect_exact("  flagged")  # in the header
+    child.expect_exact("Flagged: `flashcards list --flagged` lists it")
+    child.expect("u undo")
+    child.send(" ")
+    child.expect("Answer 1\\.")
+    child.send("3")
+    child.expect("Question 2\\?")
+    child.send("f")
+    child.expect("Flagged: ")
+    child.expect("u undo")
+    child.send("f")
+    child.expect("Flag removed")
+    child.send("q")
+    assert finish(child) == 0
+    assert rows(env, "SELECT id FROM cards WHERE flagged = 1") == [(1,)]
+    listed = subprocess.run([*FLASHCARDS, "list", "--flagged", "--json"], env=env,
+                            capture_output=True, text=True, check=True)
+    assert [card["id"] for card in __import__("json").loads(listed.stdout)] == [1]

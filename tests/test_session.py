@@ -306,3 +306,40 @@ def test_status_per_deck(tmp_path):
     today = status(store, DAY1)
     assert today["decks"][0]["next_due"] == "2026-01-06"
     assert today["total"]["new_today"] == 17
+
+
+@pytest.mark.parametrize("button", [1, 2, 3, 4])
+def test_the_preview_is_what_the_button_then_schedules(tmp_path, button):
+    store = make_store(tmp_path, {"a.md": basic_notes(1)})
+    for day in range(3):  # a new card, then one with 1 and 2 repetitions
+        moment = DAY1 + timedelta(days=day * 10)
+        review = start(store, moment)
+        if review.current is None:
+            continue
+        preview = review.preview()
+        before = count(store, "reviews")
+        after = review.press(button)
+        assert count(store, "reviews") == before + 1
+        assert preview[button] == after.card.schedule.due
+        answer_all(review)
+
+
+def test_the_preview_writes_nothing_and_is_empty_for_a_repeat(tmp_path):
+    store = make_store(tmp_path, {"a.md": basic_notes(1)})
+    review = start(store, DAY1)
+    assert review.preview() == {1: date(2026, 1, 6), 2: date(2026, 1, 6),
+                                3: date(2026, 1, 6), 4: date(2026, 1, 6)}
+    assert count(store, "reviews") == 0
+    review.press(1)  # again: the card comes back in this session, unscheduled
+    assert review.preview() == dict.fromkeys((1, 2, 3, 4))
+
+
+def test_the_side_of_each_card_kind(tmp_path):
+    store = make_store(tmp_path, {"a.md": "## Q?\n\nA.\n\n## R?\n\n<!-- reverse -->\nB.\n\n"
+                                          "## Cloze\n\n{{c1::one}} and {{c2::two}}\n"})
+    cards = build_queue(store, date(2026, 1, 5), Settings(new_per_day=20), UTC)
+    assert [session.card_side(c) for c in cards] == ["", "front side", "cloze 1"]
+    twin = store.card(cards[1].id + 1)
+    assert session.card_side(twin) == "reversed side"
+    assert session.card_rest(twin) == "## R?"
+    assert session.card_rest(cards[0]) == "A."

@@ -448,12 +448,26 @@ def test_session_summary_line(history):
     today = [a for a in history.log if a.day == LAST_DAY]
     counted = [a for a in today if a.scheduled and a.seen_before]
     passed = sum(a.grade >= 3 for a in counted)
-    share = f"{round(100 * passed / len(counted))}% ({passed}/{len(counted)})"
+    share = f"{round(100 * passed / len(counted))}% recalled ({passed} of {len(counted)})"
     live = in_play(history)
-    ahead = " ".join(str(sum(history.due[c] == LAST_DAY + timedelta(days=i) for c in live))
-                     for i in range(1, 8))
-    assert line == (f"Today: {len(today)} answers, retention {share}. "
-                    f"Next 7 days: {ahead}")
+    ahead = [sum(history.due[c] == LAST_DAY + timedelta(days=i) for c in live)
+             for i in range(1, 8)]
+    assert line == (f"Today: {len(today)} answers, {share}. "
+                    f"Next 7 days: {stats.next_days_words(ahead)}.")
+
+
+@pytest.mark.parametrize(("counts", "words"), [
+    ([0] * 7, "nothing due"),
+    ([5, 0, 0, 0, 0, 0, 0], "5 due tomorrow, then none"),
+    ([0, 0, 2, 0, 0, 0, 1], "2 in 3 days, 1 in 7 days"),
+    ([1, 1, 0, 0, 0, 0, 0], "1 due tomorrow, 1 in 2 days, then none"),
+])
+def test_the_next_days_in_words(counts, words):
+    assert stats.next_days_words(counts) == words
+
+
+def test_plural():
+    assert [stats.plural(n, "card") for n in (0, 1, 2)] == ["0 cards", "1 card", "2 cards"]
 
 
 # -- empty store ----------------------------------------------------------------------------
@@ -470,7 +484,7 @@ def test_an_empty_store(tmp_path):
     data = figures.to_dict()
     assert data["cards"]["total"] == 0 and data["retention"][0]["all"]["rate"] is None
     assert stats.session_summary_line(store, now=START) == (
-        "Today: 0 answers, retention -. Next 7 days: 0 0 0 0 0 0 0")
+        "Today: 0 answers. Next 7 days: nothing due.")
     text = render(figures)
     assert "Reviews, last 365 days: 0 answers on 0 days\n" in text
     assert "Streak: 0 days (longest 0 days)\n" in text
@@ -480,11 +494,23 @@ def test_an_empty_store(tmp_path):
 
 # -- rendering at 80 columns ----------------------------------------------------------------
 
-def render(figures, width: int = 80, show_path=str) -> str:
+def render(figures, width: int = 80, show_path=str, full: bool = True) -> str:
     out = Console(file=io.StringIO(), width=width, no_color=True, color_system=None,
                   highlight=False, emoji=False, markup=False)
-    ui.print_stats(figures, out=out, show_path=show_path)
+    ui.print_stats(figures, out=out, show_path=show_path, full=full)
     return out.file.getvalue()
+
+
+def test_the_default_view_fits_about_two_screens(history):
+    figures = stats.collect(history.store, now=LAST)
+    short, full = render(figures, full=False), render(figures)
+    assert len(short.splitlines()) <= 48 < len(full.splitlines())
+    assert all(len(line) <= 80 for line in short.splitlines())
+    for part in ("Reviews, last 365 days", "Forecast:", "Retention", "Cards:", "Leeches"):
+        assert part in short
+    assert "interval (days)" not in short and "interval (days)" in full
+    counts = [n for _, n in figures.forecast]
+    assert f"(busiest day: {max(counts)})" in short
 
 
 def test_rendered_at_80_columns(history):
@@ -600,8 +626,9 @@ def test_review_end_screen_shows_today_retention_and_the_week(tmp_path):
     flashcards(START, "sync", str(deck))
     # Day 1, new cards in file order: Good, Again, Easy, then the Again card once more.
     first = flashcards(START, "review", stdin="\n3\n\n1\n\n4\n\n3\n")
-    assert first.splitlines()[-1] == "Today: 4 answers, retention -. Next 7 days: 3 0 0 0 0 0 0"
+    assert first.splitlines()[-1] == "Today: 4 answers. Next 7 days: 3 due tomorrow, then none."
     # Day 2, all three due: Good (-> 6 days), Hard (-> 1 day), Again (-> 1 day), Again's repeat.
     second = flashcards(START + timedelta(days=1), "review", stdin="\n3\n\n2\n\n1\n\n3\n")
     assert second.splitlines()[-1] == (
-        "Today: 4 answers, retention 67% (2/3). Next 7 days: 2 0 0 0 0 1 0")
+        "Today: 4 answers, 67% recalled (2 of 3). "
+        "Next 7 days: 2 due tomorrow, 1 in 6 days, then none.")

@@ -120,3 +120,27 @@ def test_review_limits_from_options(run):
     assert result.exit_code == 0
     assert query(run, "SELECT count(*) FROM reviews") == [(2,)]
     assert "Reviewed 2 cards" in result.output
+
+
+def test_status_shows_the_deck_tree_with_parent_totals(run):
+    lines = run("status").output.splitlines()
+    names = [line.split()[0] for line in lines[1:-1]]
+    assert names == ["Alpha", "Beta", "Sub"]
+    beta, sub = lines[2].split(), lines[3].split()
+    assert lines[3].startswith("  Sub")  # indented under its parent
+    assert beta[1:] == sub[1:] == ["0", "20", "-"]
+
+
+def test_deck_tree_sums_subdecks_and_caps_new_cards():
+    from flashcards.status import deck_tree
+
+    report = {"decks": [
+        {"deck": "A::X", "due_today": 2, "new_today": 15, "next_due": "2026-01-09"},
+        {"deck": "A::Y::Z", "due_today": 3, "new_today": 15, "next_due": "2026-01-07"},
+        {"deck": "B", "due_today": 1, "new_today": 0, "next_due": None}],
+        "total": {"due_today": 6, "new_today": 20, "next_due": "2026-01-07"}}
+    tree = [(r["deck"], r["depth"], r["due_today"], r["new_today"], r["next_due"])
+            for r in deck_tree(report)]
+    assert tree == [("A", 0, 5, 20, "2026-01-07"), ("A::X", 1, 2, 15, "2026-01-09"),
+                    ("A::Y", 1, 3, 15, "2026-01-07"), ("A::Y::Z", 2, 3, 15, "2026-01-07"),
+                    ("B", 0, 1, 0, None)]

@@ -10,7 +10,6 @@ import pytest
 from store_helpers import count, note_rows, raw
 
 from flashcards.htmlcache import cache_key
-from flashcards.model import ProblemsError
 from flashcards.store import Store
 from flashcards.sync import sync
 
@@ -231,16 +230,17 @@ def test_a_new_note_never_takes_a_guid_the_store_already_holds(store, decks):
     assert len(guids) == 2 and len(set(guids)) == 2
 
 
-def test_duplicate_ids_are_errors_at_both_places_and_change_nothing(store, decks):
+def test_duplicate_ids_are_errors_at_both_places_and_both_files_wait(store, decks):
     write(decks / "a.md", TWO_CARDS)
     sync(store, [decks], now=NOW)
     before = count(store, "notes")
     write(decks / "b.md", "## One\n<!-- id: same -->\nA\n")
     write(decks / "c.md", "## Two\n<!-- id: same -->\nB\n")
-    with pytest.raises(ProblemsError) as caught:
-        sync(store, None, now=NOW)
-    places = sorted((p.path.rsplit("/", 1)[-1], p.line) for p in caught.value.problems)
+    report = sync(store, None, now=NOW)
+    places = sorted((p.path.rsplit("/", 1)[-1], p.line) for p in report.errors)
     assert places == [("b.md", 1), ("c.md", 1)]
+    assert report.files_with_errors == 2 and "2 with errors, kept as last synced" in \
+        report.summary()
     assert count(store, "notes") == before and len(store.sources()) == 1
 
 
@@ -248,26 +248,35 @@ def test_duplicate_id_against_an_unchanged_file_is_an_error(store, decks):
     write(decks / "a.md", "## One\n<!-- id: same -->\nA\n")
     sync(store, [decks], now=NOW)
     write(decks / "b.md", "## Two\n<!-- id: same -->\nB\n")
-    with pytest.raises(ProblemsError, match="duplicate id 'same'"):
-        sync(store, None, now=NOW)
+    report = sync(store, None, now=NOW)
+    assert [p.message for p in report.errors] == ["duplicate id 'same' (also at "
+                                                  f"{decks / 'a.md'}:1)"]
+    assert count(store, "notes") == 1
 
 
 def test_identical_cards_in_one_deck_are_an_error(store, decks):
     write(decks / "a.md", "---\ndeck: D\n---\n## Q\nA\n\n## Q\nA\n")
-    with pytest.raises(ProblemsError) as caught:
-        sync(store, [decks], now=NOW)
-    assert [p.line for p in caught.value.problems] == [4, 7]
+    report = sync(store, [decks], now=NOW)
+    assert [p.line for p in report.errors] == [4, 7]
     assert count(store, "notes") == 0
 
 
-def test_a_failed_sync_changes_nothing(store, decks):
+def test_a_file_with_errors_keeps_its_last_good_version_and_the_others_sync(store, decks):
     path = write(decks / "a.md", TWO_CARDS)
     sync(store, [decks], now=NOW)
     snapshot = list(raw(store).execute("SELECT * FROM notes ORDER BY id").fetchall())
-    write(path, TWO_CARDS + "\n## Broken {{c1::cloze\n")
-    with pytest.raises(ProblemsError):
-        sync(store, None, now=NOW)
-    assert list(raw(store).execute("SELECT * FROM notes ORDER BY id").fetchall()) == snapshot
+    write(path, TWO_CARDS.replace("L1 penalty", "L1 norm") + "\n## Broken {{c1::cloze\n")
+    write(decks / "b.md", "## Good?\nYes.\n")
+    report = sync(store, None, now=NOW)
+    assert {(p.path.rsplit("/", 1)[-1], p.line) for p in report.errors} == {("a.md", 10)}
+    assert list(raw(store).execute("SELECT * FROM notes WHERE path = ? ORDER BY id",
+                                   [str(path)]).fetchall()) == snapshot
+    assert count(store, "notes", "question = 'Good?'") == 1
+    # Not marked as synced: the next sync reads the file again, and takes it once fixed.
+    assert sync(store, None, now=NOW).files_read == 1
+    write(path, TWO_CARDS.replace("L1 penalty", "L1 norm"))
+    assert sync(store, None, now=NOW).errors == []
+    assert count(store, "notes", "answer = 'The L1 norm.'") == 1
 
 
 def test_cloze_numbers_and_reverse_map_to_cards(store, decks):

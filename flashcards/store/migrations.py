@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     import sqlite_utils
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _create_v1(db: sqlite_utils.Database) -> None:
@@ -120,8 +120,14 @@ def _v3_to_v4(db: sqlite_utils.Database) -> None:
 # Reviews written before the journal: a device name no machine takes.
 LEGACY_DEVICE = "before-journal"
 
+
+def _v4_to_v5(db: sqlite_utils.Database) -> None:
+    """Version 5: a card can be flagged in the review (`f`) to be fixed later."""
+    db["cards"].add_column("flagged", int, not_null_default=0)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
-    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
+    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5,
 }
 
 

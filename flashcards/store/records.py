@@ -170,7 +170,7 @@ class ExportNote:
 
 
 class ListedCard(NamedTuple):
-    """One card for `flashcards list`. ``status``: new, review, suspended or orphaned."""
+    """One card for `flashcards list`. ``status``: one of `stats.CARD_STATES`."""
 
     id: int
     deck: str

@@ -159,6 +159,15 @@ class ReviewQueries(Connection):
                                    [int(suspended), card_id])
         return cursor.rowcount > 0
 
+    def toggle_flag(self, card_id: int) -> bool | None:
+        """Flag a card, or unflag a flagged one; its new state (None if no such card)."""
+        self.conn.execute("UPDATE cards SET flagged = 1 - flagged WHERE id = ?", [card_id])
+        return self.is_flagged(card_id)
+
+    def is_flagged(self, card_id: int) -> bool | None:
+        row = self.conn.execute("SELECT flagged FROM cards WHERE id = ?", [card_id]).fetchone()
+        return bool(row[0]) if row else None
+
     def next_due_after(self, day: date, *, deck: str | None = None) -> tuple[date, int] | None:
         """The first due date after ``day`` among active cards, and how many are due then."""
         where, params = deck_filter(deck)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from flashcards.store.connection import Connection, deck_filter
 from flashcards.store.records import ListedCard, StatsCard, StatsReview
@@ -41,19 +42,37 @@ class StatsQueries(Connection):
             FROM cards JOIN notes ON notes.id = cards.note_id
             JOIN decks ON decks.id = notes.deck_id WHERE {where}""", params)
 
-    def listed_cards(self, *, deck: str | None = None,
-                     orphans: bool = False) -> Iterator[ListedCard]:
+    def listed_cards(self, *, deck: str | None = None, orphans: bool = False,
+                     flagged: bool = False, suspended: bool = False,
+                     due_by: date | None = None, search: str | None = None,
+                     states: tuple[int, int] = (2, 21)) -> Iterator[ListedCard]:
         """One record per card for `flashcards list`, ordered by deck, file and line.
 
-        One at a time: `list` held all 100k as dicts (136 MB peak).
+        One at a time: `list` held all 100k as dicts (136 MB peak). ``states``:
+        the repetitions a card leaves "learning" at and the interval it is
+        "mature" from, so the status names are those of `flashcards stats`.
         """
         clause, params = deck_filter(deck)
         where = f"{'cards.orphaned = 1' if orphans else '1 = 1'} AND {clause}"
+        if flagged:
+            where += " AND cards.flagged = 1"
+        if suspended:
+            where += " AND cards.suspended = 1 AND cards.orphaned = 0"
+        if due_by is not None:
+            where += (" AND cards.due <= ? AND cards.suspended = 0 AND cards.orphaned = 0"
+                      " AND notes.orphaned = 0")
+            params.append(due_by.isoformat())
+        if search:
+            where += " AND (instr(lower(notes.question), ?) OR instr(lower(notes.answer), ?))"
+            params += [search.lower()] * 2
         return self._records(ListedCard._make, f"""
             SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
                    CASE WHEN cards.orphaned THEN 'orphaned'
                         WHEN cards.suspended THEN 'suspended'
-                        WHEN cards.due IS NULL THEN 'new' ELSE 'review' END,
+                        WHEN cards.due IS NULL THEN 'new'
+                        WHEN cards.repetitions < {int(states[0])} THEN 'learning'
+                        WHEN cards.interval >= {int(states[1])} THEN 'mature'
+                        ELSE 'young' END,
                    (SELECT count(*) FROM reviews WHERE reviews.card_id = cards.id),
                    cards.due, cards.repetitions, cards.easiness, cards.interval,
                    notes.kind, cards.ord

@@ -40,6 +40,9 @@ class SyncQueries(Connection):
         self.conn.executemany("INSERT OR IGNORE INTO roots (path) VALUES (?)",
                               ((p,) for p in paths))
 
+    def remove_root(self, path: str) -> None:
+        self.conn.execute("DELETE FROM roots WHERE path = ?", [path])
+
     def sources(self) -> dict[str, SourceRecord]:
         return {path: SourceRecord(path, root, digest) for path, root, digest
                 in self.conn.execute("SELECT path, root, hash FROM sources")}

@@ -24,11 +24,20 @@ TIME_DAYS = 7
 
 
 def print_stats(stats: Stats, *, out: Console | None = None,
-                show_path: Callable[[str], str] = str) -> None:
-    """Draw every section of ``flashcards stats``; fits 80 columns, plain without colour."""
+                show_path: Callable[[str], str] = str, full: bool = True) -> None:
+    """Draw ``flashcards stats``; fits 80 columns, plain without colour.
+
+    ``full``: every section. Otherwise the view `flashcards stats` opens with,
+    about two screens: the calendar, the forecast as one chart, retention, the
+    card counts and the worst leeches.
+    """
     out = out or console()
-    sections = (_heatmap(stats), _forecast(stats), _retention(stats), _cards(stats),
-                _time(stats), _leeches(stats, show_path))
+    if full:
+        sections = (_heatmap(stats), _forecast(stats), _retention(stats), _cards(stats),
+                    _time(stats), _leeches(stats, show_path))
+    else:
+        sections = (_heatmap(stats), _forecast_chart(stats), _retention(stats),
+                    [_cards(stats)[0]], _leeches(stats, show_path, limit=SHORT_LEECHES))
     for index, section in enumerate(sections):
         if index:
             out.print()
@@ -100,6 +109,32 @@ def _forecast(stats: Stats) -> list:
     return lines
 
 
+CHART_ROWS = 4
+CHART_BLOCKS = " ▁▂▃▄▅▆▇█"
+SHORT_LEECHES = 5
+
+
+def _forecast_chart(stats: Stats) -> list:
+    """The forecast as columns, one a day: 30 days in a few lines, not 30 rows."""
+    counts = [n for _, n in stats.forecast]
+    total, top = sum(counts), max(counts, default=0)
+    head = _title(f"Forecast: {stats.overdue} overdue, {total} due in the next "
+                  f"{len(counts)} days (busiest day: {top})")
+    rows = []
+    for level in range(CHART_ROWS, 0, -1):  # top row first
+        line = Text("    ")
+        for count in counts:
+            eighths = round(8 * CHART_ROWS * count / top) if top else 0
+            if count and not eighths:
+                eighths = 1  # a day with cards always shows
+            filled = eighths - 8 * (level - 1)
+            line.append(CHART_BLOCKS[max(0, min(8, filled))], style="cyan")
+        rows.append(line)
+    last = stats.forecast[-1][0].strftime("%d %b") if counts else ""
+    axis = Text("    " + "today".ljust(max(0, len(counts) - len(last))) + last, style="dim")
+    return [head, *rows, axis]
+
+
 def _percent(rate) -> str:
     return "-" if rate.rate is None else f"{rate.rate:.0%} ({rate.passed}/{rate.total})"
 
@@ -167,7 +202,7 @@ def _time(stats: Stats) -> list:
     return lines
 
 
-def _leeches(stats: Stats, show_path: Callable[[str], str]) -> list:
+def _leeches(stats: Stats, show_path: Callable[[str], str], limit: int | None = None) -> list:
     threshold = stats.settings.leech_threshold
     head = _title(f"Leeches ({threshold} or more lapses): {len(stats.leeches)}")
     if not stats.leeches:
@@ -176,12 +211,16 @@ def _leeches(stats: Stats, show_path: Callable[[str], str]) -> list:
     table.add_column("lapses", justify="right", no_wrap=True)
     table.add_column("source", no_wrap=True)
     table.add_column("question", no_wrap=True, overflow="ellipsis", ratio=1)
-    for leech in stats.leeches:
+    for leech in stats.leeches[:limit]:
         question = " ".join(leech.question.split())
         if leech.suspended:
             question = f"(suspended) {question}"
         table.add_row(str(leech.lapses), Text(f"{show_path(leech.path)}:{leech.line}"),
                       Text(question))
+    more = len(stats.leeches) - len(stats.leeches[:limit])
+    if more:
+        return [head, table, Text(f"... and {more} more: `flashcards stats --full`",
+                                  style="dim")]
     return [head, table]
 
 

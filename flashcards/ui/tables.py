@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import starmap
 
 from rich.console import Console, ConsoleOptions
@@ -94,7 +94,82 @@ def print_card_table(read_rows: Callable[[], Iterable[dict]], *,
     if out is None and not sys.stdout.isatty():
         _print_card_lines(read_rows())
         return
-    _print_table_in_parts(read_rows, out or console())
+    if out is None:
+        _page_card_lines(read_rows(), os.get_terminal_size().columns)
+        return
+    _print_table_in_parts(read_rows, out)
+
+
+# On a terminal, `list` fits these columns to its width, the question taking what is
+# left: (name, header, width, right-aligned). Narrow terminals (80 columns) get fewer
+# and narrower columns, wide ones the schedule too.
+NARROW_COLUMNS = (("id", "id", 6, True), ("deck", "deck", 14, False),
+                  ("question", "question", 0, False), ("source", "source", 16, False),
+                  ("status", "status", 9, False), ("due", "due", 10, False))
+NARROW_BELOW = 104
+PAGED_COLUMNS = (("id", "id", 6, True), ("deck", "deck", 22, False),
+                 ("question", "question", 0, False), ("source", "source", 26, False),
+                 ("status", "status", 9, False), ("reviews", "revs", 4, True),
+                 ("due", "due", 10, False))
+WIDE_COLUMNS = (("repetitions", "reps", 4, True), ("easiness", "ease", 4, True),
+                ("interval", "ivl", 5, True))
+WIDE_FROM = 140
+QUESTION_MIN = 20
+
+
+def paged_lines(rows: Iterable[dict], width: int) -> Iterator[str]:
+    """The `list` table as lines of at most ``width`` cells, header first, one row at
+    a time: the pager shows the first screen before the last row is read."""
+    from rich.cells import cell_len, set_cell_size
+
+    columns = NARROW_COLUMNS if width < NARROW_BELOW else \
+        PAGED_COLUMNS + (WIDE_COLUMNS if width >= WIDE_FROM else ())
+    fixed = sum(size for _, _, size, _ in columns) + len(columns) - 1
+    flexible = max(QUESTION_MIN, width - fixed)
+
+    def cell(text: str, size: int, right: bool) -> str:
+        if cell_len(text) > size:
+            return set_cell_size(text, size - 1) + "…"
+        pad = " " * (size - cell_len(text))
+        return pad + text if right else text + pad
+
+    sizes = [(name, size or flexible, right) for name, _, size, right in columns]
+    yield " ".join(cell(header, size or flexible, right)
+                   for _, header, size, right in columns).rstrip()[:width]
+    for row in rows:
+        yield " ".join(cell(_cell(row[name]), size, right)
+                       for name, size, right in sizes).rstrip()
+
+
+def _page_card_lines(rows: Iterable[dict], width: int) -> None:
+    """Into $PAGER (default `less -FRX`), streamed, as `git log` does."""
+    import shlex
+    import subprocess
+
+    lines = paged_lines(rows, width)
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        pager = subprocess.Popen(shlex.split(os.environ.get("PAGER") or "less"),
+                                 stdin=subprocess.PIPE, env=env, encoding="utf-8")
+    except OSError:  # no pager: print, as when piped
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return
+    try:
+        batch = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= 200:
+                pager.stdin.write("\n".join(batch) + "\n")
+                batch.clear()
+        pager.stdin.write("\n".join(batch) + "\n" if batch else "")
+        pager.stdin.close()
+    except (BrokenPipeError, KeyboardInterrupt):  # the reader quit early
+        pass
+    finally:
+        with suppress(BrokenPipeError):
+            pager.stdin.close()
+        pager.wait()
 
 
 def _print_card_lines(rows: Iterable[dict]) -> None:
@@ -202,9 +277,12 @@ def print_status(report: dict) -> None:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for name in ("deck", "due today", "new today", "next due"):
         table.add_column(name, justify="left" if name == "deck" else "right")
-    for row in report["decks"]:
-        table.add_row(Text(row["deck"]), str(row["due_today"]), str(row["new_today"]),
-                      row["next_due"] or "-")
+    from flashcards.status import deck_tree
+
+    for row in deck_tree(report):  # subdecks indented under their parent's totals
+        name = "  " * row["depth"] + row["deck"].rsplit("::", 1)[-1]
+        table.add_row(Text(name, style="bold" if row["depth"] == 0 else ""),
+                      str(row["due_today"]), str(row["new_today"]), row["next_due"] or "-")
     total = report["total"]
     table.add_row(Text("total (within today's limits)", style="bold"), str(total["due_today"]),
                   str(total["new_today"]), total["next_due"] or "-")
