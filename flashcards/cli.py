@@ -73,13 +73,13 @@ def now() -> datetime:
     return current_time(os.environ.get(NOW_ENV), os.environ.get(TZ_ENV))
 
 
-def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
     """``click.echo`` through the one sanitizer: a deck, file or folder name can hold
     escape sequences (OSC 52 clipboard writes, title changes, screen clears), and
     every line a command prints may quote one (docs/security.md)."""
     from flashcards.render.sanitize import strip_control
 
-    click.echo(strip_control(message), err=err, nl=nl)
+    click.echo(strip_control(str(message)), err=err, nl=nl)
 
 
 def echo_problems(problems: Iterable[Problem]) -> None:
@@ -408,12 +408,16 @@ def doctor(app: App, fix: bool) -> None:
     """
     from flashcards.maintenance import doctor as run_doctor
 
+    if not app.db_path.exists():
+        app.store()  # "no store at PATH": nothing to repair, no backup to advise
     try:
         store = app.store()
     except FlashcardsError as exc:  # too damaged to open: the advice is all it can give
-        raise FlashcardsError(f"{exc}\nThe store is damaged: restore a backup (`flashcards "
-                              f"backup` copies and `*.bak` files beside the store are plain "
-                              f"SQLite files: copy one over {app.db_path}).") from exc
+        if "newer flashcards" in str(exc):
+            raise
+        raise FlashcardsError(f"{exc}; restore a backup (`flashcards backup` copies and "
+                              f"`*.bak` files beside the store are plain SQLite files: copy "
+                              f"one over {app.db_path})") from exc
     report = run_doctor(store, fix=fix, now=now())
     for line in report.lines():
         echo(line)
@@ -491,7 +495,11 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
 
     moment = now()
     if paths:  # a sync first, which may create the store as `sync` does
-        echo_problems(run_sync(app.store(create=True), paths, now=moment).warnings)
+        synced = run_sync(app.store(create=True), paths, now=moment)
+        echo_problems(sorted(synced.errors + synced.warnings))
+        if synced.errors:  # a package without the broken files would look complete
+            echo(f"{len(synced.errors)} error(s): nothing was exported", err=True)
+            sys.exit(1)
     report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
     echo(report.summary())
 

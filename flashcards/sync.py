@@ -147,7 +147,6 @@ def sync(
         return report
     changed, placed, touched = _leave_out_bad_files(store, changed, removed, report)
     if not changed and not removed:  # every file read has errors: the store stays as it was
-        _catch_up(history, reading, report)
         return report
     ghosts = _ghosts(store, reading)
     with store.transaction():

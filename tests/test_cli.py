@@ -234,6 +234,7 @@ def test_forget_orphans_a_roots_cards_and_syncing_it_again_revives_them(tmp_path
 
 
 def test_forgetting_a_path_never_synced_is_an_error(tmp_path, deck_dir):
+    run("sync", str(deck_dir), db=tmp_path / "s.db")
     result = run("sync", "--forget", str(tmp_path), db=tmp_path / "s.db")
     assert result.returncode == 1
     assert "is not synced" in result.stderr and "Traceback" not in result.stderr

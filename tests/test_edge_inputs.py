@@ -81,7 +81,9 @@ def test_settings_refuse_what_is_not_a_plain_number(db, value):
 
 def test_a_store_whose_parent_is_a_file(tmp_path):
     (tmp_path / "file").write_text("not a folder")
-    assert_plain_error(run("status", db=tmp_path / "file" / "s.db"), "cannot open the database")
+    assert_plain_error(run("status", db=tmp_path / "file" / "s.db"), "no store at")
+    assert_plain_error(run("sync", str(tmp_path), db=tmp_path / "file" / "s.db"),
+                       "cannot create the store")
 
 
 def test_a_damaged_store_still_gets_the_doctors_advice(db):

@@ -17,6 +17,8 @@ from conftest import COLLECTED
 TESTS = Path(__file__).resolve().parent
 ALL_SLOW: dict[str, str] = {
     # module: why none of its tests can be fast
+    "test_fuzz.py": "fuzzing with a time budget per input is long by nature; the parser's "
+                    "and loader's own fast tests cover the same functions",
 }
 
 

@@ -456,7 +456,7 @@ def test_an_unpaired_surrogate_in_front_matter_is_reported(tmp_path, store_db):
     reviewed = run("review", db=store_db, cwd=tmp_path, stdin="\n3\n")
     assert_handled(reviewed)
     assert reviewed.returncode == 0 and "unpaired surrogate" in reviewed.stderr
-    assert "Reviewed 1 cards" in reviewed.stdout
+    assert "Reviewed 1 card" in reviewed.stdout
     exported = run("export", "-o", str(tmp_path / "o.apkg"), db=store_db, cwd=tmp_path)
     assert_handled(exported)
     assert exported.returncode == 0, exported.stderr

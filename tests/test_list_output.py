@@ -92,7 +92,7 @@ def test_the_terminal_table_in_parts_is_the_one_table(monkeypatch, width, seed):
 
 def test_the_terminal_table_is_printed_in_parts_of_at_most_so_many_rows(monkeypatch):
     # Memory stays flat: rich lays out one part at a time, never the whole table.
-    monkeypatch.setattr(ui, "TABLE_PART_ROWS", 7)
+    monkeypatch.setattr(tables, "TABLE_PART_ROWS", 7)
     printed = []
     out = terminal(120)
     monkeypatch.setattr(out, "print", lambda table: printed.append(table.row_count))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_helpers import copy_fixture
 
 from flashcards.maintenance import check, state_from_log
 from flashcards.session import start
@@ -51,7 +51,7 @@ CARD_STATE = "SELECT id, repetitions, easiness, interval, due, lapses FROM cards
 @pytest.fixture
 def db(tmp_path) -> Path:
     path = tmp_path / "flashcards.db"
-    shutil.copy(FIXTURE, path)
+    copy_fixture(FIXTURE.name, path)
     return path
 
 

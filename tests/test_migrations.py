@@ -9,13 +9,13 @@ here; these tests then cover the upgrade from every older one.
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from store_helpers import copy_fixture
 
 from flashcards.maintenance import doctor
 from flashcards.model import FlashcardsError
@@ -65,7 +65,7 @@ def test_there_is_a_fixture_for_every_version_up_to_the_current_one():
 @pytest.mark.parametrize("fixture", fixture_dbs(), ids=lambda p: p.stem)
 def test_fixture_opens_with_current_code_and_keeps_its_data(tmp_path, fixture):
     db = tmp_path / "store.db"
-    shutil.copy(fixture, db)
+    copy_fixture(fixture.name, db)
     before = snapshot(db)
     assert before["reviews"] and before["cards"], "the fixture should hold reviewed cards"
     old_version = version_of(db)
@@ -105,7 +105,7 @@ def next_version(monkeypatch):
 def copy_latest(tmp_path: Path) -> Path:
     """A store of the current schema version, the one the next version upgrades."""
     db = tmp_path / "store.db"
-    shutil.copy(FIXTURES / f"schema-v{SCHEMA_VERSION}.db", db)
+    copy_fixture(f"schema-v{SCHEMA_VERSION}.db", db)
     return db
 
 
@@ -212,7 +212,7 @@ def test_a_new_store_has_the_schema_the_migrations_build(tmp_path):
 
 def test_an_upgraded_store_keeps_the_button_each_old_grade_came_from(tmp_path):
     db = tmp_path / "store.db"
-    shutil.copy(FIXTURES / "schema-v2.db", db)
+    copy_fixture("schema-v2.db", db)
     Store.open(db).close()
     pairs = set(raw(db, "SELECT grade, button FROM reviews"))
     assert pairs and all(button == {1: 1, 3: 2, 4: 3, 5: 4}.get(grade) for grade, button in pairs)
@@ -220,7 +220,7 @@ def test_an_upgraded_store_keeps_the_button_each_old_grade_came_from(tmp_path):
 
 def test_an_upgraded_store_has_no_card_flagged(tmp_path):
     db = tmp_path / "store.db"
-    shutil.copy(FIXTURES / "schema-v3.db", db)
+    copy_fixture("schema-v3.db", db)
     Store.open(db).close()
     assert raw(db, "SELECT count(*), sum(flagged) FROM cards")[0][1] == 0
-    assert version_of(db) == 4
+    assert version_of(db) == SCHEMA_VERSION

@@ -297,7 +297,7 @@ def test_collect_gives_the_figures_of_the_reference_sample(tmp_path, zone):
     day, at one moment, for the whole store and one deck."""
     store = make_store(tmp_path, random.Random(6), NOW - timedelta(days=400),
                        NOW + timedelta(days=5))
-    local = NOW.astimezone()
+    local = NOW.astimezone(ZoneInfo(zone))  # the code under test gets the zone
     for deck, days in ((None, 90), ("D0", 1)):
         got = stats.collect(store, now=local, deck=deck, days=days)
         assert got.to_dict() == reference_stats(store.path, now=local, deck=deck,

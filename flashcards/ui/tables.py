@@ -149,6 +149,8 @@ def _page_card_lines(rows: Iterable[dict], width: int) -> None:
     lines = paged_lines(rows, width)
     env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
     try:
+        if os.environ.get("TERM", "dumb") == "dumb":
+            raise OSError("a dumb terminal: less cannot page on it")
         pager = subprocess.Popen(shlex.split(os.environ.get("PAGER") or "less"),
                                  stdin=subprocess.PIPE, env=env, encoding="utf-8")
     except OSError:  # no pager: print, as when piped
