@@ -443,6 +443,7 @@ def test_two_review_sessions_answering_one_card_agree_with_the_log(tmp_path):
 
 WRITER = """
 import os, sys
+from datetime import UTC, datetime
 from flashcards.session import set_suspended
 from flashcards.store import Store
 store = Store.open(sys.argv[1])
@@ -450,8 +451,8 @@ print("writing", flush=True)
 suspended = False
 while not os.path.exists(sys.argv[2]):
     suspended = not suspended
-    set_suspended(store, 1, suspended)
-set_suspended(store, 1, False)
+    set_suspended(store, 1, suspended, now=datetime.now(UTC))
+set_suspended(store, 1, False, now=datetime.now(UTC))
 store.close()
 """
 
