@@ -522,7 +522,13 @@ def _apply(
     gone = [stored.id for stored in old if stored.id not in matched and not stored.orphaned]
     store.orphan_notes(gone)
     report.orphaned = len(gone)
-    return written
+    # A note with an explicit id and the GUID that id always gives is found again by
+    # its id alone: the journal needs no identity line for it (the bundled decks).
+    return [note for note in written if not _guid_of_its_id(note)]
+
+
+def _guid_of_its_id(note: StoredNote) -> bool:
+    return bool(note.explicit_id) and note.guid == "fc" + digest("id", note.explicit_id)[:16]
 
 
 def _identity_changed(previous: StoredNote, note: StoredNote) -> bool:
