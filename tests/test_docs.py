@@ -89,7 +89,7 @@ def test_the_api_example_runs_and_prints_what_its_comments_say(tmp_path):
                             cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     expected = [line.split("#", 1)[1].strip() for line in code.splitlines()
-                if line.startswith("print(") and "#" in line]
+                if line.strip().startswith("print(") and "#" in line]
     assert result.stdout.splitlines() == expected
 
 
