@@ -2,7 +2,8 @@
 
 Apart from `flashcards.render`: an export whose sides are all cached finds
 their HTML without loading the renderer (markdown-it, Pygments, nh3).
-tests/test_render.py ties HTML_VERSION to a golden rendering.
+tests/test_html_golden.py ties HTML_VERSION to a golden rendering
+(tests/fixtures/html-golden.json; docs/testing.md says how to re-record it).
 """
 
 from __future__ import annotations

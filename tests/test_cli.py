@@ -48,6 +48,7 @@ def test_sync_then_list_reads_the_real_database(tmp_path, deck_dir):
     assert listed[0]["source"].endswith("demo.md:4")
 
 
+@pytest.mark.slow
 def test_list_text_filters_by_deck_and_subdecks(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
@@ -57,6 +58,7 @@ def test_list_text_filters_by_deck_and_subdecks(tmp_path, deck_dir):
     assert run("list", "--deck", "Dem", db=db).stdout.splitlines()[1:] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["list"],
                                   pytest.param(["list", "--json"], marks=pytest.mark.slow)])
 def test_list_into_a_reader_that_goes_away_stops_quietly(tmp_path, deck_dir, args):
@@ -74,6 +76,7 @@ def test_list_into_a_reader_that_goes_away_stops_quietly(tmp_path, deck_dir, arg
     assert proc.stderr.read().decode() == ""
 
 
+@pytest.mark.slow
 def test_list_orphans(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
@@ -83,6 +86,7 @@ def test_list_orphans(tmp_path, deck_dir):
     assert [o["status"] for o in orphans] == ["orphaned"]
 
 
+@pytest.mark.slow
 def test_sync_with_errors_exits_1_with_file_line_and_keeps_the_last_version(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
@@ -95,6 +99,7 @@ def test_sync_with_errors_exits_1_with_file_line_and_keeps_the_last_version(tmp_
         assert conn.execute("SELECT count(*) FROM notes").fetchone() == (2,)
 
 
+@pytest.mark.slow
 def test_check_text_json_and_strict(tmp_path, deck_dir):
     db = tmp_path / "never.db"
     (deck_dir / "warn.md").write_text("## Q\n" + "word " * 80 + "\n")
@@ -111,6 +116,7 @@ def test_check_text_json_and_strict(tmp_path, deck_dir):
     assert not db.exists(), "check must not touch the store"
 
 
+@pytest.mark.slow
 def test_missing_path_and_bad_clock_are_clear_errors(tmp_path):
     db = tmp_path / "s.db"
     result = run("sync", str(tmp_path / "nope"), db=db)
@@ -124,6 +130,7 @@ def test_missing_path_and_bad_clock_are_clear_errors(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_a_corrupt_database_is_a_clear_error(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     db.write_bytes(b"this is not sqlite" * 100)
@@ -147,7 +154,10 @@ READ_ONLY_COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("args", READ_ONLY_COMMANDS, ids=" ".join)
+# The fast lane checks status; every other command is slow (a whole process each).
+@pytest.mark.parametrize("args", [
+    args if args == ("status",) else pytest.param(args, marks=pytest.mark.slow)
+    for args in READ_ONLY_COMMANDS], ids=" ".join)
 def test_commands_that_read_a_store_never_create_one(tmp_path, args):
     db = tmp_path / "nodir" / "x.db"
     result = run(*args, db=db, cwd=tmp_path)
@@ -157,12 +167,14 @@ def test_commands_that_read_a_store_never_create_one(tmp_path, args):
     assert sorted(tmp_path.iterdir()) == [], "nothing may be created"
 
 
+@pytest.mark.slow
 def test_only_sync_and_review_create_a_store(tmp_path, deck_dir):
     synced, reviewed = tmp_path / "a" / "s.db", tmp_path / "b" / "r.db"
     assert run("sync", str(deck_dir), db=synced).returncode == 0 and synced.is_file()
     assert run("review", db=reviewed, stdin="q\n").returncode == 0 and reviewed.is_file()
 
 
+@pytest.mark.slow
 def test_an_empty_or_foreign_sqlite_file_is_not_taken_for_a_store(tmp_path):
     empty, foreign = tmp_path / "empty.db", tmp_path / "foreign.db"
     empty.touch()
@@ -175,6 +187,7 @@ def test_an_empty_or_foreign_sqlite_file_is_not_taken_for_a_store(tmp_path):
         assert db.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_db_option_after_the_command_name(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     env = {k: v for k, v in os.environ.items() if k != "FLASHCARDS_DB"}
@@ -198,7 +211,8 @@ def test_no_arguments_prints_the_help_to_standard_output():
 # -- starting out -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["status", "list", "stats"])
+@pytest.mark.parametrize("command", ["status", *(pytest.param(command, marks=pytest.mark.slow)
+                                                 for command in ("list", "stats"))])
 def test_an_empty_store_says_how_to_start(tmp_path, command):
     Store.open(tmp_path / "empty.db", create=True).close()  # a store, with no cards yet
     result = run(command, db=tmp_path / "empty.db")
@@ -208,6 +222,7 @@ def test_an_empty_store_says_how_to_start(tmp_path, command):
     assert "`flashcards sync --bundled`" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_bundled_decks_can_be_added_after_ones_own(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
@@ -217,6 +232,7 @@ def test_the_bundled_decks_can_be_added_after_ones_own(tmp_path, deck_dir):
     assert "Demo::Sub" in decks and "ML Interview::Coding" in decks
 
 
+@pytest.mark.slow
 def test_forget_orphans_a_roots_cards_and_syncing_it_again_revives_them(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
@@ -233,6 +249,7 @@ def test_forget_orphans_a_roots_cards_and_syncing_it_again_revives_them(tmp_path
         assert conn.execute("SELECT count(*) FROM cards WHERE orphaned = 0").fetchone() == (2,)
 
 
+@pytest.mark.slow
 def test_forgetting_a_path_never_synced_is_an_error(tmp_path, deck_dir):
     run("sync", str(deck_dir), db=tmp_path / "s.db")
     result = run("sync", "--forget", str(tmp_path), db=tmp_path / "s.db")
@@ -243,6 +260,7 @@ def test_forgetting_a_path_never_synced_is_an_error(tmp_path, deck_dir):
 # -- list on a terminal, its filters and status names ------------------------------------
 
 
+@pytest.mark.slow
 def test_list_on_a_terminal_goes_through_a_pager_and_fits_the_width(tmp_path, deck_dir):
     import pexpect
 
@@ -268,6 +286,7 @@ def test_list_on_a_terminal_goes_through_a_pager_and_fits_the_width(tmp_path, de
     assert all(len(line) <= 80 for line in lines), lines
 
 
+@pytest.mark.slow
 def test_list_filters_due_suspended_search(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)
@@ -287,6 +306,7 @@ def test_list_filters_due_suspended_search(tmp_path, deck_dir):
     assert ids("--suspended") == [2]
 
 
+@pytest.mark.slow
 def test_list_and_stats_name_the_states_alike(tmp_path, deck_dir):
     db = tmp_path / "s.db"
     run("sync", str(deck_dir), db=db)

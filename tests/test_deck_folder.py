@@ -80,24 +80,28 @@ def assert_refused_everywhere(deck: Path, tmp_path: Path, words: str) -> None:
     assert not package.exists() or SECRET not in exported_bytes(package)
 
 
+@pytest.mark.slow
 def test_an_image_linked_to_a_file_outside_is_refused(deck, secret, tmp_path):
     (deck / "pic.png").symlink_to(secret / "id_rsa.png")
     image_card(deck, "pic.png")
     assert_refused_everywhere(deck, tmp_path, "is a link to a file outside the deck folder")
 
 
+@pytest.mark.slow
 def test_an_image_in_a_linked_folder_is_refused(deck, secret, tmp_path):
     (deck / "img").symlink_to(secret, target_is_directory=True)
     image_card(deck, "img/id_rsa.png")
     assert_refused_everywhere(deck, tmp_path, "is a link to a file outside the deck folder")
 
 
+@pytest.mark.slow
 def test_an_image_that_is_a_fifo_is_refused_without_blocking(deck, tmp_path):
     os.mkfifo(deck / "pic.png")
     image_card(deck, "pic.png")
     assert_refused_everywhere(deck, tmp_path, "is not a regular file")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [
     b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
     b"<html><body><script>alert(1)</script></body></html>",
@@ -109,6 +113,7 @@ def test_an_image_whose_content_is_not_an_image_is_refused(deck, tmp_path, conte
     assert_refused_everywhere(deck, tmp_path, "is not a PNG, JPEG, GIF or WebP image")
 
 
+@pytest.mark.slow
 def test_an_image_linked_inside_the_folder_is_exported(deck, tmp_path):
     (deck / "real.png").write_bytes(PNG)
     (deck / "pic.png").symlink_to(deck / "real.png")
@@ -140,6 +145,7 @@ def special_files(deck: Path) -> list[str]:
     return ["fifo.md", "zero.md", "random.md"]
 
 
+@pytest.mark.slow
 def test_special_files_are_reported_by_name_in_check_and_sync(deck, tmp_path):
     special_files(deck)
     db = tmp_path / "s.db"
@@ -160,6 +166,7 @@ def test_a_device_named_on_the_command_line_is_not_read(tmp_path, device):
     assert checked.returncode == 1 and "cards.md:1:1: error: not a regular file" in checked.stdout
 
 
+@pytest.mark.slow
 def test_a_review_goes_on_beside_special_files(deck, tmp_path):
     db = tmp_path / "s.db"
     assert run("sync", str(deck), db=db, cwd=tmp_path).returncode == 0
@@ -177,6 +184,7 @@ def test_a_fifo_named_on_the_command_line_is_refused(tmp_path):
     assert checked.returncode == 1 and "named.md:1:1: error: not a regular file" in checked.stdout
 
 
+@pytest.mark.slow
 def test_a_deck_file_linked_to_a_file_outside_is_not_read(deck, tmp_path):
     private = tmp_path / "private.md"
     private.write_text("## My bank PIN?\n\n1234\n")

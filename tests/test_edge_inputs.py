@@ -38,6 +38,7 @@ def assert_plain_error(result: subprocess.CompletedProcess, words: str) -> None:
         result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("now", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00",
                                  "0001-01-01T00:00:00+14:00"])
 @pytest.mark.parametrize("command", [("status",), ("review",), ("stats",), ("list",),
@@ -51,6 +52,7 @@ def test_the_clock_at_the_ends_of_the_calendar(db, now, command):
         assert result.returncode == 1 and "out of the supported range" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", ["9223372036854775808", "-9223372036854775809",
                                     "99999999999999999999999"])
 @pytest.mark.parametrize("command", ["suspend", "unsuspend"])
@@ -58,21 +60,25 @@ def test_card_ids_beyond_64_bits(db, command, number):
     assert_plain_error(run(command, "--", number, db=db), "is not in the range")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["suspend", "unsuspend"])
 def test_the_largest_card_id_is_simply_not_found(db, command):
     assert_plain_error(run(command, "9223372036854775807", db=db), "no card with id")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("days", ["1000000", "99999999999999999999"])
 def test_stats_over_a_million_days(db, days):
     assert_plain_error(run("stats", "--days", days, db=db), "is not in the range")
 
 
+@pytest.mark.slow
 def test_stats_over_a_century_at_the_first_supported_year(db):
     result = run("stats", "--days", "36500", db=db, now="1900-01-01T00:00:00+00:00")
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["²", "٣", "1e3", "99999999999999999999999"])
 def test_settings_refuse_what_is_not_a_plain_number(db, value):
     assert_plain_error(run("config", "new_per_day", value, db=db),
@@ -86,6 +92,7 @@ def test_a_store_whose_parent_is_a_file(tmp_path):
                        "cannot create the store")
 
 
+@pytest.mark.slow
 def test_a_damaged_store_still_gets_the_doctors_advice(db):
     data = bytearray(db.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # the schema page, after the header

@@ -355,6 +355,7 @@ def test_orphaned_and_suspended_cards_are_left_out(store, small, tmp_path):
         assert not col.find_notes('"Front:*plain card*"')
 
 
+@pytest.mark.slow
 def test_deck_and_path_selection(store, small, decks, tmp_path):
     sync(store, [decks, small], now=NOW)
     coding = export.export_apkg(store, tmp_path / "c.apkg", now=NOW,
@@ -526,6 +527,7 @@ def package_tables(path: Path) -> dict[str, list]:
         db.close()
 
 
+@pytest.mark.slow
 def test_a_package_written_in_batches_of_one_note_is_the_same(store, small, decks, tmp_path,
                                                                monkeypatch):
     # The export streams notes in batches; their edges must not show in the package.
@@ -550,6 +552,7 @@ def package_contents(path: Path) -> dict[str, list]:
     return tables
 
 
+@pytest.mark.slow
 def test_genanki_public_api_writes_the_same_package(store, small, decks, tmp_path,
                                                     monkeypatch):
     # The fast writer copies genanki's internals; where it does not know the installed

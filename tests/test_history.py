@@ -92,6 +92,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_deleted_store_comes_back_from_the_markdown_and_the_journal(tmp_path):
     notes, db, rng = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db", \
         random.Random(1)

@@ -94,6 +94,7 @@ REFUSED = [
 FAST_REFUSED = {REFUSED[0], REFUSED[4]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "line", "words"), [
     pytest.param(*case, marks=() if case in FAST_REFUSED else pytest.mark.slow)
     for case in REFUSED])
@@ -108,12 +109,14 @@ def test_refused_files_name_the_file_and_line(tmp_path, store_db, name, line, wo
     assert expected in synced.stderr and words in synced.stderr
 
 
+@pytest.mark.slow
 def test_yaml_tags_never_construct_objects(tmp_path, store_db):
     shutil.copy(HOSTILE / "yaml-object-tag.md", tmp_path / "y.md")
     check_then_sync(tmp_path / "y.md", store_db, tmp_path)
     assert not (tmp_path / "HOSTILE-PWNED").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ansi-escapes.md", *(
     pytest.param(name, marks=pytest.mark.slow)
     for name in ("terminal-markup.md", "script-links.md", "unterminated-fence.md"))])
@@ -123,6 +126,7 @@ def test_accepted_hostile_files_sync_and_stay_text(tmp_path, store_db, name):
     assert synced.returncode == 0, synced.stderr
 
 
+@pytest.mark.slow
 def test_an_unterminated_code_fence_is_reported_where_it_opens(tmp_path, store_db):
     """It swallows every card after it; say so instead of losing them silently."""
     shutil.copy(HOSTILE / "unterminated-fence.md", tmp_path / "fence.md")
@@ -135,6 +139,7 @@ def test_closed_fences_give_no_warning():
     assert [p.message for p in parse(text).problems] == []
 
 
+@pytest.mark.slow
 def test_card_text_never_reaches_the_terminal_as_escape_sequences(tmp_path, store_db):
     """The review screen (line mode) and `list` show no ESC, BEL or C1 byte from a card."""
     for name in ("ansi-escapes.md", "terminal-markup.md"):
@@ -208,6 +213,7 @@ def test_ten_thousand_nesting_levels_are_handled(tmp_path, store_db, shape):
     assert_handled(review)
 
 
+@pytest.mark.slow
 def test_a_symlink_loop_is_not_followed(tmp_path, store_db):
     folder = tmp_path / "loop"
     folder.mkdir()
@@ -267,10 +273,23 @@ def assert_parse_only_reports_problems(text: str) -> None:
         assert 1 <= note.line <= lines and note.question
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300), seed=st.sampled_from(sorted(HOSTILE.glob("*.md"))))
 def test_loading_mutated_bytes_only_reports_problems(tmp_path_factory, data, seed):
+    assert_mutated_bytes_only_report_problems(tmp_path_factory, data, seed)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300), seed=st.sampled_from(sorted(HOSTILE.glob("*.md"))))
+def test_loading_mutated_bytes_only_reports_problems_sample(tmp_path_factory, data, seed):
+    """The fast lane's share of the 200 examples above."""
+    assert_mutated_bytes_only_report_problems(tmp_path_factory, data, seed)
+
+
+def assert_mutated_bytes_only_report_problems(tmp_path_factory, data, seed) -> None:
     """Fuzz the loader: real deck bytes with random bytes spliced in."""
     folder = tmp_path_factory.mktemp("fuzz")
     original = seed.read_bytes()
@@ -368,6 +387,7 @@ FAULTS = {"store is a folder": (), "not SQLite": (), "newer version": (),
           "unusable HOME": ()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", FAULTS)
 def test_every_command_answers_a_broken_store_with_one_plain_line(tmp_path, fault):
     folder, out = tmp_path / "store", tmp_path / "out"
@@ -391,6 +411,7 @@ def test_every_command_answers_a_broken_store_with_one_plain_line(tmp_path, faul
         folder.chmod(0o755)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [("export", "-o", "{out}/x.apkg"),
                                      ("backup", "{out}/copy.db")], ids=lambda c: c[0])
 @pytest.mark.parametrize("out", ["/proc", "/proc/nodir", "{folder}/a-folder", "{folder}/file"])
@@ -430,6 +451,7 @@ BILLION_LAUGHS = (
 )
 
 
+@pytest.mark.slow
 def test_yaml_aliases_are_refused_before_they_expand(tmp_path, store_db):
     """412 bytes that expand to 9**9 strings once a value is walked."""
     (tmp_path / "laughs.md").write_text(BILLION_LAUGHS)
@@ -443,6 +465,7 @@ def test_yaml_aliases_are_refused_before_they_expand(tmp_path, store_db):
 SURROGATE_DECK = '---\ndeck: "X\\ud800Y"\ntags: ["ok"]\n---\n\n' + GOOD_DECK
 
 
+@pytest.mark.slow
 def test_an_unpaired_surrogate_in_front_matter_is_reported(tmp_path, store_db):
     (tmp_path / "good" / "surrogate.md").write_text(SURROGATE_DECK)  # beside a synced deck
     before = rows(store_db)
@@ -470,6 +493,7 @@ def test_a_surrogate_in_tags_is_reported_by_the_parser():
 # -- invisible characters ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_invisible_characters_in_a_question_are_warned_and_listed_escaped(tmp_path, store_db):
     folder = tmp_path / "decks"
     folder.mkdir()

@@ -121,6 +121,7 @@ def test_a_file_too_costly_to_parse_is_refused_with_its_cap(tmp_path, text, word
     assert name == "dense.md" and words in message and "split it" in message
 
 
+@pytest.mark.slow
 def test_a_file_at_every_cap_is_parsed(tmp_path):
     (tmp_path / "edge.md").write_text(
         "## Links?\n\n" + "[a](b) " * 3_000 + "\n\n## Table?\n\n" + "|a|b|\n|-|-|\n"

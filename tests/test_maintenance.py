@@ -55,11 +55,13 @@ def db(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_healthy_store_passes(db):
     result = run("doctor", db=db)
     assert (result.returncode, result.stdout) == (0, "no problems found\n"), result.stderr
 
 
+@pytest.mark.slow
 def test_a_card_disagreeing_with_its_log_is_reported_then_rebuilt_after_a_backup(db, tmp_path):
     good = raw(db, CARD_STATE)
     raw(db, "UPDATE cards SET interval = 99, due = '2030-01-01', lapses = 7 WHERE id = 2")
@@ -80,6 +82,7 @@ def test_a_card_disagreeing_with_its_log_is_reported_then_rebuilt_after_a_backup
     assert run("doctor", db=db).returncode == 0
 
 
+@pytest.mark.slow
 def test_dangling_rows_are_reported_and_repaired(db):
     raw(db,
         "INSERT INTO cards (id, note_id, ord) VALUES (900, 999, 1)",
@@ -108,6 +111,7 @@ def test_dangling_rows_are_reported_and_repaired(db):
     assert raw(db, "PRAGMA foreign_key_check") == []
 
 
+@pytest.mark.slow
 def test_a_recovered_note_gets_its_deck_back_on_the_next_sync(tmp_path):
     deck = tmp_path / "deck"
     deck.mkdir()
@@ -121,6 +125,7 @@ def test_a_recovered_note_gets_its_deck_back_on_the_next_sync(tmp_path):
         == [("Kept",)]
 
 
+@pytest.mark.slow
 def test_a_deleted_source_file_is_reported_and_fix_orphans_its_cards(tmp_path):
     deck = tmp_path / "deck"
     deck.mkdir()
@@ -148,6 +153,7 @@ def test_a_corrupt_file_gives_a_message_not_a_traceback(db):
     assert "integrity check" in result.stdout or "cannot open the database" in result.stderr
 
 
+@pytest.mark.slow
 def test_backup_makes_a_complete_standalone_copy(db, tmp_path):
     target = tmp_path / "copy.db"
     result = run("backup", str(target), db=db)
@@ -201,11 +207,25 @@ def test_backup_while_another_process_writes_is_a_consistent_snapshot(db, tmp_pa
 # -- the state can always be rebuilt from the log -------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(days=st.lists(st.lists(st.integers(0, 5), max_size=12), min_size=1, max_size=6),
        gaps=st.lists(st.integers(0, 20), min_size=6, max_size=6))
 def test_sessions_leave_every_card_as_its_log_says(tmp_path_factory, days, gaps):
+    assert_the_log_rebuilds_every_card(tmp_path_factory, days, gaps)
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(days=st.lists(st.lists(st.integers(0, 5), max_size=12), min_size=1, max_size=6),
+       gaps=st.lists(st.integers(0, 20), min_size=6, max_size=6))
+def test_sessions_leave_every_card_as_its_log_says_sample(tmp_path_factory, days, gaps):
+    """The fast lane's share of the 25 examples above."""
+    assert_the_log_rebuilds_every_card(tmp_path_factory, days, gaps)
+
+
+def assert_the_log_rebuilds_every_card(tmp_path_factory, days, gaps) -> None:
     """Whatever the session does (repeats, lapses, gaps, undo), replaying the log agrees."""
     folder = tmp_path_factory.mktemp("deck")
     (folder / "a.md").write_text(DECK + "\n## Precision\n\nTP / (TP + FP)\n<!-- reverse -->\n")

@@ -339,9 +339,21 @@ markdownish = st.text(
     alphabet=st.sampled_from(list("ab #-*_`$\n{}:c1<>!-[]()|\\\t\r\x00é")), max_size=300)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(markdownish)
 def test_any_text_parses_without_raising(text):
+    assert_parses_with_placed_problems(text)
+
+
+@settings(max_examples=50, deadline=None)
+@given(markdownish)
+def test_any_text_parses_without_raising_sample(text):
+    """The fast lane's share of the 300 examples above."""
+    assert_parses_with_placed_problems(text)
+
+
+def assert_parses_with_placed_problems(text) -> None:
     result = parse(text, "fuzz.md")
     for problem in result.problems:
         assert problem.path == "fuzz.md" and problem.line >= 1
@@ -349,9 +361,21 @@ def test_any_text_parses_without_raising(text):
         assert note.question and note.line >= 1
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_unicode_parses_without_raising(text):
+    assert_parses(text)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_unicode_parses_without_raising_sample(text):
+    """The fast lane's share of the 200 examples above."""
+    assert_parses(text)
+
+
+def assert_parses(text) -> None:
     parse("## Q\n" + text, "fuzz.md")
     parse("---\n" + text + "\n---\n## Q\nA", "fuzz.md")
 
@@ -501,6 +525,7 @@ PATHOLOGICAL = {
 }
 
 
+@pytest.mark.slow
 def test_pathological_clozes_take_linear_time(tmp_path):
     """100 KB lines that made the old regex backtrack (45 s for 4.8 KB of openings,
     cubic: 100 KB would take days) finish, in heading and body, well inside a bound
@@ -575,10 +600,23 @@ VALID_DECK = textwrap.dedent("""\
 EDIT_CHARS = list("{}:c1C-`$#\n\r <>!*[]()\\|_~=.")
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 10**6), st.sampled_from(EDIT_CHARS)),
                 min_size=1, max_size=10))
 def test_random_edits_of_a_valid_deck_never_break_check(edits):
+    assert_edits_never_break_check(edits)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 10**6), st.sampled_from(EDIT_CHARS)),
+                min_size=1, max_size=10))
+def test_random_edits_of_a_valid_deck_never_break_check_sample(edits):
+    """The fast lane's share of the 300 examples above."""
+    assert_edits_never_break_check(edits)
+
+
+def assert_edits_never_break_check(edits) -> None:
     import tempfile
     from pathlib import Path
 

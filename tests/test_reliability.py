@@ -313,6 +313,7 @@ def assert_all_ok(results: list[subprocess.CompletedProcess]) -> None:
         assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("round_", [0, *(pytest.param(n, marks=pytest.mark.slow)
                                          for n in range(1, 4))])
 def test_two_processes_creating_the_store_at_once_both_succeed(tmp_path, round_):
@@ -408,6 +409,7 @@ def test_a_review_during_syncs_and_an_export_loses_no_answer(tmp_path):
 # -- two sessions, and an export beside writers ------------------------------------
 
 
+@pytest.mark.slow
 def test_two_review_sessions_answering_one_card_agree_with_the_log(tmp_path):
     """Both build their queue first; the second answer to a card is a same-day repeat."""
     folder = tmp_path / "deck"
@@ -457,6 +459,7 @@ store.close()
 """
 
 
+@pytest.mark.slow
 def test_an_export_completes_while_another_process_writes(tmp_path):
     """Regression: the export's HTML cache writes came from the connection reading the
     notes; after another process's commit that read's snapshot was stale, and the

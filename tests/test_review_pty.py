@@ -235,6 +235,7 @@ def test_a_piped_script_reveals_grades_and_quits(env):
     assert rows(env, "SELECT card_id, grade FROM reviews") == [(1, 4), (2, 5)]
 
 
+@pytest.mark.slow
 def test_end_of_input_ends_the_session(env):
     result = scripted(env, "\n1\n")
     assert result.returncode == 0, result.stderr
@@ -242,6 +243,7 @@ def test_end_of_input_ends_the_session(env):
     assert "3 new" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_review_resyncs_edits_first(env, tmp_path):
     path = tmp_path / "decks" / "a.md"
     path.write_text(path.read_text().replace("Question 1?", "Question one?"))
@@ -249,6 +251,7 @@ def test_the_review_resyncs_edits_first(env, tmp_path):
     assert "Question one?" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_broken_file_does_not_block_the_review(env, tmp_path):
     (tmp_path / "decks" / "b.md").write_text("## \n\nno question\n")
     result = scripted(env, "q\n")
@@ -259,6 +262,7 @@ def test_a_broken_file_does_not_block_the_review(env, tmp_path):
     assert "b.md:1:" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_broken_files_error_stays_on_screen(env, tmp_path):
     (tmp_path / "decks" / "b.md").write_text("## \n\nno question\n")
     child = spawn(env)
@@ -271,6 +275,7 @@ def test_a_broken_files_error_stays_on_screen(env, tmp_path):
     assert finish(child) == 0
 
 
+@pytest.mark.slow
 def test_leeches_are_marked(env):
     subprocess.run([*FLASHCARDS, "config", "leech_threshold", "1"], env=env, check=True)
     scripted(env, "\n1\nq\n", "--new", "1")
@@ -280,6 +285,7 @@ def test_leeches_are_marked(env):
     assert "leech (1 lapses)" in scripted(env, "q\n").stdout
 
 
+@pytest.mark.slow
 def test_unknown_deck_is_an_error(env):
     result = scripted(env, "q\n", "--deck", "Nope")
     assert result.returncode == 1
@@ -287,6 +293,7 @@ def test_unknown_deck_is_an_error(env):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_nothing_due(env):
     result = scripted(env, "", "--new", "0")
     assert result.returncode == 0
@@ -307,6 +314,7 @@ print("ECHO", bool(lflag & termios.ECHO), "ICANON", bool(lflag & termios.ICANON)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_during_review_restores_the_terminal(env, signum):
     child = pexpect.spawn(sys.executable, ["-c", TERMINAL_AFTER, *FLASHCARDS, "review"],
@@ -350,6 +358,7 @@ def coding_env(env, tmp_path) -> dict:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("rows", "cols"), [(24, 80), (40, 120)])
 def test_the_question_stays_on_screen_above_a_long_answer(coding_env, rows, cols):
     child = pexpect.spawn(FLASHCARDS[0], [*FLASHCARDS[1:], "review"], env=coding_env,
@@ -375,6 +384,7 @@ def test_the_question_stays_on_screen_above_a_long_answer(coding_env, rows, cols
     assert finish(child) == 0
 
 
+@pytest.mark.slow
 def test_a_resize_redraws_at_once(coding_env):
     child = pexpect.spawn(FLASHCARDS[0], [*FLASHCARDS[1:], "review"], env=coding_env,
                           encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 120))
@@ -387,6 +397,7 @@ def test_a_resize_redraws_at_once(coding_env):
     assert finish(child) == 0
 
 
+@pytest.mark.slow
 def test_the_buttons_show_the_intervals_then_applied(env):
     child = spawn(env)
     child.expect("Question 1\\?")
@@ -409,6 +420,7 @@ def test_the_buttons_show_the_intervals_then_applied(env):
     assert rows(env, "SELECT due FROM cards WHERE id = 1") == [("2026-01-12",)]
 
 
+@pytest.mark.slow
 def test_the_header_says_the_side_and_the_place_in_the_queue(env, tmp_path):
     (tmp_path / "decks" / "a.md").write_text("## Q?\n\n<!-- reverse -->\nA.\n")
     child = spawn(env)
@@ -417,6 +429,7 @@ def test_the_header_says_the_side_and_the_place_in_the_queue(env, tmp_path):
     assert finish(child) == 0
 
 
+@pytest.mark.slow
 def test_an_editor_that_changes_nothing_says_so(env):
     child = spawn(env)  # EDITOR=true leaves the file as it was
     child.expect("Question 1\\?")
@@ -427,6 +440,7 @@ def test_an_editor_that_changes_nothing_says_so(env):
     assert "Card updated" not in child.before
 
 
+@pytest.mark.slow
 def test_a_bundled_card_is_not_edited(env, tmp_path):
     env["FLASHCARDS_DB"] = str(tmp_path / "bundled.db")  # first use: the bundled decks
     env["EDITOR"] = "/nonexistent/editor"  # reached only if the refusal were missing
@@ -438,6 +452,7 @@ def test_a_bundled_card_is_not_edited(env, tmp_path):
     assert finish(child) == 0
 
 
+@pytest.mark.slow
 def test_f_flags_a_card_for_list_flagged(env):
     child = spawn(env)
     child.expect("Question 1\\?")

@@ -238,6 +238,7 @@ def expected_lapses(history: History) -> Counter:
 
 # -- the history itself is what the test meant to build -------------------------------
 
+@pytest.mark.slow
 def test_the_history_covers_what_the_figures_need(history):
     assert len(history.log) > 500
     assert any(a.interval_before >= 21 and a.scheduled for a in history.log), "no mature review"
@@ -576,6 +577,7 @@ def test_stats_command_json_gives_every_figure(history):
                for leech in data["leeches"])
 
 
+@pytest.mark.slow
 def test_stats_command_piped_has_no_colour_and_fits(history):
     result = run_cli(history, "--deck", "Stats", COLUMNS="80")
     assert result.returncode == 0, result.stderr
@@ -611,6 +613,7 @@ def colour_codes(text: str) -> list[str]:
     return [p for p in params if p and (30 <= int(p) <= 49 or 90 <= int(p) <= 107)]
 
 
+@pytest.mark.slow
 def test_review_end_screen_shows_today_retention_and_the_week(tmp_path):
     deck = tmp_path / "deck.md"
     deck.write_text(deck_file("Tiny", notes("Tiny", 3)))

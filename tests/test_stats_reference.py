@@ -307,6 +307,7 @@ def test_collect_gives_the_figures_of_the_reference_sample(tmp_path, zone):
     store.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("zone", "now", "width"), [("Asia/Kolkata", NOW, 13),
                                                     ("Africa/Monrovia", MONROVIA_NOW, 16)],
                          indirect=["zone"])
@@ -331,6 +332,7 @@ def test_the_scenarios_reach_the_cases_that_matter(tmp_path, zone, now, width):
 
 # -- the study-day memo, second by second ------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("zone", "first", "last"), [
     pytest.param("America/St_Johns", "2010-11-06", "2010-11-08",   # 00:01 NDT -> 23:01 NST
                  marks=pytest.mark.slow),

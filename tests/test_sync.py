@@ -298,6 +298,7 @@ def test_deck_name_from_path_without_front_matter(store, decks):
     assert note_rows(store, "1 = 1")[0]["deck"] == "ml::metrics"
 
 
+@pytest.mark.slow
 def test_first_sync_without_paths_uses_the_bundled_decks(store):
     report = sync(store, None, now=NOW)
     assert report.added > 0

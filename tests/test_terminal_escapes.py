@@ -74,6 +74,7 @@ OWN_SCREEN_CONTROLS = __import__("re").compile(
     r"\x1b\[\?(?:1049|25|1007)[hl]|\x1b\[\d+;1H|\x1b\[2K")
 
 
+@pytest.mark.slow
 def test_no_command_writes_a_deck_escape_to_the_terminal(env, tmp_path):
     folder = hostile_deck(tmp_path)
     outputs = {
