@@ -144,6 +144,8 @@ class History:
         """Replay into the store every card that ``reading``'s events touch."""
         result = CatchUp(problems=reading.problems,
                          identities=journal.identities(reading.events))
+        if not reading.events and reading.offsets == self.store.journal_offsets():
+            return result  # nothing new: no write, no lock (a no-change sync stays cheap)
         with self.store.transaction():
             self._bump_seq(reading.events)
             known = self.store.known_event_ids(

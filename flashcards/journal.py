@@ -16,8 +16,6 @@ import heapq
 import json
 import os
 import re
-import secrets
-import socket
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -158,6 +156,9 @@ def device_id(store_path: Path) -> str:
             return known
     except FileNotFoundError:
         pass
+    import secrets  # here: only the first use of a store makes its device id
+    import socket
+
     host = _DEVICE_NAME.sub("-", socket.gethostname().lower()).strip("-")[:24] or "device"
     made = f"{host}-{secrets.token_hex(3)}"
     marker.parent.mkdir(parents=True, exist_ok=True)

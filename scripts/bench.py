@@ -236,8 +236,13 @@ def base_env(db: Path) -> dict[str, str]:
 
 
 def remove_db(db: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".device"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def remove_journal(corpus: Path) -> None:
+    """A corpus as a new user's notes: no journal yet (a sync writes one inside it)."""
+    shutil.rmtree(corpus / ".flashcards", ignore_errors=True)
 
 
 def has_command(name: str) -> bool:
@@ -277,6 +282,7 @@ def bench_size(cards: int, out: Path, runs: int, peers: dict[str, Path], results
 
     def cold(_run: int) -> None:
         remove_db(db)
+        remove_journal(corpus)
 
     r = Result("cold sync", cards)
     guarded(results, r, lambda: measure(r, runs, lambda _: [(sync, env)], cold))
@@ -311,7 +317,8 @@ def bench_size(cards: int, out: Path, runs: int, peers: dict[str, Path], results
         r = Result("sync + export from scratch", cards)
         guarded(results, r, lambda: measure(
             r, runs, lambda _: [(sync, scratch_env), (export, scratch_env)],
-            lambda _: (remove_db(scratch_db), apkg.unlink(missing_ok=True))))
+            lambda _: (remove_db(scratch_db), remove_journal(corpus),
+                       apkg.unlink(missing_ok=True))))
     else:
         results.append(Result("export to .apkg", cards, note="no `export` command yet"))
     for name, peer in peers.items():
