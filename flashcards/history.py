@@ -18,8 +18,8 @@ from pathlib import Path
 
 from flashcards import journal
 from flashcards.clock import utc_offset_minutes
-from flashcards.journal import ANSWER, NOTE, SUSPEND, UNDO, UNSUSPEND, Event
-from flashcards.model import Problem, Severity
+from flashcards.journal import ANSWER, NOTE, SUSPEND, UNSUSPEND, Event
+from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import load_settings
 from flashcards.store import ReviewRecord, Store, StoredCard, StoredNote
@@ -160,7 +160,7 @@ class History:
             for key, events in touched.items():
                 card = cards.get(key)
                 if card is None:
-                    continue  # a note this store does not hold (yet): see replay_notes
+                    continue  # a note this store does not hold (yet)
                 self.replay_card(card, events, from_store=from_store)
                 result.cards += 1
                 for event in events:
@@ -168,24 +168,6 @@ class History:
                         result.answers_from[event.device] += 1
             self.store.set_journal_offsets(reading.offsets)
         return result
-
-    def replay_notes(self, guids: Iterable[str]) -> int:
-        """Replay every card of notes that are new to this store from the whole journal."""
-        wanted = set(guids)
-        if not wanted:
-            return 0
-        reading = journal.read_new(self.folders(), {})
-        self.warnings += [str(p) for p in reading.problems]
-        events = [e for e in reading.events if e.guid in wanted or e.type == UNDO]
-        replayed = 0
-        with self.store.transaction():
-            self._bump_seq(reading.events)
-            for (guid, ordinal), own in journal.by_card(events).items():
-                card = self.store.card_of(guid, ordinal)
-                if card is not None:
-                    self.replay_card(card, own, from_store=False)
-                    replayed += 1
-        return replayed
 
     def replay_card(self, card: StoredCard, new_events: list[Event], *,
                     from_store: bool = True) -> None:
@@ -303,7 +285,3 @@ def _writable(folder: Path) -> bool:
     while not probe.exists():
         probe = probe.parent
     return os.access(probe, os.W_OK)
-
-
-def problems_as_warnings(problems: list[Problem]) -> list[Problem]:
-    return [replace(p, severity=Severity.WARNING) for p in problems]

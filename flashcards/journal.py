@@ -17,7 +17,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -355,7 +355,3 @@ def identities(events: Iterable[Event]) -> dict[str, dict]:
     for event in in_order(e for e in events if e.type == NOTE and e.identity):
         latest[event.guid] = event.identity
     return latest
-
-
-def iter_events_of(events: Iterable[Event], kinds: frozenset[str]) -> Iterator[Event]:
-    return (e for e in events if e.type in kinds)

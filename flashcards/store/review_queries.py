@@ -140,9 +140,6 @@ class ReviewQueries(Connection):
         """Write one answer; its row id."""
         return self.conn.execute(INSERT_REVIEW, review_values(review)).lastrowid
 
-    def delete_review(self, review_id: int) -> None:
-        self.conn.execute("DELETE FROM reviews WHERE id = ?", [review_id])
-
     def delete_review_event(self, event_id: str) -> None:
         """Delete the answer of a journal event (its row id may have changed on replay)."""
         self.conn.execute("DELETE FROM reviews WHERE event_id = ?", [event_id])
