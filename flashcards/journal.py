@@ -21,7 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from flashcards.model import FlashcardsError, Problem, Severity
 from flashcards.scheduler import (
@@ -33,7 +35,7 @@ from flashcards.scheduler import (
     review,
     study_day,
 )
-from flashcards.store.records import CardSchedule
+from flashcards.store.records import NEW_CARD, CardSchedule
 
 FORMAT_VERSION = 1
 # A notes folder keeps its journal here, beside the Markdown it belongs to.
@@ -74,8 +76,13 @@ class Event:
 
     def study_day(self) -> date:
         """The study day of an answer, from its own UTC offset and day-start hour."""
-        offset = _fixed_zone(self.utc_offset_minutes or 0)
-        return study_day(self.time.astimezone(offset), self.day_start_hour or 0)
+        minutes, hour = self.utc_offset_minutes or 0, self.day_start_hour or 0
+        if type(minutes) is int and type(hour) is int and -1440 < minutes < 1440 \
+                and 0 <= hour <= 23:
+            # The same day as below, by one addition: a replay does this per answer.
+            return (self.time + _local_shift(minutes, hour)).date()
+        offset = _fixed_zone(minutes)  # anything else: the checks' own messages
+        return study_day(self.time.astimezone(offset), hour)
 
     def to_line(self) -> str:
         record = {"v": FORMAT_VERSION, "id": self.id, "type": self.type,
@@ -98,6 +105,12 @@ class Event:
 @lru_cache(maxsize=256)
 def _fixed_zone(minutes: int) -> timezone:
     return timezone(timedelta(minutes=minutes))
+
+
+@lru_cache(maxsize=256)
+def _local_shift(minutes: int, hour: int) -> timedelta:
+    """UTC -> the wall clock of a fixed offset, less the day-start hour."""
+    return timedelta(minutes=minutes - 60 * hour)
 
 
 def parse_line(line: str) -> Event:
@@ -260,9 +273,11 @@ def _count_lines(path: Path, upto: int) -> int:
 # -- replay -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReplayedAnswer:
-    """An answer as the replay placed it: scheduled or a same-day repeat."""
+class ReplayedAnswer(NamedTuple):
+    """An answer as the replay placed it: scheduled or a same-day repeat.
+
+    A NamedTuple: a rebuild makes one per journaled answer (a million at 100k cards).
+    """
 
     event: Event
     scheduled: bool
@@ -287,45 +302,74 @@ def in_order(events: Iterable[Event]) -> list[Event]:
     A device whose clock went back never reorders its own events: the merge keeps
     every device's sequence as written.
     """
-    unique: dict[str, Event] = {}
+    # (device, seq) is the id (``<device>-<seq>``) without making its string.
+    unique: dict[tuple[str, int], Event] = {}
     for event in events:
-        unique.setdefault(event.id, event)
+        unique.setdefault((event.device, event.seq), event)
     by_device: dict[str, list[Event]] = {}
     for event in unique.values():
         by_device.setdefault(event.device, []).append(event)
-    streams = [sorted(own, key=lambda e: e.seq) for own in by_device.values()]
-    return list(heapq.merge(*streams, key=lambda e: e.order))
+    streams = [sorted(own, key=_seq) for own in by_device.values()]
+    if len(streams) == 1:  # one device (the common case): its order is the merge's
+        return streams[0]
+    return list(heapq.merge(*streams, key=_order))
+
+
+_seq = attrgetter("seq")
+_order = attrgetter("time", "device", "seq")
 
 
 def replay(events: Iterable[Event]) -> CardHistory:
     """One card's history from its events (any order; they are put in order here).
 
     An undo cancels the answer it names. The first answer of a study day (the
-    answer's own day, from its UTC offset and day-start hour) schedules the card;
-    later answers that day are same-day repeats and change nothing. A lapse is a
-    scheduled answer below grade 3. The last suspend or unsuspend wins.
+    answer's own day, from its UTC offset and day-start hour) schedules the card
+    (``schedule_answer``); later answers that day are same-day repeats and change
+    nothing. A lapse is a scheduled answer below grade 3. The last suspend or
+    unsuspend wins.
     """
     ordered = in_order(events)
     undone = {e.ref for e in ordered if e.type == UNDO}
-    state, due, lapses, suspended = SM2State(), None, 0, False
+    schedule, lapses, suspended = NEW_CARD, 0, False
     days: set[date] = set()
     answers: list[ReplayedAnswer] = []
     for event in ordered:
-        if event.type in (SUSPEND, UNSUSPEND):
-            suspended = event.type == SUSPEND
-        if event.type != ANSWER or event.id in undone:
+        kind = event.type
+        if kind != ANSWER:
+            if kind in (SUSPEND, UNSUSPEND):
+                suspended = kind == SUSPEND
             continue
-        before = CardSchedule.of(state, due)
+        if undone and event.id in undone:
+            continue
         day = event.study_day()
         if day in days:
-            answers.append(ReplayedAnswer(event, False, before, before))
+            answers.append(ReplayedAnswer(event, False, schedule, schedule))
             continue
         days.add(day)
-        state = review(state, event.grade)
-        due = due_date(day, state)
+        after = schedule_answer(schedule, event, day)
         lapses += event.grade < PASSING_GRADE
-        answers.append(ReplayedAnswer(event, True, before, CardSchedule.of(state, due)))
-    return CardHistory(CardSchedule.of(state, due), lapses, suspended, tuple(answers))
+        answers.append(ReplayedAnswer(event, True, schedule, after))
+        schedule = after
+    return CardHistory(schedule, lapses, suspended, tuple(answers))
+
+
+def schedule_answer(schedule: CardSchedule, event: Event, day: date) -> CardSchedule:
+    """The schedule after one scheduled answer (``event``, on study day ``day``).
+
+    The one place a replay asks the scheduler (SM-2), so another scheduler plugs
+    in here.
+    """
+    state = _sm2_review(schedule.repetitions, schedule.easiness, schedule.interval,
+                        event.grade)
+    return CardSchedule(state.repetitions, state.easiness, state.interval,
+                        due_date(day, state))
+
+
+@lru_cache(maxsize=1 << 16, typed=True)  # typed: a bool grade still fails as it should
+def _sm2_review(repetitions: int, easiness: float, interval: int, grade: int) -> SM2State:
+    """``scheduler.review``, remembered: a rebuild replays a million answers over a few
+    thousand distinct (state, grade) pairs."""
+    return review(SM2State(repetitions, easiness, interval), grade)
 
 
 def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
