@@ -16,13 +16,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from flashcards import journal
+from flashcards import journal, journal_buckets
 from flashcards.clock import utc_offset_minutes
 from flashcards.journal import ANSWER, NOTE, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import load_settings
-from flashcards.store import ReviewRecord, Store, StoredCard, StoredNote
+from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard, StoredNote
 from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
@@ -137,62 +137,87 @@ class History:
         return self.apply(self.read_pending())
 
     def read_pending(self, roots: Iterable[str] = ()) -> journal.Reading:
-        """The journal lines this store has not applied yet (all of them, for a new store)."""
-        return journal.read_new(self.folders(roots), self.store.journal_offsets())
+        """The journal lines this store has not applied yet (all of them, for a new store).
+
+        A large read (a rebuild) has its card events sorted into bucket files on disk
+        (``journal_buckets``), so memory stays bounded whatever the journal's size.
+        """
+        folders, offsets = self.folders(roots), self.store.journal_offsets()
+        size = journal_buckets.new_bytes(folders, offsets)
+        if size > journal_buckets.BUCKETED_OVER:
+            return journal_buckets.read_new_by_card(folders, offsets, size)
+        return journal.read_new(folders, offsets)
 
     def apply(self, reading: journal.Reading) -> CatchUp:
         """Replay into the store every card that ``reading``'s events touch."""
         result = CatchUp(problems=reading.problems,
                          identities=journal.identities(reading.events))
-        if not reading.events and reading.offsets == self.store.journal_offsets():
+        if not reading.offsets or (not reading.events
+                                   and reading.offsets == self.store.journal_offsets()):
             return result  # nothing new: no write, no lock (a no-change sync stays cheap)
         with self.store.transaction():
-            self._bump_seq(reading.events)
-            known = self.store.known_event_ids(
-                e.id for e in reading.events if e.type == ANSWER)
-            fresh = [e for e in reading.events if e.type != ANSWER or e.id not in known]
-            touched = journal.by_card(e for e in fresh if e.type != NOTE)
-            # One query for every card touched; a store with no answers yet (a rebuild)
-            # has none to read back per card.
-            cards = {(c.note_guid, c.ord): c
-                     for c in self.store.cards_of_guids({guid for guid, _ in touched})}
+            self._bump_seq(reading.max_seq(self.device))
+            # A store with no answers yet (a rebuild) has none to read back per card.
             from_store = self.store.has_reviews()
-            for key, events in touched.items():
-                card = cards.get(key)
-                if card is None:
-                    continue  # a note this store does not hold (yet)
-                self.replay_card(card, events, from_store=from_store)
-                result.cards += 1
-                for event in events:
-                    if event.type == ANSWER and event.device != self.device:
-                        result.answers_from[event.device] += 1
+            for events in reading.batches():
+                self._apply_batch(events, from_store, result)
             self.store.set_journal_offsets(reading.offsets)
         return result
+
+    def _apply_batch(self, events: list[Event], from_store: bool, result: CatchUp) -> None:
+        """Replay the cards of one batch (every event of each of its cards), writing
+        the answers and schedules of all of them at once."""
+        if from_store:
+            known = self.store.known_event_ids(e.id for e in events if e.type == ANSWER)
+            events = [e for e in events if e.type != ANSWER or e.id not in known]
+        touched = journal.by_card(e for e in events if e.type != NOTE)
+        # One query for every card touched, and one for their stored answers.
+        cards = {(c.note_guid, c.ord): c
+                 for c in self.store.cards_of_guids({guid for guid, _ in touched})}
+        stored = self.store.reviews_of_cards(
+            [c.id for c in cards.values()]) if from_store and cards else {}
+        writes = _Writes()
+        for key, card_events in touched.items():
+            card = cards.get(key)
+            if card is None:
+                continue  # a note this store does not hold (yet)
+            self._replay(card, card_events, stored.get(card.id, []), writes)
+            result.cards += 1
+            for event in card_events:
+                if event.type == ANSWER and event.device != self.device:
+                    result.answers_from[event.device] += 1
+        writes.flush(self.store)
 
     def replay_card(self, card: StoredCard, new_events: list[Event], *,
                     from_store: bool = True) -> None:
         """Rewrite one card (answers, schedule, lapses, suspension) as its events say."""
-        events = list(new_events)
+        writes = _Writes()
         stored = self.store.reviews_of_card(card.id) if from_store else []
+        self._replay(card, new_events, stored, writes)
+        writes.flush(self.store)
+
+    def _replay(self, card: StoredCard, new_events: list[Event],
+                stored: list[ReviewRecord], writes: _Writes) -> None:
+        events = list(new_events)
         events += [event_of(r, card) for r in stored]
         history = journal.replay(events)
-        suspensions = [e for e in journal.in_order(events) if e.type in (SUSPEND, UNSUSPEND)]
-        suspended = history.suspended if suspensions else card.suspended
+        suspended = history.suspended if any(
+            e.type in (SUSPEND, UNSUSPEND) for e in events) else card.suspended
         kept = _unchanged_prefix(stored, history.answers)
         if kept < len(stored):  # an answer moved, or was undone: the card's rows anew
-            self.store.replace_reviews(card.id, (record_of(a, card) for a in history.answers))
-        else:  # the common case: new answers after the stored ones, added as they are
-            self.store.add_reviews(record_of(a, card) for a in history.answers[kept:])
-        self.store.set_card_schedule(card.id, history.schedule, history.lapses)
+            self.store.delete_reviews_of_card(card.id)
+            kept = 0
+        # The common case: new answers after the stored ones, added as they are.
+        writes.reviews += [record_of(a, card) for a in history.answers[kept:]]
+        writes.schedules.append((card.id, history.schedule, history.lapses))
         if suspended != card.suspended:
             self.store.set_suspended(card.id, suspended)
 
-    def _bump_seq(self, events: Iterable[Event]) -> None:
+    def _bump_seq(self, own: int) -> None:
         """Never reuse a sequence number this device wrote (a rebuilt store starts at 0)."""
-        own = [e.seq for e in events if e.device == self.device]
         current = int(self.store.meta_items(SEQ_KEY).get(SEQ_KEY, "0"))
-        if own and max(own) > current:
-            self.store.set_meta(SEQ_KEY, str(max(own)))
+        if own > current:
+            self.store.set_meta(SEQ_KEY, str(own))
 
     # -- a store from before the journal ---------------------------------------------------
 
@@ -233,6 +258,19 @@ class History:
             self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
             self.store.clear_export_pending()
         return written
+
+
+@dataclass
+class _Writes:
+    """Answers and schedules of replayed cards, written together (one statement each)."""
+
+    reviews: list[ReviewRecord] = field(default_factory=list)
+    schedules: list[tuple[int, CardSchedule, int]] = field(default_factory=list)
+
+    def flush(self, store: Store) -> None:
+        store.add_reviews(self.reviews)
+        store.set_card_schedules(self.schedules)
+        self.reviews, self.schedules = [], []
 
 
 def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -125,7 +125,9 @@ def parse_line(line: str) -> Event:
     if kind not in KINDS or not isinstance(event_id, str) or "-" not in event_id:
         raise ValueError("no known event type and id")
     device, _, seq = event_id.rpartition("-")
-    time = datetime.fromisoformat(record["t"].replace("Z", "+00:00")).astimezone(UTC)
+    time = datetime.fromisoformat(record["t"])  # "...Z" too (Python 3.11)
+    if time.tzinfo is not UTC:
+        time = time.astimezone(UTC)
     button, grade = record.get("button"), record.get("grade")
     if kind == ANSWER:
         grade = BUTTON_GRADES[button] if grade is None else grade
@@ -222,6 +224,15 @@ class Reading:
     # file -> bytes read, for reading only what is new next time
     offsets: dict[str, int] = field(default_factory=dict)
 
+    def batches(self) -> Iterator[list[Event]]:
+        """The events in groups that each hold every event of the cards they name
+        (one group here; a large read comes in several, see ``journal_buckets``)."""
+        yield self.events
+
+    def max_seq(self, device: str) -> int:
+        """The highest sequence number read of ``device`` (0 if none)."""
+        return max((e.seq for e in self.events if e.device == device), default=0)
+
 
 def journal_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
@@ -251,23 +262,29 @@ def _read_file(path: Path, start: int, reading: Reading) -> None:
         handle.seek(start)
         data = handle.read()
     end = data.rfind(b"\n") + 1
-    line_number = 1 + (_count_lines(path, start) if start else 0)
-    for raw in data[:end].split(b"\n")[:-1]:
+    for number, raw in enumerate(data[:end].split(b"\n")[:-1], 1):
         try:
             if raw.strip():
                 reading.events.append(parse_line(raw.decode("utf-8")))
         except NewerJournal as exc:
-            raise FlashcardsError(f"{path}:{line_number}: {exc}; upgrade flashcards") from exc
+            raise FlashcardsError(f"{path}:{line_number(path, start, number)}: {exc}; "
+                                  "upgrade flashcards") from exc
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            reading.problems.append(Problem(str(path), line_number, 1, Severity.WARNING,
-                                            f"journal line skipped: {exc}"))
-        line_number += 1
+            reading.problems.append(Problem(str(path), line_number(path, start, number), 1,
+                                            Severity.WARNING, f"journal line skipped: {exc}"))
     reading.offsets[str(path)] = start + end
 
 
-def _count_lines(path: Path, upto: int) -> int:
+def line_number(path: Path, start: int, number: int) -> int:
+    """The line number in the file of the ``number``-th line read from byte ``start``.
+
+    Counted only for a message: reading the lines before ``start`` costs a large
+    journal's whole file.
+    """
+    if not start:
+        return number
     with path.open("rb") as handle:
-        return handle.read(upto).count(b"\n")
+        return handle.read(start).count(b"\n") + number
 
 
 # -- replay -------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 
 from flashcards.store.connection import Connection
-from flashcards.store.records import ReviewRecord, StoredCard
+from flashcards.store.records import CardSchedule, ReviewRecord, StoredCard
 from flashcards.store.review_queries import (
     CARD_SELECT,
     INSERT_REVIEW,
@@ -45,14 +46,31 @@ class HistoryQueries(Connection):
         return [review_from_row(row) for row in self.conn.execute(
             f"{REVIEW_SELECT} WHERE reviews.card_id = ? ORDER BY reviews.id", [card_id])]
 
+    def reviews_of_cards(self, card_ids: Iterable[int]) -> dict[int, list[ReviewRecord]]:
+        """The answers of several cards, each card's in the order they were written."""
+        found: dict[int, list[ReviewRecord]] = {}
+        rows = self.conn.execute(
+            f"{REVIEW_SELECT} WHERE reviews.card_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY reviews.card_id, reviews.id", [json.dumps(list(card_ids))])
+        for row in rows:
+            review = review_from_row(row)
+            found.setdefault(review.card_id, []).append(review)
+        return found
+
     def all_reviews(self) -> Iterator[ReviewRecord]:
         """Every answer, in the order written, one at a time."""
         return self._records(review_from_row, f"{REVIEW_SELECT} ORDER BY reviews.id")
 
-    def replace_reviews(self, card_id: int, reviews: Iterable[ReviewRecord]) -> None:
-        """A card's answers, replaced by the ones given (a replay of its journal)."""
+    def delete_reviews_of_card(self, card_id: int) -> None:
         self.conn.execute("DELETE FROM reviews WHERE card_id = ?", [card_id])
-        self.conn.executemany(INSERT_REVIEW, map(review_values, reviews))
+
+    def set_card_schedules(self, schedules: Iterable[tuple[int, CardSchedule, int]]) -> None:
+        """(card id, schedule, lapses) of many cards, in one statement."""
+        self.conn.executemany(
+            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ? "
+            "WHERE id = ?",
+            ((s.repetitions, s.easiness, s.interval, s.due.isoformat() if s.due else None,
+              lapses, card_id) for card_id, s, lapses in schedules))
 
     def add_reviews(self, reviews: Iterable[ReviewRecord]) -> None:
         """Answers added after a card's others (a replay that changed none of those)."""

@@ -1,0 +1,168 @@
+"""A large journal read in bounded memory: its lines sorted by card into files on disk.
+
+A rebuild reads every line ever written (a million answers at 100k cards, 140 MB
+of text); held as events they weighed 680 MB. Here the lines are read in
+chunks, and each card's lines (answers, suspensions, undos) go to one of a few
+bucket files chosen by the note's GUID, so a card's events are always in one
+bucket and every bucket fits in memory. The replay then takes one bucket at a
+time (``BucketedReading.batches``). Note identities, and any line this first
+pass cannot route, are parsed at once and kept, as ``journal.read_new`` does.
+
+Nothing about the format or the replay rules lives here: every line is still
+read by ``journal.parse_line``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import weakref
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flashcards import journal
+from flashcards.journal import ANSWER, SUSPEND, UNDO, UNSUSPEND, Event
+from flashcards.model import FlashcardsError, Problem, Severity
+
+# A read of more new bytes than this is sorted by card on disk; a smaller one
+# (a day's lines from another machine) is read whole, as before.
+BUCKETED_OVER = 24 << 20
+# About this many bytes of lines per bucket: some 110k events in memory at once.
+BUCKET_BYTES = 16 << 20
+_CHUNK = 4 << 20
+# The lines this device writes start so: their card is found without parsing
+# them. Anything else (another tool's spelling, a hand edit) is parsed in full.
+_ROUTABLE = re.compile(
+    rb'\{"v":1,"id":"([^"\\]*)-(\d+)","type":"(?:answer|suspend|unsuspend|undo)",'
+    rb'"t":"[^"\\]*","guid":"([^"\\]*)"')
+_ROUTED_KINDS = frozenset({ANSWER, SUSPEND, UNSUSPEND, UNDO})
+
+
+def new_bytes(folders: Iterable[Path], offsets: dict[str, int]) -> int:
+    """How many bytes of the journal files in ``folders`` lie past ``offsets``."""
+    total = 0
+    for folder in folders:
+        for path in journal.journal_files(folder):
+            size = path.stat().st_size
+            start = offsets.get(str(path), 0)
+            total += size - (start if start <= size else 0)
+    return total
+
+
+@dataclass
+class BucketedReading(journal.Reading):
+    """A ``journal.Reading`` whose card events wait in bucket files.
+
+    ``events`` holds the note identities and the lines that name no card;
+    ``batches`` gives the rest, one bucket at a time, each card whole.
+    """
+
+    folder: Path | None = None
+    buckets: int = 0
+    # file -> (where this read began, the path) for file:line of a late problem
+    sources: list[tuple[Path, int]] = field(default_factory=list)
+    last_seqs: dict[str, int] = field(default_factory=dict)
+
+    def batches(self) -> Iterator[list[Event]]:
+        loose = [e for e in self.events if e.type != journal.NOTE]
+        for bucket in range(self.buckets):
+            assert self.folder is not None
+            path = self.folder / f"{bucket}.lines"
+            data = path.read_bytes() if path.exists() else b""
+            path.unlink(missing_ok=True)
+            events = list(loose)
+            for record in data.split(b"\n")[:-1]:
+                self._parse(record, events)
+            del data
+            yield events
+
+    def max_seq(self, device: str) -> int:
+        return max(super().max_seq(device), self.last_seqs.get(device, 0))
+
+    def _parse(self, record: bytes, events: list[Event]) -> None:
+        where, _, raw = record.partition(b" ")
+        try:
+            events.append(journal.parse_line(raw.decode("utf-8")))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            number, _, line = where.partition(b":")
+            path, start = self.sources[int(number)]
+            line_number = journal.line_number(path, start, int(line))
+            if isinstance(exc, journal.NewerJournal):
+                raise FlashcardsError(f"{path}:{line_number}: {exc}; upgrade flashcards") \
+                    from exc
+            self.problems.append(Problem(str(path), line_number, 1, Severity.WARNING,
+                                         f"journal line skipped: {exc}"))
+
+
+def read_new_by_card(folders: Iterable[Path], offsets: dict[str, int],
+                     total: int) -> BucketedReading:
+    """``journal.read_new``, with the card events sorted into bucket files."""
+    folder = Path(tempfile.mkdtemp(prefix="flashcards-journal-"))
+    reading = BucketedReading(folder=folder, buckets=max(1, -(-total // BUCKET_BYTES)))
+    weakref.finalize(reading, shutil.rmtree, folder, ignore_errors=True)
+    outs = [(folder / f"{n}.lines").open("wb", buffering=1 << 20)
+            for n in range(reading.buckets)]
+    try:
+        for journal_folder in folders:
+            for path in journal.journal_files(journal_folder):
+                _route_file(path, offsets.get(str(path), 0), reading, outs)
+    finally:
+        for out in outs:
+            out.close()
+    return reading
+
+
+def _route_file(path: Path, start: int, reading: BucketedReading, outs: list) -> None:
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if start > size:  # the file was replaced: read it again
+            start = 0
+        handle.seek(start)
+        number = len(reading.sources)
+        reading.sources.append((path, start))
+        done, line, rest = start, 0, b""
+        while chunk := handle.read(_CHUNK):
+            data = rest + chunk
+            end = data.rfind(b"\n") + 1
+            rest = data[end:]
+            for raw in data[:end].split(b"\n")[:-1]:
+                line += 1
+                _route_line(raw, b"%d:%d " % (number, line), reading, outs, path, start, line)
+            done += end
+    reading.offsets[str(path)] = done
+
+
+def _route_line(raw: bytes, where: bytes, reading: BucketedReading, outs: list,
+                path: Path, start: int, line: int) -> None:
+    found = _ROUTABLE.match(raw)
+    # Each key once: a repeated key (which JSON reads as its last value) is parsed in full.
+    if found and raw.count(b'"guid":') == 1 and raw.count(b'"type":') == 1 \
+            and raw.count(b'"v":') == 1:
+        device, seq, guid = found.groups()
+        outs[zlib.crc32(guid) % len(outs)].write(where + raw + b"\n")
+        name = device.decode("utf-8", "replace")
+        if int(seq) > reading.last_seqs.get(name, 0):
+            reading.last_seqs[name] = int(seq)
+        return
+    if not raw.strip():
+        return
+    try:
+        event = journal.parse_line(raw.decode("utf-8"))
+    except journal.NewerJournal as exc:
+        raise FlashcardsError(
+            f"{path}:{journal.line_number(path, start, line)}: {exc}; upgrade flashcards"
+        ) from exc
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        reading.problems.append(Problem(str(path), journal.line_number(path, start, line), 1,
+                                        Severity.WARNING, f"journal line skipped: {exc}"))
+        return
+    if event.type in _ROUTED_KINDS and isinstance(event.guid, str):
+        outs[zlib.crc32(event.guid.encode("utf-8")) % len(outs)].write(where + raw + b"\n")
+        if event.seq > reading.last_seqs.get(event.device, 0):
+            reading.last_seqs[event.device] = event.seq
+    else:
+        reading.events.append(event)

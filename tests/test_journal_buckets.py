@@ -1,0 +1,78 @@
+"""A rebuild from a large journal reads it in buckets by card: the same store, warnings
+and refusals as reading it whole (flashcards/journal_buckets.py).
+
+The size above which a read goes to buckets is set to nothing here, so a small
+journal takes that path; everything else is the real CLI on real files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+
+from flashcards import journal_buckets
+from flashcards.journal import ANSWER, SUSPEND, UNDO, Event
+from tests.test_history import DAY1, cards, delete_store, invoke, review, write_notes
+
+
+def history_with_every_kind_of_line(tmp_path):
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    rng = random.Random(3)
+    for day in range(3):
+        review(db, day, rng)
+    folder = notes / ".flashcards" / "journal"
+    own = next(folder.glob("*.jsonl"))
+    first = next(record for record in map(json.loads, own.read_text().splitlines())
+                 if record["type"] == ANSWER)
+    guid, ord_ = first["guid"], first["ord"]
+    other = folder / "other-9f9f9f.jsonl"
+    at = DAY1 + timedelta(days=3, hours=1)
+    lines = [
+        Event(ANSWER, "other-9f9f9f", 1, at, guid=guid, ord=ord_, button=1, grade=1,
+              duration_ms=900, utc_offset_minutes=0, day_start_hour=4).to_line(),
+        Event(ANSWER, "other-9f9f9f", 2, at + timedelta(minutes=1), guid=guid, ord=ord_,
+              button=4, grade=5, utc_offset_minutes=0, day_start_hour=4).to_line(),
+        # an undo without the card's GUID: it finds its answer by its id alone
+        Event(UNDO, "other-9f9f9f", 3, at + timedelta(minutes=2),
+              ref="other-9f9f9f-2").to_line(),
+        Event(SUSPEND, "other-9f9f9f", 4, at + timedelta(minutes=3), guid=guid,
+              ord=ord_).to_line(),
+        # another tool's spelling: spaces, keys in another order
+        json.dumps({"type": "answer", "v": 1, "id": "other-9f9f9f-5", "guid": guid,
+                    "ord": ord_, "t": (at + timedelta(days=1)).isoformat(), "button": 3,
+                    "off": 0}) + "\n",
+        "<<<<<<< HEAD\n",
+    ]
+    other.write_text("".join(lines), encoding="utf-8")
+    return notes, db
+
+
+@pytest.mark.slow
+def test_a_rebuild_read_in_buckets_gives_the_store_a_whole_read_gives(tmp_path, monkeypatch):
+    notes, db = history_with_every_kind_of_line(tmp_path)
+    delete_store(db)
+    whole_output = invoke(db, "sync", str(notes), day=5)
+    whole = cards(db)
+
+    monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)
+    monkeypatch.setattr(journal_buckets, "BUCKET_BYTES", 300)  # many buckets
+    delete_store(db)
+    bucketed_output = invoke(db, "sync", str(notes), day=5)
+    assert cards(db) == whole
+    assert bucketed_output == whole_output
+    assert "other-9f9f9f.jsonl:6" in bucketed_output  # the bad line, by file and line
+
+
+@pytest.mark.slow
+def test_a_newer_line_in_a_bucketed_read_stops_before_anything_changes(tmp_path, monkeypatch):
+    notes, db = history_with_every_kind_of_line(tmp_path)
+    with (notes / ".flashcards" / "journal" / "other-9f9f9f.jsonl").open("a") as handle:
+        handle.write('{"v":2,"id":"other-9f9f9f-6","type":"answer","t":"2026-01-09T09:00:00Z"}\n')
+    monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)
+    delete_store(db)
+    output = invoke(db, "sync", str(notes), day=5, check_ok=False)
+    assert "other-9f9f9f.jsonl:7" in output and "upgrade flashcards" in output
