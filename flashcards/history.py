@@ -159,14 +159,43 @@ class History:
             self._bump_seq(reading.max_seq(self.device))
             # A store with no answers yet (a rebuild) has none to read back per card.
             from_store = self.store.has_reviews()
+            waiting: set[str] = set()
             for events in reading.batches():
-                self._apply_batch(events, from_store, result)
+                waiting |= self._apply_batch(events, from_store, result)
+            self._remember_for_later(result.identities, waiting)
             self.store.set_journal_offsets(reading.offsets)
         return result
 
-    def _apply_batch(self, events: list[Event], from_store: bool, result: CatchUp) -> None:
+    def _remember_for_later(self, identities: dict[str, dict], waiting: set[str]) -> None:
+        """Identities and answers of notes this store lacks: their file may come later
+        (``replay_arrivals``)."""
+        if identities:
+            absent = self.store.guids_absent(identities)
+            self.store.remember_identities({g: identities[g] for g in absent})
+        if waiting:
+            self.store.remember_waiting(self.store.guids_absent(waiting))
+
+    def replay_arrivals(self) -> int:
+        """Replay the answers of notes that arrived after their journal lines were read
+        (their file came later than the journal); how many cards were replayed."""
+        remembered = self.store.remembered_guids()
+        arrived = remembered - self.store.guids_absent(remembered) if remembered else set()
+        if not arrived:
+            return 0
+        events = journal_buckets.read_about(self.folders(), arrived)
+        replayed = 0
+        with self.store.transaction():
+            touched = journal.by_card(e for e in events if e.type != NOTE)
+            for card in self.store.cards_of_guids(arrived):
+                if (card.note_guid, card.ord) in touched:
+                    self.replay_card(card, touched[(card.note_guid, card.ord)])
+                    replayed += 1
+            self.store.forget_remembered(arrived)
+        return replayed
+
+    def _apply_batch(self, events: list[Event], from_store: bool, result: CatchUp) -> set[str]:
         """Replay the cards of one batch (every event of each of its cards), writing
-        the answers and schedules of all of them at once."""
+        the answers and schedules of all of them at once; the GUIDs of cards not found."""
         if from_store:
             known = self.store.known_event_ids(e.id for e in events if e.type == ANSWER)
             events = [e for e in events if e.type != ANSWER or e.id not in known]
@@ -176,17 +205,19 @@ class History:
                  for c in self.store.cards_of_guids({guid for guid, _ in touched})}
         stored = self.store.reviews_of_cards(
             [c.id for c in cards.values()]) if from_store and cards else {}
-        writes = _Writes()
+        writes, missing = _Writes(), set()
         for key, card_events in touched.items():
             card = cards.get(key)
             if card is None:
-                continue  # a note this store does not hold (yet)
+                missing.add(key[0])  # a note this store does not hold (yet)
+                continue
             self._replay(card, card_events, stored.get(card.id, []), writes)
             result.cards += 1
             for event in card_events:
                 if event.type == ANSWER and event.device != self.device:
                     result.answers_from[event.device] += 1
         writes.flush(self.store)
+        return missing
 
     def replay_card(self, card: StoredCard, new_events: list[Event], *,
                     from_store: bool = True) -> None:

@@ -157,6 +157,7 @@ def sync(
         written = _apply(store, placed, touched, changed, now, report, ghosts)
         history.record_identities(written, now)
     _catch_up(history, reading, report)
+    history.replay_arrivals()
     return report
 
 
@@ -190,7 +191,9 @@ def _ghosts(store: Store, reading) -> list[StoredNote]:
     one is born again with its GUID, and then its history.
     """
     ghosts = []
-    for guid, identity in journal.identities(reading.events).items():
+    # Identities read by an earlier sync, whose notes had not arrived then, and new ones.
+    known = {**store.remembered_identities(), **journal.identities(reading.events)}
+    for guid, identity in known.items():
         if store.guid_exists(guid):
             continue
         ghosts.append(StoredNote(

@@ -137,9 +137,14 @@ class Connection:
                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
 
     def meta_items(self, prefix: str) -> dict[str, str]:
-        rows = self.conn.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?",
-                                 [len(prefix), prefix])
+        # A range of the key's index, not a scan: meta also remembers journal identities.
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self.conn.execute("SELECT key, value FROM meta WHERE key >= ? AND key < ?",
+                                 [prefix, after])
         return dict(rows.fetchall())
+
+    def delete_meta(self, keys: Iterable[str]) -> None:
+        self.conn.executemany("DELETE FROM meta WHERE key = ?", ((key,) for key in keys))
 
     # -- helpers of the query groups ---------------------------------------------------
 

@@ -18,6 +18,8 @@ from flashcards.store.review_queries import (
 
 _OFFSET_PREFIX = "journal.offset:"
 _EXPORT_PENDING = "journal.export_pending"
+_IDENTITY_PREFIX = "journal.identity:"
+_WAITING_PREFIX = "journal.waiting:"
 _KEYS_PER_QUERY = 500
 
 
@@ -105,6 +107,42 @@ class HistoryQueries(Connection):
     def set_journal_offsets(self, offsets: dict[str, int]) -> None:
         for path, offset in offsets.items():
             self.set_meta(_OFFSET_PREFIX + path, str(offset))
+
+    # Journal lines about notes this store does not hold yet (their file has not
+    # arrived): the notes' identities, and the GUIDs whose answers were left unread.
+
+    def remember_identities(self, identities: dict[str, dict]) -> None:
+        for guid, identity in identities.items():
+            self.set_meta(_IDENTITY_PREFIX + guid, json.dumps(identity))
+
+    def remembered_identities(self) -> dict[str, dict]:
+        return {key[len(_IDENTITY_PREFIX):]: json.loads(value)
+                for key, value in self.meta_items(_IDENTITY_PREFIX).items()}
+
+    def remember_waiting(self, guids: Iterable[str]) -> None:
+        for guid in guids:
+            self.set_meta(_WAITING_PREFIX + guid, "")
+
+    def waiting_guids(self) -> set[str]:
+        return {key[len(_WAITING_PREFIX):] for key in self.meta_items(_WAITING_PREFIX)}
+
+    def remembered_guids(self) -> set[str]:
+        """The GUIDs of every remembered identity and waiting answer."""
+        return {key.partition(":")[2] for prefix in (_IDENTITY_PREFIX, _WAITING_PREFIX)
+                for key in self.meta_items(prefix)}
+
+    def forget_remembered(self, guids: Iterable[str]) -> None:
+        guids = list(guids)
+        self.delete_meta(prefix + guid for prefix in (_IDENTITY_PREFIX, _WAITING_PREFIX)
+                         for guid in guids)
+
+    def guids_absent(self, guids: Iterable[str]) -> set[str]:
+        """Those of ``guids`` that no note of the store has."""
+        wanted = list(guids)
+        present = {row[0] for row in self.conn.execute(
+            "SELECT guid FROM notes WHERE guid IN (SELECT value FROM json_each(?))",
+            [json.dumps(wanted)])}
+        return set(wanted) - present
 
     def export_pending(self) -> bool:
         return bool(self.meta_items(_EXPORT_PENDING))

@@ -1,0 +1,49 @@
+"""A note that reaches a store after the journal lines about it were read.
+
+Two machines share a notes folder. The second machine reads the first one's
+journal (the note's identity line and its answers) before the note's file
+arrives; when the file does arrive, sync gives the note its identity and
+replays its older answers, without `doctor --fix`.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+
+import pytest
+
+from tests.test_history import cards, invoke, replace_in, review, write_notes
+
+LATE = ("---\ndeck: Late\n---\n\n## What is dropout?\n\nZeroing random units while training.\n\n"
+        "## What is a sigmoid?\n<!-- id: sigmoid -->\n\nA squashing function.\n")
+
+
+@pytest.mark.slow
+def test_a_note_synced_after_its_journal_lines_were_read_gets_its_identity_and_answers(
+        tmp_path):
+    laptop_notes = write_notes(tmp_path / "laptop")
+    (laptop_notes / "late.md").write_text(LATE, encoding="utf-8")
+    laptop_db, desktop_db = tmp_path / "laptop-data" / "fc.db", tmp_path / "desktop-data" / "fc.db"
+    invoke(laptop_db, "sync", str(laptop_notes))
+    rng = random.Random(5)
+    for day in range(3):
+        review(laptop_db, day, rng)
+    # Reworded on the laptop: its GUID no longer follows from its text.
+    replace_in(laptop_notes / "late.md", "## What is dropout?", "## What does dropout do?")
+    invoke(laptop_db, "sync", day=3)
+
+    # The desktop gets everything but the late file, and reads the laptop's journal.
+    desktop_notes = tmp_path / "desktop"
+    shutil.copytree(laptop_notes, desktop_notes, ignore=shutil.ignore_patterns("late.md"))
+    assert "answers from" in invoke(desktop_db, "sync", str(desktop_notes), day=3)
+    # Then the file arrives.
+    shutil.copy(laptop_notes / "late.md", desktop_notes / "late.md")
+    invoke(desktop_db, "sync", day=3)
+
+    late_on_laptop = [row for row in cards(laptop_db) if row["deck"] == "Late"]
+    late_on_desktop = [row for row in cards(desktop_db) if row["deck"] == "Late"]
+    assert sum(row["reviews"] for row in late_on_laptop) > 0
+    assert late_on_desktop == late_on_laptop
+    assert cards(desktop_db) == cards(laptop_db)
+    assert "no problems found" in invoke(desktop_db, "doctor")
