@@ -7,7 +7,8 @@ schedule is a pure function of its events (``replay``), taken in one
 deterministic order: docs/journal.md has the format and the rules.
 
 This module knows the format, where journals live and how to replay them; it
-does no scheduling of its own beyond calling the pure SM-2 scheduler.
+does no scheduling of its own: the replay asks a scheduler's ``Rules`` for
+each answer (SM-2's here; FSRS's in ``flashcards.fsrs_rules``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from flashcards.model import FlashcardsError, Problem, Severity
 from flashcards.scheduler import (
     BUTTON_GRADES,
     DAY_START_HOUR,
     PASSING_GRADE,
-    SM2State,
     due_date,
     review,
     study_day,
@@ -74,8 +75,11 @@ class Event:
 
     def study_day(self) -> date:
         """The study day of an answer, from its own UTC offset and day-start hour."""
-        offset = _fixed_zone(self.utc_offset_minutes or 0)
-        return study_day(self.time.astimezone(offset), self.day_start_hour or 0)
+        return study_day(self.local_time(), self.day_start_hour or 0)
+
+    def local_time(self) -> datetime:
+        """The moment in the zone the answer was given in (its UTC offset)."""
+        return self.time.astimezone(_fixed_zone(self.utc_offset_minutes or 0))
 
     def to_line(self) -> str:
         record = {"v": FORMAT_VERSION, "id": self.id, "type": self.type,
@@ -297,17 +301,44 @@ def in_order(events: Iterable[Event]) -> list[Event]:
     return list(heapq.merge(*streams, key=lambda e: e.order))
 
 
-def replay(events: Iterable[Event]) -> CardHistory:
+class Rules(Protocol):
+    """A scheduler as the replay and the session call it, on the store's CardSchedule."""
+
+    def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
+        """The schedule after ``event`` (an answer), or None if it changes nothing.
+        ``repeat``: the card was already scheduled on the answer's study day."""
+
+    def lapse(self, before: CardSchedule, grade: int) -> bool:
+        """Whether a scheduled answer with ``grade`` counts as a lapse."""
+
+
+class SM2Rules:
+    """SM-2's rules: a study day's first answer schedules the card; later answers
+    that day are same-day repeats and change nothing; a lapse is a grade below 3."""
+
+    def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
+        if repeat:
+            return None
+        state = review(before.sm2, event.grade)
+        return CardSchedule.of(state, due_date(event.study_day(), state))
+
+    def lapse(self, before: CardSchedule, grade: int) -> bool:
+        return grade < PASSING_GRADE
+
+
+SM2 = SM2Rules()
+
+
+def replay(events: Iterable[Event], rules: Rules = SM2) -> CardHistory:
     """One card's history from its events (any order; they are put in order here).
 
-    An undo cancels the answer it names. The first answer of a study day (the
-    answer's own day, from its UTC offset and day-start hour) schedules the card;
-    later answers that day are same-day repeats and change nothing. A lapse is a
-    scheduled answer below grade 3. The last suspend or unsuspend wins.
+    An undo cancels the answer it names. ``rules`` schedule each answer (SM-2:
+    the first answer of a study day, the answer's own day from its UTC offset
+    and day-start hour; FSRS: every answer). The last suspend or unsuspend wins.
     """
     ordered = in_order(events)
     undone = {e.ref for e in ordered if e.type == UNDO}
-    state, due, lapses, suspended = SM2State(), None, 0, False
+    schedule, lapses, suspended = CardSchedule(), 0, False
     days: set[date] = set()
     answers: list[ReplayedAnswer] = []
     for event in ordered:
@@ -315,17 +346,16 @@ def replay(events: Iterable[Event]) -> CardHistory:
             suspended = event.type == SUSPEND
         if event.type != ANSWER or event.id in undone:
             continue
-        before = CardSchedule.of(state, due)
         day = event.study_day()
-        if day in days:
-            answers.append(ReplayedAnswer(event, False, before, before))
+        after = rules.answer(schedule, event, day in days)
+        if after is None:
+            answers.append(ReplayedAnswer(event, False, schedule, schedule))
             continue
         days.add(day)
-        state = review(state, event.grade)
-        due = due_date(day, state)
-        lapses += event.grade < PASSING_GRADE
-        answers.append(ReplayedAnswer(event, True, before, CardSchedule.of(state, due)))
-    return CardHistory(CardSchedule.of(state, due), lapses, suspended, tuple(answers))
+        lapses += rules.lapse(schedule, event.grade)
+        answers.append(ReplayedAnswer(event, True, schedule, after))
+        schedule = after
+    return CardHistory(schedule, lapses, suspended, tuple(answers))
 
 
 def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
