@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from flashcards.clock import day_window, utc_offset_minutes, zone_of
-from flashcards.history import History
+from flashcards.fsrs.scheduler import REVIEW, FSRSConfig, FSRSState, retrievability
+from flashcards.history import History, parameters_for
 from flashcards.journal import ANSWER, SUSPEND, UNDO, UNSUSPEND, Event, Rules
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import (
@@ -30,8 +31,15 @@ from flashcards.scheduler import (
     review,
     study_day,
 )
-from flashcards.settings import Settings, load_settings
-from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard
+from flashcards.settings import (
+    FSRS_KEYS,
+    Settings,
+    load_settings,
+    parse_setting,
+    save_setting,
+    setting_text,
+)
+from flashcards.store import CardSchedule, ListedCard, ReviewRecord, Store, StoredCard
 
 Clock = Callable[[], datetime]
 Card = StoredCard  # a card as the session shows and schedules it
@@ -505,3 +513,51 @@ def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime)
                                    guid=card.note_guid, ord=card.ord)
         history.write(card.path, [event])
         store.set_suspended(card_id, suspended)
+
+
+def configure(store: Store, key: str, value: str) -> tuple[str, int]:
+    """`flashcards config KEY VALUE`: validate and save a setting; its value as text,
+    and how many cards were replayed.
+
+    A change that alters what the active scheduler schedules (the scheduler itself,
+    or an FSRS setting under FSRS) replays every card's whole history under the new
+    rules, in the same transaction as the setting: no answer is lost, and switching
+    back to SM-2 gives exactly SM-2's schedules again. A wrong value changes nothing.
+    """
+    parsed = parse_setting(key, value)
+    before = load_settings(store)
+    replayed = 0
+    with store.transaction():
+        save_setting(store, key, value)
+        after = load_settings(store)
+        if _changes_schedules(before, after):
+            replayed = History.of(store).replay_all()
+    return setting_text(key, parsed), replayed
+
+
+def _changes_schedules(before: Settings, after: Settings) -> bool:
+    if before.scheduler != after.scheduler:
+        return True
+    return after.uses_fsrs and any(getattr(before, k) != getattr(after, k) for k in FSRS_KEYS)
+
+
+def memory_today(store: Store, now: datetime) -> Callable[[ListedCard, dict], dict]:
+    """For `flashcards list`: a function giving a card's FSRS ``stability``,
+    ``difficulty`` and ``retrievability`` on ``now``'s study day (cards under FSRS
+    only), and taking the store's ``last_review`` out of its row."""
+    settings = load_settings(store)
+    today = study_day(now, settings.day_start_hour)
+    configs: dict[str, FSRSConfig] = {}
+
+    def memory(card: ListedCard, row: dict) -> dict:
+        row.pop("last_review", None)
+        if card.stability is None:
+            row.pop("stability", None)
+            row.pop("difficulty", None)
+            return {}
+        if card.deck not in configs:
+            configs[card.deck] = settings.fsrs_config(parameters_for(store, card.deck))
+        state = FSRSState(REVIEW, None, card.stability, card.difficulty, card.repetitions,
+                          date.fromisoformat(card.last_review))
+        return {"retrievability": round(retrievability(state, today, configs[card.deck]), 4)}
+    return memory

@@ -198,6 +198,10 @@ class ListedCard(NamedTuple):
     interval: int
     kind: str
     ord: int
+    # FSRS's memory of the card (None under SM-2) and the study day of its last answer.
+    stability: float | None = None
+    difficulty: float | None = None
+    last_review: str | None = None
 
 
 class StatsCard(NamedTuple):
