@@ -282,3 +282,89 @@ def test_list_json_shows_fsrs_memory(tmp_path):
     assert reviewed["retrievability"] == round((1 + factor * 8 / reviewed["stability"])
                                                ** -0.1542, 4)
     assert "stability" not in new and "retrievability" not in new
+
+
+# -- end to end, through the command line --------------------------------------------
+
+
+def cli_run(db: Path, day: float, *args: str, stdin: str | None = None) -> str:
+    from click.testing import CliRunner
+
+    from flashcards.cli import cli
+
+    moment = (DAY1 + timedelta(days=day)).isoformat()
+    result = CliRunner().invoke(cli, ["--db", str(db), *args], input=stdin,
+                                env={"FLASHCARDS_NOW": moment, "FLASHCARDS_TZ": "UTC",
+                                     "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def listed(db: Path, day: float = 60) -> list[dict]:
+    rows = json.loads(cli_run(db, day, "list", "--json"))
+    for row in rows:
+        del row["id"]
+        row["source"] = Path(row["source"].rsplit(":", 1)[0]).name
+    return sorted(rows, key=lambda r: (r["question"], r["ord"]))
+
+
+def delete_store(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def cli_review(db: Path, day: int, rng: random.Random) -> None:
+    keys = "".join(f"\n{rng.choice('1233334')}\n" for _ in range(60))
+    cli_run(db, day, "review", stdin=keys + "q\n")
+
+
+@pytest.mark.slow
+def test_sixty_days_through_the_cli_switching_to_fsrs_and_back(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("---\ndeck: D\n---\n" + "".join(
+        f"## Question {i}?\n\nAnswer {i}.\n\n" for i in range(15)))
+    db, rng = tmp_path / "data" / "fc.db", random.Random(60)
+    cli_run(db, 0, "sync", str(notes))
+    for day in range(30):
+        cli_review(db, day, rng)
+    sm2 = listed(db)
+    assert sum(row["reviews"] for row in sm2) > 60
+    assert "scheduler = fsrs (15 cards rescheduled)" in cli_run(db, 30, "config", "scheduler",
+                                                                 "fsrs")
+    fsrs_rows = listed(db)
+    assert all(0 < row["retrievability"] <= 1 and 1 <= row["difficulty"] <= 10
+               for row in fsrs_rows)
+    cli_run(db, 30, "config", "scheduler", "sm2")
+    assert listed(db) == sm2  # switching back: exactly SM-2's schedules of before
+
+    cli_run(db, 30, "config", "scheduler", "fsrs")
+    for day in range(30, 60):
+        cli_review(db, day, rng)
+    under_fsrs = listed(db)
+    store = Store.open(db)
+    assert list(check(store, zone=UTC)) == []
+    store.close()
+
+    # The store is a cache of the Markdown and the journal. A new store set to FSRS
+    # before its first sync replays the journal into the same FSRS schedules...
+    delete_store(db)
+    store = Store.open(db)
+    configure(store, "scheduler", "fsrs")
+    store.close()
+    cli_run(db, 60, "sync", str(notes))
+    assert listed(db) == under_fsrs
+    # ...and so does a store rebuilt under SM-2 and then switched.
+    delete_store(db)
+    cli_run(db, 60, "sync", str(notes))
+    cli_run(db, 60, "config", "scheduler", "fsrs")
+    assert listed(db) == under_fsrs
+
+    # Back to SM-2: the whole history (FSRS's answers too) under SM-2's rules, as a
+    # store rebuilt under SM-2 from the same journal has it.
+    cli_run(db, 60, "config", "scheduler", "sm2")
+    switched_back = listed(db)
+    delete_store(db)
+    cli_run(db, 60, "sync", str(notes))
+    assert listed(db) == switched_back
+    assert all("stability" not in row for row in switched_back)
