@@ -314,11 +314,16 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, due: bo
                "states": (LEARNED_REPETITIONS, MATURE_INTERVAL)}
     shown = functools.cache(display_path)  # a file holds many cards: work its path out once
 
+    from flashcards.session import memory_today
+
+    memory = memory_today(store, now())
+
     def rows() -> Iterator[dict]:
         # One row at a time, never all of them (100k cards: 136 MB before).
         for card in store.listed_cards(**filters):
             row = card._asdict()
             row["source"] = f"{shown(row.pop('path'))}:{row.pop('line')}"
+            row.update(memory(card, row))
             yield row
 
     if as_json:
@@ -652,23 +657,31 @@ def unsuspend(app: App, card_id: int) -> None:
 @click.pass_obj
 def config(app: App, key: str | None, value: str | None) -> None:
     """Show or set settings: new_per_day (20), reviews_per_day (200),
-    day_start_hour (4) and leech_threshold (8).
+    day_start_hour (4), leech_threshold (8), scheduler (sm2 or fsrs),
+    desired_retention (0.9), learning_steps (1m 10m), relearning_steps (10m),
+    maximum_interval (36500) and fuzz (true).
 
     With no KEY, lists every setting; with KEY, prints its value; with KEY
-    and VALUE, sets it.
+    and VALUE, sets it. Switching the scheduler (or changing an FSRS setting
+    under FSRS) replays every card's history under the new rules.
 
     \b
     Example:
       flashcards config
       flashcards config new_per_day 10
+      flashcards config scheduler fsrs
+      flashcards config learning_steps "1m 10m"
     """
     from flashcards import settings
 
     if value is not None:
-        echo(f"{key} = {settings.save_setting(app.store(), key, value)}")
+        from flashcards.session import configure
+
+        text, replayed = configure(app.store(), key, value)
+        echo(f"{key} = {text}" + (f" ({replayed} cards rescheduled)" if replayed else ""))
         return
     if key is not None:
-        echo(settings.get_setting(app.store(), key))
+        echo(settings.setting_text(key, settings.get_setting(app.store(), key)))
         return
     for item in settings.describe_settings(app.store()):
         echo(f"{item['key']} = {item['value']}  # {item['description']}, "

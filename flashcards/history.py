@@ -18,10 +18,11 @@ from pathlib import Path
 
 from flashcards import journal, journal_buckets
 from flashcards.clock import utc_offset_minutes
+from flashcards.fsrs_rules import FSRSRules
 from flashcards.journal import ANSWER, NOTE, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
-from flashcards.settings import load_settings
+from flashcards.settings import Settings, fsrs_parameters, load_settings
 from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard, StoredNote
 from flashcards.store.migrations import LEGACY_DEVICE
 
@@ -51,6 +52,8 @@ class History:
         self.data_dir = data_dir
         self.device = device
         self.warnings: list[str] = []
+        self._settings: Settings | None = None
+        self._rules: dict[str | None, journal.Rules] = {}
 
     @classmethod
     def of(cls, store: Store) -> History:
@@ -87,6 +90,33 @@ class History:
         if message not in self.warnings:
             self.warnings.append(message)
         return self.own_folder
+
+    # -- the active scheduler ------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.store)
+        return self._settings
+
+    def rules_for(self, deck: str | None) -> journal.Rules:
+        """The active scheduler's rules for a card of ``deck``: SM-2's, or FSRS's with the
+        parameters fitted for the deck (or a deck above it), else the collection's."""
+        if not self.settings.uses_fsrs:
+            return journal.SM2
+        if deck not in self._rules:
+            config = self.settings.fsrs_config(parameters_for(self.store, deck))
+            self._rules[deck] = FSRSRules(config)
+        return self._rules[deck]
+
+    def replay_all(self) -> int:
+        """Every answered card replayed from its stored answers under the active rules, in
+        one transaction (after a change of scheduler or of its settings); how many."""
+        with self.store.transaction():
+            cards = self.store.reviewed_cards()
+            for card in cards:
+                self.replay_card(card, [], rewrite=True)
+        return len(cards)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -220,21 +250,22 @@ class History:
         return missing
 
     def replay_card(self, card: StoredCard, new_events: list[Event], *,
-                    from_store: bool = True) -> None:
-        """Rewrite one card (answers, schedule, lapses, suspension) as its events say."""
+                    from_store: bool = True, rewrite: bool = False) -> None:
+        """Rewrite one card (answers, schedule, lapses, suspension) as its events say.
+        ``rewrite``: write every answer's row anew (the rules changed)."""
         writes = _Writes()
         stored = self.store.reviews_of_card(card.id) if from_store else []
-        self._replay(card, new_events, stored, writes)
+        self._replay(card, new_events, stored, writes, rewrite=rewrite)
         writes.flush(self.store)
 
     def _replay(self, card: StoredCard, new_events: list[Event],
-                stored: list[ReviewRecord], writes: _Writes) -> None:
+                stored: list[ReviewRecord], writes: _Writes, *, rewrite: bool = False) -> None:
         events = list(new_events)
         events += [event_of(r, card) for r in stored]
-        history = journal.replay(events)
+        history = journal.replay(events, self.rules_for(card.deck))
         suspended = history.suspended if any(
             e.type in (SUSPEND, UNSUSPEND) for e in events) else card.suspended
-        kept = _unchanged_prefix(stored, history.answers)
+        kept = 0 if rewrite else _unchanged_prefix(stored, history.answers)
         if kept < len(stored):  # an answer moved, or was undone: the card's rows anew
             self.store.delete_reviews_of_card(card.id)
             kept = 0
@@ -302,6 +333,17 @@ class _Writes:
         store.add_reviews(self.reviews)
         store.set_card_schedules(self.schedules)
         self.reviews, self.schedules = [], []
+
+
+def parameters_for(store: Store, deck: str | None) -> list[float] | None:
+    """The fitted parameters of a deck, of the nearest deck above it, or the collection's."""
+    collection = fsrs_parameters(store)
+    parts = deck.split("::") if deck else []
+    for depth in range(len(parts), 0, -1):
+        own = fsrs_parameters(store, "::".join(parts[:depth]))
+        if own != collection:
+            return own
+    return collection
 
 
 def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:

@@ -7,7 +7,8 @@ schedule is a pure function of its events (``replay``), taken in one
 deterministic order: docs/journal.md has the format and the rules.
 
 This module knows the format, where journals live and how to replay them; it
-does no scheduling of its own beyond calling the pure SM-2 scheduler.
+does no scheduling of its own: the replay asks a scheduler's ``Rules`` for
+each answer (SM-2's here; FSRS's in ``flashcards.fsrs_rules``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from flashcards.model import FlashcardsError, Problem, Severity
 from flashcards.scheduler import (
@@ -83,6 +84,10 @@ class Event:
             return (self.time + _local_shift(minutes, hour)).date()
         offset = _fixed_zone(minutes)  # anything else: the checks' own messages
         return study_day(self.time.astimezone(offset), hour)
+
+    def local_time(self) -> datetime:
+        """The moment in the zone the answer was given in (its UTC offset)."""
+        return self.time.astimezone(_fixed_zone(self.utc_offset_minutes or 0))
 
     def to_line(self) -> str:
         record = {"v": FORMAT_VERSION, "id": self.id, "type": self.type,
@@ -336,14 +341,42 @@ _seq = attrgetter("seq")
 _order = attrgetter("time", "device", "seq")
 
 
-def replay(events: Iterable[Event]) -> CardHistory:
+class Rules(Protocol):
+    """A scheduler as the replay and the session call it, on the store's CardSchedule."""
+
+    def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
+        """The schedule after ``event`` (an answer), or None if it changes nothing.
+        ``repeat``: the card was already scheduled on the answer's study day."""
+
+    def lapse(self, before: CardSchedule, grade: int) -> bool:
+        """Whether a scheduled answer with ``grade`` counts as a lapse."""
+
+
+class SM2Rules:
+    """SM-2's rules: a study day's first answer schedules the card; later answers
+    that day are same-day repeats and change nothing; a lapse is a grade below 3."""
+
+    def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
+        if repeat:
+            return None
+        state = _sm2_review(before.repetitions, before.easiness, before.interval,
+                            event.grade)
+        return CardSchedule(state.repetitions, state.easiness, state.interval,
+                            due_date(event.study_day(), state))
+
+    def lapse(self, before: CardSchedule, grade: int) -> bool:
+        return grade < PASSING_GRADE
+
+
+SM2 = SM2Rules()
+
+
+def replay(events: Iterable[Event], rules: Rules = SM2) -> CardHistory:
     """One card's history from its events (any order; they are put in order here).
 
-    An undo cancels the answer it names. The first answer of a study day (the
-    answer's own day, from its UTC offset and day-start hour) schedules the card
-    (``schedule_answer``); later answers that day are same-day repeats and change
-    nothing. A lapse is a scheduled answer below grade 3. The last suspend or
-    unsuspend wins.
+    An undo cancels the answer it names. ``rules`` schedule each answer (SM-2:
+    the first answer of a study day, the answer's own day from its UTC offset
+    and day-start hour; FSRS: every answer). The last suspend or unsuspend wins.
     """
     ordered = in_order(events)
     undone = {e.ref for e in ordered if e.type == UNDO}
@@ -359,27 +392,15 @@ def replay(events: Iterable[Event]) -> CardHistory:
         if undone and event.id in undone:
             continue
         day = event.study_day()
-        if day in days:
+        after = rules.answer(schedule, event, day in days)
+        if after is None:
             answers.append(ReplayedAnswer(event, False, schedule, schedule))
             continue
         days.add(day)
-        after = schedule_answer(schedule, event, day)
-        lapses += event.grade < PASSING_GRADE
+        lapses += rules.lapse(schedule, event.grade)
         answers.append(ReplayedAnswer(event, True, schedule, after))
         schedule = after
     return CardHistory(schedule, lapses, suspended, tuple(answers))
-
-
-def schedule_answer(schedule: CardSchedule, event: Event, day: date) -> CardSchedule:
-    """The schedule after one scheduled answer (``event``, on study day ``day``).
-
-    The one place a replay asks the scheduler (SM-2), so another scheduler plugs
-    in here.
-    """
-    state = _sm2_review(schedule.repetitions, schedule.easiness, schedule.interval,
-                        event.grade)
-    return CardSchedule(state.repetitions, state.easiness, state.interval,
-                        due_date(day, state))
 
 
 @lru_cache(maxsize=1 << 16, typed=True)  # typed: a bool grade still fails as it should

@@ -146,8 +146,11 @@ def _missing_sources(store: Store) -> Iterator[Finding]:
 
 
 def _disagreeing_cards(store: Store, zone: tzinfo, flagged: set[int]) -> Iterator[Finding]:
+    settings = load_settings(store)
+    if settings.uses_fsrs:
+        return  # FSRS's schedules are checked against the journal's replay, below
     log = store.scheduled_reviews()
-    day_start_hour = load_settings(store).day_start_hour
+    day_start_hour = settings.day_start_hour
     for card in store.card_states():
         where = _where(card.path, card.line)
         try:
@@ -184,15 +187,16 @@ def _journal_disagreements(store: Store, *, skip: set[int]) -> Iterator[Finding]
         if card.id in skip:  # reported against its own log already; one finding a card
             continue
         events = by_card.get((card.note_guid, card.ord), [])
-        difference = _journal_difference(store, card, events)
+        difference = _journal_difference(store, card, events, history.rules_for(card.deck))
         if difference:
             yield Finding(f"{_where(card.path, card.line)}: card {card.id} disagrees with the "
                           f"journal ({difference}; --fix merges both)",
                           lambda c=card, e=events: _merge_with_journal(history, c, e))
 
 
-def _journal_difference(store: Store, card: StoredCard, events: list[journal.Event]) -> str:
-    expected = journal.replay(events)
+def _journal_difference(store: Store, card: StoredCard, events: list[journal.Event],
+                        rules: journal.Rules = journal.SM2) -> str:
+    expected = journal.replay(events, rules)
     stored = store.reviews_of_card(card.id)
     missing = {r.event_id for r in stored} - {a.event.id for a in expected.answers}
     if missing:

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flashcards.clock import day_window, utc_offset_minutes, zone_of
-from flashcards.history import History
-from flashcards.journal import SUSPEND, UNDO, UNSUSPEND
+from flashcards.fsrs.scheduler import REVIEW, FSRSConfig, FSRSState, retrievability
+from flashcards.history import History, parameters_for
+from flashcards.journal import ANSWER, SUSPEND, UNDO, UNSUSPEND, Event, Rules
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import (
     BUTTON_GRADES,
@@ -30,11 +31,21 @@ from flashcards.scheduler import (
     review,
     study_day,
 )
-from flashcards.settings import Settings, load_settings
-from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard
+from flashcards.settings import (
+    FSRS_KEYS,
+    Settings,
+    load_settings,
+    parse_setting,
+    save_setting,
+    setting_text,
+)
+from flashcards.store import CardSchedule, ListedCard, ReviewRecord, Store, StoredCard
 
 Clock = Callable[[], datetime]
 Card = StoredCard  # a card as the session shows and schedules it
+# Anki's learn-ahead limit: with nothing else left, a card on a step of minutes
+# due within this long is shown now rather than ending the session.
+LEARN_AHEAD = timedelta(minutes=20)
 
 
 # -- what a card shows ------------------------------------------------------------
@@ -105,14 +116,21 @@ class Today:
 def done_today(store: Store, today: date, settings: Settings, zone) -> Today:
     start, end = day_window(today, settings.day_start_hour, zone)
     reviews = store.reviews_between(start, end)
-    scheduled = [r for r in reviews if r.scheduled]
+    # A card's first scheduled answer of the day says whether it was new or a review
+    # (under FSRS a card in its steps is scheduled by later answers too).
+    first: dict[int, ReviewRecord] = {}
+    for record in reviews:
+        if record.scheduled:
+            first.setdefault(record.card_id, record)
     last_grade = {r.card_id: r.grade for r in reviews}
     return Today(
-        new_done=sum(r.before.is_new for r in scheduled),
-        reviews_done=sum(not r.before.is_new for r in scheduled),
-        notes_seen=frozenset(r.note_guid for r in scheduled),
-        cards_scheduled=frozenset(r.card_id for r in scheduled),
-        unfinished=tuple(c for c, g in last_grade.items() if needs_repeat(g)),
+        new_done=sum(r.before.is_new for r in first.values()),
+        reviews_done=sum(not r.before.is_new for r in first.values()),
+        notes_seen=frozenset(r.note_guid for r in first.values()),
+        cards_scheduled=frozenset(first),
+        # SM-2's same-day repeats; under FSRS a card on a step is simply due again.
+        unfinished=() if settings.uses_fsrs else
+        tuple(c for c, g in last_grade.items() if needs_repeat(g)),
     )
 
 
@@ -125,11 +143,14 @@ def build_queue(
     new_limit: int | None = None,
     review_limit: int | None = None,
 ) -> list[Card]:
-    """Today's cards in order: due (most overdue first), new, then unfinished repeats.
+    """Today's cards in order: due (most overdue first), new, then unfinished repeats
+    (SM-2) or the cards on a step of minutes due today (FSRS).
 
     The limits are totals for the study day (default: the settings), so what was
     answered earlier today counts. A card is left for another day when a sibling
     (a card of the same note) was answered today or is already in the queue.
+    Cards on a step count against no limit and bury no sibling of their own, as
+    in Anki; the session shows each when its moment comes.
     """
     if deck is not None:
         store.require_deck(deck)
@@ -144,7 +165,13 @@ def build_queue(
         due = _take(cards, reviews_left, taken_notes)
     with closing(store.new_cards(deck=deck)) as cards:
         new = _take(cards, new_left, taken_notes)
-    return due + new + repeats_today(store, done, deck)
+    steps = steps_today(store, today, deck) if settings.uses_fsrs else []
+    return due + new + repeats_today(store, done, deck) + steps
+
+
+def steps_today(store: Store, today: date, deck: str | None) -> list[Card]:
+    """Active cards on a step of minutes due by the end of ``today``, soonest first."""
+    return sorted(store.step_cards(today, deck=deck), key=lambda c: c.schedule.due_at)
 
 
 def left_today(limit: int, done: int) -> int:
@@ -170,7 +197,7 @@ def _take(cards: Iterable[Card], limit: int, taken_notes: set[str]) -> list[Card
     if limit <= 0:
         return taken
     for card in cards:
-        if card.note_guid in taken_notes:
+        if card.note_guid in taken_notes or card.schedule.due_at is not None:
             continue
         taken_notes.add(card.note_guid)
         taken.append(card)
@@ -246,6 +273,7 @@ class ReviewSession:
                  today: date, deck: str | None = None, history: History | None = None):
         self.store = store
         self.history = history or History.of(store)
+        self.history._settings = settings  # one reading of the settings for the session
         self.settings = settings
         self.clock = clock
         self.today = today
@@ -257,10 +285,33 @@ class ReviewSession:
         self.again = set(done.cards_scheduled)
         self.log: list[Answer] = []
         self._undo: list[_Undo] = []
+        self._shown: int | None = None  # the card on screen, answered as shown
 
     @property
     def current(self) -> Card | None:
-        return self.cards[self.queue[0]] if self.queue else None
+        if self._shown not in self.queue:
+            self._shown = self._next_card()
+        return None if self._shown is None else self.cards[self._shown]
+
+    def _next_card(self) -> int | None:
+        """The card to show: a card on a step whose moment has come, else the queue's
+        next, else a card on a step due within ``LEARN_AHEAD`` (Anki's order)."""
+        if not self.settings.uses_fsrs:
+            return self.queue[0] if self.queue else None
+        plain, steps = None, []
+        for card_id in self.queue:
+            at = self.cards[card_id].schedule.due_at
+            if at is not None:
+                steps.append((at, card_id))
+            elif plain is None:
+                plain = card_id
+        if not steps:
+            return plain
+        now = self.clock()
+        at, first = min(steps)
+        if at <= now or plain is None and at <= now + LEARN_AHEAD:
+            return first
+        return plain
 
     @property
     def position(self) -> int:
@@ -276,10 +327,17 @@ class ReviewSession:
             counts[kind] += 1
         return counts
 
-    def preview(self) -> dict[int, date | None]:
-        """What each button would schedule for the current card (see ``preview_buttons``)."""
+    def preview(self) -> dict[int, date | timedelta | None]:
+        """What each button would schedule for the current card (see ``preview_buttons``):
+        under FSRS, the wait (a timedelta) for a step of minutes, else the due day."""
         card = self._require_current()
-        day = study_day(self.clock(), self.settings.day_start_hour)
+        moment = self.clock()
+        rules = self.history.rules_for(card.deck)
+        if self.settings.uses_fsrs:
+            after = rules.preview(card.schedule, self._event(card, 0, moment))
+            return {button: (s.due_at - moment if s.due_at is not None else s.due)
+                    for button, s in ((b, after[b]) for b in BUTTON_GRADES)}
+        day = study_day(moment, self.settings.day_start_hour)
         return preview_buttons(card.schedule, day, scheduled=card.id not in self.again)
 
     def is_leech(self, card: Card) -> bool:
@@ -307,8 +365,13 @@ class ReviewSession:
             # study day schedules the card, whichever session or machine gave it.
             day = day_window(study_day(moment, self.settings.day_start_hour),
                              self.settings.day_start_hour, zone_of(moment))
-            scheduled = not self.store.was_scheduled_between(card.id, *day)
-            after = self._after(stored, grade, moment) if scheduled else stored
+            repeat = self.store.was_scheduled_between(card.id, *day)
+            rules = self.history.rules_for(stored.deck)
+            schedule = rules.answer(stored.schedule, self._event(stored, grade, moment), repeat)
+            scheduled = schedule is not None
+            after = replace(stored, schedule=schedule,
+                            lapses=stored.lapses + rules.lapse(stored.schedule, grade)) \
+                if scheduled else stored
             record = ReviewRecord(
                 card_id=card.id, note_guid=stored.note_guid, ordinal=stored.ord,
                 reviewed_at=moment, grade=grade, scheduled=scheduled,
@@ -326,20 +389,28 @@ class ReviewSession:
                                 review_id, event.id))
         self.cards[card.id] = after
         self.again.add(card.id)
-        self.queue.pop(0)
-        again = needs_repeat(grade)
+        self.queue.remove(card.id)
+        self._shown = None
+        again = self._again_today(after, grade, rules)
         if again:
             self.queue.append(card.id)
         result = Answer(after, grade, button, scheduled, again, review_id)
         self.log.append(result)
         return result
 
-    def _after(self, card: Card, grade: int, moment: datetime) -> Card:
-        state = review(card.schedule.sm2, grade)
-        day = study_day(moment, self.settings.day_start_hour)
-        lapses = card.lapses + (grade < PASSING_GRADE)
-        return replace(card, schedule=CardSchedule.of(state, due_date(day, state)),
-                       lapses=lapses)
+    def _event(self, card: Card, grade: int, moment: datetime) -> Event:
+        """An answer as the rules read it (the journal's line has the same fields)."""
+        return Event(ANSWER, self.history.device, 0, moment.astimezone(UTC),
+                     guid=card.note_guid, ord=card.ord, grade=grade,
+                     utc_offset_minutes=utc_offset_minutes(moment),
+                     day_start_hour=self.settings.day_start_hour)
+
+    def _again_today(self, card: Card, grade: int, rules: Rules) -> bool:
+        """SM-2: a grade below 4 is asked again today. FSRS: a card on a step of
+        minutes due today comes back when its moment comes."""
+        if not self.settings.uses_fsrs:
+            return needs_repeat(grade)
+        return card.schedule.due_at is not None and card.schedule.due <= self.today
 
     def undo(self) -> Card | None:
         """Take back the last answer or suspension; the card is shown again. None if none."""
@@ -361,6 +432,7 @@ class ReviewSession:
                 self.store.set_suspended(card.id, False)
         self.cards[card.id] = replace(entry.card, schedule=card.schedule, lapses=card.lapses)
         self.queue, self.again = entry.queue, entry.again
+        self._shown = card.id
         return entry.card
 
     def suspend(self) -> Card:
@@ -371,6 +443,7 @@ class ReviewSession:
             self.store.set_suspended(card.id, True)
         self._undo.append(_Undo("suspend", card, list(self.queue), set(self.again)))
         self.queue = [card_id for card_id in self.queue if card_id != card.id]
+        self._shown = None
         return card
 
     def _write_event(self, kind: str, card: Card, **fields) -> None:
@@ -440,3 +513,51 @@ def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime)
                                    guid=card.note_guid, ord=card.ord)
         history.write(card.path, [event])
         store.set_suspended(card_id, suspended)
+
+
+def configure(store: Store, key: str, value: str) -> tuple[str, int]:
+    """`flashcards config KEY VALUE`: validate and save a setting; its value as text,
+    and how many cards were replayed.
+
+    A change that alters what the active scheduler schedules (the scheduler itself,
+    or an FSRS setting under FSRS) replays every card's whole history under the new
+    rules, in the same transaction as the setting: no answer is lost, and switching
+    back to SM-2 gives exactly SM-2's schedules again. A wrong value changes nothing.
+    """
+    parsed = parse_setting(key, value)
+    before = load_settings(store)
+    replayed = 0
+    with store.transaction():
+        save_setting(store, key, value)
+        after = load_settings(store)
+        if _changes_schedules(before, after):
+            replayed = History.of(store).replay_all()
+    return setting_text(key, parsed), replayed
+
+
+def _changes_schedules(before: Settings, after: Settings) -> bool:
+    if before.scheduler != after.scheduler:
+        return True
+    return after.uses_fsrs and any(getattr(before, k) != getattr(after, k) for k in FSRS_KEYS)
+
+
+def memory_today(store: Store, now: datetime) -> Callable[[ListedCard, dict], dict]:
+    """For `flashcards list`: a function giving a card's FSRS ``stability``,
+    ``difficulty`` and ``retrievability`` on ``now``'s study day (cards under FSRS
+    only), and taking the store's ``last_review`` out of its row."""
+    settings = load_settings(store)
+    today = study_day(now, settings.day_start_hour)
+    configs: dict[str, FSRSConfig] = {}
+
+    def memory(card: ListedCard, row: dict) -> dict:
+        row.pop("last_review", None)
+        if card.stability is None:
+            row.pop("stability", None)
+            row.pop("difficulty", None)
+            return {}
+        if card.deck not in configs:
+            configs[card.deck] = settings.fsrs_config(parameters_for(store, card.deck))
+        state = FSRSState(REVIEW, None, card.stability, card.difficulty, card.repetitions,
+                          date.fromisoformat(card.last_review))
+        return {"retrievability": round(retrievability(state, today, configs[card.deck]), 4)}
+    return memory

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flashcards.clock import zone_of
 from flashcards.scheduler import study_day
-from flashcards.session import done_today, left_today, repeats_today
+from flashcards.session import done_today, left_today, repeats_today, steps_today
 from flashcards.settings import load_settings
 from flashcards.store import Store
 
@@ -27,7 +27,11 @@ def status(store: Store, now: datetime) -> dict:
     # it (100k cards were a second); today's few repeats are added as build_queue
     # adds them, duplicates included, so the counts stay those of the queue.
     extra: dict[str, list[int]] = {}
-    for card in repeats_today(store, done, None):
+    # Under FSRS, cards on a step of minutes answered today: the store's counts leave
+    # out notes seen today, and the queue takes these all the same.
+    steps = [c for c in steps_today(store, today, None) if c.note_guid in done.notes_seen] \
+        if settings.uses_fsrs else []
+    for card in repeats_today(store, done, None) + steps:
         counts = extra.setdefault(card.deck, [0, 0])
         counts[0] += card.schedule.due is not None and card.schedule.due <= today
         counts[1] += card.schedule.is_new

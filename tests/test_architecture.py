@@ -13,9 +13,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flashcards"
 # style guide, cli -> sync/session/export/ui -> parser/render/store/scheduler -> model.
 RANK = {
     "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0, "paths": 0,
-    "clock": 1, "cards": 1, "images": 1,
+    "clock": 1, "cards": 1, "images": 1, "fsrs": 1,
     "parser": 2, "store": 2, "highlight": 2,
-    "render": 3, "loader": 3, "settings": 3, "journal": 3,
+    "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3,
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
     "history": 4,
     "sync": 5,
@@ -35,6 +35,7 @@ OWNERS = {
     "pygments": {"highlight"},
     "nh3": {"render/html"},
     "pylatexenc": {"render/latex"},
+    "fsrs_rs_python": {"fsrs"},
     "yaml": {"parser"},
 }
 

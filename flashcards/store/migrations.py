@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _create_v1(db: sqlite_utils.Database) -> None:
@@ -126,8 +126,16 @@ def _v4_to_v5(db: sqlite_utils.Database) -> None:
     db["cards"].add_column("flagged", int, not_null_default=0)
 
 
+def _v5_to_v6(db: sqlite_utils.Database) -> None:
+    """Version 6: what FSRS, the second scheduler, keeps about a card (NULL under SM-2)."""
+    for column, kind in (("fsrs_phase", int), ("fsrs_step", int), ("stability", float),
+                         ("difficulty", float), ("last_review", str), ("due_at", str)):
+        db["cards"].add_column(column, kind)
+    db.execute('CREATE INDEX "idx_cards_due_at" ON "cards" ("due_at") WHERE "due_at" IS NOT NULL')
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
-    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5,
+    1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5, 6: _v5_to_v6,
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
+from flashcards.fsrs.scheduler import FSRSState
 from flashcards.scheduler import INITIAL_EASINESS, SM2State
 
 
@@ -22,16 +23,28 @@ def utc_iso(moment: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CardSchedule:
-    """A card's SM-2 schedule: its state and the study day it is due (None: new)."""
+    """A card's schedule: its state and the study day it is due (None: new).
+
+    Under SM-2, ``repetitions``, ``easiness`` and ``interval`` are SM-2's state.
+    Under FSRS, ``fsrs`` holds FSRS's state, ``repetitions`` counts its answers,
+    ``interval`` is the days scheduled and ``easiness`` stays at its default; a
+    card in a step of minutes is due on the study day of ``fsrs.due_at``.
+    """
 
     repetitions: int = 0
     easiness: float = INITIAL_EASINESS
     interval: int = 0
     due: date | None = None
+    fsrs: FSRSState | None = None
 
     @property
     def is_new(self) -> bool:
         return self.due is None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The moment a card in a step of minutes is due (UTC); None for a due day."""
+        return self.fsrs.due_at if self.fsrs is not None else None
 
     @property
     def sm2(self) -> SM2State:
@@ -185,6 +198,10 @@ class ListedCard(NamedTuple):
     interval: int
     kind: str
     ord: int
+    # FSRS's memory of the card (None under SM-2) and the study day of its last answer.
+    stability: float | None = None
+    difficulty: float | None = None
+    last_review: str | None = None
 
 
 class StatsCard(NamedTuple):

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
+from flashcards.fsrs.scheduler import FSRSState
 from flashcards.model import FlashcardsError
 from flashcards.store.connection import Connection, deck_filter, iso_date
 from flashcards.store.records import (
@@ -20,7 +21,9 @@ CARD_SELECT = """
     SELECT cards.id, cards.note_id, notes.guid, cards.ord, notes.kind, decks.name,
            notes.path, notes.line, notes.question, notes.answer,
            cards.repetitions, cards.easiness, cards.interval, cards.due, cards.lapses,
-           cards.suspended, cards.orphaned OR notes.orphaned
+           cards.suspended, cards.orphaned OR notes.orphaned,
+           cards.fsrs_phase, cards.fsrs_step, cards.stability, cards.difficulty,
+           cards.last_review, cards.due_at
     FROM cards JOIN notes ON notes.id = cards.note_id
     JOIN decks ON decks.id = notes.deck_id"""
 _ACTIVE = "cards.orphaned = 0 AND cards.suspended = 0 AND notes.orphaned = 0"
@@ -57,11 +60,30 @@ def review_values(review: ReviewRecord) -> list:
 
 def card_from_row(row: tuple) -> StoredCard:
     (card_id, note_id, guid, ord_, kind, deck, path, line, question, answer,
-     repetitions, easiness, interval, due, lapses, suspended, orphaned) = row
+     repetitions, easiness, interval, due, lapses, suspended, orphaned, *fsrs) = row
     return StoredCard(id=card_id, note_id=note_id, note_guid=guid, ord=ord_, kind=kind,
                       deck=deck, path=path, line=line, question=question, answer=answer,
-                      schedule=CardSchedule(repetitions, easiness, interval, iso_date(due)),
+                      schedule=CardSchedule(repetitions, easiness, interval, iso_date(due),
+                                            fsrs_state_of(repetitions, interval, *fsrs)),
                       lapses=lapses, suspended=bool(suspended), orphaned=bool(orphaned))
+
+
+def fsrs_state_of(reps: int, interval: int, phase: int | None, step: int | None,
+                  stability: float | None, difficulty: float | None, last_review: str | None,
+                  due_at: str | None) -> FSRSState | None:
+    """A card's FSRS state from its columns; None for a card under SM-2 (or new)."""
+    if phase is None:
+        return None
+    return FSRSState(phase, step, stability, difficulty, reps, date.fromisoformat(last_review),
+                     interval, datetime.fromisoformat(due_at) if due_at else None)
+
+
+def fsrs_values(schedule: CardSchedule) -> list:
+    state = schedule.fsrs
+    if state is None:
+        return [None] * 6
+    return [state.phase, state.step, state.stability, state.difficulty,
+            state.last_review.isoformat(), utc_iso(state.due_at) if state.due_at else None]
 
 
 def review_from_row(row: tuple) -> ReviewRecord:
@@ -113,6 +135,14 @@ class ReviewQueries(Connection):
                "ORDER BY notes.path, notes.line, cards.ord")
         return self._records(card_from_row, sql, params)
 
+    def step_cards(self, today: date, *, deck: str | None = None) -> list[StoredCard]:
+        """Active cards on an FSRS step of minutes, due by the end of study day ``today``."""
+        where, params = deck_filter(deck)
+        sql = (f"{CARD_SELECT} WHERE cards.due_at IS NOT NULL AND {_ACTIVE} AND {where} "
+               "AND cards.due <= ?")
+        return [card_from_row(row) for row in self.conn.execute(
+            sql, [*params, today.isoformat()])]
+
     def card(self, card_id: int) -> StoredCard | None:
         """One card with its note's text, whatever its status (None if no such card)."""
         row = self.conn.execute(f"{CARD_SELECT} WHERE cards.id = ?", [card_id]).fetchone()
@@ -146,9 +176,11 @@ class ReviewQueries(Connection):
 
     def set_card_schedule(self, card_id: int, schedule: CardSchedule, lapses: int) -> None:
         self.conn.execute(
-            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ? "
-            "WHERE id = ?", [schedule.repetitions, schedule.easiness, schedule.interval,
-                             _iso(schedule.due), lapses, card_id])
+            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ?, "
+            "fsrs_phase = ?, fsrs_step = ?, stability = ?, difficulty = ?, last_review = ?, "
+            "due_at = ? WHERE id = ?",
+            [schedule.repetitions, schedule.easiness, schedule.interval, _iso(schedule.due),
+             lapses, *fsrs_values(schedule), card_id])
 
     def set_suspended(self, card_id: int, suspended: bool) -> bool:
         """Suspend or unsuspend a card; False if there is no such card."""

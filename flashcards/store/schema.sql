@@ -1,4 +1,4 @@
--- The schema of a new store, version 5: the one source of truth for new files.
+-- The schema of a new store, version 6: the one source of truth for new files.
 -- Older stores reach the same schema through store/migrations.py, and
 -- tests/test_migrations.py checks that both give the same tables, columns
 -- and indexes. docs/store.md explains every column.
@@ -62,10 +62,21 @@ CREATE TABLE "cards" (
    "due" TEXT,
    "lapses" INTEGER NOT NULL DEFAULT 0,
    -- Flagged in a review (`f`) to be fixed after the session (version 5).
-   "flagged" INTEGER NOT NULL DEFAULT 0
+   "flagged" INTEGER NOT NULL DEFAULT 0,
+   -- FSRS's state, NULL under SM-2 (version 6): phase (1 learning, 2 review,
+   -- 3 relearning), step, memory, the study day of the last answer, and the
+   -- UTC moment a card in a step of minutes is due.
+   "fsrs_phase" INTEGER,
+   "fsrs_step" INTEGER,
+   "stability" REAL,
+   "difficulty" REAL,
+   "last_review" TEXT,
+   "due_at" TEXT
 );
 CREATE UNIQUE INDEX "idx_cards_note_id_ord" ON "cards" ("note_id", "ord");
 CREATE INDEX "idx_cards_orphaned_suspended_due" ON "cards" ("orphaned", "suspended", "due");
+-- The few cards on an FSRS step of minutes, found without reading the others (version 6).
+CREATE INDEX "idx_cards_due_at" ON "cards" ("due_at") WHERE "due_at" IS NOT NULL;
 
 -- Every answer ever given, with the schedule before and after it.
 CREATE TABLE "reviews" (

@@ -70,12 +70,15 @@ class StatsQueries(Connection):
                    CASE WHEN cards.orphaned THEN 'orphaned'
                         WHEN cards.suspended THEN 'suspended'
                         WHEN cards.due IS NULL THEN 'new'
-                        WHEN cards.repetitions < {int(states[0])} THEN 'learning'
+                        WHEN cards.fsrs_phase IN (1, 3) THEN 'learning'
+                        WHEN cards.fsrs_phase IS NULL
+                             AND cards.repetitions < {int(states[0])} THEN 'learning'
                         WHEN cards.interval >= {int(states[1])} THEN 'mature'
                         ELSE 'young' END,
                    (SELECT count(*) FROM reviews WHERE reviews.card_id = cards.id),
                    cards.due, cards.repetitions, cards.easiness, cards.interval,
-                   notes.kind, cards.ord
+                   notes.kind, cards.ord, cards.stability, cards.difficulty,
+                   cards.last_review
             FROM cards JOIN notes ON notes.id = cards.note_id
             JOIN decks ON decks.id = notes.deck_id
             WHERE {where}

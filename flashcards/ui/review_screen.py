@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from rich.text import Text
@@ -292,8 +292,10 @@ class _ReviewScreen:
         # The button's name, as pressed; the SM-2 grade only on the full scale.
         name = BUTTON_NAMES[result.button] if result.button else f"grade {result.grade}"
         again = " It comes back later in this session." if result.again else ""
-        due = result.card.schedule.due
+        due, at = result.card.schedule.due, result.card.schedule.due_at
         due = f" Next review {due.isoformat()}." if result.scheduled and due else ""
+        if result.scheduled and at is not None:  # an FSRS step of minutes
+            due = f" Next review at {at.astimezone(self.review.clock().tzinfo):%H:%M}."
         self.message = f"Answered {name}.{due}{again}"
 
     def _buttons(self) -> str:
@@ -481,10 +483,14 @@ class _ReviewScreen:
         self.out.file.flush()
 
 
-def _interval_text(due: date | None, today: date) -> str:
-    """" 6d", " 2.1mo", " 1.5y" after a button's name; nothing for a same-day repeat."""
+def _interval_text(due: date | timedelta | None, today: date) -> str:
+    """" 6d", " 2.1mo", " 1.5y" after a button's name; " 10m" for an FSRS step of
+    minutes (a wait); nothing for a same-day repeat."""
     if due is None:
         return ""
+    if isinstance(due, timedelta):
+        minutes = round(due.total_seconds() / 60)
+        return f" {minutes}m" if minutes < 60 else f" {minutes / 60:.1f}h".replace(".0h", "h")
     days = (due - today).days
     if days < 1:
         return " <1d"
