@@ -96,6 +96,14 @@ def test_settings_sources_and_roots(store):
     assert store.roots() == ["/n"]
 
 
+def test_meta_items_by_prefix_and_all_of_them(store):
+    with store.transaction():
+        for key in ("config.a", "config.b", "configz", "journal.seq"):
+            store.set_meta(key, "1")
+    assert set(store.meta_items("config.")) == {"config.a", "config.b"}
+    assert {"config.a", "config.b", "configz", "journal.seq"} <= set(store.meta_items(""))
+
+
 def test_a_deck_is_known_with_its_subdecks(store):
     with store.transaction():
         store.deck_id("A::B")

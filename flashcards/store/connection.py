@@ -142,6 +142,8 @@ class Connection:
 
     def meta_items(self, prefix: str) -> dict[str, str]:
         # A range of the key's index, not a scan: meta also remembers journal identities.
+        if not prefix:
+            return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         rows = self.conn.execute("SELECT key, value FROM meta WHERE key >= ? AND key < ?",
                                  [prefix, after])

@@ -11,9 +11,11 @@ from flashcards.store.review_queries import (
     CARD_SELECT,
     INSERT_REVIEW,
     REVIEW_SELECT,
+    UPDATE_SCHEDULE,
     card_from_row,
     review_from_row,
     review_values,
+    schedule_values,
 )
 
 _OFFSET_PREFIX = "journal.offset:"
@@ -68,11 +70,8 @@ class HistoryQueries(Connection):
 
     def set_card_schedules(self, schedules: Iterable[tuple[int, CardSchedule, int]]) -> None:
         """(card id, schedule, lapses) of many cards, in one statement."""
-        self.conn.executemany(
-            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ? "
-            "WHERE id = ?",
-            ((s.repetitions, s.easiness, s.interval, s.due.isoformat() if s.due else None,
-              lapses, card_id) for card_id, s, lapses in schedules))
+        self.conn.executemany(UPDATE_SCHEDULE, (schedule_values(card_id, s, lapses)
+                                                for card_id, s, lapses in schedules))
 
     def add_reviews(self, reviews: Iterable[ReviewRecord]) -> None:
         """Answers added after a card's others (a replay that changed none of those)."""

@@ -175,12 +175,7 @@ class ReviewQueries(Connection):
         self.conn.execute("DELETE FROM reviews WHERE event_id = ?", [event_id])
 
     def set_card_schedule(self, card_id: int, schedule: CardSchedule, lapses: int) -> None:
-        self.conn.execute(
-            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ?, "
-            "fsrs_phase = ?, fsrs_step = ?, stability = ?, difficulty = ?, last_review = ?, "
-            "due_at = ? WHERE id = ?",
-            [schedule.repetitions, schedule.easiness, schedule.interval, _iso(schedule.due),
-             lapses, *fsrs_values(schedule), card_id])
+        self.conn.execute(UPDATE_SCHEDULE, schedule_values(card_id, schedule, lapses))
 
     def set_suspended(self, card_id: int, suspended: bool) -> bool:
         """Suspend or unsuspend a card; False if there is no such card."""
@@ -255,3 +250,15 @@ class ReviewQueries(Connection):
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+UPDATE_SCHEDULE = (
+    "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ?, "
+    "fsrs_phase = ?, fsrs_step = ?, stability = ?, difficulty = ?, last_review = ?, "
+    "due_at = ? WHERE id = ?")
+
+
+def schedule_values(card_id: int, schedule: CardSchedule, lapses: int) -> list:
+    """The parameters of ``UPDATE_SCHEDULE`` for one card."""
+    return [schedule.repetitions, schedule.easiness, schedule.interval, _iso(schedule.due),
+            lapses, *fsrs_values(schedule), card_id]
