@@ -95,3 +95,28 @@ def describe_settings(store: Store) -> list[dict]:
     current, default = load_settings(store), DEFAULT_SETTINGS
     return [{"key": key, "value": getattr(current, key), "default": getattr(default, key),
              "description": rule[2]} for key, rule in SETTING_RULES.items()]
+
+
+# -- FSRS parameters ----------------------------------------------------------------
+
+FSRS_PARAMETERS_KEY = "fsrs.parameters"
+
+
+def fsrs_parameters(store: Store, deck: str | None = None) -> list[float] | None:
+    """The fitted FSRS parameters for a deck (its own, else the collection's), or None."""
+    import json
+
+    keys = ([f"{FSRS_PARAMETERS_KEY}.deck.{deck}"] if deck else []) + [FSRS_PARAMETERS_KEY]
+    for key in keys:
+        raw = store.meta_items(key).get(key)
+        if raw:
+            return [float(x) for x in json.loads(raw)]
+    return None
+
+
+def save_fsrs_parameters(store: Store, parameters: list[float], deck: str | None = None) -> None:
+    import json
+
+    key = f"{FSRS_PARAMETERS_KEY}.deck.{deck}" if deck else FSRS_PARAMETERS_KEY
+    with store.transaction():
+        store.set_meta(key, json.dumps([round(float(x), 6) for x in parameters]))

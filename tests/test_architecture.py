@@ -13,12 +13,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flashcards"
 # style guide, cli -> sync/session/export/ui -> parser/render/store/scheduler -> model.
 RANK = {
     "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0, "paths": 0,
-    "clock": 1, "cards": 1, "images": 1,
+    "clock": 1, "cards": 1, "images": 1, "fsrs": 1,
     "parser": 2, "store": 2, "highlight": 2,
     "render": 3, "loader": 3, "settings": 3, "journal": 3,
     "history": 4,
     "sync": 5,
-    "session": 6, "export": 6, "stats": 6, "maintenance": 6,
+    "session": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6,
     "status": 7,
     "ui": 8,
     "cli": 9, "__main__": 10, "__init__": 10,
@@ -35,6 +35,7 @@ OWNERS = {
     "nh3": {"render/html"},
     "pylatexenc": {"render/latex"},
     "yaml": {"parser"},
+    "fsrs_rs_python": {"fsrs"},
 }
 
 
