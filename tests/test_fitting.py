@@ -257,3 +257,24 @@ def test_retentions_are_parsed_and_sorted():
 def test_bad_retentions_are_named(text):
     with pytest.raises(FlashcardsError, match="--retention: .* from 0.70 to 0.97"):
         parse_retentions(text)
+
+
+def test_evaluate_reports_progress_up_to_its_total():
+    import random
+
+    rng = random.Random(9)
+    cards = []
+    for _ in range(40):
+        day, answers = 0, [(0, 3)]
+        for _ in range(6):
+            day += rng.randint(1, 9)
+            answers.append((day, rng.choice([1, 3, 3, 3])))
+        cards.append(card(*answers))
+    data = fitting.prepare(cards)
+    seen = []
+    result = fitting.evaluate(data, lambda done, total: seen.append((done, total)))
+    totals = {total for _, total in seen}
+    assert len(totals) == 1 and totals.pop() > 50  # enough for a bar to be drawn
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert seen[-1][0] == seen[-1][1]
+    assert result.scored == 5 * (data.size // 6) and result.splits == 5

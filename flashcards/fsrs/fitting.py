@@ -333,18 +333,21 @@ def evaluate(data: Dataset, progress: Progress | None = None) -> Evaluation:
     with default parameters are scored on the same reviews."""
     progress = progress or (lambda done, total: None)
     splits = time_series_splits(data.size)
-    steps = len(splits) + 1
+    # Progress in reviews: a fit costs about as many as it trains on, the scoring one each.
+    total = sum(len(train) for train, _ in splits) + data.size
+    done = 0
     tested: list[int] = []
     fitted: list[float] = []
-    for step, (train, test) in enumerate(splits):
-        progress(step, steps)
+    for train, test in splits:
+        progress(done, total)
         fitted += predict_fsrs(data, fit(data, train), test)
         tested += test
-    progress(len(splits), steps)
+        done += len(train)
+    progress(done, total)
     scores = [score(MODELS[0], data, tested, predict_sm2(data, tested)),
               score(MODELS[1], data, tested, predict_fsrs(data, DEFAULT_PARAMETERS, tested)),
               score(MODELS[2], data, tested, fitted)]
-    progress(steps, steps)
+    progress(total, total)
     return Evaluation(data.size, len(tested), data.card_count, len(splits), scores)
 
 
@@ -385,10 +388,10 @@ def simulate(parameters: Sequence[float], retentions: Sequence[float], *, deck_s
     config.max_cost_perday = UNLIMITED_SECONDS
     results = []
     for step, retention in enumerate(retentions):
-        progress(step, len(retentions))
+        progress(step * days, len(retentions) * days)  # in simulated days
         run = fsrs.simulate(list(parameters), retention, config, SIMULATION_SEED)
         reviews = run.review_cnt_per_day
         results.append(Workload(retention, sum(reviews) / days, sum(run.learn_cnt_per_day) / days,
                                 float(run.memorized_cnt_per_day[-1]), int(sum(reviews))))
-    progress(len(retentions), len(retentions))
+    progress(len(retentions) * days, len(retentions) * days)
     return results
