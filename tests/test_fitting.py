@@ -26,8 +26,7 @@ from flashcards.scheduler import SM2State, review
 def card(*answers: tuple[int, int], grades: dict[int, int] | None = None) -> list[Answer]:
     """Answers (day, rating); the SM-2 grade is the one the button gives."""
     grade_of = grades or {1: 1, 2: 3, 3: 4, 4: 5}
-    return [Answer(f"{day:05d}-{n:03d}", day, rating, grade_of[rating])
-            for n, (day, rating) in enumerate(answers)]
+    return [Answer(day, rating, grade_of[rating]) for day, rating in answers]
 
 
 # -- the dataset ------------------------------------------------------------------------
@@ -60,8 +59,8 @@ def test_sm2_intervals_follow_the_grades_of_the_replay():
 
 
 def test_reviews_are_in_time_order_across_cards():
-    early = [Answer("2026-01-01", 0, 3, 4), Answer("2026-01-05", 4, 3, 4)]
-    late = [Answer("2026-01-02", 1, 3, 4), Answer("2026-01-03", 2, 1, 1)]
+    early = [Answer(0, 3, 4), Answer(4, 3, 4)]
+    late = [Answer(1, 3, 4), Answer(2, 1, 1)]
     data = fitting.prepare([early, late])
     assert [data.card[row] for row in range(data.size)] == [1, 0]
     assert data.recalled == [0, 1]
@@ -278,3 +277,11 @@ def test_evaluate_reports_progress_up_to_its_total():
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert seen[-1][0] == seen[-1][1]
     assert result.scored == 5 * (data.size // 6) and result.splits == 5
+
+
+@given(st.lists(st.integers(0, 5), max_size=40))
+def test_the_fast_sm2_replay_is_the_scheduler(grades):
+    state, fast = SM2State(), fitting.SM2_NEW
+    for grade in grades:
+        state, fast = review(state, grade), fitting.sm2_step(fast, grade)
+        assert fast == (state.repetitions, round(state.easiness * 100), state.interval)

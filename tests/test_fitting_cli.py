@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -241,3 +241,22 @@ def test_simulate_uses_the_collection_and_default_parameters(synced):
     assert loads[0]["total_reviews"] < loads[1]["total_reviews"]
     text = run("simulate", "--days", "60", db=synced)
     assert "desired retention" in text.stdout and "0.95" in text.stdout
+
+
+def test_answers_are_dated_in_their_own_study_day(synced):
+    # 03:30 in Paris is still the day before (days start at 04:00); 04:10 is the next.
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    moments = [datetime(2026, 3, 1, 22, 0, tzinfo=paris), datetime(2026, 3, 2, 3, 30, tzinfo=paris),
+               datetime(2026, 3, 2, 4, 10, tzinfo=paris), datetime(2026, 3, 9, 4, 10, tzinfo=paris)]
+    store = Store.open(synced)
+    try:
+        for moment in moments:
+            review = session.start(store, moment, clock=lambda moment=moment: moment,
+                                   new_limit=1, review_limit=1)
+            review.press(1)  # Again: due again the next study day, so always queued
+        days = [answer.day for answer in store.fit_answers()]
+    finally:
+        store.close()
+    assert [day - days[0] for day in days] == [0, 0, 1, 8]

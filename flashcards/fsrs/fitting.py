@@ -16,6 +16,7 @@ RMSE(bins) and AUC (docs/scheduler.md explains them).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,13 @@ from typing import NamedTuple
 
 import fsrs_rs_python as fsrs
 
-from flashcards.scheduler import SM2State, review
+from flashcards.scheduler import (
+    FIRST_INTERVAL,
+    INITIAL_EASINESS,
+    PASSING_GRADE,
+    _next_ef_hundredths,
+    _next_interval,
+)
 
 # The FSRS optimizer asks for 400 reviews before it fits (Anki asked for 1,000 in
 # its FSRS-4 days and 400 for its retention search); fsrs-rs itself fits nothing
@@ -49,10 +56,9 @@ Progress = Callable[[int, int], None]
 
 
 class Answer(NamedTuple):
-    """One answer of a card: when (UTC ISO, for time order), its study day number,
-    the FSRS rating (1-4) and the SM-2 grade (0-5)."""
+    """One answer of a card: its study day number, the FSRS rating (1-4) and the
+    SM-2 grade (0-5)."""
 
-    at: str
     day: int
     rating: int
     grade: int
@@ -66,7 +72,10 @@ def rating_of(button: int | None, grade: int) -> int:
 @dataclass
 class Dataset:
     """A history made ready: each card's FSRS inputs, and every review that
-    counts, as columns in time order (the order of the time-series split)."""
+    counts, as columns in time order (the order of the time-series split): by
+    study day, and within a day by card, not by the second (one day's reviews
+    may straddle a fold's boundary; none is scored on a model fitted on a later
+    day). No review's time is held: a million of them would take 80 MB."""
 
     cards: list[list[tuple[int, int]]] = field(default_factory=list)  # (rating, delta_t)
     card: list[int] = field(default_factory=list)  # index into cards
@@ -92,39 +101,54 @@ class Dataset:
 
 
 def prepare(histories: Iterable[Sequence[Answer]]) -> Dataset:
-    """The dataset of cards' answers, each card's in time order."""
-    data, keys = Dataset(), []
+    """The dataset of cards' answers, each card's in time order (``Answer`` or
+    plain tuples in its order)."""
+    data, days = Dataset(), []
     for answers in histories:
         if answers:
-            _add_card(data, keys, answers)
-    order = sorted(range(len(keys)), key=keys.__getitem__)
+            _add_card(data, days, answers)
+    order = sorted(range(len(days)), key=days.__getitem__)  # stable: cards in order
     for name in ("card", "position", "delta_t", "recalled", "count", "lapses", "sm2_interval"):
         column = getattr(data, name)
         setattr(data, name, [column[index] for index in order])
     return data
 
 
-def _add_card(data: Dataset, keys: list[str], answers: Sequence[Answer]) -> None:
+def sm2_step(state: tuple[int, int, int], grade: int) -> tuple[int, int, int]:
+    """``scheduler.review`` on (repetitions, E-Factor in hundredths, interval), the
+    same integer arithmetic without a validated state object per answer: a
+    million answers are replayed here (tests check it against ``review``)."""
+    repetitions, ef, interval = state
+    ef = _next_ef_hundredths(ef, grade)
+    if grade < PASSING_GRADE:
+        return 0, ef, FIRST_INTERVAL
+    return repetitions + 1, ef, _next_interval(repetitions + 1, interval, ef)
+
+
+SM2_NEW = (0, round(INITIAL_EASINESS * 100), 0)
+
+
+def _add_card(data: Dataset, days: list[int], answers: Sequence[Answer]) -> None:
     index, reviews = len(data.cards), []
-    state, previous_day, count, lapses = SM2State(), None, 1, 0
-    for position, answer in enumerate(answers):
-        delta_t = 0 if previous_day is None else max(0, answer.day - previous_day)
-        reviews.append((answer.rating, delta_t))
+    state, previous_day, count, lapses = SM2_NEW, None, 1, 0
+    for position, (day, rating, grade) in enumerate(answers):
+        delta_t = 0 if previous_day is None else max(0, day - previous_day)
+        reviews.append((rating, delta_t))
         if delta_t > 0:
             count += 1
             data.card.append(index)
             data.position.append(position)
             data.delta_t.append(delta_t)
-            data.recalled.append(int(answer.rating > 1))
+            data.recalled.append(int(rating > 1))
             data.count.append(count)
             data.lapses.append(lapses)
-            data.sm2_interval.append(max(1, state.interval))
-            keys.append(answer.at)
-            lapses += answer.rating == 1
+            data.sm2_interval.append(max(1, state[2]))
+            days.append(day)
+            lapses += rating == 1
         # SM-2 schedules on the first answer of a study day only (docs/scheduler.md).
         if previous_day is None or delta_t > 0:
-            state = review(state, answer.grade)
-        previous_day = answer.day if previous_day is None else max(previous_day, answer.day)
+            state = sm2_step(state, grade)
+        previous_day = day if previous_day is None else max(previous_day, day)
     data.cards.append(reviews)
     data.answers += len(answers)
 
@@ -201,6 +225,7 @@ def log_loss(recalled: Sequence[int], predicted: Sequence[float]) -> float:
     return total / len(recalled)
 
 
+@functools.lru_cache(maxsize=4096)  # days, counts and lapses repeat: a few hundred values
 def _log_bin(value: float, base: float, scale: float, digits: int) -> float:
     return round(scale * base ** math.floor(math.log(value) / math.log(base)), digits)
 

@@ -23,7 +23,7 @@ class FittingQueries(Connection):
         """
         where, params = deck_filter(deck)
         sql = f"""
-            SELECT card_id, reviewed_at,
+            SELECT card_id,
                    CAST(julianday(reviewed_at, printf('%+d minutes',
                         coalesce(utc_offset_minutes, ?) - 60 * coalesce(day_start_hour, ?)))
                         + 0.5 AS INTEGER),

@@ -216,12 +216,11 @@ class StatsReview(NamedTuple):
 
 
 class FitAnswer(NamedTuple):
-    """One answer as FSRS fitting reads it (``Store.fit_answers``): its card, UTC
-    time, study day number (its own zone and day-start hour, as a day count), and
-    the button and SM-2 grade given."""
+    """One answer as FSRS fitting reads it (``Store.fit_answers``): its card, study
+    day number (in its own zone and day-start hour, as a day count), and the
+    button and SM-2 grade given."""
 
     card_id: int
-    reviewed_at: str  # UTC ISO, as utc_iso writes it
     day: int
     button: int | None
     grade: int
