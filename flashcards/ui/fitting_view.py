@@ -16,7 +16,7 @@ from flashcards.fitting_report import OptimizeReport, SimulationReport
 from flashcards.fsrs.fitting import Evaluation, Score
 from flashcards.ui.tables import console
 
-CHART_WIDTH = 40  # columns for recall 0 to 1
+CHART_WIDTH = 28  # columns for recall 0 to 1: a row fits 80 columns
 
 
 @contextmanager
@@ -93,12 +93,12 @@ def calibration_chart(score: Score) -> list:
             else:
                 bar.append("█" if column < filled else "·",
                            style="cyan" if column < filled else "grey35")
-        line = Text(f"{cell.low:.2f}-{cell.high:.2f} {cell.count:>8,} ")
+        line = Text(f"{cell.low:.2f}-{cell.high:.2f} {cell.count:>7,} ")
         line.append_text(bar)
         line.append(f" {cell.observed:.2f} observed, {cell.predicted:.2f} predicted")
         lines.append(line)
-    lines.append(Text("rows: predicted recall; count: reviews; bar: share recalled; ┃: "
-                      "mean prediction", style="dim"))
+    lines.append(Text("row: predicted recall, reviews; bar: share recalled; ┃: mean prediction",
+                      style="dim"))
     return lines
 
 
