@@ -496,6 +496,7 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
         results.append(result)
         report_line(result)
     bench_daily_commands(base, cards, runs, label, results)
+    bench_fitting(base, cards, runs, results)
 
 
 # The daily commands as a user runs them on the history store, each a whole
@@ -524,8 +525,49 @@ def bench_daily_commands(db: Path, cards: int, runs: int, label: str,
 
 
 def set_commands() -> set[str]:
-    return {name for name in ("sync", "export", "status", "review", "list", "stats")
-            if has_command(name)}
+    return {name for name in ("sync", "export", "status", "review", "list", "stats",
+                              "optimize", "evaluate") if has_command(name)}
+
+
+# -- FSRS fitting on the history store ------------------------------------------------
+
+
+def bench_fitting(base: Path, cards: int, runs: int, results: list[Result]) -> None:
+    """`optimize` (on a fresh copy each run: it saves parameters) and `evaluate` (five
+    fits and three models scored) as whole processes on the synthetic history: at 10k
+    cards that is 100k reviews, at 100k cards 1M. The fill's grades are random, so
+    these are timings, not fits worth reading."""
+    commands, label = set_commands(), f"{cards * REVIEWS_PER_CARD:,} reviews logged"
+    work = base.with_name(f"fitting-run-{cards}.db")
+
+    def fresh(_run: int) -> None:
+        remove_db(work)
+        shutil.copy(base, work)
+
+    for name, args, setup, db in (("optimize (whole process)", ["optimize"], fresh, work),
+                                  ("evaluate (whole process)", ["evaluate"], None, base)):
+        if args[0] not in commands:
+            results.append(Result(name, cards, note=f"no `{args[0]}` command yet"))
+            continue
+        r = Result(name, cards, note=label)
+        guarded(results, r, lambda r=r, args=args, setup=setup, db=db: measure(
+            r, runs, lambda _: [([*flashcards_cmd(), *args], base_env(db))], setup))
+    remove_db(work)
+
+
+def bench_fitting_only(sizes: list[int], out: Path, runs: int, results: list[Result]) -> None:
+    """--fitting-only: per size, a synced corpus with its synthetic history, then
+    ``bench_fitting``, without the other figures (minutes instead of an hour)."""
+    for cards in sizes:
+        base = out / f"queue-{cards}.db"
+        if not base.exists():
+            corpus = write_corpus(out, cards)
+            remove_db(base)
+            remove_journal(corpus)
+            run_process([*flashcards_cmd(), "sync", str(corpus)], base_env(base))
+            print(f"  filling {cards * REVIEWS_PER_CARD} reviews ...", flush=True)
+            fill_history(base, REVIEWS_PER_CARD)
+        bench_fitting(base, cards, runs, results)
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -621,6 +663,11 @@ def goals(results: list[Result]) -> str:
             ratio and f"{r.median:.3f} s / {click.median:.3f} s = {ratio:.2f}",
             None if ratio is None else ratio <= limit)
     r = next((r for r in results if r.name.startswith("next card") and r.seconds), None)
+    for name, cards, limit, what in (("optimize (whole process)", 10_000, 10, "100k"),
+                                     ("evaluate (whole process)", 100_000, 60, "1M")):
+        r = find(results, name, cards)
+        add(f"{name.split()[0]} on {what} reviews < {limit} s", r and f"{r.median:.2f} s",
+            None if not r else r.median < limit)
     add("next card at 100k cards, 1M reviews < 5 ms",
         r and f"{r.median * 1000:.2f} ms at {r.cards:,} cards",
         None if not r or r.cards < 100_000 else r.median < 0.005)
@@ -676,6 +723,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--markdown", type=Path,
                         help="Rewrite the results between the bench markers of this file.")
     parser.add_argument("--json", type=Path, help="Also write the raw results as JSON.")
+    parser.add_argument("--fitting-only", action="store_true",
+                        help="Only optimize and evaluate on each size's synthetic history.")
     parser.add_argument("--queue-worker", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -693,6 +742,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"flashcards bench in {out}: {info}", flush=True)
     commands = set_commands()
     results: list[Result] = []
+    if args.fitting_only:
+        bench_fitting_only(sizes, out, args.runs, results)
+        print("\n" + render(results, info))
+        return 1 if any(r.note.startswith("failed") for r in results) else 0
     peers: dict[str, Path] = {}
     for name in PEERS if args.peer else ():
         peer, why = peer_cli(out, name)

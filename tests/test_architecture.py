@@ -19,7 +19,7 @@ RANK = {
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
     "history": 4,
     "sync": 5,
-    "session": 6, "export": 6, "stats": 6, "maintenance": 6,
+    "session": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6,
     "status": 7,
     "ui": 8,
     "cli": 9, "__main__": 10, "__init__": 10,
@@ -37,6 +37,7 @@ OWNERS = {
     "pylatexenc": {"render/latex"},
     "fsrs_rs_python": {"fsrs"},
     "yaml": {"parser"},
+    "fsrs_rs_python": {"fsrs"},
 }
 
 

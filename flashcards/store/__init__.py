@@ -9,7 +9,8 @@ groups, one module per client, so each client's queries sit together:
 - ``export_queries``: notes for Anki and the HTML cache (export.py);
 - ``maintenance_queries``: the doctor's checks and repairs (maintenance.py);
 - ``stats_queries``: statistics and `flashcards list` (stats.py, cli.py);
-- ``history_queries``: keeping the store equal to the journal (history.py).
+- ``history_queries``: keeping the store equal to the journal (history.py);
+- ``fitting_queries``: the review log as FSRS fitting reads it (fitting_report.py).
 
 Rows cross this boundary only as the records of ``records.py``: no module
 above the store knows a table or a column. ``schema.sql`` is the schema and
@@ -17,6 +18,7 @@ above the store knows a table or a column. ``schema.sql`` is the schema and
 """
 
 from flashcards.store.export_queries import ExportQueries
+from flashcards.store.fitting_queries import FittingQueries
 from flashcards.store.history_queries import HistoryQueries
 from flashcards.store.maintenance_queries import MaintenanceQueries
 from flashcards.store.migrations import SCHEMA_VERSION, backup_path
@@ -26,6 +28,7 @@ from flashcards.store.records import (
     CardState,
     DeckCounts,
     ExportNote,
+    FitAnswer,
     ListedCard,
     ReviewRecord,
     SourceRecord,
@@ -46,6 +49,7 @@ __all__ = [
     "CardState",
     "DeckCounts",
     "ExportNote",
+    "FitAnswer",
     "ListedCard",
     "ReviewRecord",
     "SourceRecord",
@@ -60,5 +64,5 @@ __all__ = [
 
 
 class Store(SyncQueries, ReviewQueries, ExportQueries, MaintenanceQueries, StatsQueries,
-            HistoryQueries):
+            HistoryQueries, FittingQueries):
     """A flashcards database file, with every client's queries."""

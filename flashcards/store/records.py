@@ -230,3 +230,14 @@ class StatsReview(NamedTuple):
     scheduled: int
     interval_before: int | None
     due_before: str | None
+
+
+class FitAnswer(NamedTuple):
+    """One answer as FSRS fitting reads it (``Store.fit_answers``): its card, study
+    day number (in its own zone and day-start hour, as a day count), and the
+    button and SM-2 grade given."""
+
+    card_id: int
+    day: int
+    button: int | None
+    grade: int

@@ -2,7 +2,8 @@
 
 - ``tables``: the console, progress bars, the `list` and `status` tables;
 - ``stats_view``: `flashcards stats`;
-- ``review_screen``: the review session's keys and screen.
+- ``review_screen``: the review session's keys and screen;
+- ``fitting_view``: `optimize`, `evaluate` (the calibration chart) and `simulate`.
 
 The names below load their module on first use, so `flashcards list` never
 loads the review screen and `review` never loads the statistics view.
@@ -18,14 +19,20 @@ __all__ = [
     "console",
     "duration_text",
     "print_card_table",
+    "print_evaluation",
+    "print_optimize",
+    "print_simulation",
     "print_stats",
     "print_status",
     "progress",
     "run_review",
+    "spinner",
 ]
 
 _HOME = {"run_review": "review_screen", "duration_text": "stats_view",
-         "print_stats": "stats_view"}
+         "print_stats": "stats_view", "print_optimize": "fitting_view",
+         "print_evaluation": "fitting_view", "print_simulation": "fitting_view",
+         "spinner": "fitting_view"}
 
 
 def __getattr__(name: str):

@@ -1,0 +1,236 @@
+"""`flashcards optimize`, `evaluate` and `simulate`: FSRS against the store's review log.
+
+Reads the answers through the store (the log equals the replay of the journal),
+hands them to the pure code of fsrs/fitting.py, and saves fitted parameters
+through settings.py. No terminal I/O and no clock: the caller passes ``now`` in
+(its zone and the day-start hour date answers logged without their own).
+
+The fit of `optimize` runs in a worker process: fsrs-rs holds the interpreter
+while it works, so in-process a Ctrl-C (and the progress display) would wait
+for it. The parent only waits, and the parameters are saved after the worker
+has answered, in one transaction: an interrupted optimize saves nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flashcards.clock import utc_offset_minutes
+from flashcards.fsrs import fitting
+from flashcards.model import FlashcardsError
+from flashcards.settings import fsrs_parameters, load_settings, save_fsrs_parameters
+from flashcards.store import Store
+
+# The desired retentions `simulate` accepts: those of the desired_retention setting.
+RETENTION_RANGE = (0.70, 0.97)
+DEFAULT_RETENTIONS = (0.80, 0.85, 0.90, 0.95)
+MAX_SIMULATED_DAYS = 3650
+# How often the parent looks at the worker (and redraws the spinner), in seconds.
+POLL_SECONDS = 0.1
+
+Tick = Callable[[], None]
+Progress = Callable[[int, int], None]
+
+
+def load_history(store: Store, *, now: datetime, deck: str | None = None) -> fitting.Dataset:
+    """The answers of a deck (and subdecks; None: all cards) ready for fitting."""
+    if deck:
+        store.require_deck(deck)
+    rows = store.fit_answers(deck=deck, utc_offset_minutes=utc_offset_minutes(now),
+                             day_start_hour=load_settings(store).day_start_hour)
+
+    def cards():
+        # Plain tuples in Answer's order: a million of them on a large history.
+        card, answers, rating = None, [], fitting.rating_of
+        for card_id, day, button, grade in rows:
+            if card_id != card and answers:
+                yield answers
+                answers = []
+            card = card_id
+            answers.append((day, rating(button, grade), grade))
+        if answers:
+            yield answers
+
+    return fitting.prepare(cards())
+
+
+def require_enough(data: fitting.Dataset, deck: str | None) -> None:
+    """FlashcardsError saying how much more history is needed, unless there is enough."""
+    where = f" in {deck!r}" if deck else ""
+    if not data.answers:
+        raise FlashcardsError(
+            f"no reviews yet{where}: FSRS is fitted on your own answers. Review for a few "
+            f"weeks (`flashcards review`); fitting needs {fitting.MIN_REVIEWS} reviews that "
+            "count (a card answered again on a later day).")
+    cards = "1 card" if data.card_count == 1 else f"{data.card_count} cards"
+    if data.needed() or data.card_count < 2:
+        more = (f"{data.needed()} more" if data.needed()
+                else "answers on more than one card")
+        raise FlashcardsError(
+            f"not enough history{where} to fit FSRS: {data.answers} answers on {cards}, of "
+            f"which {data.size} count (a card answered again on a later day); fitting needs "
+            f"{fitting.MIN_REVIEWS} that count: {more}. Nothing was changed.")
+
+
+# -- optimize -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptimizeReport:
+    deck: str | None
+    answers: int
+    cards: int
+    reviews: int  # the reviews that count, all used for the fit
+    previous: str  # "default" or "fitted": the parameters compared with
+    log_loss_before: float
+    log_loss_after: float
+    rmse_bins_before: float
+    rmse_bins_after: float
+    parameters: list[float]  # those in force now
+    saved: bool  # False: the fit did no better than the parameters before, kept
+
+    def to_dict(self) -> dict:
+        return {"deck": self.deck, "answers": self.answers, "cards": self.cards,
+                "reviews": self.reviews, "previous": self.previous,
+                "log_loss_before": round(self.log_loss_before, 4),
+                "log_loss_after": round(self.log_loss_after, 4),
+                "rmse_bins_before": round(self.rmse_bins_before, 4),
+                "rmse_bins_after": round(self.rmse_bins_after, 4),
+                "parameters": [round(x, 4) for x in self.parameters], "saved": self.saved}
+
+
+def optimize(store: Store, *, now: datetime, deck: str | None = None,
+             tick: Tick | None = None) -> OptimizeReport:
+    """Fit FSRS on the history and save the parameters if they predict it better
+    than those in force (a deck's own when ``deck``). ``tick`` is called while
+    the fit runs (a spinner); Ctrl-C stops it and saves nothing."""
+    data = load_history(store, now=now, deck=deck)
+    require_enough(data, deck)
+    current = fsrs_parameters(store, deck)
+    before = fitting.check_parameters(current) if current else fitting.DEFAULT_PARAMETERS
+    fitted = fit_in_worker(data, tick or (lambda: None))
+    rows = range(data.size)
+    old, new = fitting.predict_fsrs(data, before), fitting.predict_fsrs(data, fitted)
+    recalled = data.recalled
+    loss_before, loss_after = fitting.log_loss(recalled, old), fitting.log_loss(recalled, new)
+    better = loss_after <= loss_before
+    if better:
+        save_fsrs_parameters(store, fitted, deck)
+    return OptimizeReport(deck, data.answers, data.card_count, data.size,
+                          "fitted" if current else "default", loss_before,
+                          loss_after if better else loss_before,
+                          fitting.rmse_bins(data, rows, old),
+                          fitting.rmse_bins(data, rows, new if better else old),
+                          fitted if better else before, better)
+
+
+def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
+    """``fitting.fit(data)`` in a child process, calling ``tick`` while it works.
+
+    A KeyboardInterrupt in the parent kills the child at once. The child ignores
+    SIGINT: Ctrl-C reaches the whole process group, and the parent decides.
+    """
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_fit_worker, args=(sender, data), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        while not receiver.poll(POLL_SECONDS):
+            tick()
+            if not worker.is_alive() and not receiver.poll(0):
+                raise FlashcardsError(f"the FSRS fit stopped (exit code {worker.exitcode}); "
+                                      "nothing was changed")
+        ok, value = receiver.recv()
+    finally:
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+        receiver.close()
+    if not ok:
+        raise FlashcardsError(f"the FSRS fit failed: {value}; nothing was changed")
+    return value
+
+
+def _fit_worker(sender, data: fitting.Dataset) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = (True, fitting.fit(data))
+    except BaseException as exc:  # fsrs-rs panics arrive as BaseException
+        result = (False, str(exc) or type(exc).__name__)
+    sender.send(result)
+    sender.close()
+
+
+# -- evaluate -------------------------------------------------------------------------
+
+
+def evaluate(store: Store, *, now: datetime, deck: str | None = None,
+             progress: Progress | None = None) -> fitting.Evaluation:
+    """SM-2, FSRS with default parameters and FSRS fitted on the past, scored on
+    the later reviews of the history (a time-series split)."""
+    data = load_history(store, now=now, deck=deck)
+    require_enough(data, deck)
+    return fitting.evaluate(data, progress)
+
+
+# -- simulate -------------------------------------------------------------------------
+
+
+def parse_retentions(text: str) -> list[float]:
+    """``0.8,0.85,0.9`` as numbers; FlashcardsError naming the bad value."""
+    low, high = RETENTION_RANGE
+    values = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            value = float(part)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise FlashcardsError(f"--retention: {part!r} is not a desired retention; give "
+                                  f"numbers from {low:.2f} to {high:.2f} separated by commas, "
+                                  "such as 0.8,0.85,0.9,0.95")
+        values.append(value)
+    return sorted(set(values))
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    deck: str | None
+    parameters: str  # "fitted" or "default"
+    deck_size: int
+    new_per_day: int
+    reviews_per_day: int
+    days: int
+    workloads: list[fitting.Workload]
+
+    def to_dict(self) -> dict:
+        return {"deck": self.deck, "parameters": self.parameters, "deck_size": self.deck_size,
+                "new_per_day": self.new_per_day, "reviews_per_day": self.reviews_per_day,
+                "days": self.days, "retentions": [w.to_dict() for w in self.workloads]}
+
+
+def simulate(store: Store, *, retentions: list[float], days: int, deck: str | None = None,
+             progress: Progress | None = None) -> SimulationReport:
+    """The workload and the cards remembered at each desired retention, for a deck of
+    this collection's size with its limits and its FSRS parameters."""
+    if not 1 <= days <= MAX_SIMULATED_DAYS:
+        raise FlashcardsError(f"--days must be from 1 to {MAX_SIMULATED_DAYS}, got {days}")
+    if deck:
+        store.require_deck(deck)
+    size = store.active_card_count(deck=deck)
+    if not size:
+        raise FlashcardsError("no cards to simulate: add some with `flashcards sync PATH`")
+    settings, saved = load_settings(store), fsrs_parameters(store, deck)
+    parameters = fitting.check_parameters(saved) if saved else fitting.DEFAULT_PARAMETERS
+    workloads = fitting.simulate(parameters, retentions, deck_size=size,
+                                 new_per_day=settings.new_per_day,
+                                 reviews_per_day=settings.reviews_per_day, days=days,
+                                 progress=progress)
+    return SimulationReport(deck, "fitted" if saved else "default", size, settings.new_per_day,
+                            settings.reviews_per_day, days, workloads)
