@@ -37,7 +37,6 @@ OWNERS = {
     "pylatexenc": {"render/latex"},
     "fsrs_rs_python": {"fsrs"},
     "yaml": {"parser"},
-    "fsrs_rs_python": {"fsrs"},
 }
 
 
