@@ -474,9 +474,13 @@ def stats(app: App, deck: str | None, days: int, full: bool, as_json: bool) -> N
 @click.option("-o", "--output", required=True,
               type=click.Path(path_type=Path),
               help="The .apkg file to write (replaced if it exists).")
+@click.option("--with-scheduling", is_flag=True,
+              help="Carry each card's schedule and review history, and suspended cards"
+                   " (suspended). Anki applies it only to cards it does not have yet.")
 @db_option
 @click.pass_obj
-def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Path) -> None:
+def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Path,
+           with_scheduling: bool) -> None:
     """Export cards to one Anki package (.apkg) to import in Anki.
 
     Exports every active card in the store, or only those in the PATHs (synced
@@ -484,13 +488,17 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     and suspended cards are left out.
     Importing again updates exactly the notes whose Markdown changed and keeps
     your Anki review history; docs/anki.md explains the note types and tags.
+    --with-scheduling adds each card's due date, interval, ease and answers
+    (import with "Import any learning progress"), and suspended cards.
 
     \b
     Example:
       flashcards export -o ml.apkg
       flashcards export decks/ --deck "ML Interview::Coding" -o coding.apkg
+      flashcards export --with-scheduling -o progress.apkg
     """
     from flashcards.export import export_apkg
+    from flashcards.scheduler import DAY_START_HOUR
     from flashcards.sync import sync as run_sync
 
     moment = now()
@@ -500,7 +508,14 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
         if synced.errors:  # a package without the broken files would look complete
             echo(f"{len(synced.errors)} error(s): nothing was exported", err=True)
             sys.exit(1)
-    report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
+    store = app.store()
+    day_start_hour = DAY_START_HOUR
+    if with_scheduling:
+        from flashcards.settings import load_settings
+
+        day_start_hour = load_settings(store).day_start_hour
+    report = export_apkg(store, output, now=moment, decks=decks, paths=paths,
+                         with_scheduling=with_scheduling, day_start_hour=day_start_hour)
     echo(report.summary())
 
 

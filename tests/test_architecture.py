@@ -15,7 +15,7 @@ RANK = {
     "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0, "paths": 0,
     "clock": 1, "cards": 1, "images": 1,
     "parser": 2, "store": 2, "highlight": 2,
-    "render": 3, "loader": 3, "settings": 3, "journal": 3,
+    "render": 3, "loader": 3, "settings": 3, "journal": 3, "anki_progress": 3,
     "history": 4,
     "sync": 5,
     "session": 6, "export": 6, "stats": 6, "maintenance": 6,

@@ -1,0 +1,205 @@
+"""Our schedule and answers as Anki stores them: card columns and review log rows.
+
+Pure code for `flashcards export --with-scheduling` (export.py writes what it
+gives): no I/O, no clock. docs/anki.md, "Exporting progress", is the contract.
+
+Due dates. Anki keeps a review card's due date as a day number counted from
+its collection's creation day. On import it shifts that number by how many
+days the package's collection is ahead of the importing one, both counted
+today with each collection's day rollover (rslib, import/cards.rs,
+``shift_collection_relative_dates``). So a card due on study day D is written
+as ``D - COLLECTION_DAY``: the package's collection was created on
+`COLLECTION_DAY` (its ``crt``, read in UTC, ``creationOffset`` 0), and the
+importing collection gets ``D`` back as its own day number, whatever day the
+import happens on. Exact when Anki's "next day starts at" hour is the
+package's `rollover` (our ``day_start_hour``).
+
+The mapping. Our SM-2 has no learning steps: every answer schedules in days.
+
+- new -> Anki new (type 0, queue 0);
+- passed at its last scheduled answer (repetitions >= 1) -> review (2, 2);
+- failed at its last scheduled answer (repetitions 0, due tomorrow) ->
+  relearning (3) if it had passed before, learning (1) if never, both in
+  Anki's day-learning queue (3) with their due day and one step left;
+- suspended -> queue -1. A suspended card that is (re)learning goes as a
+  suspended review card: Anki's importer shifts the due day of a suspended
+  card only if its type is review, and any other would arrive years off.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from enum import IntEnum
+from typing import NamedTuple
+
+from flashcards.scheduler import BUTTON_GRADES
+from flashcards.store import CardSchedule, ExportAnswer
+
+# The package's collection: created 2014-09-19 11:00 UTC (genanki's ``crt``),
+# read in UTC, so its creation day is this date on every machine.
+COLLECTION_CREATED = 1411124400
+COLLECTION_DAY = datetime.fromtimestamp(COLLECTION_CREATED, UTC).date()
+# Anki caps the time taken by one answer at its deck option "Maximum answer
+# seconds", 60 by default (rslib, answering: cap_answer_secs).
+MAX_ANSWER_MS = 60_000
+# Anki's queue of a suspended card.
+SUSPENDED_QUEUE = -1
+
+
+class CardType(IntEnum):
+    NEW = 0
+    LEARN = 1
+    REVIEW = 2
+    RELEARN = 3
+
+
+class Queue(IntEnum):
+    NEW = 0
+    LEARN = 1  # due: a timestamp (we never write it: our steps are days)
+    REVIEW = 2
+    DAY_LEARN = 3  # due: a day number, as for review cards
+
+
+class RevlogKind(IntEnum):
+    LEARN = 0
+    REVIEW = 1
+    RELEARN = 2
+    FILTERED = 3
+    MANUAL = 4
+
+
+class MemoryState(NamedTuple):
+    """FSRS's memory state of a card, for Anki's ``data`` column (rslib ``CardData``).
+
+    The hook for FSRS: pass it to `anki_card` when FSRS is the active scheduler.
+    """
+
+    stability: float
+    difficulty: float
+    desired_retention: float | None = None
+    last_review: datetime | None = None
+
+
+class AnkiCard(NamedTuple):
+    """The columns of Anki's ``cards`` row that carry a card's progress."""
+
+    type: int
+    queue: int
+    due: int
+    ivl: int
+    factor: int
+    reps: int
+    lapses: int
+    left: int
+    data: str
+
+
+def anki_due(day: date) -> int:
+    """Anki's day number of a study day, in the package's collection."""
+    return (day - COLLECTION_DAY).days
+
+
+def permille(easiness: float) -> int:
+    """Anki's ease factor (permille) of an SM-2 E-Factor: 2.5 -> 2500."""
+    return round(easiness * 1000)
+
+
+def anki_card(schedule: CardSchedule, *, reps: int, lapses: int, suspended: bool,
+              ever_passed: bool, memory: MemoryState | None = None) -> AnkiCard:
+    """A card's Anki columns from its stored schedule.
+
+    ``reps`` is its number of answers (same-day repeats included, as Anki counts
+    them), ``ever_passed`` whether any scheduled answer passed, ``memory`` its FSRS
+    state when FSRS schedules it (None: SM-2, ``data`` stays empty).
+    """
+    data = card_data(memory)
+    if schedule.due is None:
+        return AnkiCard(CardType.NEW, SUSPENDED_QUEUE if suspended else Queue.NEW, 0, 0, 0,
+                        reps, lapses, 0, data)
+    due = anki_due(schedule.due)
+    factor = permille(schedule.easiness)
+    if schedule.repetitions >= 1 or suspended:
+        queue = SUSPENDED_QUEUE if suspended else Queue.REVIEW
+        return AnkiCard(CardType.REVIEW, queue, due, schedule.interval, factor, reps, lapses, 0,
+                        data)
+    kind = CardType.RELEARN if ever_passed else CardType.LEARN
+    # One step left: a pass on the due day graduates it, as SM-2 would schedule it forward.
+    return AnkiCard(kind, Queue.DAY_LEARN, due, schedule.interval, factor, reps, lapses, 1, data)
+
+
+def card_data(memory: MemoryState | None) -> str:
+    """Anki's ``data`` column: FSRS's memory state as rslib's ``CardData`` JSON, or ""."""
+    if memory is None:
+        return ""
+    fields: dict[str, float | int] = {"s": round(memory.stability, 4),
+                                      "d": round(memory.difficulty, 4)}
+    if memory.desired_retention is not None:
+        fields["dr"] = round(memory.desired_retention, 2)
+    if memory.last_review is not None:
+        fields["lrt"] = int(memory.last_review.timestamp())
+    return json.dumps(fields, separators=(",", ":"))
+
+
+class Progress(NamedTuple):
+    """One card's progress for the package: its columns and its review log rows."""
+
+    card: AnkiCard
+    revlog: list[tuple]  # (id ms, ease, ivl, lastIvl, factor, time ms, type); cid added later
+
+
+def progress(schedule: CardSchedule, answers: Iterable[ExportAnswer], *, lapses: int,
+             suspended: bool, memory: MemoryState | None = None) -> Progress:
+    """A card's columns and review log from its schedule and its answers (in order)."""
+    rows: list[tuple] = []
+    ever_passed = False
+    for answer in answers:
+        rows.append(revlog_row(answer, ever_passed))
+        ever_passed = ever_passed or bool(answer.repetitions_after)
+    card = anki_card(schedule, reps=len(rows), lapses=lapses, suspended=suspended,
+                     ever_passed=ever_passed, memory=memory)
+    return Progress(card, rows)
+
+
+def revlog_row(answer: ExportAnswer, ever_passed: bool) -> tuple:
+    """Anki's revlog columns of one answer, but the card id and usn.
+
+    A same-day repeat is a row like any answer (it was one), with the
+    interval it left unchanged. Intervals are days, as every one of ours is.
+    """
+    kind = revlog_kind(answer.due_before, answer.repetitions_before, ever_passed)
+    interval = answer.interval_after or 0
+    duration = min(max(answer.duration_ms or 0, 0), MAX_ANSWER_MS)
+    return (_millis(answer.reviewed_at), answer_button(answer.button, answer.grade),
+            interval, answer.interval_before or 0, permille(answer.easiness_after or 0),
+            duration, kind)
+
+
+def revlog_kind(due_before: str | None, repetitions_before: int | None,
+                ever_passed: bool) -> int:
+    """Learn, review or relearn: the card's state when it was answered."""
+    if due_before is None:
+        return RevlogKind.LEARN
+    if repetitions_before:
+        return RevlogKind.REVIEW
+    return RevlogKind.RELEARN if ever_passed else RevlogKind.LEARN
+
+
+def answer_button(button: int | None, grade: int) -> int:
+    """Anki's ease (button 1-4); an answer on SM-2's full scale takes its grade's button."""
+    if button is not None:
+        return button
+    return max((b for b, g in BUTTON_GRADES.items() if g <= grade), default=1)
+
+
+def _millis(utc_text: str) -> int:
+    moment = datetime.fromisoformat(utc_text)
+    return round(moment.timestamp() * 1000)
+
+
+def collection_conf(conf: dict, day_start_hour: int) -> dict:
+    """The package collection's config for progress: scheduler v2 (else the importer
+    upgrades it from v1 and renumbers learning answers' buttons), day count in UTC
+    from `COLLECTION_DAY`, and the day starting at our hour."""
+    return {**conf, "schedVer": 2, "creationOffset": 0, "rollover": day_start_hour}
