@@ -79,7 +79,6 @@ class MemoryState(NamedTuple):
     stability: float
     difficulty: float
     desired_retention: float | None = None
-    last_review: datetime | None = None
 
 
 class AnkiCard(NamedTuple):
@@ -107,14 +106,16 @@ def permille(easiness: float) -> int:
 
 
 def anki_card(schedule: CardSchedule, *, reps: int, lapses: int, suspended: bool,
-              ever_passed: bool, memory: MemoryState | None = None) -> AnkiCard:
+              ever_passed: bool, last_review: int | None = None,
+              memory: MemoryState | None = None) -> AnkiCard:
     """A card's Anki columns from its stored schedule.
 
     ``reps`` is its number of answers (same-day repeats included, as Anki counts
-    them), ``ever_passed`` whether any scheduled answer passed, ``memory`` its FSRS
-    state when FSRS schedules it (None: SM-2, ``data`` stays empty).
+    them), ``ever_passed`` whether any scheduled answer passed, ``last_review``
+    the Unix time (s) of its last answer, ``memory`` its FSRS state when FSRS
+    schedules it (None under SM-2).
     """
-    data = card_data(memory)
+    data = card_data(memory, last_review)
     if schedule.due is None:
         return AnkiCard(CardType.NEW, SUSPENDED_QUEUE if suspended else Queue.NEW, 0, 0, 0,
                         reps, lapses, 0, data)
@@ -129,17 +130,19 @@ def anki_card(schedule: CardSchedule, *, reps: int, lapses: int, suspended: bool
     return AnkiCard(kind, Queue.DAY_LEARN, due, schedule.interval, factor, reps, lapses, 1, data)
 
 
-def card_data(memory: MemoryState | None) -> str:
-    """Anki's ``data`` column: FSRS's memory state as rslib's ``CardData`` JSON, or ""."""
-    if memory is None:
-        return ""
-    fields: dict[str, float | int] = {"s": round(memory.stability, 4),
-                                      "d": round(memory.difficulty, 4)}
-    if memory.desired_retention is not None:
-        fields["dr"] = round(memory.desired_retention, 2)
-    if memory.last_review is not None:
-        fields["lrt"] = int(memory.last_review.timestamp())
-    return json.dumps(fields, separators=(",", ":"))
+def card_data(memory: MemoryState | None, last_review: int | None = None) -> str:
+    """Anki's ``data`` column, rslib's ``CardData`` JSON ("" if empty): FSRS's memory
+    state, and the time of the last answer, which Anki keeps for every reviewed
+    card (its database check fills it in from the review log where it lacks)."""
+    fields: dict[str, float | int] = {}
+    if memory is not None:
+        fields["s"] = round(memory.stability, 4)
+        fields["d"] = round(memory.difficulty, 4)
+        if memory.desired_retention is not None:
+            fields["dr"] = round(memory.desired_retention, 2)
+    if last_review is not None:
+        fields["lrt"] = last_review
+    return json.dumps(fields, separators=(",", ":")) if fields else ""
 
 
 class Progress(NamedTuple):
@@ -157,8 +160,9 @@ def progress(schedule: CardSchedule, answers: Iterable[ExportAnswer], *, lapses:
     for answer in answers:
         rows.append(revlog_row(answer, ever_passed))
         ever_passed = ever_passed or bool(answer.repetitions_after)
+    last_review = rows[-1][0] // 1000 if rows else None
     card = anki_card(schedule, reps=len(rows), lapses=lapses, suspended=suspended,
-                     ever_passed=ever_passed, memory=memory)
+                     ever_passed=ever_passed, last_review=last_review, memory=memory)
     return Progress(card, rows)
 
 
