@@ -401,6 +401,7 @@ class _Scheduling:
         self.day_start_hour, self.memory = day_start_hour, memory
         self.reviews = 0
         self._revlog_ids: set[int] = set()
+        self._indexes: list[tuple[str, str]] = []
 
     def of_notes(self, store: Store,
                  notes: list[ExportNote]) -> dict[int, tuple[Progress, ...]]:
@@ -420,16 +421,30 @@ class _Scheduling:
     def revlog(self, card_id: int, progress: Progress) -> list[tuple]:
         """The card's review log rows; an id (a time in ms) already taken moves on by 1 ms."""
         rows = []
-        for id_ms, ease, ivl, last_ivl, factor, taken, kind in progress.revlog:
-            while id_ms in self._revlog_ids:
+        taken = self._revlog_ids
+        for row in progress.revlog:
+            id_ms = row[0]
+            while id_ms in taken:
                 id_ms += 1
-            self._revlog_ids.add(id_ms)
-            rows.append((id_ms, card_id, -1, ease, ivl, last_ivl, factor, taken, kind))
+            taken.add(id_ms)
+            rows.append((id_ms, card_id, -1, *row[1:]))
         self.reviews += len(rows)
         return rows
 
+    def start(self, cursor) -> None:
+        """Drop the review log's indexes while it fills (the fast writer): built once at
+        the end, they cost a third of what 100k inserts into them do."""
+        self._indexes = cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'revlog'"
+            " AND sql IS NOT NULL").fetchall()
+        for name, _sql in self._indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+
     def finish(self, cursor) -> None:
-        """The collection's day count and rollover, which place every due day."""
+        """The review log's indexes back; the collection's day count and rollover,
+        which place every due day."""
+        for _name, sql in self._indexes:
+            cursor.execute(sql)
         (conf,) = cursor.execute("SELECT conf FROM col").fetchone()
         conf = anki_progress.collection_conf(json.loads(conf), self.day_start_hour)
         cursor.execute("UPDATE col SET crt = ?, conf = ?",
@@ -578,6 +593,8 @@ class _Package(genanki.Package):
         cursor.execute("PRAGMA journal_mode = MEMORY")
         cursor.executescript(self.schema)
         cursor.executescript(self.collection)
+        if self.scheduling is not None:
+            self.scheduling.start(cursor)
         models_in: dict[int, dict[int, genanki.Model]] = {}  # deck id: its notes' note types
         for batch in self.notes:
             _write_notes(cursor, batch, id_gen, self.scheduling)

@@ -149,8 +149,11 @@ def test_review_log_rows_one_per_answer_with_kind_button_and_capped_time():
 
 
 def test_answers_on_the_full_scale_take_the_button_of_their_grade():
-    assert [anki_progress.answer_button(None, g) for g in range(6)] == [1, 1, 1, 2, 3, 4]
-    assert anki_progress.answer_button(2, 5) == 2
+    new, day1 = CardSchedule(), CardSchedule(1, 2.5, 1, date(2026, 1, 6))
+    at = "2026-01-05T08:00:00.000+00:00"
+    assert [anki_progress.revlog_row(answer(at, grade, new, day1), False)[1]
+            for grade in range(6)] == [1, 1, 1, 2, 3, 4]
+    assert anki_progress.revlog_row(answer(at, 5, new, day1, button=2), False)[1] == 2
 
 
 # -- end to end, in the real Anki ----------------------------------------------------------

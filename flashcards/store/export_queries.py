@@ -59,14 +59,12 @@ class ExportQueries(Connection):
     def export_cards(self, note_ids: Iterable[int], *,
                      suspended: bool) -> tuple[list[ExportCard], list[ExportAnswer]]:
         """The not orphaned cards of these notes (suspended ones too, with ``suspended``)
-        and their answers, in the order they were written."""
-        cards: list[ExportCard] = []
-        answers: list[ExportAnswer] = []
+        and their answers, each card's in the order they were written."""
         wanted = list(note_ids)
-        keep = "cards.orphaned = 0" + ("" if suspended else " AND cards.suspended = 0")
+        keep = "orphaned = 0" + ("" if suspended else " AND suspended = 0")
+        cards: list[ExportCard] = []
         for start in range(0, len(wanted), _KEYS_PER_QUERY):
             batch = wanted[start:start + _KEYS_PER_QUERY]
-            marks = ", ".join("?" * len(batch))
             cards += [ExportCard(card_id, note_id, ord_,
                                  CardSchedule(repetitions, easiness, interval, iso_date(due)),
                                  lapses, bool(is_suspended))
@@ -74,14 +72,20 @@ class ExportQueries(Connection):
                       is_suspended in self.conn.execute(
                           f"""SELECT id, note_id, ord, repetitions, easiness, interval, due,
                                      lapses, suspended
-                              FROM cards WHERE note_id IN ({marks}) AND {keep}""", batch)]
+                              FROM cards
+                              WHERE note_id IN ({', '.join('?' * len(batch))}) AND {keep}""",
+                          batch)]
+        answers: list[ExportAnswer] = []
+        card_ids = [card.id for card in cards]
+        for start in range(0, len(card_ids), _KEYS_PER_QUERY):
+            batch = card_ids[start:start + _KEYS_PER_QUERY]
+            # By card, then as written: the order of the card_id index, no sort.
             answers += map(ExportAnswer._make, self.conn.execute(
-                f"""SELECT reviews.card_id, reviewed_at, grade, button, duration_ms, scheduled,
+                f"""SELECT card_id, reviewed_at, grade, button, duration_ms, scheduled,
                            repetitions_before, interval_before, due_before,
                            repetitions_after, easiness_after, interval_after
-                    FROM reviews JOIN cards ON cards.id = reviews.card_id
-                    WHERE cards.note_id IN ({marks}) AND {keep}
-                    ORDER BY reviews.id""", batch))
+                    FROM reviews WHERE card_id IN ({', '.join('?' * len(batch))})
+                    ORDER BY card_id, id""", batch))
         return cards, answers
 
     # -- rendered HTML cache --------------------------------------------------------
