@@ -420,16 +420,20 @@ class _Scheduling:
 
     def revlog(self, card_id: int, progress: Progress) -> list[tuple]:
         """The card's review log rows; an id (a time in ms) already taken moves on by 1 ms."""
-        rows = []
         taken = self._revlog_ids
-        for row in progress.revlog:
-            id_ms = row[0]
-            while id_ms in taken:
-                id_ms += 1
-            taken.add(id_ms)
-            rows.append((id_ms, card_id, -1, *row[1:]))
-        self.reviews += len(rows)
-        return rows
+        ids = [row[0] for row in progress.revlog]
+        if not taken.isdisjoint(ids) or len(set(ids)) < len(ids):  # rare: same ms twice
+            for index, id_ms in enumerate(ids):
+                while id_ms in taken:
+                    id_ms += 1
+                taken.add(id_ms)
+                ids[index] = id_ms
+        else:
+            taken.update(ids)
+        self.reviews += len(ids)
+        return [(id_ms, card_id, -1, ease, ivl, last_ivl, factor, time_ms, kind)
+                for id_ms, (_, ease, ivl, last_ivl, factor, time_ms, kind)
+                in zip(ids, progress.revlog, strict=True)]
 
     def start(self, cursor) -> None:
         """Drop the review log's indexes while it fills (the fast writer): built once at

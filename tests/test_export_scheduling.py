@@ -373,3 +373,19 @@ def test_genanki_public_api_writes_the_same_progress(tmp_path, monkeypatch):
     assert len(fast_tables["revlog"]) == fast.reviews
     assert fast_tables["col"][0][2]["schedVer"] == 2
     assert fast_tables["crt"] == [(anki_progress.COLLECTION_CREATED,)]
+
+
+def test_answers_in_the_same_millisecond_get_distinct_review_log_ids():
+    new, day1 = CardSchedule(), CardSchedule(1, 2.5, 1, date(2026, 1, 6))
+    at = "2026-01-05T08:00:00.000+00:00"
+    card = progress(day1, [answer(at, 4, new, day1), answer(at, 4, day1, day1, scheduled=False)],
+                    lapses=0, suspended=False)
+    other = progress(day1, [answer(at, 4, new, day1)], lapses=0, suspended=False)
+    scheduling = export._Scheduling(4, None)
+    rows = scheduling.revlog(10, card) + scheduling.revlog(11, other)
+    start = int(datetime.fromisoformat(at).timestamp() * 1000)
+    assert [(row[0], row[1]) for row in rows] == [(start, 10), (start + 1, 10), (start + 2, 11)]
+    assert scheduling.revlog(12, progress(day1, [answer("2026-01-05T09:00:00.000+00:00", 4,
+                                                         new, day1)], lapses=0,
+                                          suspended=False))[0][0] == start + 3_600_000
+    assert scheduling.reviews == 4
