@@ -488,8 +488,11 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     and suspended cards are left out.
     Importing again updates exactly the notes whose Markdown changed and keeps
     your Anki review history; docs/anki.md explains the note types and tags.
-    --with-scheduling adds each card's due date, interval, ease and answers
-    (import with "Import any learning progress"), and suspended cards.
+
+    --with-scheduling also writes each card's state, due date, interval, ease,
+    counts and every answer (Anki's review log), and takes suspended cards
+    along, suspended. Import it with "Import any learning progress" checked:
+    Anki then applies it only to cards it does not have yet.
 
     \b
     Example:
