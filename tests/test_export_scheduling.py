@@ -237,6 +237,9 @@ def test_anki_shows_the_same_due_dates_intervals_eases_and_reviews(tmp_path):
     rng = random.Random(7)
     db = store_history(tmp_path, range(0, 40, 3), rng)
     invoke(db, "review", day=40, stdin="\n1\n" * 3 + "q\n")  # three lapses today
+    # A new card failed at first sight (on SM-2's full scale: grade 0, no button).
+    invoke(db, "review", "--new", "3", "--limit", "0", "--full-scale", day=40,
+           stdin="\n0\nq\n")
     rows = listed(db, 40)
     assert sum(row["reviews"] for row in rows.values()) > 30
     assert {row["status"] for row in rows.values()} >= {"new", "learning", "young", "mature"}
@@ -253,8 +256,12 @@ def test_anki_shows_the_same_due_dates_intervals_eases_and_reviews(tmp_path):
         suspended = [c for c in anki_cards(col).values() if c.queue == -1]
         assert len(suspended) == 1
         # New, review, and failed at their last answer: (re)learning in the day queue.
-        assert {(c.type, c.queue) for c in anki_cards(col).values()} >= {
-            (0, 0), (2, 2), (3, 3), (2, -1)}
+        states = {(c.type, c.queue) for c in anki_cards(col).values()}
+        assert states >= {(0, 0), (1, 3), (2, 2), (3, 3), (2, -1)}, states
+        # Siblings (reversed and cloze notes) arrive in states of their own.
+        siblings = [{(c.type, c.queue, c.due) for c in note.cards()}
+                    for note in notes_by_guid(col).values() if len(note.cards()) > 1]
+        assert len(siblings) == 2 and any(len(states) > 1 for states in siblings), siblings
         assert col.db.scalar("SELECT count() FROM revlog") == sum(
             row["reviews"] for row in listed(db, 40).values())
         # Anki's own checks find nothing to fix in the cards it imported.
@@ -389,3 +396,27 @@ def test_answers_in_the_same_millisecond_get_distinct_review_log_ids():
                                                          new, day1)], lapses=0,
                                           suspended=False))[0][0] == start + 3_600_000
     assert scheduling.reviews == 4
+
+
+@pytest.mark.slow
+def test_the_fsrs_memory_hook_reaches_ankis_cards(tmp_path):
+    # The hook the FSRS scheduler will use: a memory state per exported card.
+    db = store_history(tmp_path, range(0, 6, 2), random.Random(9))
+    store = Store.open(db)
+    try:
+        def memory(card):
+            return None if card.schedule.is_new else MemoryState(3.5 + card.ord, 6.25, 0.85)
+
+        export.export_apkg(store, tmp_path / "p.apkg", now=DAY1 + timedelta(days=6),
+                           with_scheduling=True, memory=memory)
+    finally:
+        store.close()
+    with collection(tmp_path / "anki") as col:
+        import_package(col, tmp_path / "p.apkg", with_scheduling=True)
+        cards = anki_cards(col).values()
+        reviewed = [c for c in cards if c.type != 0]
+        assert reviewed and all(c.memory_state is None for c in cards if c.type == 0)
+        for card in reviewed:
+            assert card.memory_state.difficulty == pytest.approx(6.25)
+            assert card.memory_state.stability == pytest.approx(3.5 + card.ord + 1)
+            assert card.desired_retention == pytest.approx(0.85)
