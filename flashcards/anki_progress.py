@@ -186,14 +186,14 @@ def revlog_row(answer: ExportAnswer, ever_passed: bool) -> tuple:
     if duration is None or duration < 0:
         duration = 0
     return (round(datetime.fromisoformat(at).timestamp() * 1000),
-            button if button is not None else _GRADE_BUTTONS[grade],
+            button if button is not None else _GRADE_BUTTONS.get(grade, 1),
             interval_after or 0, interval_before or 0, round((easiness_after or 0) * 1000),
             duration if duration < MAX_ANSWER_MS else MAX_ANSWER_MS, kind)
 
 
 # For each grade 0-5, the highest button whose grade it reaches (Again for 0-2).
-_GRADE_BUTTONS = tuple(max((b for b, g in BUTTON_GRADES.items() if g <= grade), default=1)
-                       for grade in range(6))
+_GRADE_BUTTONS = {grade: max((b for b, g in BUTTON_GRADES.items() if g <= grade), default=1)
+                  for grade in range(6)}
 
 
 def collection_conf(conf: dict, day_start_hour: int) -> dict:
