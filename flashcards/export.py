@@ -437,7 +437,7 @@ class _Scheduling:
 
     def start(self, cursor) -> None:
         """Drop the review log's indexes while it fills (the fast writer): built once at
-        the end, they cost a third of what 100k inserts into them do."""
+        the end, they cost about half of what 100k inserts into them take."""
         self._indexes = cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'revlog'"
             " AND sql IS NOT NULL").fetchall()
