@@ -420,3 +420,20 @@ def test_the_fsrs_memory_hook_reaches_ankis_cards(tmp_path):
             assert card.memory_state.difficulty == pytest.approx(6.25)
             assert card.memory_state.stability == pytest.approx(3.5 + card.ord + 1)
             assert card.desired_retention == pytest.approx(0.85)
+
+
+@pytest.mark.slow
+def test_cards_from_an_earlier_export_without_progress_stay_new_in_anki(tmp_path):
+    # The common case: a collection that took plain exports before keeps those
+    # cards as Anki has them; only cards it lacks arrive with their progress.
+    db = store_history(tmp_path, range(0, 8, 2), random.Random(4))
+    invoke(db, "export", "-o", str(tmp_path / "plain.apkg"), day=8)
+    invoke(db, "export", "--with-scheduling", "-o", str(tmp_path / "p.apkg"), day=8)
+    with collection(tmp_path / "anki") as col:
+        import_package(col, tmp_path / "plain.apkg")
+        before = col.card_count()
+        log = import_package(col, tmp_path / "p.apkg", with_scheduling=True)
+        assert {(c.type, c.queue) for c in anki_cards(col).values()} == {(0, 0)}
+        assert col.db.scalar("SELECT count() FROM revlog") == 0
+        assert (len(log.new), col.note_count()) == (0, len(guids(db)))
+        assert col.card_count() == before
