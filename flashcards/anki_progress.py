@@ -46,6 +46,9 @@ COLLECTION_DAY = datetime.fromtimestamp(COLLECTION_CREATED, UTC).date()
 MAX_ANSWER_MS = 60_000
 # Anki's queue of a suspended card.
 SUSPENDED_QUEUE = -1
+# Anki's longest interval (100 years; its deck options allow no more). Its
+# database check also moves a review card due over 100,000 days out to today.
+MAX_INTERVAL = 36_500
 
 
 class CardType(IntEnum):
@@ -119,15 +122,16 @@ def anki_card(schedule: CardSchedule, *, reps: int, lapses: int, suspended: bool
     if schedule.due is None:
         return AnkiCard(CardType.NEW, SUSPENDED_QUEUE if suspended else Queue.NEW, 0, 0, 0,
                         reps, lapses, 0, data)
-    due = anki_due(schedule.due)
+    # An interval past Anki's longest becomes its longest, from the same review day.
+    interval = min(schedule.interval, MAX_INTERVAL)
+    due = anki_due(schedule.due) - (schedule.interval - interval)
     factor = permille(schedule.easiness)
     if schedule.repetitions >= 1 or suspended:
         queue = SUSPENDED_QUEUE if suspended else Queue.REVIEW
-        return AnkiCard(CardType.REVIEW, queue, due, schedule.interval, factor, reps, lapses, 0,
-                        data)
+        return AnkiCard(CardType.REVIEW, queue, due, interval, factor, reps, lapses, 0, data)
     kind = CardType.RELEARN if ever_passed else CardType.LEARN
     # One step left: a pass on the due day graduates it, as SM-2 would schedule it forward.
-    return AnkiCard(kind, Queue.DAY_LEARN, due, schedule.interval, factor, reps, lapses, 1, data)
+    return AnkiCard(kind, Queue.DAY_LEARN, due, interval, factor, reps, lapses, 1, data)
 
 
 def card_data(memory: MemoryState | None, last_review: int | None = None) -> str:

@@ -25,6 +25,7 @@ from flashcards import anki_progress, export
 from flashcards.anki_progress import (
     COLLECTION_DAY,
     MAX_ANSWER_MS,
+    MAX_INTERVAL,
     AnkiCard,
     MemoryState,
     anki_card,
@@ -95,7 +96,7 @@ def test_a_suspended_card_keeps_its_due_day_as_a_review_card():
     assert (card.type, card.queue, card.due) == (2, -1, anki_due(date(2026, 2, 2)))
 
 
-@given(st.integers(0, 50), st.integers(130, 400), st.integers(1, 40000),
+@given(st.integers(0, 50), st.integers(130, 400), st.integers(1, MAX_INTERVAL),
        st.dates(min_value=date(2000, 1, 1)))
 def test_due_day_interval_and_ease_map_exactly(repetitions, ef100, interval, due):
     schedule = CardSchedule(repetitions, ef100 / 100, interval, due)
@@ -103,6 +104,17 @@ def test_due_day_interval_and_ease_map_exactly(repetitions, ef100, interval, due
                      ever_passed=repetitions > 0)
     assert COLLECTION_DAY + timedelta(days=card.due) == due
     assert (card.ivl, card.factor) == (interval, ef100 * 10)
+
+
+@given(st.integers(MAX_INTERVAL + 1, 3_000_000), st.dates(date(2000, 1, 1), date(2100, 1, 1)))
+def test_intervals_past_ankis_longest_become_its_longest_from_the_same_review(extra, reviewed):
+    due = date.max if extra > (date.max - reviewed).days else reviewed + timedelta(days=extra)
+    card = anki_card(CardSchedule(9, 3.0, extra, due), reps=9, lapses=0, suspended=False,
+                     ever_passed=True)
+    last_review_day = due - timedelta(days=extra)
+    assert card.ivl == MAX_INTERVAL
+    assert COLLECTION_DAY + timedelta(days=card.due) == last_review_day + timedelta(
+        days=MAX_INTERVAL)
 
 
 def test_the_fsrs_hook_fills_ankis_data_column():
@@ -256,6 +268,8 @@ def test_anki_shows_the_same_due_dates_intervals_eases_and_reviews(tmp_path):
         suspended = [c for c in anki_cards(col).values() if c.queue == -1]
         assert len(suspended) == 1
         # New, review, and failed at their last answer: (re)learning in the day queue.
+        # Eases at 2.0 and below arrive too (Anki resets such eases in some upgrades).
+        assert min(c.factor for c in anki_cards(col).values() if c.type) <= 2000
         states = {(c.type, c.queue) for c in anki_cards(col).values()}
         assert states >= {(0, 0), (1, 3), (2, 2), (3, 3), (2, -1)}, states
         # Siblings (reversed and cloze notes) arrive in states of their own.
