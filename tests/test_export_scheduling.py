@@ -451,3 +451,26 @@ def test_cards_from_an_earlier_export_without_progress_stay_new_in_anki(tmp_path
         assert col.db.scalar("SELECT count() FROM revlog") == 0
         assert (len(log.new), col.note_count()) == (0, len(guids(db)))
         assert col.card_count() == before
+
+
+def test_a_deck_of_suspended_cards_goes_only_with_scheduling(tmp_path):
+    notes, db = tmp_path / "notes", tmp_path / "data" / "fc.db"
+    notes.mkdir()
+    (notes / "one.md").write_text("---\ndeck: Solo\n---\n\n## Only?\n\nYes.\n", encoding="utf-8")
+    (notes / "two.md").write_text("---\ndeck: Other\n---\n\n## Else?\n\nNo.\n", encoding="utf-8")
+    invoke(db, "sync", str(notes))
+    solo = next(row for row in listed(db, 0).values() if row["deck"] == "Solo")
+    invoke(db, "suspend", str(solo["id"]))
+    plain = CliRunner().invoke(cli, ["--db", str(db), "export", "--deck", "Solo", "-o",
+                                     str(tmp_path / "plain.apkg")],
+                               env={"FLASHCARDS_NOW": DAY1.isoformat(), "FLASHCARDS_TZ": "UTC"})
+    assert plain.exit_code != 0 and "nothing to export" in plain.output
+    assert "Traceback" not in plain.output
+    output = invoke(db, "export", "--deck", "Solo", "--with-scheduling", "-o",
+                    str(tmp_path / "p.apkg"))
+    assert "1 notes, 1 cards with their schedule, 0 reviews" in output
+    db_file = package_db(tmp_path / "p.apkg")
+    try:
+        assert db_file.execute("SELECT type, queue, reps FROM cards").fetchall() == [(0, -1, 0)]
+    finally:
+        db_file.close()
