@@ -567,9 +567,13 @@ def simulate(app: App, retentions: str, days: int, deck: str | None, as_json: bo
 @click.option("-o", "--output", required=True,
               type=click.Path(path_type=Path),
               help="The .apkg file to write (replaced if it exists).")
+@click.option("--with-scheduling", is_flag=True,
+              help="Carry each card's schedule and review history, and suspended cards"
+                   " (suspended). Anki applies it only to cards it does not have yet.")
 @db_option
 @click.pass_obj
-def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Path) -> None:
+def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Path,
+           with_scheduling: bool) -> None:
     """Export cards to one Anki package (.apkg) to import in Anki.
 
     Exports every active card in the store, or only those in the PATHs (synced
@@ -578,12 +582,19 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     Importing again updates exactly the notes whose Markdown changed and keeps
     your Anki review history; docs/anki.md explains the note types and tags.
 
+    --with-scheduling also writes each card's state, due date, interval, ease,
+    counts and every answer (Anki's review log), and takes suspended cards
+    along, suspended. Import it with "Import any learning progress" checked:
+    Anki then applies it only to cards it does not have yet.
+
     \b
     Example:
       flashcards export -o ml.apkg
       flashcards export decks/ --deck "ML Interview::Coding" -o coding.apkg
+      flashcards export --with-scheduling -o progress.apkg
     """
     from flashcards.export import export_apkg
+    from flashcards.scheduler import DAY_START_HOUR
     from flashcards.sync import sync as run_sync
 
     moment = now()
@@ -593,7 +604,14 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
         if synced.errors:  # a package without the broken files would look complete
             echo(f"{len(synced.errors)} error(s): nothing was exported", err=True)
             sys.exit(1)
-    report = export_apkg(app.store(), output, now=moment, decks=decks, paths=paths)
+    store = app.store()
+    day_start_hour = DAY_START_HOUR
+    if with_scheduling:
+        from flashcards.settings import load_settings
+
+        day_start_hour = load_settings(store).day_start_hour
+    report = export_apkg(store, output, now=moment, decks=decks, paths=paths,
+                         with_scheduling=with_scheduling, day_start_hour=day_start_hour)
     echo(report.summary())
 
 

@@ -36,7 +36,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
@@ -47,11 +47,13 @@ from typing import NamedTuple
 
 import genanki
 
-from flashcards import htmlcache
+from flashcards import anki_progress, htmlcache
+from flashcards.anki_progress import MemoryState, Progress
 from flashcards.images import locate
 from flashcards.model import FlashcardsError, NoteKind, Problem, ProblemsError, Severity
 from flashcards.paths import deck_folder, display_path
-from flashcards.store import ExportNote, Store
+from flashcards.scheduler import DAY_START_HOUR
+from flashcards.store import ExportAnswer, ExportCard, ExportNote, Store
 
 # -- the note types: never change ids, names, fields, field order or template
 # names without a migration documented in docs/anki.md. Anki matches note types
@@ -104,10 +106,24 @@ class ExportReport:
     cards: int
     media: int
     size: int
+    with_scheduling: bool = False
+    reviews: int = 0  # review log rows, with scheduling
 
     def summary(self) -> str:
+        if not self.with_scheduling:
+            return (f"Wrote {display_path(self.path)}: {self.decks} decks, {self.notes} notes, "
+                    f"{self.cards} cards, {self.media} media files, {_size(self.size)}")
         return (f"Wrote {display_path(self.path)}: {self.decks} decks, {self.notes} notes, "
-                f"{self.cards} cards, {self.media} media files, {_size(self.size)}")
+                f"{self.cards} cards with their schedule, {self.reviews} reviews, "
+                f"{self.media} media files, {_size(self.size)}\n{EXISTING_CARDS_NOTICE}")
+
+
+# Anki's importer adds the progress of a card only with the card (rslib,
+# import/cards.rs): a card the collection has keeps its schedule and its log.
+EXISTING_CARDS_NOTICE = (
+    "Anki applies this progress only to cards it does not have yet: cards already in the "
+    "collection keep their Anki schedule and review history (docs/anki.md). Import with "
+    "\"Import any learning progress\" checked.")
 
 
 def export_apkg(
@@ -117,8 +133,17 @@ def export_apkg(
     now: datetime,
     decks: Iterable[str] = (),
     paths: Iterable[Path | str] = (),
+    with_scheduling: bool = False,
+    day_start_hour: int = DAY_START_HOUR,
+    memory: Callable[[ExportCard], MemoryState | None] | None = None,
 ) -> ExportReport:
     """Write the active notes (of ``decks``, under ``paths``, or all) to one .apkg.
+
+    ``with_scheduling`` adds each card's progress as Anki stores it (its state,
+    due day, interval, ease, counts, and a review log row per answer;
+    anki_progress.py) and takes suspended cards along, suspended; the package's
+    day starts at ``day_start_hour``. ``memory`` gives a card's FSRS memory state
+    for Anki's ``data`` column (the hook for FSRS; None: SM-2's columns only).
 
     ``now`` stamps the package itself (note type times, ids of new notes); each
     note carries the time its content last changed. Raises FlashcardsError if
@@ -130,28 +155,32 @@ def export_apkg(
     in, are written last.
     """
     out_path = Path(out_path)
-    selection = _Selection(list(decks), [os.path.abspath(p) for p in paths])
-    if not store.has_export_notes(decks=selection.decks, paths=selection.paths):
+    selection = _Selection(list(decks), [os.path.abspath(p) for p in paths], with_scheduling)
+    if not store.has_export_notes(decks=selection.decks, paths=selection.paths,
+                                  suspended=with_scheduling):
         raise FlashcardsError("nothing to export: no active cards match"
                               " (run `flashcards sync` first, or check --deck)")
     media = _Media()
     problems: list[Problem] = []
+    scheduling = _Scheduling(day_start_hour, memory) if with_scheduling else None
     with _Renderer() as renderer:
-        notes = _PackageNotes(store, selection, renderer, media, problems)
+        notes = _PackageNotes(store, selection, renderer, media, problems, scheduling)
         _write(_package(notes), media, problems, out_path, now)
     if not selection.decks and not selection.paths:
         store.prune_html(notes.keys, cached=notes.cached)
     return ExportReport(out_path, len(notes.decks), notes.notes, notes.cards, len(media.files),
-                        out_path.stat().st_size)
+                        out_path.stat().st_size, with_scheduling,
+                        scheduling.reviews if scheduling else 0)
 
 
 @dataclass(frozen=True)
 class _Selection:
     decks: list[str]
     paths: list[str]
+    suspended: bool = False  # suspended cards too (an export with scheduling)
 
     def notes(self, store: Store) -> Iterator[ExportNote]:
-        return store.export_notes(decks=self.decks, paths=self.paths)
+        return store.export_notes(decks=self.decks, paths=self.paths, suspended=self.suspended)
 
 
 # -- ids, tags and fields --------------------------------------------------------
@@ -191,6 +220,7 @@ class AnkiNote(NamedTuple):
     tags: list[str]
     modified: int  # the note's own content time: Anki updates only newer notes
     ords: tuple[int, ...]  # Anki's card ordinals, from 0
+    progress: tuple[Progress, ...] | None = None  # each card's, with scheduling
 
 
 @dataclass(frozen=True)
@@ -203,7 +233,7 @@ class _Placed:
 
 
 def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
-               problems: list[Problem]) -> AnkiNote:
+               problems: list[Problem], progress: tuple[Progress, ...] | None) -> AnkiNote:
     """A package note from a stored note; ``html`` holds cached sides by cache key."""
     note = item.note
 
@@ -226,7 +256,7 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
     else:
         fields = [question, answer, source]
     return AnkiNote(note.guid, _models()[kind], fields, anki_tags(note.tags),
-                    note.modified, _anki_ords(note.ords))
+                    note.modified, _anki_ords(note.ords), progress)
 
 
 def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
@@ -301,9 +331,10 @@ class _PackageNotes:
     """
 
     def __init__(self, store: Store, selection: _Selection, renderer: _Renderer,
-                 media: _Media, problems: list[Problem]) -> None:
+                 media: _Media, problems: list[Problem],
+                 scheduling: _Scheduling | None = None) -> None:
         self.store, self.selection, self.renderer = store, selection, renderer
-        self.media, self.problems = media, problems
+        self.media, self.problems, self.scheduling = media, problems, scheduling
         self.decks: dict[str, str | None] = {}  # name: description, in order
         self.kinds: set[NoteKind] = set()
         self.notes = self.cards = self.cached = 0
@@ -317,11 +348,14 @@ class _PackageNotes:
             placed = [_Placed(note, _cache_keys(note), _deck_folder(note, folders))
                       for note in notes]
             html = self._html(placed)
+            progress = (self.scheduling.of_notes(self.store, notes)
+                        if self.scheduling is not None else {})
             batch = []
             for item in placed:
                 self._tally(item.note)
                 batch.append((deck_id(item.note.deck),
-                              _anki_note(item, html, self.media, self.problems)))
+                              _anki_note(item, html, self.media, self.problems,
+                                         progress.get(item.note.id))))
             yield batch
         if self.repeated:
             # Anki accepts duplicate GUIDs in a package silently, then updates the wrong note.
@@ -357,6 +391,81 @@ class _PackageNotes:
         self.kinds.add(NoteKind(note.kind))
         self.notes += 1
         self.cards += len(note.ords)
+
+
+class _Scheduling:
+    """The progress of the exported cards, a batch of notes at a time (anki_progress.py)."""
+
+    def __init__(self, day_start_hour: int,
+                 memory: Callable[[ExportCard], MemoryState | None] | None) -> None:
+        self.day_start_hour, self.memory = day_start_hour, memory
+        self.reviews = 0
+        self._revlog_ids: set[int] = set()
+        self._indexes: list[tuple[str, str]] = []
+
+    def of_notes(self, store: Store,
+                 notes: list[ExportNote]) -> dict[int, tuple[Progress, ...]]:
+        """Each note's cards' progress, in the order of its ``ords``."""
+        cards, answers = store.export_cards([note.id for note in notes], suspended=True)
+        by_card: dict[int, list[ExportAnswer]] = {}
+        for answer in answers:
+            by_card.setdefault(answer.card_id, []).append(answer)
+        progress = {}
+        for card in cards:
+            memory = self.memory(card) if self.memory is not None else None
+            progress[card.note_id, card.ord] = anki_progress.progress(
+                card.schedule, by_card.get(card.id, ()), lapses=card.lapses,
+                suspended=card.suspended, memory=memory)
+        return {note.id: tuple(progress[note.id, ord_] for ord_ in note.ords) for note in notes}
+
+    def revlog(self, card_id: int, progress: Progress) -> list[tuple]:
+        """The card's review log rows; an id (a time in ms) already taken moves on by 1 ms."""
+        taken = self._revlog_ids
+        ids = [row[0] for row in progress.revlog]
+        if not taken.isdisjoint(ids) or len(set(ids)) < len(ids):  # rare: same ms twice
+            for index, id_ms in enumerate(ids):
+                while id_ms in taken:
+                    id_ms += 1
+                taken.add(id_ms)
+                ids[index] = id_ms
+        else:
+            taken.update(ids)
+        self.reviews += len(ids)
+        return [(id_ms, card_id, -1, ease, ivl, last_ivl, factor, time_ms, kind)
+                for id_ms, (_, ease, ivl, last_ivl, factor, time_ms, kind)
+                in zip(ids, progress.revlog, strict=True)]
+
+    def start(self, cursor) -> None:
+        """Drop the review log's indexes while it fills (the fast writer): built once at
+        the end, they cost about half of what 100k inserts into them take."""
+        self._indexes = cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'revlog'"
+            " AND sql IS NOT NULL").fetchall()
+        for name, _sql in self._indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+
+    def finish(self, cursor) -> None:
+        """The review log's indexes back; the collection's day count and rollover,
+        which place every due day."""
+        for _name, sql in self._indexes:
+            cursor.execute(sql)
+        (conf,) = cursor.execute("SELECT conf FROM col").fetchone()
+        conf = anki_progress.collection_conf(json.loads(conf), self.day_start_hour)
+        cursor.execute("UPDATE col SET crt = ?, conf = ?",
+                       (anki_progress.COLLECTION_CREATED, json.dumps(conf)))
+
+
+def _insert_revlog(cursor, rows: list[tuple]) -> None:
+    if rows:
+        cursor.executemany("INSERT INTO revlog VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _card_columns(note: AnkiNote, index: int) -> tuple:
+    """type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data."""
+    if note.progress is None:
+        return (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
+    card = note.progress[index].card
+    return (*card[:8], 0, 0, 0, card.data)
 
 
 def _cache_keys(note: ExportNote) -> tuple[str | None, str | None]:
@@ -480,6 +589,7 @@ class _Package(genanki.Package):
     def __init__(self, notes: _PackageNotes, schema: str, collection: str) -> None:
         super().__init__([])
         self.notes, self.schema, self.collection = notes, schema, collection
+        self.scheduling = notes.scheduling
 
     def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
         # A scratch file, renamed into place only when complete: no need to sync to disk.
@@ -487,9 +597,11 @@ class _Package(genanki.Package):
         cursor.execute("PRAGMA journal_mode = MEMORY")
         cursor.executescript(self.schema)
         cursor.executescript(self.collection)
+        if self.scheduling is not None:
+            self.scheduling.start(cursor)
         models_in: dict[int, dict[int, genanki.Model]] = {}  # deck id: its notes' note types
         for batch in self.notes:
-            _write_notes(cursor, batch, id_gen)
+            _write_notes(cursor, batch, id_gen, self.scheduling)
             for deck, note in batch:
                 models_in.setdefault(deck, {})[note.model.model_id] = note.model
         # Known only now that every note is in (the order of rows does not matter).
@@ -504,26 +616,36 @@ class _Package(genanki.Package):
                   for deck in self.decks for model in models_in[deck.deck_id].values()}
         cursor.execute("UPDATE col SET decks = ?, models = ?",
                        (json.dumps(decks), json.dumps(models)))
+        if self.scheduling is not None:
+            self.scheduling.finish(cursor)
 
 
-def _write_notes(cursor, notes: list[tuple[int, AnkiNote]], id_gen: Iterator[int]) -> None:
+def _write_notes(cursor, notes: list[tuple[int, AnkiNote]], id_gen: Iterator[int],
+                 scheduling: _Scheduling | None = None) -> None:
     """The rows genanki's Note.write_to_db writes, a batch per statement.
 
     Ids are drawn from ``id_gen`` in genanki's order (a note, then its cards), and
     note and cards carry the note's own modification time, not the package's.
+    With ``scheduling``, cards carry their progress and their answers go to the
+    review log.
     """
-    note_rows, card_rows = [], []
+    note_rows, card_rows, revlog_rows = [], [], []
     for deck, note in notes:
         note_id = next(id_gen)
         note_rows.append((note_id, note.guid, note.model.model_id, note.modified, -1,
                           " " + " ".join(note.tags) + " ", "\x1f".join(note.fields),
                           note.fields[note.model.sort_field_index], 0, 0, ""))
-        card_rows += [(next(id_gen), note_id, deck, ord_, note.modified, -1,
-                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "") for ord_ in note.ords]
+        for index, ord_ in enumerate(note.ords):
+            card_id = next(id_gen)
+            card_rows.append((card_id, note_id, deck, ord_, note.modified, -1,
+                              *_card_columns(note, index)))
+            if scheduling is not None and note.progress is not None:
+                revlog_rows += scheduling.revlog(card_id, note.progress[index])
     cursor.executemany(f"INSERT INTO notes VALUES ({', '.join('?' * len(_NOTE_COLUMNS))})",
                        note_rows)
     cursor.executemany(f"INSERT INTO cards VALUES ({', '.join('?' * len(_CARD_COLUMNS))})",
                        card_rows)
+    _insert_revlog(cursor, revlog_rows)
 
 
 class _PublicPackage(genanki.Package):
@@ -537,7 +659,7 @@ class _PublicPackage(genanki.Package):
         held: dict[int, list[_GenankiNote]] = {}
         for batch in self.notes:
             for deck, note in batch:
-                held.setdefault(deck, []).append(_GenankiNote(note))
+                held.setdefault(deck, []).append(_GenankiNote(note, self.notes.scheduling))
         self.decks = []
         for name, description in self.notes.decks.items():
             deck = genanki.Deck(deck_id(name), name, _description(description))
@@ -546,14 +668,23 @@ class _PublicPackage(genanki.Package):
             self.decks.append(deck)
         super().write_to_file(file, timestamp=timestamp)
 
+    def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
+        super().write_to_db(cursor, timestamp, id_gen)
+        if self.notes.scheduling is not None:
+            self.notes.scheduling.finish(cursor)
+
 
 class _GenankiNote(genanki.Note):
     """A genanki note with the store's active cards and modification time."""
 
-    def __init__(self, note: AnkiNote) -> None:
+    def __init__(self, note: AnkiNote, scheduling: _Scheduling | None = None) -> None:
         super().__init__(note.model, list(note.fields), tags=note.tags, guid=note.guid)
         self.modified = note.modified
-        self.active = [genanki.Card(ord_) for ord_ in note.ords]
+        if note.progress is None or scheduling is None:
+            self.active = [genanki.Card(ord_) for ord_ in note.ords]
+        else:
+            self.active = [_ScheduledCard(ord_, note, index, scheduling)
+                           for index, ord_ in enumerate(note.ords)]
 
     @property
     def cards(self) -> list[genanki.Card]:
@@ -563,6 +694,21 @@ class _GenankiNote(genanki.Note):
     def write_to_db(self, cursor, timestamp: float, deck_id: int, id_gen) -> None:
         # genanki stamps a note and its cards with the package's time.
         super().write_to_db(cursor, self.modified, deck_id, id_gen)
+
+
+class _ScheduledCard(genanki.Card):
+    """A genanki card with its progress, and its answers in the review log."""
+
+    def __init__(self, ord_: int, note: AnkiNote, index: int, scheduling: _Scheduling) -> None:
+        super().__init__(ord_)
+        self.note, self.index, self.scheduling = note, index, scheduling
+
+    def write_to_db(self, cursor, timestamp: float, deck_id, note_id, id_gen, due=0) -> None:
+        card_id = next(id_gen)
+        cursor.execute(f"INSERT INTO cards VALUES ({', '.join('?' * len(_CARD_COLUMNS))})",
+                       (card_id, note_id, deck_id, self.ord, int(timestamp), -1,
+                        *_card_columns(self.note, self.index)))
+        _insert_revlog(cursor, self.scheduling.revlog(card_id, self.note.progress[self.index]))
 
 
 def _write(package: genanki.Package, media: _Media, problems: list[Problem], out_path: Path,

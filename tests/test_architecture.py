@@ -16,6 +16,7 @@ RANK = {
     "clock": 1, "cards": 1, "images": 1, "fsrs": 1,
     "parser": 2, "store": 2, "highlight": 2,
     "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3,
+    "anki_progress": 3,
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
     "history": 4,
     "sync": 5,

@@ -52,7 +52,8 @@ def test_smallest_run_measures_everything_and_rewrites_the_table(tmp_path):
     assert proc.returncode == 0, proc.stderr
     results = {(r["name"], r["cards"]): r for r in json.loads(raw.read_text())}
     for name in ("cold sync", "no-change re-sync", "re-sync, one file changed",
-                 "first export to .apkg", "export to .apkg", "sync + export from scratch",
+                 "first export to .apkg", "export to .apkg", "export --with-scheduling",
+                 "sync + export from scratch",
                  "build today's queue (in-process)", "next card + answer (in-process)",
                  "status (whole process)", "list (whole process)", "stats (whole process)",
                  "review start-up, q (whole process)", "optimize (whole process)",

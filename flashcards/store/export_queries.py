@@ -10,10 +10,11 @@ from flashcards.store.connection import (
     BUSY_TIMEOUT_MS,
     Connection,
     deck_filter,
+    iso_date,
     like_prefix,
     tags_from_json,
 )
-from flashcards.store.records import ExportNote
+from flashcards.store.records import CardSchedule, ExportAnswer, ExportCard, ExportNote
 
 # Keys looked up per statement: well under SQLite's limit on bound variables.
 _KEYS_PER_QUERY = 500
@@ -30,12 +31,15 @@ def _export_note(row: tuple) -> ExportNote:
 
 class ExportQueries(Connection):
     def export_notes(
-        self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()
+        self, *, decks: Iterable[str] = (), paths: Iterable[str] = (),
+        suspended: bool = False,
     ) -> Iterator[ExportNote]:
         """Active notes with their active card ordinals, deck and source root.
 
         A note is active when it is not orphaned and has at least one card that
         is neither orphaned nor suspended; ``ords`` lists only those cards.
+        With ``suspended``, suspended cards count as active too (an export
+        with scheduling carries them, suspended).
         ``decks`` keeps those decks and their subdecks; ``paths`` (absolute)
         keeps notes in those files or under those folders. Records come one at a
         time, in deck, file and line order: an export never holds them all.
@@ -43,13 +47,46 @@ class ExportQueries(Connection):
         sql, params = _export_query(
             """notes.id, notes.guid, notes.kind, notes.path, notes.line, notes.question,
                notes.answer, notes.tags, notes.modified, decks.name, decks.description,
-               sources.root, active.ords""", decks, paths)
+               sources.root, active.ords""", decks, paths, suspended=suspended)
         return self._records(_export_note, sql, params)
 
-    def has_export_notes(self, *, decks: Iterable[str] = (), paths: Iterable[str] = ()) -> bool:
+    def has_export_notes(self, *, decks: Iterable[str] = (), paths: Iterable[str] = (),
+                         suspended: bool = False) -> bool:
         """Whether `export_notes` would give any note (without sorting them all)."""
-        sql, params = _export_query("1", decks, paths, ordered=False)
+        sql, params = _export_query("1", decks, paths, ordered=False, suspended=suspended)
         return self.conn.execute(f"{sql} LIMIT 1", params).fetchone() is not None
+
+    def export_cards(self, note_ids: Iterable[int], *,
+                     suspended: bool) -> tuple[list[ExportCard], list[ExportAnswer]]:
+        """The not orphaned cards of these notes (suspended ones too, with ``suspended``)
+        and their answers, each card's in the order they were written."""
+        wanted = list(note_ids)
+        keep = "orphaned = 0" + ("" if suspended else " AND suspended = 0")
+        cards: list[ExportCard] = []
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            batch = wanted[start:start + _KEYS_PER_QUERY]
+            cards += [ExportCard(card_id, note_id, ord_,
+                                 CardSchedule(repetitions, easiness, interval, iso_date(due)),
+                                 lapses, bool(is_suspended))
+                      for card_id, note_id, ord_, repetitions, easiness, interval, due, lapses,
+                      is_suspended in self.conn.execute(
+                          f"""SELECT id, note_id, ord, repetitions, easiness, interval, due,
+                                     lapses, suspended
+                              FROM cards
+                              WHERE note_id IN ({', '.join('?' * len(batch))}) AND {keep}""",
+                          batch)]
+        answers: list[ExportAnswer] = []
+        card_ids = [card.id for card in cards]
+        for start in range(0, len(card_ids), _KEYS_PER_QUERY):
+            batch = card_ids[start:start + _KEYS_PER_QUERY]
+            # By card, then as written: the order of the card_id index, no sort.
+            answers += map(ExportAnswer._make, self.conn.execute(
+                f"""SELECT card_id, reviewed_at, grade, button, duration_ms, scheduled,
+                           repetitions_before, interval_before, due_before,
+                           repetitions_after, easiness_after, interval_after
+                    FROM reviews WHERE card_id IN ({', '.join('?' * len(batch))})
+                    ORDER BY card_id, id""", batch))
+        return cards, answers
 
     # -- rendered HTML cache --------------------------------------------------------
 
@@ -113,7 +150,7 @@ class ExportQueries(Connection):
 
 
 def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
-                  ordered: bool = True) -> tuple[str, list]:
+                  ordered: bool = True, suspended: bool = False) -> tuple[str, list]:
     """The active notes of the decks (with subdecks) and paths, one row per note."""
     where, params = ["notes.orphaned = 0"], []
     deck_clauses = []
@@ -134,7 +171,8 @@ def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
     sql = f"""
         SELECT {columns}
         FROM (SELECT note_id, group_concat(ord) AS ords FROM cards
-              WHERE orphaned = 0 AND suspended = 0 GROUP BY note_id) AS active
+              WHERE {"orphaned = 0" if suspended else "orphaned = 0 AND suspended = 0"}
+              GROUP BY note_id) AS active
         JOIN notes ON notes.id = active.note_id
         JOIN decks ON decks.id = notes.deck_id
         LEFT JOIN sources ON sources.path = notes.path

@@ -182,6 +182,34 @@ class ExportNote:
     ords: tuple[int, ...]
 
 
+class ExportCard(NamedTuple):
+    """An exported card's schedule, for an export with scheduling (anki_progress.py)."""
+
+    id: int
+    note_id: int
+    ord: int
+    schedule: CardSchedule
+    lapses: int
+    suspended: bool
+
+
+class ExportAnswer(NamedTuple):
+    """One answer of an exported card, as Anki's review log needs it (100k per export)."""
+
+    card_id: int
+    reviewed_at: str  # UTC ISO, as utc_iso writes it
+    grade: int
+    button: int | None
+    duration_ms: int | None
+    scheduled: bool
+    repetitions_before: int | None
+    interval_before: int | None
+    due_before: str | None
+    repetitions_after: int | None
+    easiness_after: float | None
+    interval_after: int | None
+
+
 class ListedCard(NamedTuple):
     """One card for `flashcards list`. ``status``: one of `stats.CARD_STATES`."""
 
