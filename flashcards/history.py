@@ -51,6 +51,7 @@ class History:
         self.data_dir = data_dir
         self.device = device
         self.warnings: list[str] = []
+        self._schedules: dict[tuple[str, int], list[Event]] | None = None
 
     @classmethod
     def of(cls, store: Store) -> History:
@@ -175,6 +176,8 @@ class History:
         events = list(new_events)
         stored = self.store.reviews_of_card(card.id) if from_store else []
         events += [event_of(r, card) for r in stored]
+        if from_store:  # the store keeps answers only: a schedule event comes from the journal
+            events += self.schedule_events().get((card.note_guid, card.ord), [])
         history = journal.replay(events)
         suspensions = [e for e in journal.in_order(events) if e.type in (SUSPEND, UNSUSPEND)]
         suspended = history.suspended if suspensions else card.suspended
@@ -186,6 +189,17 @@ class History:
         self.store.set_card_schedule(card.id, history.schedule, history.lapses)
         if suspended != card.suspended:
             self.store.set_suspended(card.id, suspended)
+
+    def schedule_events(self) -> dict[tuple[str, int], list[Event]]:
+        """Every schedule event of the journals, by card; read once per History.
+
+        Only lines naming the type are parsed, so a journal of answers costs one
+        pass over its bytes.
+        """
+        if self._schedules is None:
+            found = journal.read_matching(self.folders(), b'"type":"schedule"')
+            self._schedules = journal.by_card(found)
+        return self._schedules
 
     def _bump_seq(self, events: Iterable[Event]) -> None:
         """Never reuse a sequence number this device wrote (a rebuilt store starts at 0)."""

@@ -13,10 +13,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flashcards"
 # style guide, cli -> sync/session/export/ui -> parser/render/store/scheduler -> model.
 RANK = {
     "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0, "paths": 0,
-    "clock": 1, "cards": 1, "images": 1,
-    "parser": 2, "store": 2, "highlight": 2,
+    "clock": 1, "cards": 1, "images": 1, "anki_package": 1, "html_markdown": 1,
+    "parser": 2, "store": 2, "highlight": 2, "anki_collection": 2,
     "render": 3, "loader": 3, "settings": 3, "journal": 3,
-    "history": 4,
+    "history": 4, "anki_import": 4,
     "sync": 5,
     "session": 6, "export": 6, "stats": 6, "maintenance": 6,
     "status": 7,
@@ -35,6 +35,9 @@ OWNERS = {
     "nh3": {"render/html"},
     "pylatexenc": {"render/latex"},
     "yaml": {"parser"},
+    "zstandard": {"anki_package"},
+    "markdownify": {"html_markdown"},
+    "bs4": set(),  # markdownify's own: nothing here uses BeautifulSoup directly
 }
 
 
