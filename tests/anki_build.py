@@ -27,6 +27,7 @@ class Built:
     due_in: dict[tuple[str, int], int] = field(default_factory=dict)  # (GUID, ord) -> days
     suspended: set[tuple[str, int]] = field(default_factory=set)
     per_card_reviews: dict[tuple[str, int], int] = field(default_factory=dict)
+    interval_ease: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
 
 
 def build(folder: Path, *, reviews_per_card: int = 30, seed: int = 7) -> Built:
@@ -77,8 +78,12 @@ def build(folder: Path, *, reviews_per_card: int = 30, seed: int = 7) -> Built:
         now_ms = col.crt * 1000 + today * DAY_MS + DAY_MS // 2
         guid_of = {n: col.get_note(n).guid for n in {c.nid for c in cards}}
         revlog_id = now_ms - 200 * DAY_MS
+        ords: dict[int, list[int]] = {}
+        for card in cards:
+            ords.setdefault(card.nid, []).append(card.ord)
         for index, card in enumerate(cards):
-            key = (guid_of[card.nid], card.ord + 1)
+            # Cloze numbers are renumbered from 1 without gaps (c2, c3 -> c1, c2)
+            key = (guid_of[card.nid], sorted(ords[card.nid]).index(card.ord) + 1)
             if index % 5 == 4:
                 continue  # stays new
             count = rng.randint(1, reviews_per_card)
@@ -107,6 +112,7 @@ def build(folder: Path, *, reviews_per_card: int = 30, seed: int = 7) -> Built:
                 built.suspended.add(key)
             col.update_card(card)
             built.due_in[key] = due_in
+            built.interval_ease[key] = (card.ivl, card.factor)
     return built
 
 
