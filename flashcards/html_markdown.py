@@ -83,10 +83,45 @@ def to_markdown(field_html: str, *, image: ImageFn | None = None) -> str:
     protected = _MATH.sub(cut, field_html)
     converter = _Converter(image, escape_misc=True, heading_style="ATX", bullets="-",
                            newline_style="backslash", code_language_callback=_language)
-    text = converter.convert(protected)
+    text = _fewer_escapes(converter.convert(protected))
     text = _MARK.sub(lambda m: maths[int(m[1])], text)
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+# markdownify's escape_misc escapes every character that could start syntax
+# somewhere; these escapes matter only where they stand at a line's start (a list
+# item, a numbered item) or before a character that makes syntax. The rest are
+# taken away so the Markdown reads as written ("Since 987." not "Since 987\.").
+_NEEDLESS = re.compile(r"\\([.)+=-])|\\(&)(?![A-Za-z0-9#]+;)|\\(!)(?!\[)")
+# What a line must not start with once unescaped: a list item, a heading, a quote,
+# a setext underline, a thematic break.
+_BLOCKISH = re.compile(r"\s*(?:\d+[.)](?:\s|$)|[-+*](?:\s|$)|#|>|=+\s*$|(?:-\s*){3,}$)")
+_CODE_SPAN = re.compile(r"(`+).+?\1")
+
+
+def _fewer_escapes(text: str) -> str:
+    """Markdown with the escapes that change nothing taken away, code untouched."""
+    out, fenced = [], False
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if fenced or "\\" not in line or line.lstrip().startswith(("```", "~~~")):
+            out.append(line)
+            continue
+        parts, position = [], 0
+        for span in _CODE_SPAN.finditer(line):
+            parts.append(_NEEDLESS.sub(_unescaped, line[position:span.start()]))
+            parts.append(span[0])
+            position = span.end()
+        parts.append(_NEEDLESS.sub(_unescaped, line[position:]))
+        lighter = "".join(parts)
+        out.append(line if _BLOCKISH.match(lighter) and not _BLOCKISH.match(line) else lighter)
+    return "\n".join(out)
+
+
+def _unescaped(match: re.Match) -> str:
+    return next(group for group in match.groups() if group is not None)
 
 
 def _math_text(source: str) -> str:
