@@ -27,7 +27,7 @@ import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
@@ -39,6 +39,7 @@ from flashcards.cards import Cloze, cloze_numbers, replace_clozes
 from flashcards.clock import utc_offset_minutes
 from flashcards.html_markdown import to_markdown
 from flashcards.journal import ANSWER, SCHEDULE, SUSPEND, Event
+from flashcards.loader import MAX_COSTLY, MAX_FILE_BYTES, MAX_LINES
 from flashcards.model import FlashcardsError, Severity, anki_id
 from flashcards.parser import parse
 from flashcards.paths import display_path
@@ -58,9 +59,11 @@ STOCK = {"Basic": "basic", "Basic (type in the answer)": "basic",
          "Basic (and reversed card)": "reversed", "Basic (optional reversed card)": "optional",
          "Cloze": "cloze"}
 _CLASH_SUFFIX = re.compile(r"(?:-[0-9a-f]{5}|\+)$")
-# A deck file stays well below the loader's limits (8 MiB, 50,000 lines).
-MAX_FILE_CHARS = 4_000_000
-MAX_FILE_LINES = 40_000
+# A deck file stays well below the loader's limits on size, lines and what a file
+# may cost to parse (loader.MAX_COSTLY): a deck that would pass one goes on in
+# another file.
+MAX_FILE_CHARS = MAX_FILE_BYTES // 2
+MAX_FILE_LINES = MAX_LINES * 4 // 5
 _SKIPPED = frozenset({"readme", "changelog", "license", "contributing"})
 _UNSAFE_TAG = re.compile(r"[;,>]")
 _BLOCK_START = re.compile(r"^(?:```|~~~|\||[-*+>] |\d+[.)] |\$\$|<|#|    )")
@@ -102,6 +105,7 @@ class _Note:
     reverse: bool
     ords: dict[int, int]  # Anki card ord -> the card's ordinal here
     cloze: bool = False
+    note_id: int = 0  # Anki's
 
     def text(self) -> str:
         settings = [f"id: {anki_id(self.guid)}"]
@@ -266,7 +270,7 @@ def _basic(anki: AnkiNote, deck: str, cards: list[AnkiCard], kind: str,
     reverse = kind == "reversed" or (kind == "optional" and 1 in present)
     ords = {0: 1, 1: 2} if reverse else {0: 1}
     return _Note(anki.guid, deck, question, answer, _tags(anki, warnings), reverse,
-                 {o: ours for o, ours in ords.items() if o in present})
+                 {o: ours for o, ours in ords.items() if o in present}, note_id=anki.id)
 
 
 def _one_line(text: str, anki: AnkiNote, warnings: _Warnings) -> str:
@@ -301,7 +305,8 @@ def _cloze(anki: AnkiNote, deck: str, cards: list[AnkiCard],
         question, body = lines[0].strip(), "\n".join(lines[1:]).strip()
     if extra:
         body = f"{body}\n\n{extra}".strip()
-    return _Note(anki.guid, deck, question, body, _tags(anki, warnings), False, ords, True)
+    return _Note(anki.guid, deck, question, body, _tags(anki, warnings), False, ords, True,
+                 anki.id)
 
 
 def _cloze_text(cloze: Cloze, number: int) -> str:
@@ -381,8 +386,8 @@ def _with_media(note: _Note, media: _Media, warnings: _Warnings) -> _Note:
                          "the card (the file is copied)", name)
             return None
         return f"{MEDIA_FOLDER}/{name}"
-    return _Note(note.guid, note.deck, _images(note.question, image),
-                 _images(note.answer, image), note.tags, note.reverse, note.ords, note.cloze)
+    return replace(note, question=_images(note.question, image),
+                   answer=_images(note.answer, image))
 
 
 _IMAGE_MD = re.compile(r"!\[((?:[^\]\\]|\\.)*)\]\(([^)\s]*)\)")
@@ -432,17 +437,18 @@ def _deck_files(notes: list[_Note], folder: Path) -> dict[Path, list[_Note]]:
 
 
 def _chunks(notes: list[_Note]) -> Iterable[list[_Note]]:
+    caps = [MAX_FILE_CHARS, MAX_FILE_LINES] + [cap * 4 // 5 for _, cap, _ in MAX_COSTLY]
     chunk: list[_Note] = []
-    chars = lines = 0
+    used = [0] * len(caps)
     for note in notes:
         text = note.text()
-        if chunk and (chars + len(text) > MAX_FILE_CHARS or
-                      lines + text.count("\n") + 1 > MAX_FILE_LINES):
+        cost = [len(text) + 1, text.count("\n") + 1] + [
+            sum(map(text.count, characters)) for characters, _, _ in MAX_COSTLY]
+        if chunk and any(u + c > cap for u, c, cap in zip(used, cost, caps, strict=True)):
             yield chunk
-            chunk, chars, lines = [], 0, 0
+            chunk, used = [], [0] * len(caps)
         chunk.append(note)
-        chars += len(text) + 1
-        lines += text.count("\n") + 1
+        used = [u + c for u, c in zip(used, cost, strict=True)]
     if chunk:
         yield chunk
 
@@ -521,12 +527,11 @@ def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Not
              warnings: _Warnings) -> list[Event]:
     """Answer, schedule and suspend events for the cards of the written notes."""
     zone = now.tzinfo or UTC
-    by_guid = {note.guid: note for note in notes}
+    by_id = {note.note_id: note for note in notes}
     target: dict[int, tuple[str, int]] = {}  # Anki card id -> (GUID, ordinal)
     anki_cards: dict[int, AnkiCard] = {}
-    note_guids = {n.id: n.guid for n in col.notes()} if notes else {}
     for note_id, own in cards.items():
-        note = by_guid.get(note_guids.get(note_id, ""))
+        note = by_id.get(note_id)
         if note is None:
             continue
         for card in own:

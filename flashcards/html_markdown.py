@@ -18,6 +18,7 @@ take in, and it offers no hook per element.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable
@@ -69,6 +70,21 @@ def _language(el) -> str:
     return ""
 
 
+def _converter(image: ImageFn | None) -> _Converter:
+    if image is None:
+        return _plain_converter()
+    return _Converter(image, escape_misc=True, heading_style="ATX", bullets="-",
+                      newline_style="backslash", code_language_callback=_language)
+
+
+@functools.cache
+def _plain_converter() -> _Converter:
+    """One converter for every field without an image callback: making one costs as
+    much as converting a short field."""
+    return _Converter(None, escape_misc=True, heading_style="ATX", bullets="-",
+                      newline_style="backslash", code_language_callback=_language)
+
+
 def to_markdown(field_html: str, *, image: ImageFn | None = None) -> str:
     """One field's HTML as Markdown (stripped); ``image`` maps an image's src to its
     new path, or None to leave the image out with a visible note."""
@@ -81,9 +97,12 @@ def to_markdown(field_html: str, *, image: ImageFn | None = None) -> str:
         return f"\ue000{len(maths) - 1}\ue001"
 
     protected = _MATH.sub(cut, field_html)
-    converter = _Converter(image, escape_misc=True, heading_style="ATX", bullets="-",
-                           newline_style="backslash", code_language_callback=_language)
-    text = _fewer_escapes(converter.convert(protected))
+    converter = _converter(image)
+    if any(mark in protected for mark in "<&\n\r"):
+        text = converter.convert(protected)
+    else:  # plain text, most fields: what markdownify gives it, without parsing HTML
+        text = converter.escape(" ".join(protected.split()), set())
+    text = _fewer_escapes(text)
     text = _MARK.sub(lambda m: maths[int(m[1])], text)
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -53,3 +53,16 @@ def test_no_field_text_breaks_a_card_apart(text):
     assert len(deck.notes) == 1, (text, answer)
     assert deck.notes[0].explicit_id == "x"
     assert not [p for p in deck.problems if p.severity == "error"], (text, answer, deck.problems)
+
+
+PLAIN = st.text(st.sampled_from(list("ab #-*+_=>|!.)1`$\\[]()\t{}:\n")), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PLAIN)
+def test_plain_text_takes_the_short_way_to_the_same_markdown(text):
+    from flashcards import html_markdown
+
+    slow = html_markdown._converter(None).convert(text)  # through BeautifulSoup
+    assert html_markdown._fewer_escapes(slow).strip() == to_markdown(text).strip() or \
+        "\\(" in text or "\\[" in text
