@@ -68,6 +68,9 @@ _SKIPPED = frozenset({"readme", "changelog", "license", "contributing"})
 _UNSAFE_TAG = re.compile(r"[;,>]")
 _BLOCK_START = re.compile(r"^(?:```|~~~|\||[-*+>] |\d+[.)] |\$\$|<|#|    )")
 _SEQ_BITS = 64
+# From this many notes the HTML is converted in a process pool, this many at a time.
+PARALLEL_NOTES = 2000
+_BATCH_NOTES = 1000
 _MAX_MS = 253_402_300_799_000  # 9999-12-31, the last moment a datetime holds
 
 
@@ -214,7 +217,7 @@ def _kind(notetype: NoteType | None) -> str | None:
 
 def _convert(col: Collection, cards: dict[int, list[AnkiCard]],
              warnings: _Warnings) -> list[_Note]:
-    notes = []
+    items = []
     others: Counter[str] = Counter()
     for anki in col.notes():
         own = sorted(cards.get(anki.id, []), key=lambda c: c.ord)
@@ -225,18 +228,49 @@ def _convert(col: Collection, cards: dict[int, list[AnkiCard]],
         kind = _kind(notetype)
         if kind is None:
             others[notetype.name if notetype else f"unknown note type {anki.notetype_id}"] += 1
-        deck = col.decks.get(own[0].deck_id) or "Default"
         if len({c.deck_id for c in own}) > 1:
             warnings.add("notes whose cards are in several decks, put in the deck of their "
                          "first card", anki.guid)
-        note = _cloze(anki, deck, own, warnings) if kind == "cloze" else \
-            _basic(anki, deck, own, kind or "basic", warnings)
-        if note is not None:
-            notes.append(note)
+        items.append((anki, kind or "basic", col.decks.get(own[0].deck_id) or "Default", own))
     for name, count in sorted(others.items()):
         warnings.add(f"note type {name!r} is not a stock type: {count} notes imported from "
                      "their first two fields as Basic")
+    notes = []
+    for converted, found in _converted_batches(items):
+        notes += converted
+        for kind, example in found:
+            warnings.add(kind, example)
     return notes
+
+
+def _converted_batches(items: list) -> Iterable[tuple[list[_Note], list[tuple[str, str]]]]:
+    """The HTML conversion is most of an import's work: in a process pool when large."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(items) < PARALLEL_NOTES or workers < 2:
+        return [_convert_batch(items)]
+    from concurrent.futures import ProcessPoolExecutor  # only for large packages
+
+    batches = [items[i:i + _BATCH_NOTES] for i in range(0, len(items), _BATCH_NOTES)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_convert_batch, batches))
+
+
+class _Found(list):
+    """Warnings found in a worker, sent back as (kind, example) pairs."""
+
+    def add(self, kind: str, example: str = "") -> None:
+        self.append((kind, example))
+
+
+def _convert_batch(items: list) -> tuple[list[_Note], list[tuple[str, str]]]:
+    found = _Found()
+    notes = []
+    for anki, kind, deck, own in items:
+        note = _cloze(anki, deck, own, found) if kind == "cloze" else \
+            _basic(anki, deck, own, kind, found)
+        if note is not None:
+            notes.append(note)
+    return notes, list(found)
 
 
 def _tags(anki: AnkiNote, warnings: _Warnings) -> tuple[str, ...]:

@@ -104,8 +104,22 @@ def to_markdown(field_html: str, *, image: ImageFn | None = None) -> str:
         text = converter.escape(" ".join(protected.split()), set())
     text = _fewer_escapes(text)
     text = _MARK.sub(lambda m: maths[int(m[1])], text)
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(_no_idle_breaks(text.strip()))).strip()
+
+
+def _no_idle_breaks(text: str) -> list[str]:
+    """Lines without trailing spaces, and without the line breaks that break nothing:
+    a lone ``\\`` (Anki's ``<div><br></div>``) or one that ends a paragraph."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    fenced = False
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and line.endswith("\\") and not line.endswith("\\\\"):
+            last = index + 1 == len(lines) or not lines[index + 1].strip()
+            if line == "\\" or last:
+                lines[index] = line[:-1].rstrip()
+    return lines
 
 
 # markdownify's escape_misc escapes every character that could start syntax
