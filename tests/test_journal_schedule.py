@@ -128,3 +128,77 @@ def test_a_schedule_line_of_a_newer_version_stops_the_sync(tmp_path):
     with pytest.raises(FlashcardsError, match="newer flashcards"):
         sync(fresh, [folder], now=datetime(2026, 1, 21, tzinfo=UTC))
     fresh.close()
+
+
+def imported_state(tmp_path, card: tuple, revlog: list[tuple], *, scheduler: int = 2):
+    """One forged card (type, queue, due, interval, factor) imported: its schedule line."""
+    col = anki_forge.collection(tmp_path / "c.anki21", [(1, "G", BASIC_ID, ["q?", "a"], "")],
+                                cards=[(11, 1, 0, *card)], revlog=revlog)
+    if scheduler == 1:
+        import sqlite3
+
+        with sqlite3.connect(col) as conn:
+            conn.execute("UPDATE col SET conf = ?", [json.dumps({"schedVer": 1})])
+    package = anki_forge.package(tmp_path / "p.apkg", col)
+    folder = tmp_path / "notes"
+    import_package(package, folder, now=datetime(2026, 1, 20, 12, tzinfo=UTC))
+    lines = journal.folder_of_root(folder) / "anki-schedule.jsonl"
+    answers = journal.folder_of_root(folder) / "anki.jsonl"
+    sm2 = [json.loads(line)["sm2"] for line in lines.read_text().splitlines()] \
+        if lines.exists() else []
+    buttons = [json.loads(line)["button"] for line in answers.read_text().splitlines()] \
+        if answers.exists() else []
+    return sm2, buttons
+
+
+DAY_MS = 86_400_000
+START = CREATED * 1000 + DAY_MS
+
+
+def test_a_learning_card_is_due_on_the_study_day_of_its_due_time(tmp_path):
+    due = CREATED + 14 * 86_400 + 2 * 3600  # 2026-01-19 06:00 UTC
+    sm2, _ = imported_state(tmp_path, (1, 1, due, 0, 0), [(START, 11, 1)])
+    assert sm2 == [{"ef": 2.5, "ivl": 0, "reps": 0, "lapses": 0, "due": "2026-01-19"}]
+
+
+def test_a_relearning_card_keeps_its_new_interval_and_starts_over(tmp_path):
+    due = CREATED + 14 * 86_400 + 3600 * 3  # 07:00 UTC
+    sm2, _ = imported_state(tmp_path, (3, 1, due, 4, 1850),
+                            [(START, 11, 3), (START + 5 * DAY_MS, 11, 1)])
+    assert sm2 == [{"ef": 1.85, "ivl": 4, "reps": 0, "lapses": 0, "due": "2026-01-19"}]
+
+
+def test_a_review_card_counts_its_passes_since_the_last_again(tmp_path):
+    revlog = [(START + i * DAY_MS, 11, ease) for i, ease in enumerate([3, 1, 3, 4, 3])]
+    sm2, buttons = imported_state(tmp_path, (2, 2, 12, 9, 2300), revlog)
+    assert sm2 == [{"ef": 2.3, "ivl": 9, "reps": 3, "lapses": 0, "due": "2026-01-17"}]
+    assert buttons == [3, 1, 3, 4, 3]
+
+
+def test_a_card_reset_to_new_stays_new_with_its_answers(tmp_path):
+    sm2, buttons = imported_state(tmp_path, (0, 0, 5, 0, 0), [(START, 11, 3)])
+    assert sm2 == [{"ef": 2.5, "ivl": 0, "reps": 0, "lapses": 0, "due": None}]
+    assert buttons == [3]
+    assert replay([parse_line(schedule(1, T0, due=None, ivl=0, reps=0, lapses=0).to_line()),
+                   ]).schedule.is_new
+
+
+def test_a_new_card_without_answers_gets_no_schedule(tmp_path):
+    assert imported_state(tmp_path, (0, 0, 5, 0, 0), []) == ([], [])
+
+
+def test_the_oldest_scheduler_had_three_learning_buttons(tmp_path):
+    revlog = [(START, 11, 2), (START + 1, 11, 3)]  # learning rows: Good, Easy
+    import sqlite3
+
+    _, buttons = imported_state(tmp_path, (2, 2, 12, 9, 2300), revlog, scheduler=1)
+    assert buttons == [2, 3]  # review rows (type 1) keep their four buttons
+    col = anki_forge.collection(tmp_path / "l.anki21", [(1, "L", BASIC_ID, ["q?", "a"], "")],
+                                cards=[(11, 1, 0, 2, 2, 12, 9, 2300)], revlog=revlog)
+    with sqlite3.connect(col) as conn:
+        conn.execute("UPDATE revlog SET type = 0")
+        conn.execute("UPDATE col SET conf = ?", [json.dumps({"schedVer": 1})])
+    package = anki_forge.package(tmp_path / "l.apkg", col)
+    import_package(package, tmp_path / "l", now=datetime(2026, 1, 20, tzinfo=UTC))
+    lines = (journal.folder_of_root(tmp_path / "l") / "anki.jsonl").read_text().splitlines()
+    assert [json.loads(line)["button"] for line in lines] == [3, 4]
