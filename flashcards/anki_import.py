@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -34,7 +35,7 @@ from urllib.parse import unquote
 
 from flashcards import journal
 from flashcards.anki_collection import AnkiCard, AnkiNote, Collection, NoteType, read_collection
-from flashcards.anki_package import Limits, Package, open_package
+from flashcards.anki_package import Limits, Package, PackageError, open_package
 from flashcards.cards import Cloze, cloze_numbers, replace_clozes
 from flashcards.clock import utc_offset_minutes
 from flashcards.html_markdown import to_markdown
@@ -159,6 +160,15 @@ def import_package(
     package, folder = Path(package), Path(os.path.abspath(folder))
     if folder.exists() and not folder.is_dir():
         raise FlashcardsError(f"{display_path(folder)} is not a folder")
+    try:
+        return _import(package, folder, now, day_start_hour, force, limits)
+    except sqlite3.DatabaseError as exc:  # a collection damaged past its header
+        raise PackageError(f"{package.name}: the collection is not a readable Anki "
+                           f"database: {exc}") from exc
+
+
+def _import(package: Path, folder: Path, now: datetime, day_start_hour: int, force: bool,
+            limits: Limits | None) -> ImportReport:
     report = ImportReport(folder)
     warnings = _Warnings()
     with open_package(package, limits) as pkg:
@@ -231,7 +241,7 @@ def _convert(col: Collection, cards: dict[int, list[AnkiCard]],
         if len({c.deck_id for c in own}) > 1:
             warnings.add("notes whose cards are in several decks, put in the deck of their "
                          "first card", anki.guid)
-        items.append((anki, kind or "basic", col.decks.get(own[0].deck_id) or "Default", own))
+        items.append((anki, kind or "basic", _deck_name(col.decks.get(own[0].deck_id)), own))
     for name, count in sorted(others.items()):
         warnings.add(f"note type {name!r} is not a stock type: {count} notes imported from "
                      "their first two fields as Basic")
@@ -271,6 +281,14 @@ def _convert_batch(items: list) -> tuple[list[_Note], list[tuple[str, str]]]:
         if note is not None:
             notes.append(note)
     return notes, list(found)
+
+
+def _deck_name(name: str | None) -> str:
+    """Anki's deck name as the card format takes it: no control characters, no empty
+    level (Anki allows neither, a forged collection may hold both)."""
+    clean = "".join(ch for ch in name or "" if ch.isprintable())
+    parts = [part.strip() for part in clean.split("::") if part.strip()]
+    return "::".join(parts) or "Default"
 
 
 def _tags(anki: AnkiNote, warnings: _Warnings) -> tuple[str, ...]:

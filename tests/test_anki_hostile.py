@@ -176,3 +176,32 @@ def test_hostile_text_stays_text(tmp_path):
     assert report.notes == 2 and not report.warnings
     text = (tmp_path / "out" / "Forged--Deck.md").read_text()
     assert "\\# not a heading" in text and "\\$5" in text and "<script>" not in text
+
+
+def test_a_collection_damaged_past_its_header_is_refused(tmp_path):
+    import sqlite3
+
+    col = anki_forge.collection(tmp_path / "c.anki21", [(1, "g1", BASIC_ID, ["q", "a"], "")])
+    with sqlite3.connect(col) as conn:
+        conn.execute("DROP TABLE cards")
+    package = anki_forge.package(tmp_path / "p.apkg", col)
+    with pytest.raises(PackageError, match="not a readable Anki database"):
+        import_package(package, tmp_path / "out", now=NOW)
+
+
+def test_deck_names_with_control_characters_and_empty_levels_are_cleaned(tmp_path):
+    import json
+    import sqlite3
+
+    col = anki_forge.collection(tmp_path / "c.anki21", [(1, "g1", BASIC_ID, ["q?", "a"], "")])
+    decks = {"2": {"id": 2, "name": "Evil\x00\x1b[2J::::  ::../../etc \n"}}
+    with sqlite3.connect(col) as conn:
+        conn.execute("UPDATE col SET decks = ?", [json.dumps(decks)])
+    package = anki_forge.package(tmp_path / "p.apkg", col)
+    before = files_under(tmp_path)
+    report = import_package(package, tmp_path / "out", now=NOW)
+    assert report.notes == 1
+    written = files_under(tmp_path) - before
+    assert all(p.is_relative_to(tmp_path / "out") for p in written)
+    (deck_file,) = (tmp_path / "out").glob("*.md")
+    assert deck_file.read_text().startswith('---\ndeck: "Evil[2J::../../etc"\n---\n')
