@@ -202,3 +202,14 @@ def test_the_oldest_scheduler_had_three_learning_buttons(tmp_path):
     import_package(package, tmp_path / "l", now=datetime(2026, 1, 20, tzinfo=UTC))
     lines = (journal.folder_of_root(tmp_path / "l") / "anki.jsonl").read_text().splitlines()
     assert [json.loads(line)["button"] for line in lines] == [3, 4]
+
+
+def test_the_doctor_finds_an_imported_store_healthy(tmp_path):
+    from flashcards.maintenance import doctor
+
+    store = Store.open(tmp_path / "s.db")
+    import_forged(tmp_path, store)
+    report = doctor(store, fix=True, now=datetime(2026, 1, 21, tzinfo=UTC))
+    assert [f.message for f in report.findings] == []
+    assert card_state(store)[0].interval == 30
+    store.close()
