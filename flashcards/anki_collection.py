@@ -119,6 +119,9 @@ def read_collection(path: Path, name: str) -> Collection:
             if row is None:
                 raise PackageError(f"{name}: the collection has no header row")
             created, schema = _int(row[0]), _int(row[1])
+            if not 0 <= created < 253_402_300_800:  # the days of a datetime
+                raise PackageError(f"{name}: the collection's creation time {created} is "
+                                   "impossible")
             if not OLDEST_SCHEMA <= schema <= NEWEST_SCHEMA:
                 raise PackageError(
                     f"{name}: collection schema version {schema} is unknown (this importer "

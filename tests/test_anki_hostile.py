@@ -205,3 +205,27 @@ def test_deck_names_with_control_characters_and_empty_levels_are_cleaned(tmp_pat
     assert all(p.is_relative_to(tmp_path / "out") for p in written)
     (deck_file,) = (tmp_path / "out").glob("*.md")
     assert deck_file.read_text().startswith('---\ndeck: "Evil[2J::../../etc"\n---\n')
+
+
+@pytest.mark.parametrize("created", [-1, 10**15])
+def test_an_impossible_creation_time_is_refused(tmp_path, created):
+    import sqlite3
+
+    col = anki_forge.collection(tmp_path / "c.anki21", [(1, "g1", BASIC_ID, ["q", "a"], "")])
+    with sqlite3.connect(col) as conn:
+        conn.execute("UPDATE col SET crt = ?", [created])
+    package = anki_forge.package(tmp_path / "p.apkg", col)
+    with pytest.raises(PackageError, match="creation time"):
+        import_package(package, tmp_path / "out", now=NOW)
+
+
+def test_impossible_due_days_and_review_times_are_contained(tmp_path):
+    col = anki_forge.collection(
+        tmp_path / "c.anki21", [(1, "g1", BASIC_ID, ["q?", "a"], ""),
+                                (2, "g2", BASIC_ID, ["q2?", "b"], "")],
+        cards=[(11, 1, 0, 2, 2, 10**12, 5, 2500), (12, 2, 0, 2, 2, -10**9, 5, 2500)],
+        revlog=[(-5, 11, 3), (10**17, 12, 3), (1_767_600_000_000, 11, 3)])
+    package = anki_forge.package(tmp_path / "p.apkg", col)
+    report = import_package(package, tmp_path / "out", now=NOW)
+    assert report.reviews == 1 and report.scheduled == 2
+    assert any("impossible time" in w for w in report.warnings)
