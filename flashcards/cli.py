@@ -537,7 +537,9 @@ def import_(app: App, package: Path, folder: Path, force: bool) -> None:
     for path in report.files:
         echo(f"wrote {path}")
     echo(report.summary())
-    synced = run_sync(store, [folder], now=moment)
+    # No HTML for the export's cache: an import is not an export (the first export
+    # renders what the cache lacks), and rendering is most of a cold sync.
+    synced = run_sync(store, [folder], now=moment, render_html=False)
     echo_problems(sorted(synced.errors + synced.warnings))
     echo(f"Synced: {synced.summary()}")
     if synced.errors:
