@@ -39,7 +39,7 @@ from flashcards.anki_package import Limits, Package, PackageError, open_package
 from flashcards.cards import Cloze, cloze_numbers, replace_clozes
 from flashcards.clock import utc_offset_minutes
 from flashcards.html_markdown import to_markdown
-from flashcards.journal import ANSWER, SCHEDULE, SUSPEND, Event
+from flashcards.journal import ANSWER, SCHEDULE, SUSPEND, UNSUSPEND, Event
 from flashcards.loader import MAX_COSTLY, MAX_FILE_BYTES, MAX_LINES
 from flashcards.model import FlashcardsError, Severity, anki_id
 from flashcards.parser import parse
@@ -196,8 +196,10 @@ def _import(package: Path, folder: Path, now: datetime, day_start_hour: int, for
         report.notes = len(kept)
         report.cards = sum(len(n.ords) for n in kept)
         report.media = len(media.copied)
-        events = _history(col, cards, kept, now, day_start_hour, report, warnings)
-        report.journal_lines = _append_new(journal.folder_of_root(folder), events)
+        folder_journal = journal.folder_of_root(folder)
+        events = _history(col, cards, kept, now, day_start_hour, report, warnings,
+                          _suspended_before(folder_journal))
+        report.journal_lines = _append_new(folder_journal, events)
     report.warnings = warnings.lines()
     return report
 
@@ -574,9 +576,19 @@ def _write_bytes(path: Path, data: bytes) -> None:
 # -- history ------------------------------------------------------------------------
 
 
+def _suspended_before(folder: Path) -> set[tuple[str, int]]:
+    """Cards an earlier import of this folder left suspended (its last line says so)."""
+    events = journal.in_order(e for e in journal.read_matching([folder], b'"id":"anki-suspend')
+                              if e.device == SUSPEND_DEVICE)
+    state: dict[tuple[str, int], bool] = {}
+    for event in events:
+        state[(event.guid, event.ord)] = event.type == SUSPEND
+    return {key for key, suspended in state.items() if suspended}
+
+
 def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Note],
              now: datetime, day_start_hour: int, report: ImportReport,
-             warnings: _Warnings) -> list[Event]:
+             warnings: _Warnings, suspended_before: set[tuple[str, int]]) -> list[Event]:
     """Answer, schedule and suspend events for the cards of the written notes."""
     zone = now.tzinfo or UTC
     by_id = {note.note_id: note for note in notes}
@@ -625,6 +637,8 @@ def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Not
         if card.queue == -1:
             events.append(Event(SUSPEND, SUSPEND_DEVICE, seq, moment, guid=guid, ord=ord_))
             report.suspended += 1
+        elif (guid, ord_) in suspended_before:  # unsuspended in Anki since the last import
+            events.append(Event(UNSUSPEND, SUSPEND_DEVICE, seq, moment, guid=guid, ord=ord_))
     return events
 
 

@@ -213,3 +213,23 @@ def test_the_doctor_finds_an_imported_store_healthy(tmp_path):
     assert [f.message for f in report.findings] == []
     assert card_state(store)[0].interval == 30
     store.close()
+
+
+def test_a_card_unsuspended_in_anki_since_the_last_import_is_unsuspended(tmp_path):
+    import sqlite3
+
+    store = Store.open(tmp_path / "s.db")
+    col = anki_forge.collection(tmp_path / "c.anki21", [(1, "G", BASIC_ID, ["q?", "a"], "")],
+                                cards=[(11, 1, 0, 2, -1, 40, 30, 2200)], revlog=[(START, 11, 3)])
+    folder, now = tmp_path / "notes", datetime(2026, 1, 20, 12, tzinfo=UTC)
+    import_package(anki_forge.package(tmp_path / "p.apkg", col), folder, now=now)
+    sync(store, [folder], now=now)
+    assert store.card_of("G", 1).suspended
+    with sqlite3.connect(col) as conn:  # later, in Anki: unsuspended (its mod moves on)
+        conn.execute("UPDATE cards SET queue = 2, mod = ?", [CREATED + 10 * 86_400])
+    again = import_package(anki_forge.package(tmp_path / "p2.apkg", col), folder, now=now,
+                           force=True)
+    assert again.suspended == 0
+    sync(store, [folder], now=now)
+    assert not store.card_of("G", 1).suspended
+    store.close()
