@@ -174,3 +174,43 @@ def test_the_journal_holds_anki_history_as_plain_lines(anki, tmp_path):
                for s in schedules)
     assert len((journal / "anki-suspend.jsonl").read_text().splitlines()) == \
         len(built.suspended)
+
+
+def test_answers_given_with_anki_s_own_scheduler_come_in_with_their_states(tmp_path):
+    """Three new cards answered today by Anki's scheduler: Again and Good leave them in
+    learning (due in minutes, so today), Easy graduates one to review with Anki's
+    interval; Anki writes the review log itself."""
+    from tests.anki_build import export
+    from tests.anki_helpers import collection
+
+    folder = tmp_path / "col"
+    with collection(folder) as col:
+        for word in ("un", "deux", "trois"):
+            note = col.new_note(col.models.by_name("Basic"))
+            note["Front"], note["Back"] = word, word.upper()
+            col.add_note(note, 1)
+        easy, learning_due = {}, []
+        for ease in (1, 3, 4):
+            card = col.sched.getCard()
+            col.sched.answerCard(card, ease)
+            card.load()
+            if ease != 4:  # due at a time (seconds), a few minutes from now
+                learning_due.append(study_day(datetime.fromtimestamp(card.due, UTC), 4))
+            else:
+                easy = {"guid": card.note().guid, "ivl": card.ivl, "factor": card.factor,
+                        "due_in": card.due - col.sched.today}
+        logged = col.db.scalar("SELECT count() FROM revlog")
+    moment = datetime.now(UTC)
+    package = export(folder, tmp_path / "p.apkg", legacy=False, with_scheduling=True)
+    db = tmp_path / "s.db"
+    result = run("import", str(package), "--to", str(tmp_path / "n"), db=db, moment=moment)
+    assert result.returncode == 0, result.stderr
+    assert logged == 3 and "3 reviews, 3 schedules" in result.stdout
+    cards = cards_of(db)
+    today = study_day(moment, 4)
+    due, _, interval, easiness, count = cards[(easy["guid"], 1)]
+    assert (interval, easiness, count) == (easy["ivl"], easy["factor"] / 1000, 1)
+    assert due == (today + timedelta(days=easy["due_in"])).isoformat()
+    learning = [rest for key, rest in cards.items() if key[0] != easy["guid"]]
+    assert sorted((d, i) for d, _, i, _, _ in learning) == \
+        sorted((day.isoformat(), 0) for day in learning_due)
