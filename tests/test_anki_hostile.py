@@ -229,3 +229,34 @@ def test_impossible_due_days_and_review_times_are_contained(tmp_path):
     report = import_package(package, tmp_path / "out", now=NOW)
     assert report.reviews == 1 and report.scheduled == 2
     assert any("impossible time" in w for w in report.warnings)
+
+
+def test_zip_member_names_are_never_paths_to_write(tmp_path):
+    import json
+
+    col = anki_forge.collection(tmp_path / "c.anki21", [(1, "g1", BASIC_ID, ["q?", "a"], "")])
+    package = tmp_path / "p.apkg"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.write(col, "collection.anki21")
+        archive.writestr("../../evil.txt", b"x")
+        archive.writestr("/abs/evil.txt", b"x")
+        archive.writestr("media", json.dumps({"../../evil.txt": "ok.png"}))
+    before = files_under(tmp_path)
+    report = import_package(package, tmp_path / "a" / "out", now=NOW)
+    written = files_under(tmp_path) - before
+    assert all(p.is_relative_to(tmp_path / "a" / "out") for p in written)
+    assert (tmp_path / "a" / "out" / "media" / "ok.png").read_bytes() == b"x"
+    assert report.media == 1
+
+
+def test_media_that_is_not_an_accepted_image_is_copied_but_not_shown(tmp_path):
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    package = forged(tmp_path, [(1, "g1", BASIC_ID, ["q?", 'see <img src="d.svg"> and '
+                                                            "[sound:hello.mp3]"], "")],
+                     media={"d.svg": svg, "hello.mp3": b"ID3"})
+    report = import_package(package, tmp_path / "out", now=NOW)
+    assert any("not a PNG, JPEG, GIF or WebP" in w for w in report.warnings)
+    text = (tmp_path / "out" / "Forged--Deck.md").read_text()
+    assert "![" not in text and "d.svg" in text and "\\[sound:hello.mp3\\]" in text
+    assert (tmp_path / "out" / "media" / "d.svg").read_bytes() == svg
+    assert report.media == 2
