@@ -427,36 +427,45 @@ def _is_image(data: bytes) -> bool:
 
 
 def _with_media(note: _Note, media: _Media, warnings: _Warnings) -> _Note:
-    """The note with its images pointing into the media folder (or left out, said so)."""
-    def image(src: str) -> str | None:
+    """The note with its images pointing into the media folder; media a card cannot
+    show as an image becomes a link to the copied file; a missing one is said so."""
+    def place(src: str) -> tuple[str, str] | None:
         if re.match(r"^(?:https?|data):", src):
-            return src
+            return "image", src
         name = src if src in media.copied else unquote(src)
         if name not in media.copied:
             warnings.add("images missing from the package or refused, left out", src)
             return None
         if not media.copied[name]:
-            warnings.add("media that is not a PNG, JPEG, GIF or WebP image, left out of "
-                         "the card (the file is copied)", name)
-            return None
-        return f"{MEDIA_FOLDER}/{name}"
-    return replace(note, question=_images(note.question, image),
-                   answer=_images(note.answer, image))
+            warnings.add("media that is not a PNG, JPEG, GIF or WebP image, linked "
+                         "rather than shown", name)
+            return "link", f"{MEDIA_FOLDER}/{name}"
+        return "image", f"{MEDIA_FOLDER}/{name}"
+    return replace(note, question=_images(note.question, place),
+                   answer=_images(note.answer, place))
 
 
 _IMAGE_MD = re.compile(r"!\[((?:[^\]\\]|\\.)*)\]\(([^)\s]*)\)")
 
 
-def _images(text: str, image) -> str:
+def _images(text: str, place) -> str:
     """Rewrite the Markdown images markdownify wrote (src as Anki had it)."""
     from urllib.parse import quote
 
     def one(match: re.Match) -> str:
-        target = image(unquote(match[2]))
-        if target is None:
-            return f"*(image {unquote(match[2])!r} not imported)*"
-        return f"![{match[1]}]({quote(target, safe='/:#?=&%')})"
+        src = unquote(match[2])
+        placed = place(src)
+        if placed is None:
+            return f"*(image {_shown(src)} not in the package)*"
+        kind, target = placed
+        link = f"({quote(target, safe='/:#?=&%')})"
+        return f"![{match[1]}]{link}" if kind == "image" else f"[{_shown(src)}]{link}"
     return _IMAGE_MD.sub(one, text) if "![" in text else text
+
+
+def _shown(name: str) -> str:
+    """A file name as Markdown text: every character that could make syntax escaped."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|$~])", r"\\\1", name)
 
 
 # -- files --------------------------------------------------------------------------

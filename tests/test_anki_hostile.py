@@ -255,8 +255,9 @@ def test_media_that_is_not_an_accepted_image_is_copied_but_not_shown(tmp_path):
                                                             "[sound:hello.mp3]"], "")],
                      media={"d.svg": svg, "hello.mp3": b"ID3"})
     report = import_package(package, tmp_path / "out", now=NOW)
-    assert any("not a PNG, JPEG, GIF or WebP" in w for w in report.warnings)
+    assert any("not a PNG, JPEG, GIF or WebP image, linked" in w for w in report.warnings)
     text = (tmp_path / "out" / "Forged--Deck.md").read_text()
-    assert "![" not in text and "d.svg" in text and "\\[sound:hello.mp3\\]" in text
+    assert "![" not in text and "[d.svg](media/d.svg)" in text
+    assert "\\[sound:hello.mp3\\]" in text
     assert (tmp_path / "out" / "media" / "d.svg").read_bytes() == svg
     assert report.media == 2
