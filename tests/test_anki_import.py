@@ -152,6 +152,11 @@ def test_anki_to_markdown_to_anki_keeps_the_same_notes(anki, tmp_path):
         assert col.note_count() == len(built.guids)
         # The second import added no card either (suspended cards are not exported).
         assert col.card_count() == built.cards
+    with collection(tmp_path / "fresh-only-ours") as col:
+        import_package(col, back)  # alone: Anki's GUIDs, every note with an active card
+        active = {guid for guid, ord_ in cards_of(db) if (guid, ord_) not in built.suspended}
+        assert set(notes_by_guid(col)) == active
+        assert col.card_count() == built.cards - len(built.suspended)
 
 
 def test_the_journal_holds_anki_history_as_plain_lines(anki, tmp_path):
