@@ -615,6 +615,48 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     echo(report.summary())
 
 
+@cli.command("import")
+@click.argument("package", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--to", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The folder to write the Markdown, media and journal into.")
+@click.option("--force", is_flag=True, help="Overwrite deck files that exist.")
+@db_option
+@click.pass_obj
+def import_(app: App, package: Path, folder: Path, force: bool) -> None:
+    """Import an Anki package (.apkg or .colpkg) as Markdown, with its history.
+
+    Writes one Markdown file per Anki deck into FOLDER, copies the media into
+    FOLDER/media, writes the review history to FOLDER's journal, then syncs
+    FOLDER so the store has the cards and their schedules. Each note keeps its
+    Anki GUID (`<!-- id: anki:... -->`), so a later export updates the same
+    notes in Anki. docs/anki.md, "Import from Anki", has the details.
+
+    \b
+    Example:
+      flashcards import ~/Downloads/Japanese.apkg --to ~/notes/japanese
+    """
+    from flashcards.anki_import import import_package
+    from flashcards.settings import load_settings
+    from flashcards.sync import sync as run_sync
+
+    moment = now()
+    store = app.store(create=True)
+    report = import_package(package, folder, now=moment, force=force,
+                            day_start_hour=load_settings(store).day_start_hour)
+    for warning in report.warnings:
+        echo(f"warning: {warning}", err=True)
+    for path in report.files:
+        echo(f"wrote {path}")
+    echo(report.summary())
+    # No HTML for the export's cache: an import is not an export (the first export
+    # renders what the cache lacks), and rendering is most of a cold sync.
+    synced = run_sync(store, [folder], now=moment, render_html=False)
+    echo_problems(sorted(synced.errors + synced.warnings))
+    echo(f"Synced: {synced.summary()}")
+    if synced.errors:
+        sys.exit(1)
+
+
 # -- review, status, suspend, config (flashcards/session.py) ----------------------
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from flashcards import journal, journal_buckets
 from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs_rules import FSRSRules
-from flashcards.journal import ANSWER, NOTE, SUSPEND, UNSUSPEND, Event
+from flashcards.journal import ANSWER, NOTE, SCHEDULE, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import Settings, fsrs_parameters, load_settings
@@ -27,6 +27,9 @@ from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard, Stor
 from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
+# Set once a schedule event (an Anki import) was applied: only then does a card's
+# replay read schedule events back from the journal.
+HAS_SCHEDULES_KEY = "journal.has_schedules"
 
 
 @dataclass
@@ -54,6 +57,7 @@ class History:
         self.warnings: list[str] = []
         self._settings: Settings | None = None
         self._rules: dict[str | None, journal.Rules] = {}
+        self._schedules: dict[tuple[str, int], list[Event]] | None = None
 
     @classmethod
     def of(cls, store: Store) -> History:
@@ -230,6 +234,8 @@ class History:
             known = self.store.known_event_ids(e.id for e in events if e.type == ANSWER)
             events = [e for e in events if e.type != ANSWER or e.id not in known]
         touched = journal.by_card(e for e in events if e.type != NOTE)
+        if any(e.type == SCHEDULE for e in events):
+            self.store.set_meta(HAS_SCHEDULES_KEY, "1")
         # One query for every card touched, and one for their stored answers.
         cards = {(c.note_guid, c.ord): c
                  for c in self.store.cards_of_guids({guid for guid, _ in touched})}
@@ -241,7 +247,8 @@ class History:
             if card is None:
                 missing.add(key[0])  # a note this store does not hold (yet)
                 continue
-            self._replay(card, card_events, stored.get(card.id, []), writes)
+            self._replay(card, card_events, stored.get(card.id, []), writes,
+                         from_store=from_store)
             result.cards += 1
             for event in card_events:
                 if event.type == ANSWER and event.device != self.device:
@@ -255,13 +262,17 @@ class History:
         ``rewrite``: write every answer's row anew (the rules changed)."""
         writes = _Writes()
         stored = self.store.reviews_of_card(card.id) if from_store else []
-        self._replay(card, new_events, stored, writes, rewrite=rewrite)
+        self._replay(card, new_events, stored, writes, from_store=from_store, rewrite=rewrite)
         writes.flush(self.store)
 
     def _replay(self, card: StoredCard, new_events: list[Event],
-                stored: list[ReviewRecord], writes: _Writes, *, rewrite: bool = False) -> None:
+                stored: list[ReviewRecord], writes: _Writes, *, from_store: bool = True,
+                rewrite: bool = False) -> None:
         events = list(new_events)
         events += [event_of(r, card) for r in stored]
+        if from_store and self._journal_has_schedules():
+            # The store keeps answers only: a card's schedule events come from the journal.
+            events += self.schedule_events().get((card.note_guid, card.ord), [])
         history = journal.replay(events, self.rules_for(card.deck))
         suspended = history.suspended if any(
             e.type in (SUSPEND, UNSUSPEND) for e in events) else card.suspended
@@ -274,6 +285,21 @@ class History:
         writes.schedules.append((card.id, history.schedule, history.lapses))
         if suspended != card.suspended:
             self.store.set_suspended(card.id, suspended)
+
+    def _journal_has_schedules(self) -> bool:
+        """Whether a schedule event was ever applied to this store (an Anki import)."""
+        return self.store.get_meta(HAS_SCHEDULES_KEY) is not None
+
+    def schedule_events(self) -> dict[tuple[str, int], list[Event]]:
+        """Every schedule event of the journals, by card; read once per History.
+
+        Only lines naming the type are parsed, so a journal of answers costs one
+        pass over its bytes.
+        """
+        if self._schedules is None:
+            found = journal.read_matching(self.folders(), b'"type":"schedule"')
+            self._schedules = journal.by_card(found)
+        return self._schedules
 
     def _bump_seq(self, own: int) -> None:
         """Never reuse a sequence number this device wrote (a rebuilt store starts at 0)."""

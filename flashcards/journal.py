@@ -13,6 +13,7 @@ each answer (SM-2's here; FSRS's in ``flashcards.fsrs_rules``).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import os
@@ -30,6 +31,7 @@ from flashcards.model import FlashcardsError, Problem, Severity
 from flashcards.scheduler import (
     BUTTON_GRADES,
     DAY_START_HOUR,
+    INITIAL_EASINESS,
     PASSING_GRADE,
     SM2State,
     due_date,
@@ -39,13 +41,18 @@ from flashcards.scheduler import (
 from flashcards.store.records import NEW_CARD, CardSchedule
 
 FORMAT_VERSION = 1
+# Version 2 adds the `schedule` event; only its lines say 2, so a reader of
+# version 1 reads every other line and stops, asking for an upgrade, at a
+# `schedule` line, rather than replaying without it.
+SCHEDULE_VERSION = 2
 # A notes folder keeps its journal here, beside the Markdown it belongs to.
 FOLDER_NAME = ".flashcards"
 JOURNAL_DIR = "journal"
 SUFFIX = ".jsonl"
 # Event types that change a schedule, and the identity record a sync writes.
 ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE = "answer", "undo", "suspend", "unsuspend", "note"
-KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE})
+SCHEDULE = "schedule"  # sets a card's SM-2 state (an import from Anki)
+KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE, SCHEDULE})
 _DEVICE_NAME = re.compile(r"[^a-z0-9-]+")
 
 
@@ -66,6 +73,8 @@ class Event:
     day_start_hour: int | None = None
     ref: str | None = None  # the answer an undo cancels
     identity: dict | None = None  # a note's fingerprints (NOTE events)
+    # SCHEDULE events: ``ef``, ``ivl``, ``reps``, ``lapses``, ``due`` (ISO date or None)
+    sm2: dict | None = None
 
     @property
     def id(self) -> str:
@@ -90,7 +99,8 @@ class Event:
         return self.time.astimezone(_fixed_zone(self.utc_offset_minutes or 0))
 
     def to_line(self) -> str:
-        record = {"v": FORMAT_VERSION, "id": self.id, "type": self.type,
+        version = SCHEDULE_VERSION if self.type == SCHEDULE else FORMAT_VERSION
+        record = {"v": version, "id": self.id, "type": self.type,
                   "t": self.time.astimezone(UTC).isoformat(timespec="milliseconds")
                   .replace("+00:00", "Z")}
         # Left out when implied, to keep a line near 140 bytes: the grade a button
@@ -101,7 +111,7 @@ class Event:
         for key, value in (("guid", self.guid), ("ord", self.ord), ("button", self.button),
                            ("grade", grade), ("ms", self.duration_ms),
                            ("off", self.utc_offset_minutes), ("dsh", hour),
-                           ("ref", self.ref), ("note", self.identity)):
+                           ("ref", self.ref), ("note", self.identity), ("sm2", self.sm2)):
             if value is not None:
                 record[key] = value
         return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -124,7 +134,7 @@ def parse_line(line: str) -> Event:
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     version = record.get("v")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or version > SCHEDULE_VERSION:
         raise NewerJournal(f"written by a newer flashcards (journal format {version})")
     kind, event_id = record.get("type"), record.get("id")
     if kind not in KINDS or not isinstance(event_id, str) or "-" not in event_id:
@@ -138,6 +148,7 @@ def parse_line(line: str) -> Event:
         grade = BUTTON_GRADES[button] if grade is None else grade
         if not isinstance(grade, int) or not 0 <= grade <= 5:
             raise ValueError(f"an answer needs a grade 0-5, got {grade!r}")
+    sm2 = _checked_sm2(record.get("sm2")) if kind == SCHEDULE else None
     guid = record.get("guid")
     # Interned: a rebuild holds every event, and each device and note recurs on many
     # lines; one string each instead of one per line.
@@ -146,7 +157,29 @@ def parse_line(line: str) -> Event:
                  button=button, grade=grade, duration_ms=record.get("ms"),
                  utc_offset_minutes=record.get("off"),
                  day_start_hour=record.get("dsh", DAY_START_HOUR if kind == ANSWER else None),
-                 ref=record.get("ref"), identity=record.get("note"))
+                 ref=record.get("ref"), identity=record.get("note"), sm2=sm2)
+
+
+def _checked_sm2(sm2: object) -> dict:
+    """A schedule event's state, checked as SM-2 would take it (ValueError if not)."""
+    if not isinstance(sm2, dict):
+        raise ValueError("a schedule event needs its `sm2` state")
+    state = SM2State(sm2.get("reps", 0), sm2.get("ef", INITIAL_EASINESS), sm2.get("ivl", 0))
+    lapses, due = sm2.get("lapses", 0), sm2.get("due")
+    if isinstance(lapses, bool) or not isinstance(lapses, int) or lapses < 0:
+        raise ValueError(f"a schedule event's lapses must be a count, got {lapses!r}")
+    if due is not None:
+        due = date.fromisoformat(due).isoformat()  # ValueError or TypeError if not a date
+    return {"ef": state.easiness, "ivl": state.interval, "reps": state.repetitions,
+            "lapses": lapses, "due": due}
+
+
+def scheduled_state(event: Event) -> tuple[SM2State, date | None, int]:
+    """What a schedule event sets: the SM-2 state, the due study day (None: new), lapses."""
+    sm2 = event.sm2 or {}
+    due = sm2.get("due")
+    return (SM2State(sm2["reps"], sm2["ef"], sm2["ivl"]),
+            date.fromisoformat(due) if due else None, sm2["lapses"])
 
 
 class NewerJournal(ValueError):
@@ -280,6 +313,21 @@ def _read_file(path: Path, start: int, reading: Reading) -> None:
     reading.offsets[str(path)] = start + end
 
 
+def read_matching(folders: Iterable[Path], needle: bytes) -> list[Event]:
+    """Every complete, readable line holding ``needle`` in the journal files of ``folders``
+    (lines that do not parse are left to `read_new`, which reports them)."""
+    events = []
+    for folder in folders:
+        for path in journal_files(folder):
+            data = path.read_bytes()
+            for raw in data[:data.rfind(b"\n") + 1].split(b"\n"):
+                if needle in raw:
+                    with contextlib.suppress(ValueError, KeyError, TypeError,
+                                             UnicodeDecodeError):
+                        events.append(parse_line(raw.decode("utf-8")))
+    return events
+
+
 def line_number(path: Path, start: int, number: int) -> int:
     """The line number in the file of the ``number``-th line read from byte ``start``.
 
@@ -344,6 +392,9 @@ _order = attrgetter("time", "device", "seq")
 class Rules(Protocol):
     """A scheduler as the replay and the session call it, on the store's CardSchedule."""
 
+    # True: every answer schedules (FSRS), and schedule events are ignored.
+    every_answer_counts: bool
+
     def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
         """The schedule after ``event`` (an answer), or None if it changes nothing.
         ``repeat``: the card was already scheduled on the answer's study day."""
@@ -355,6 +406,8 @@ class Rules(Protocol):
 class SM2Rules:
     """SM-2's rules: a study day's first answer schedules the card; later answers
     that day are same-day repeats and change nothing; a lapse is a grade below 3."""
+
+    every_answer_counts = False
 
     def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
         if repeat:
@@ -377,6 +430,9 @@ def replay(events: Iterable[Event], rules: Rules = SM2) -> CardHistory:
     An undo cancels the answer it names. ``rules`` schedule each answer (SM-2:
     the first answer of a study day, the answer's own day from its UTC offset
     and day-start hour; FSRS: every answer). The last suspend or unsuspend wins.
+    A schedule event (SM-2's state set from outside, by an Anki import) sets the
+    state, due day and lapses, and later answers continue from it; rules under
+    which every answer counts (FSRS) replay the answers and ignore it.
     """
     ordered = in_order(events)
     undone = {e.ref for e in ordered if e.type == UNDO}
@@ -388,6 +444,9 @@ def replay(events: Iterable[Event], rules: Rules = SM2) -> CardHistory:
         if kind != ANSWER:
             if kind in (SUSPEND, UNSUSPEND):
                 suspended = kind == SUSPEND
+            elif kind == SCHEDULE and not rules.every_answer_counts:
+                state, due, lapses = scheduled_state(event)
+                schedule = CardSchedule.of(state, due)
             continue
         if undone and event.id in undone:
             continue

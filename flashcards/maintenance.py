@@ -151,7 +151,10 @@ def _disagreeing_cards(store: Store, zone: tzinfo, flagged: set[int]) -> Iterato
         return  # FSRS's schedules are checked against the journal's replay, below
     log = store.scheduled_reviews()
     day_start_hour = settings.day_start_hour
+    set_by_journal = _set_by_schedule_events(store)
     for card in store.card_states():
+        if card.id in set_by_journal:
+            continue  # its log alone cannot give its state: the journal check covers it
         where = _where(card.path, card.line)
         try:
             expected = state_from_log(log.get(card.id, []), zone=zone,
@@ -166,6 +169,17 @@ def _disagreeing_cards(store: Store, zone: tzinfo, flagged: set[int]) -> Iterato
                           f"({differences}; --fix rebuilds it from the log)",
                           lambda c=card.id, e=expected: store.set_card_schedule(
                               c, e.schedule, e.lapses))
+
+
+def _set_by_schedule_events(store: Store) -> set[int]:
+    """Cards a journal `schedule` event set (an import from Anki, docs/journal.md)."""
+    if store.export_pending():
+        return set()
+    keys = set(History.of(store).schedule_events())
+    if not keys:
+        return set()
+    return {card.id for card in store.cards_of_guids({guid for guid, _ in keys})
+            if (card.note_guid, card.ord) in keys}
 
 
 def _journal_disagreements(store: Store, *, skip: set[int]) -> Iterator[Finding]:

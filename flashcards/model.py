@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import quote, unquote
 
 # Characters that change how text reads without being seen: bidirectional
 # overrides, isolates and marks, zero-width spaces and joiners, the soft hyphen.
@@ -93,6 +94,25 @@ def digest(*parts: str) -> str:
         h.update(part.encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()[:32]
+
+
+# An explicit id that carries an Anki GUID as it is (docs/format.md): `anki:` and the
+# GUID, with `%`, `;` and `>` (which would end the setting or the comment), spaces
+# and characters outside printable ASCII percent-encoded.
+ANKI_ID_PREFIX = "anki:"
+_ANKI_ID_SAFE = "!\"#$&'()*+,/:<=?@[\\]^`{|}"
+
+
+def guid_of_id(explicit_id: str) -> str:
+    """The Anki GUID a note with this explicit id has, in every store."""
+    if explicit_id.startswith(ANKI_ID_PREFIX):
+        return unquote(explicit_id[len(ANKI_ID_PREFIX):], errors="replace")
+    return "fc" + digest("id", explicit_id)[:16]
+
+
+def anki_id(guid: str) -> str:
+    """The explicit id that gives a note exactly this Anki GUID."""
+    return ANKI_ID_PREFIX + quote(guid, safe=_ANKI_ID_SAFE)
 
 
 @dataclass(frozen=True, slots=True)

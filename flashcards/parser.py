@@ -20,7 +20,9 @@ from flashcards.mdit import tokens as markdown_tokens
 from flashcards.model import DeckFile, Image, Note, NoteKind, Problem, Severity
 
 META_COMMENT = re.compile(r"^\s*<!--\s*((?:id|tags|reverse)\b.*?)-->\s*$", re.S)
-EXPLICIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+EXPLICIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+                         # an Anki GUID kept as it is (model.anki_id)
+                         r"|^anki:(?:[!-$&-:<=?-~]|%[0-9A-Fa-f]{2}){1,255}$")
 FRONT_MATTER_KEYS = frozenset({"deck", "tags", "description", "reverse", "title"})
 # Minimum information principle: an answer you cannot recall in about ten
 # seconds is several cards. These limits make the checker say so.
@@ -341,7 +343,8 @@ def _metadata_item(item: str, line: int, meta: dict, found: _Findings) -> None:
         if "id" in meta:
             found.error(line, "a card has two ids")
         elif not EXPLICIT_ID.match(value):
-            found.error(line, f"invalid id {value!r}: use letters, digits, '-', '_', '.' or ':'")
+            found.error(line, f"invalid id {value!r}: use letters, digits, '-', '_', '.' or ':'"
+                        " (or `anki:` and an Anki GUID)")
         else:
             meta["id"] = value
     else:

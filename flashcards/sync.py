@@ -40,6 +40,7 @@ from flashcards.loader import (
     read_bytes,
 )
 from flashcards.model import (
+    ANKI_ID_PREFIX,
     FlashcardsError,
     Note,
     NoteKind,
@@ -47,6 +48,7 @@ from flashcards.model import (
     ProblemsError,
     Severity,
     digest,
+    guid_of_id,
     normalized,
 )
 from flashcards.paths import BUNDLED_ROOT, display_path
@@ -531,7 +533,7 @@ def _apply(
 
 
 def _guid_of_its_id(note: StoredNote) -> bool:
-    return bool(note.explicit_id) and note.guid == "fc" + digest("id", note.explicit_id)[:16]
+    return bool(note.explicit_id) and note.guid == guid_of_id(note.explicit_id)
 
 
 def _identity_changed(previous: StoredNote, note: StoredNote) -> bool:
@@ -591,6 +593,12 @@ def _new_guid(item: Placed, taken: set[str], in_store: Callable[[str], bool]) ->
     their Anki notes across machines; otherwise the deck and first content do.
     """
     note = item.note
+    if note.explicit_id and note.explicit_id.startswith(ANKI_ID_PREFIX):
+        # An Anki GUID kept as it is: taken twice, it is the error of a duplicate id.
+        guid = guid_of_id(note.explicit_id)
+        if guid not in taken and not in_store(guid):
+            taken.add(guid)
+            return guid
     seed = ("id", note.explicit_id) if note.explicit_id else ("note", note.deck, note.question,
                                                                note.answer)
     guid = "fc" + digest(*seed)[:16]

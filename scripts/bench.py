@@ -720,6 +720,105 @@ def rewrite_markdown(path: Path, text: str) -> None:
     path.write_text(f"{before}{MARK_START}\n{text}{MARK_END}{after}")
 
 
+# -- import of an Anki package (issue 16) ------------------------------------------------
+
+ANKI_CREATED = 1_767_585_600  # 2026-01-05 04:00 UTC
+ANKI_MODELS = {
+    "1001": {"id": 1001, "name": "Basic", "type": 0,
+             "flds": [{"name": "Front", "ord": 0}, {"name": "Back", "ord": 1}],
+             "tmpls": [{"name": "Card 1", "ord": 0, "qfmt": "{{Front}}", "afmt": "{{Back}}"}]},
+    "1002": {"id": 1002, "name": "Cloze", "type": 1,
+             "flds": [{"name": "Text", "ord": 0}, {"name": "Back Extra", "ord": 1}],
+             "tmpls": [{"name": "Cloze", "ord": 0, "qfmt": "{{cloze:Text}}",
+                        "afmt": "{{cloze:Text}}"}]},
+}
+
+
+def _anki_fields(rng: random.Random, index: int) -> tuple[int, list[str]]:
+    """A note's fields as Anki's editor writes them: divs, bold, breaks, MathJax, code."""
+    words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 12)))
+    if index % 5 == 0:
+        return 1002, [f"The {{{{c1::{rng.choice(WORDS)}}}}} of <b>{words}</b> is "
+                      f"{{{{c2::\\(x_{index}\\)::math}}}}", ""]
+    back = rng.choice([
+        f"<div>{words}</div><div><br></div><div>and <i>{rng.choice(WORDS)}</i></div>",
+        f"{words} \\(\\sum_i w_i x_i\\)",
+        f"<ul><li>{words}</li><li>{rng.choice(WORDS)}</li></ul>",
+        f'<pre><code class="language-python">y = {rng.choice(WORDS)}(x)\n</code></pre>',
+        words])
+    return 1001, [f"What is the {rng.choice(WORDS)} of {words} ({index})?", back]
+
+
+def write_anki_package(path: Path, notes: int, reviews: int, seed: int = SEED) -> Path:
+    """A legacy-layout package (schema 11, JSON media map) of ``notes`` notes in 10
+    decks, one card each, every card in review, and ``reviews`` review log rows."""
+    import zipfile
+
+    rng = random.Random(seed)
+    work = path.with_suffix(".anki21")
+    work.unlink(missing_ok=True)
+    conn = sqlite3.connect(work)
+    conn.executescript("""
+        CREATE TABLE col (id integer primary key, crt integer, mod integer, scm integer,
+            ver integer, dty integer, usn integer, ls integer, conf text, models text,
+            decks text, dconf text, tags text);
+        CREATE TABLE notes (id integer primary key, guid text, mid integer, mod integer,
+            usn integer, tags text, flds text, sfld integer, csum integer, flags integer,
+            data text);
+        CREATE TABLE cards (id integer primary key, nid integer, did integer, ord integer,
+            mod integer, usn integer, type integer, queue integer, due integer,
+            ivl integer, factor integer, reps integer, lapses integer, left integer,
+            odue integer, odid integer, flags integer, data text);
+        CREATE TABLE revlog (id integer primary key, cid integer, usn integer,
+            ease integer, ivl integer, lastIvl integer, factor integer, time integer,
+            type integer);
+    """)
+    decks = {str(i): {"id": i, "name": f"Bench::{TOPICS[i - 1]}"} for i in range(1, 11)}
+    conn.execute("INSERT INTO col VALUES (1, ?, 0, 0, 11, 0, 0, 0, ?, ?, ?, '{}', '{}')",
+                 [ANKI_CREATED, json.dumps({"schedVer": 2}), json.dumps(ANKI_MODELS),
+                  json.dumps(decks)])
+    note_rows, card_rows = [], []
+    for index in range(notes):
+        model, fields = _anki_fields(rng, index)
+        note_rows.append((index + 1, f"bench{index:07d}", model, " bench ", "\x1f".join(fields)))
+        card_rows.append((index + 1, index + 1, 1 + index % 10, rng.randint(1, 60),
+                          rng.choice([2050, 2500, 2650]), 100 + index % 40))
+    conn.executemany("INSERT INTO notes VALUES (?, ?, ?, 0, 0, ?, ?, '', 0, 0, '')", note_rows)
+    conn.executemany("INSERT INTO cards VALUES (?, ?, ?, 0, 0, 0, 2, 2, ?, ?, ?, 0, 0, 0, 0, 0,"
+                     " 0, '')", [(c, n, d, due, ivl, f) for c, n, d, ivl, f, due in card_rows])
+    moment = ANKI_CREATED * 1000 - 400 * 86_400_000
+    revlog = []
+    for _ in range(reviews):
+        moment += rng.randint(1, 300_000)
+        revlog.append((moment, rng.randint(1, notes), rng.choice([1, 3, 3, 3, 4])))
+    conn.executemany("INSERT INTO revlog VALUES (?, ?, 0, ?, 1, 0, 2500, 6000, 1)", revlog)
+    conn.commit()
+    conn.close()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(work, "collection.anki21")
+        archive.writestr("media", "{}")
+    work.unlink()
+    return path
+
+
+def bench_anki_import(notes: int, reviews: int, out: Path, runs: int,
+                      results: list[Result]) -> None:
+    """`flashcards import` of an Anki package into a new folder and an empty store:
+    the Markdown, the journal and the sync that brings it into the store."""
+    package = write_anki_package(out / f"anki-{notes}.apkg", notes, reviews)
+    folder, db = out / f"anki-import-{notes}", out / f"anki-import-{notes}.db"
+
+    def setup(run: int) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        remove_db(db)
+
+    result = Result(f"import Anki ({reviews // 1000}k reviews)", notes)
+    guarded(results, result, lambda: measure(
+        result, runs,
+        lambda run: [([*flashcards_cmd(), "import", str(package), "--to", str(folder)],
+                      base_env(db))], setup=setup))
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -745,6 +844,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="Also write the raw results as JSON.")
     parser.add_argument("--fitting-only", action="store_true",
                         help="Only optimize and evaluate on each size's synthetic history.")
+    parser.add_argument("--anki-import", type=int, default=0, metavar="NOTES",
+                        help="Also time `flashcards import` of an Anki package of NOTES notes "
+                             "(with --anki-reviews review log rows); default: not run.")
+    parser.add_argument("--anki-reviews", type=int, default=100_000,
+                        help="Review log rows of the --anki-import package (default: 100000).")
     parser.add_argument("--queue-worker", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -784,6 +888,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.queue and synced:
         bench_queue(synced, sizes[-1], out, large if sizes[-1] >= LARGE else args.runs,
                     answers, results)
+    if args.anki_import:
+        bench_anki_import(args.anki_import, args.anki_reviews, out, args.runs, results)
     text = render(results, info)
     print("\n" + text)
     if args.markdown:

@@ -13,12 +13,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flashcards"
 # style guide, cli -> sync/session/export/ui -> parser/render/store/scheduler -> model.
 RANK = {
     "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0, "paths": 0,
-    "clock": 1, "cards": 1, "images": 1, "fsrs": 1,
-    "parser": 2, "store": 2, "highlight": 2,
+    "clock": 1, "cards": 1, "images": 1, "fsrs": 1, "anki_package": 1, "html_markdown": 1,
+    "parser": 2, "store": 2, "highlight": 2, "anki_collection": 2,
     "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3,
     "anki_progress": 3,
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
-    "history": 4,
+    "history": 4, "anki_import": 4,
     "sync": 5,
     "session": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6,
     "status": 7,
@@ -38,6 +38,9 @@ OWNERS = {
     "pylatexenc": {"render/latex"},
     "fsrs_rs_python": {"fsrs"},
     "yaml": {"parser"},
+    "zstandard": {"anki_package"},
+    "markdownify": {"html_markdown"},
+    "bs4": set(),  # markdownify's own: nothing here uses BeautifulSoup directly
 }
 
 

@@ -17,6 +17,9 @@ from conftest import COLLECTED
 TESTS = Path(__file__).resolve().parent
 ALL_SLOW: dict[str, str] = {
     # module: why none of its tests can be fast
+    "test_anki_import.py": "every test builds, exports or imports with the real Anki (seconds "
+                           "each); test_anki_hostile.py and test_journal_schedule.py import "
+                           "forged packages in the fast lane",
     "test_fuzz.py": "fuzzing with a time budget per input is long by nature; the parser's "
                     "and loader's own fast tests cover the same functions",
     "test_reliability.py": "each test kills or races whole processes for seconds; a failed "
