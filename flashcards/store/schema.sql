@@ -1,4 +1,4 @@
--- The schema of a new store, version 5: the one source of truth for new files.
+-- The schema of a new store, version 6: the one source of truth for new files.
 -- Older stores reach the same schema through store/migrations.py, and
 -- tests/test_migrations.py checks that both give the same tables, columns
 -- and indexes. docs/store.md explains every column.
@@ -48,6 +48,8 @@ CREATE TABLE "notes" (
 CREATE UNIQUE INDEX "idx_notes_guid" ON "notes" ("guid");
 CREATE UNIQUE INDEX "idx_notes_explicit_id" ON "notes" ("explicit_id");
 CREATE INDEX "idx_notes_path" ON "notes" ("path");
+-- A deck's notes, for `review --deck` on a small deck (version 6).
+CREATE INDEX "idx_notes_deck_id" ON "notes" ("deck_id");
 
 -- One row per card of a note, with its SM-2 schedule.
 CREATE TABLE "cards" (
@@ -97,3 +99,7 @@ CREATE TABLE "rendered" (
    "key" TEXT PRIMARY KEY,
    "html" TEXT NOT NULL
 );
+
+-- Version 6 also adds the table "review_hours" and the three triggers that keep
+-- it equal to "reviews": their text is built from the scheduler's constants by
+-- store/migrations.py (review_hours_statements), for new and upgraded stores alike.
