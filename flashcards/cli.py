@@ -563,6 +563,7 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
       printf '\\n3\\n\\n4\\nq\\n' | flashcards review
     """
     from flashcards import session, ui
+    from flashcards.adopt import copy_bundled_decks, default_folder
     from flashcards.stats import session_summary_line
     from flashcards.sync import bundled_decks
 
@@ -573,7 +574,9 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
     try:
         ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
                       day_summary=lambda: session_summary_line(store, now=now(), deck=deck),
-                      read_only=bundled_decks(), notice=problems_line(problems))
+                      read_only=bundled_decks(), notice=problems_line(problems),
+                      copy_read_only=lambda folder: copy_bundled_decks(store, folder, now=now()),
+                      copy_default=default_folder())
     finally:  # the full list once the screen is back, also after Ctrl-C
         echo_problems(problems)
 

@@ -18,7 +18,7 @@ RANK = {
     "render": 3, "loader": 3, "settings": 3, "journal": 3,
     "history": 4,
     "sync": 5,
-    "session": 6, "export": 6, "stats": 6, "maintenance": 6,
+    "session": 6, "export": 6, "stats": 6, "maintenance": 6, "adopt": 6,
     "status": 7,
     "ui": 8,
     "cli": 9, "__main__": 10, "__init__": 10,

@@ -174,14 +174,19 @@ class _Lines:
 def run_review(review: ReviewSession, *, full_scale: bool = False,
                resync: Callable[[], object] | None = None,
                day_summary: Callable[[], str] | None = None,
-               read_only: Path | None = None, notice: str = "") -> Summary:
+               read_only: Path | None = None, notice: str = "",
+               copy_read_only: Callable[[Path], object] | None = None,
+               copy_default: Path | None = None) -> Summary:
     """Drive a review session until it is done or the user quits; return its summary.
 
     On a terminal, single keys on a full screen; otherwise one line per step
     (see docs/review.md). ``resync`` re-reads the files after an edit;
     ``day_summary`` gives the end screen's line about the whole study day;
-    cards under ``read_only`` (the installed bundled decks) are not edited;
-    ``notice`` (files with errors) is on the first screen and the end screen.
+    cards under ``read_only`` (the installed bundled decks) are not edited:
+    ``copy_read_only(folder)``, if given, is offered instead (copy them to a
+    folder of the user's, ``copy_default`` unless they name another, and sync
+    them from there), then the copy is edited; ``notice`` (files with errors)
+    is on the first screen and the end screen.
     """
     import time
 
@@ -189,6 +194,7 @@ def run_review(review: ReviewSession, *, full_scale: bool = False,
     screen = _ReviewScreen(review, reader.line_mode, full_scale, time.monotonic(),
                            day_summary)
     screen.read_only = read_only
+    screen.copy_read_only, screen.copy_default = copy_read_only, copy_default
     screen.message = screen.notice = notice
     try:
         with reader, screen.full_screen():
@@ -206,6 +212,8 @@ class _ReviewScreen:
     """The state of the screen for one session: messages, timers and the drawing."""
 
     read_only: Path | None = None
+    copy_read_only: Callable[[Path], object] | None = None
+    copy_default: Path | None = None
     notice = ""
 
     def __init__(self, review: ReviewSession, line_mode: bool, full_scale: bool, started: float,
@@ -313,16 +321,31 @@ class _ReviewScreen:
     def _edit(self, card: Card, reader: _RawKeys | _Lines,
               resync: Callable[[], object] | None) -> Card | None:
         """$EDITOR at the card's line, then a sync and the card's new text."""
+
+
+        if self._read_only(card):
+            card = self.review.reload(card.id) or card  # copied since it was queued?
+        if self._read_only(card):
+            if self.copy_read_only is None:
+                self.message = ("Not edited: this card is in the bundled decks inside the "
+                                "installed package, which a reinstall replaces. Copy the "
+                                "deck to a folder of yours and `flashcards sync` that folder.")
+                return card
+            copied = self._offer_copy(card, reader)
+            if copied is None:
+                return card
+            return self._edit_file(copied, reader, resync, done=self.message + " ")
+        return self._edit_file(card, reader, resync)
+
+    def _edit_file(self, card: Card, reader: _RawKeys | _Lines,
+                   resync: Callable[[], object] | None, done: str = "") -> Card | None:
+        """$EDITOR at the card's line, then a sync and the card's new text; ``done``
+        is said before the outcome."""
         import shlex
         import subprocess
 
         from flashcards.model import FlashcardsError
 
-        if self.read_only is not None and Path(card.path).is_relative_to(self.read_only):
-            self.message = ("Not edited: this card is in the bundled decks inside the "
-                            "installed package, which a reinstall replaces. Copy the deck "
-                            "to a folder of yours and `flashcards sync` that folder.")
-            return card
         command = [*shlex.split(os.environ.get("EDITOR") or "vi"), f"+{card.line}", card.path]
         try:
             with reader.cooked():
@@ -338,12 +361,50 @@ class _ReviewScreen:
             return card
         fresh = self.review.reload(card.id)
         if fresh is None:
-            self.message = "The card is gone from the file; skipped."
+            self.message = done + "The card is gone from the file; skipped."
         elif (fresh.question, fresh.answer, fresh.kind, fresh.deck) == \
                 (card.question, card.answer, card.kind, card.deck):
-            self.message = "No change."
+            self.message = done + "No change."
         else:
-            self.message = "Card updated."
+            self.message = done + "Card updated."
+        return fresh
+
+    def _read_only(self, card: Card) -> bool:
+        return self.read_only is not None and Path(card.path).is_relative_to(self.read_only)
+
+    def _offer_copy(self, card: Card, reader: _RawKeys | _Lines) -> Card | None:
+        """Ask where to copy the bundled decks, copy and sync them; the card as copied,
+        or None (with a message) if the user declines or the copy cannot be made."""
+        from flashcards.model import FlashcardsError
+
+        default = _home_path(self.copy_default) if self.copy_default else ""
+        with reader.cooked():
+            if not self.line_mode:
+                self.out.clear()
+            self.out.print(Text(
+                "This card is in the bundled decks inside the installed package, which a "
+                "reinstall replaces, so it is not edited there. The bundled decks can be "
+                "copied to a folder of yours and synced from there: every card keeps its "
+                "history, and you edit the copy."))
+            self.out.file.write(f"Copy them to [{default}] (Enter), another folder, "
+                                "or n to cancel: ")
+            self.out.file.flush()
+            line = sys.stdin.readline()
+        answer = line.strip()
+        if not line or answer.lower() in ("n", "no", "q"):
+            self.message = "Not edited: the bundled decks stay where they are."
+            return None
+        folder = Path(answer).expanduser() if answer else self.copy_default
+        try:
+            self.copy_read_only(folder)
+        except FlashcardsError as exc:
+            self.message = f"Not copied: {exc}"
+            return None
+        fresh = self.review.reload(card.id)
+        if fresh is None:
+            self.message = "Copied, but the card is gone from the copy; skipped."
+            return None
+        self.message = f"Decks copied to {_home_path(folder)}."
         return fresh
 
     def draw(self, card: Card, revealed: bool) -> None:
@@ -500,3 +561,11 @@ def _clock_text(seconds: float) -> str:
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
+
+def _home_path(path: Path) -> str:
+    """A path as a user types it: under the home folder, ``~/...``."""
+    from flashcards.paths import display_path
+
+    path = Path(os.path.abspath(path.expanduser()))
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else display_path(path)
