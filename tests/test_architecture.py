@@ -35,6 +35,8 @@ OWNERS = {
     "nh3": {"render/html"},
     "pylatexenc": {"render/latex"},
     "yaml": {"parser"},
+    "textual_image": {"ui/inline_images"},
+    "PIL": {"ui/inline_images"},
 }
 
 

@@ -195,6 +195,10 @@ def run_review(review: ReviewSession, *, full_scale: bool = False,
                            day_summary)
     screen.read_only = read_only
     screen.copy_read_only, screen.copy_default = copy_read_only, copy_default
+    if not reader.line_mode:
+        from flashcards.ui.inline_images import detect
+
+        screen.image_protocol = detect()
     screen.message = screen.notice = notice
     try:
         with reader, screen.full_screen():
@@ -212,6 +216,7 @@ class _ReviewScreen:
     """The state of the screen for one session: messages, timers and the drawing."""
 
     read_only: Path | None = None
+    image_protocol: str | None = None  # inline_images.detect(), on a full screen only
     copy_read_only: Callable[[Path], object] | None = None
     copy_default: Path | None = None
     notice = ""
@@ -453,10 +458,30 @@ class _ReviewScreen:
         self.page = area
         marker = self._more_marker(self.scroll, len(body) - self.scroll - len(shown), width)
         rows = [self._plain_line(line, width) for line in head] + top + shown
+        image = self._image_below(card, revealed, len(rows), height - len(foot) - 1,
+                                  width) if len(shown) + self.scroll == len(body) else ""
         rows += [""] * (height - len(foot) - 1 - len(rows))
         rows += [marker] + [self._plain_line(line, width) for line in foot]
         frame = "".join(f"\x1b[{n};1H\x1b[2K{row}" for n, row in enumerate(rows[:height], 1))
-        self.out.file.write(frame)
+        self.out.file.write(frame + image)
+
+    def _image_below(self, card: Card, revealed: bool, used: int, last: int,
+                     width: int) -> str:
+        """The first image of the side on screen, drawn in the free rows under the
+        text (when the whole text is shown and the terminal draws images), as what
+        to write after the frame; "" otherwise: the text names the image."""
+        from flashcards.ui.inline_images import MAX_ROWS, MIN_ROWS, drawing
+
+        free = last - used - 1  # a blank row between the text and the image
+        if self.image_protocol is None or free < MIN_ROWS:
+            return ""
+        side = card_rest(card) if revealed else card_front(card)
+        files = self.review.image_files(card, side)
+        if not files:
+            return ""
+        drawn = drawing(files[0][1], self.image_protocol, columns=min(width, 80),
+                        rows=min(MAX_ROWS, free))
+        return f"\x1b[{used + 2};1H{drawn[0]}" if drawn else ""
 
     def _more_marker(self, above: int, below: int, width: int) -> str:
         if not above and not below:
