@@ -381,25 +381,13 @@ class _ReviewScreen:
         """Ask where to copy the bundled decks, copy and sync them; the card as copied,
         or None (with a message) if the user declines or the copy cannot be made."""
         from flashcards.model import FlashcardsError
+        from flashcards.ui.copy_offer import ask_folder, home_path
 
-        default = _home_path(self.copy_default) if self.copy_default else ""
         with reader.cooked():
-            if not self.line_mode:
-                self.out.clear()
-            self.out.print(Text(
-                "This card is in the bundled decks inside the installed package, which a "
-                "reinstall replaces, so it is not edited there. The bundled decks can be "
-                "copied to a folder of yours and synced from there: every card keeps its "
-                "history, and you edit the copy."))
-            self.out.file.write(f"Copy them to [{default}] (Enter), another folder, "
-                                "or n to cancel: ")
-            self.out.file.flush()
-            line = sys.stdin.readline()
-        answer = line.strip()
-        if not line or answer.lower() in ("n", "no", "q"):
+            folder = ask_folder(self.out, self.copy_default, full_screen=not self.line_mode)
+        if folder is None:
             self.message = "Not edited: the bundled decks stay where they are."
             return None
-        folder = Path(answer).expanduser() if answer else self.copy_default
         try:
             self.copy_read_only(folder)
         except FlashcardsError as exc:
@@ -409,7 +397,7 @@ class _ReviewScreen:
         if fresh is None:
             self.message = "Copied, but the card is gone from the copy; skipped."
             return None
-        self.message = f"Decks copied to {_home_path(folder)}."
+        self.message = f"Decks copied to {home_path(folder)}."
         return fresh
 
     def draw(self, card: Card, revealed: bool) -> None:
@@ -586,11 +574,3 @@ def _clock_text(seconds: float) -> str:
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
-
-def _home_path(path: Path) -> str:
-    """A path as a user types it: under the home folder, ``~/...``."""
-    from flashcards.paths import display_path
-
-    path = Path(os.path.abspath(path.expanduser()))
-    home = Path.home()
-    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else display_path(path)
