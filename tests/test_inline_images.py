@@ -52,6 +52,15 @@ def test_a_sixel_drawing_is_one_image_sequence_over_its_cells(tmp_path):
     assert re.fullmatch(r"( *\n){4}\x1b7\x1b\[4A\x1b8", rest), repr(rest)
 
 
+def test_a_kitty_drawing_is_rows_of_placeholders_of_one_image(tmp_path, capfd):
+    """Kitty's protocol as textual-image uses it: the image goes to the terminal
+    once (APC G, quiet), the cells are Unicode placeholders coloured by image id."""
+    text, rows = drawing(red_png(tmp_path / "red.png"), "kitty", columns=20, rows=3)
+    assert rows == 3 and text.count("\n") == 3
+    assert all("\U0010eeee" in line for line in text.split("\n")[:3])
+    assert "\x1b_G" in capfd.readouterr().out  # the transmission, to the terminal itself
+
+
 def test_what_is_not_a_readable_image_is_not_drawn(tmp_path):
     fake = tmp_path / "fake.png"
     fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)  # the signature, then nothing
