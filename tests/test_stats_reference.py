@@ -309,12 +309,20 @@ def test_collect_gives_the_figures_of_the_reference_sample(tmp_path, zone):
 
 @pytest.mark.parametrize("zone", ["Asia/Kolkata"], indirect=True)
 def test_the_hourly_totals_follow_every_change_to_the_reviews(tmp_path, zone):
-    """`stats` of the whole store reads review_hours, which triggers keep equal to
-    the reviews: after updates (of the time, grade, schedule) and deletes, the
-    figures are still the reference's. Kolkata (+5:30) starts a study day within a
-    UTC hour, so those hours are read review by review."""
+    """`stats` of the whole store keeps the reviews totalled per UTC hour
+    (review_hours) up to a review id: new answers are added to it, and after a
+    review is deleted or changed it totals every review again. At each step the
+    figures are the reference's. Kolkata (+5:30) starts a study day within a UTC
+    hour, so those hours are read review by review."""
     rng = random.Random(11)
     store = make_store(tmp_path, rng, NOW - timedelta(days=60), NOW)
+    local = NOW.astimezone(ZoneInfo(zone))
+
+    def same() -> None:
+        got = stats.collect(store, now=local, days=90)
+        assert got.to_dict() == reference_stats(store.path, now=local, days=90).to_dict()
+
+    same()  # the first run totals every review
     ids = [row[0] for row in store.conn.execute("SELECT id FROM reviews")]
     with store.transaction():
         for review_id in rng.sample(ids, 80):
@@ -326,12 +334,17 @@ def test_the_hourly_totals_follow_every_change_to_the_reviews(tmp_path, zone):
                 [stored_time(rng, NOW - timedelta(seconds=rng.uniform(0, 40 * 86400))),
                  rng.randint(0, 5), rng.choice([None, 1500]), rng.random() < 0.5,
                  rng.choice([None, 20, 21]), rng.choice([None, "2026-03-01"]), review_id])
-    local = NOW.astimezone(ZoneInfo(zone))
-    got = stats.collect(store, now=local, days=90)
-    assert got.to_dict() == reference_stats(store.path, now=local, days=90).to_dict()
-    empty = store.conn.execute("SELECT count(*) FROM review_hours WHERE answers = 0")
-    assert empty.fetchone() == (0,)
-    store.close()
+    same()
+    card_id = store.conn.execute("SELECT min(id) FROM cards").fetchone()[0]
+    with store.transaction():  # answers given since: only these are added
+        for n in range(30):
+            store.conn.execute(
+                "INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled, "
+                "interval_before, due_before) VALUES (?, ?, ?, ?, 1, ?, '2026-03-01')",
+                [card_id, stored_time(rng, NOW - timedelta(hours=n * 7)), n % 6, 900, n % 40])
+    same()
+    (kept,) = store.conn.execute("SELECT count(*) FROM review_hours").fetchone()
+    assert kept > 100
 
 
 @pytest.mark.slow

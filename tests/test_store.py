@@ -191,3 +191,29 @@ def test_the_list_for_a_pager_has_the_rows_of_the_piped_list(store, tmp_path, de
     _decks_of_many_sizes(store, tmp_path / "decks")
     piped = list(store.listed_cards(deck=deck))
     assert piped and list(store.listed_cards(deck=deck, first_rows_fast=True)) == piped
+
+
+def test_the_hourly_review_totals_are_the_same_from_a_read_only_store(store, tmp_path):
+    """A store that cannot be written (here: opened read-only) gets the totals computed
+    on the spot instead of kept; the figures are the same."""
+    note = stored_note(store)
+    (card_id,) = store.conn.execute("SELECT id FROM cards WHERE note_id = ?",
+                                    [note.id]).fetchone()
+    with store.transaction():
+        for n, moment in enumerate(("2026-01-05T10:00:00+00:00", "2026-01-05T10:59:00+00:00",
+                                    "2026-01-05T11:00:00Z", "2026-01-06T09:00:00+00:00")):
+            store.conn.execute(
+                "INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled, "
+                "interval_before, due_before) VALUES (?, ?, ?, 1000, 1, ?, '2026-01-01')",
+                [card_id, moment, 2 + n, 10 * n])
+    path = store.path
+    read_only = Store(sqlite3.connect(f"file:{path}?mode=ro", uri=True), path)
+    try:
+        computed = sorted(read_only.review_hours())
+    finally:
+        read_only.conn.close()
+    assert sorted(store.review_hours()) == computed
+    assert [h.hour for h in computed] == ["2026-01-05T10", "2026-01-06T09",
+                                          "=2026-01-05T11:00:00Z"]
+    assert computed[0].answers == 2 and computed[0].mature_total == 0
+    assert computed[1].mature_total == 1 and computed[1].mature_passed == 1

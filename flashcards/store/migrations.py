@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from flashcards.model import FlashcardsError
-from flashcards.scheduler import MATURE_INTERVAL, PASSING_GRADE
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -127,65 +126,35 @@ def _v4_to_v5(db: sqlite_utils.Database) -> None:
     db["cards"].add_column("flagged", int, not_null_default=0)
 
 
-# A stored time as utc_iso writes it: its first 13 characters name its UTC hour.
-_UTC_TIME = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]*+00:00'"
+# The meta key of the last review id that review_hours holds; deleted (so the next
+# `flashcards stats` totals every review again) whenever a review is deleted or changed.
+REVIEW_HOURS_UPTO = "stats.review_hours_upto"
 REVIEW_HOUR_COLUMNS = ("answers", "scheduled", "duration_ms", "young_passed", "young_total",
                        "mature_passed", "mature_total")
 
 
-def hour_key(row: str) -> str:
-    """The review_hours key of a review row (``NEW`` or ``OLD``, or a table name)."""
-    return (f"CASE WHEN {row}.reviewed_at GLOB {_UTC_TIME} THEN substr({row}.reviewed_at, 1, 13)"
-            f" ELSE '=' || {row}.reviewed_at END")
-
-
-def _hour_values(row: str) -> list[str]:
-    """What one review adds to each of REVIEW_HOUR_COLUMNS: stats.DayTotals.add in SQL
-    (tests/test_stats_reference.py checks the two agree)."""
-    counts = f"{row}.scheduled != 0 AND {row}.due_before IS NOT NULL"
-    young = f"{counts} AND coalesce({row}.interval_before, 0) < {int(MATURE_INTERVAL)}"
-    mature = f"{counts} AND coalesce({row}.interval_before, 0) >= {int(MATURE_INTERVAL)}"
-    passed = f"{row}.grade >= {int(PASSING_GRADE)}"
-    return ["1", f"{row}.scheduled != 0", f"coalesce({row}.duration_ms, 0)",
-            f"{young} AND {passed}", young, f"{mature} AND {passed}", mature]
-
-
-def _add_hour(row: str) -> str:
-    sums = ", ".join(f"{c} = {c} + excluded.{c}" for c in REVIEW_HOUR_COLUMNS)
-    return (f'INSERT INTO "review_hours" VALUES ({hour_key(row)}, {", ".join(_hour_values(row))})'
-            f' ON CONFLICT ("hour") DO UPDATE SET {sums};')
-
-
-def _remove_hour(row: str) -> str:
-    sums = ", ".join(f"{c} = {c} - ({v})" for c, v in zip(REVIEW_HOUR_COLUMNS, _hour_values(row),
-                                                           strict=True))
-    return (f'UPDATE "review_hours" SET {sums} WHERE hour = {hour_key(row)}; '
-            f'DELETE FROM "review_hours" WHERE hour = {hour_key(row)} AND answers = 0;')
-
-
 def review_hours_statements() -> tuple[str, ...]:
-    """The table ``review_hours`` and the triggers that keep it equal to ``reviews``
-    (schema.sql says why). A new store and an upgraded one both run these."""
+    """The table ``review_hours`` and the two triggers that mark it out of date
+    (schema.sql says why). A new store and an upgraded one both run these.
+
+    No trigger on insert: answers and a rebuild from the journal insert reviews
+    by the thousand, and a per-row trigger made that 3-4 times slower. New rows
+    are found by id instead (stats_queries.StatsQueries.review_hours).
+    """
     columns = ", ".join(f'"{c}" INTEGER NOT NULL' for c in REVIEW_HOUR_COLUMNS)
+    forget = f"DELETE FROM \"meta\" WHERE key = '{REVIEW_HOURS_UPTO}';"
     return (
         f'CREATE TABLE "review_hours" ("hour" TEXT PRIMARY KEY, {columns})',
-        f'CREATE TRIGGER "review_hours_insert" AFTER INSERT ON "reviews" BEGIN '
-        f'{_add_hour("NEW")} END',
-        f'CREATE TRIGGER "review_hours_delete" AFTER DELETE ON "reviews" BEGIN '
-        f'{_remove_hour("OLD")} END',
+        f'CREATE TRIGGER "review_hours_delete" AFTER DELETE ON "reviews" BEGIN {forget} END',
         f'CREATE TRIGGER "review_hours_update" AFTER UPDATE OF reviewed_at, grade, '
-        f'duration_ms, scheduled, interval_before, due_before ON "reviews" BEGIN '
-        f'{_remove_hour("OLD")} {_add_hour("NEW")} END',
-        f'INSERT INTO "review_hours" SELECT {hour_key("reviews")} AS hour, count(*), '
-        + ", ".join(f"sum({v})" for v in _hour_values("reviews")[1:])
-        + ' FROM "reviews" GROUP BY hour',
+        f'duration_ms, scheduled, interval_before, due_before ON "reviews" BEGIN {forget} END',
     )
 
 
 def _v5_to_v6(db: sqlite_utils.Database) -> None:
     """Version 6: an index of notes by deck (`review --deck` of a small deck reads
     its notes, not every due card), and the answers totalled per UTC hour
-    (``review_hours``) for `flashcards stats`, filled from the reviews there are."""
+    (``review_hours``) for `flashcards stats`, filled by its first run."""
     db["notes"].create_index(["deck_id"])
     for statement in review_hours_statements():
         db.execute(statement)

@@ -100,6 +100,7 @@ CREATE TABLE "rendered" (
    "html" TEXT NOT NULL
 );
 
--- Version 6 also adds the table "review_hours" and the three triggers that keep
--- it equal to "reviews": their text is built from the scheduler's constants by
--- store/migrations.py (review_hours_statements), for new and upgraded stores alike.
+-- Version 6 also adds the table "review_hours" (the reviews totalled per UTC hour
+-- for `flashcards stats`: docs/store.md) and two triggers that mark it out of date
+-- when a review is deleted or changed: store/migrations.py (review_hours_statements)
+-- holds their text, for new and upgraded stores alike.

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 
+from flashcards.scheduler import MATURE_INTERVAL, PASSING_GRADE
 from flashcards.store.connection import Connection, deck_filter
-from flashcards.store.migrations import hour_key
+from flashcards.store.migrations import REVIEW_HOUR_COLUMNS, REVIEW_HOURS_UPTO
 from flashcards.store.records import HourTotals, ListedCard, StatsCard, StatsReview
+
+# A time stored as utc_iso writes it is totalled by its UTC hour (its first 13
+# characters); a time in any other form by its whole text after "=".
+_UTC_TIME = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]*+00:00'"
+_HOUR_KEY = (f"CASE WHEN reviewed_at GLOB {_UTC_TIME} THEN substr(reviewed_at, 1, 13) "
+             "ELSE '=' || reviewed_at END")
+
+
+def _totals_since(columns: str) -> str:
+    """The reviews with an id over ? totalled per hour key: stats.DayTotals.add in
+    SQL (tests/test_stats_reference.py checks that the two agree)."""
+    counts = "scheduled != 0 AND due_before IS NOT NULL"
+    young = f"{counts} AND coalesce(interval_before, 0) < {int(MATURE_INTERVAL)}"
+    mature = f"{counts} AND coalesce(interval_before, 0) >= {int(MATURE_INTERVAL)}"
+    passed = f"grade >= {int(PASSING_GRADE)}"
+    sums = ["count(*)", "sum(scheduled != 0)", "sum(coalesce(duration_ms, 0))",
+            f"sum({young} AND {passed})", f"sum({young})", f"sum({mature} AND {passed})",
+            f"sum({mature})"]
+    values = ", ".join(f"{v} AS {c}" for v, c in zip(sums, REVIEW_HOUR_COLUMNS, strict=True))
+    # "WHERE": an upsert's SELECT needs one (SQLite's parser), and it finds new rows by id.
+    return (f"SELECT {columns} FROM (SELECT {_HOUR_KEY} AS hour, {values} FROM reviews "
+            "WHERE id > ? GROUP BY hour) WHERE true")
+
 
 _BY_CARD = """FROM cards JOIN notes ON notes.id = cards.note_id
             JOIN decks ON decks.id = notes.deck_id"""
@@ -48,16 +73,44 @@ class StatsQueries(Connection):
 
     def review_hours(self) -> list[HourTotals]:
         """Every review totalled per UTC hour (a few thousand rows a year of answers):
-        the whole store's review figures without reading a million reviews."""
-        return [HourTotals._make(row) for row in self.conn.execute(
-            f"SELECT hour, {', '.join(HourTotals._fields[1:])} FROM review_hours")]
+        the whole store's review figures without reading a million reviews.
+
+        ``review_hours`` holds the reviews up to the id in meta; this adds the newer
+        ones (answers only append), or totals every review again when a review was
+        deleted or changed since (its triggers remove that id). A store that cannot
+        be written gets the totals computed without keeping them.
+        """
+        read = f"SELECT hour, {', '.join(HourTotals._fields[1:])} FROM review_hours"
+        try:
+            with self.transaction():
+                self._bring_review_hours_up_to_date()
+                return [HourTotals._make(row) for row in self.conn.execute(read)]
+        except sqlite3.OperationalError:  # read-only file or folder: total them now
+            return [HourTotals._make(row) for row in self.conn.execute(
+                _totals_since("hour, " + ", ".join(REVIEW_HOUR_COLUMNS)), [0])]
+
+    def _bring_review_hours_up_to_date(self) -> None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?",
+                                [REVIEW_HOURS_UPTO]).fetchone()
+        (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM reviews").fetchone()
+        upto = int(row[0]) if row else None
+        if upto == last:
+            return
+        if upto is None or upto > last:
+            self.conn.execute("DELETE FROM review_hours")
+            upto = 0
+        sums = ", ".join(f"{c} = {c} + excluded.{c}" for c in REVIEW_HOUR_COLUMNS)
+        self.conn.execute(f"INSERT INTO review_hours {_totals_since('*')} "
+                          f"ON CONFLICT (hour) DO UPDATE SET {sums}", [upto])
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                          "DO UPDATE SET value = excluded.value", [REVIEW_HOURS_UPTO, str(last)])
 
     def stats_reviews_of_hour(self, hour: str) -> Iterator[StatsReview]:
         """The reviews an ``HourTotals`` row of a UTC hour totals (by the reviewed_at
         index), for an hour in which a study day begins."""
         # ";" follows ":", so every time of the hour sorts before hour + ";".
         sql = (f"SELECT {', '.join(StatsReview._fields)} FROM reviews "
-               f"WHERE reviewed_at >= ? AND reviewed_at < ? AND {hour_key('reviews')} = ?")
+               f"WHERE reviewed_at >= ? AND reviewed_at < ? AND {_HOUR_KEY} = ?")
         return self._records(StatsReview._make, sql, [hour, hour + ";", hour])
 
     def stats_cards(self, *, deck: str | None = None) -> Iterator[StatsCard]:
