@@ -343,8 +343,21 @@ def test_the_hourly_totals_follow_every_change_to_the_reviews(tmp_path, zone):
                 "interval_before, due_before) VALUES (?, ?, ?, ?, 1, ?, '2026-03-01')",
                 [card_id, stored_time(rng, NOW - timedelta(hours=n * 7)), n % 6, 900, n % 40])
     same()
+    # Undo deletes the last answer; the next answer takes its id again.
+    (last,) = store.conn.execute("SELECT max(id) FROM reviews").fetchone()
+    with store.transaction():
+        store.conn.execute("DELETE FROM reviews WHERE id = ?", [last])
+        store.conn.execute(
+            "INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled, "
+            "interval_before, due_before) VALUES (?, ?, 5, 700, 1, 30, '2026-03-01')",
+            [card_id, utc_iso(NOW - timedelta(hours=3))])
+    assert store.conn.execute("SELECT max(id) FROM reviews").fetchone() == (last,)
+    same()
     (kept,) = store.conn.execute("SELECT count(*) FROM review_hours").fetchone()
     assert kept > 100
+    # Deleted and changed reviews were taken out and put back, never all totalled again.
+    assert store.conn.execute("SELECT value FROM meta WHERE key = "
+                              "'stats.review_hours_upto'").fetchone() == (str(last),)
 
 
 @pytest.mark.slow

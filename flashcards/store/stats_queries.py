@@ -6,31 +6,22 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 
-from flashcards.scheduler import MATURE_INTERVAL, PASSING_GRADE
 from flashcards.store.connection import Connection, deck_filter
-from flashcards.store.migrations import REVIEW_HOUR_COLUMNS, REVIEW_HOURS_UPTO
+from flashcards.store.migrations import (
+    REVIEW_HOUR_COLUMNS,
+    REVIEW_HOURS_UPTO,
+    hour_key,
+    hour_values,
+)
 from flashcards.store.records import HourTotals, ListedCard, StatsCard, StatsReview
-
-# A time stored as utc_iso writes it is totalled by its UTC hour (its first 13
-# characters); a time in any other form by its whole text after "=".
-_UTC_TIME = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]*+00:00'"
-_HOUR_KEY = (f"CASE WHEN reviewed_at GLOB {_UTC_TIME} THEN substr(reviewed_at, 1, 13) "
-             "ELSE '=' || reviewed_at END")
 
 
 def _totals_since(columns: str) -> str:
-    """The reviews with an id over ? totalled per hour key: stats.DayTotals.add in
-    SQL (tests/test_stats_reference.py checks that the two agree)."""
-    counts = "scheduled != 0 AND due_before IS NOT NULL"
-    young = f"{counts} AND coalesce(interval_before, 0) < {int(MATURE_INTERVAL)}"
-    mature = f"{counts} AND coalesce(interval_before, 0) >= {int(MATURE_INTERVAL)}"
-    passed = f"grade >= {int(PASSING_GRADE)}"
-    sums = ["count(*)", "sum(scheduled != 0)", "sum(coalesce(duration_ms, 0))",
-            f"sum({young} AND {passed})", f"sum({young})", f"sum({mature} AND {passed})",
-            f"sum({mature})"]
-    values = ", ".join(f"{v} AS {c}" for v, c in zip(sums, REVIEW_HOUR_COLUMNS, strict=True))
-    # "WHERE": an upsert's SELECT needs one (SQLite's parser), and it finds new rows by id.
-    return (f"SELECT {columns} FROM (SELECT {_HOUR_KEY} AS hour, {values} FROM reviews "
+    """The reviews with an id over ? totalled per hour key (migrations.hour_values)."""
+    values = ", ".join(f"sum({v}) AS {c}"
+                       for v, c in zip(hour_values(), REVIEW_HOUR_COLUMNS, strict=True))
+    # "WHERE true": an upsert's SELECT needs a WHERE of its own (SQLite's parser).
+    return (f"SELECT {columns} FROM (SELECT {hour_key()} AS hour, {values} FROM reviews "
             "WHERE id > ? GROUP BY hour) WHERE true")
 
 
@@ -75,10 +66,10 @@ class StatsQueries(Connection):
         """Every review totalled per UTC hour (a few thousand rows a year of answers):
         the whole store's review figures without reading a million reviews.
 
-        ``review_hours`` holds the reviews up to the id in meta; this adds the newer
-        ones (answers only append), or totals every review again when a review was
-        deleted or changed since (its triggers remove that id). A store that cannot
-        be written gets the totals computed without keeping them.
+        ``review_hours`` holds the reviews up to the id in meta (its triggers take a
+        deleted or changed one out and put it back); this adds the newer ones, which
+        answers and replays append. A store that cannot be written gets the totals
+        computed without keeping them.
         """
         read = f"SELECT hour, {', '.join(HourTotals._fields[1:])} FROM review_hours"
         try:
@@ -110,7 +101,7 @@ class StatsQueries(Connection):
         index), for an hour in which a study day begins."""
         # ";" follows ":", so every time of the hour sorts before hour + ";".
         sql = (f"SELECT {', '.join(StatsReview._fields)} FROM reviews "
-               f"WHERE reviewed_at >= ? AND reviewed_at < ? AND {_HOUR_KEY} = ?")
+               f"WHERE reviewed_at >= ? AND reviewed_at < ? AND {hour_key()} = ?")
         return self._records(StatsReview._make, sql, [hour, hour + ";", hour])
 
     def stats_cards(self, *, deck: str | None = None) -> Iterator[StatsCard]:
