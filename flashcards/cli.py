@@ -311,7 +311,9 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, due: bo
         due_by = study_day(now(), load_settings(store).day_start_hour)
     filters = {"deck": deck, "orphans": orphans, "flagged": flagged, "suspended": suspended,
                "due_by": due_by, "search": search,
-               "states": (LEARNED_REPETITIONS, MATURE_INTERVAL)}
+               "states": (LEARNED_REPETITIONS, MATURE_INTERVAL),
+               # A pager shows the first screen at once; piped, the whole list is faster.
+               "first_rows_fast": not as_json and sys.stdout.isatty()}
     shown = functools.cache(display_path)  # a file holds many cards: work its path out once
 
     from flashcards.session import memory_today
@@ -714,6 +716,7 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
       printf '\\n3\\n\\n4\\nq\\n' | flashcards review
     """
     from flashcards import session, ui
+    from flashcards.adopt import copy_bundled_decks, default_folder
     from flashcards.stats import session_summary_line
     from flashcards.sync import bundled_decks
 
@@ -724,7 +727,9 @@ def review(app: App, deck: str | None, new_limit: int | None, review_limit: int 
     try:
         ui.run_review(run, full_scale=full_scale, resync=lambda: _resync_strict(store),
                       day_summary=lambda: session_summary_line(store, now=now(), deck=deck),
-                      read_only=bundled_decks(), notice=problems_line(problems))
+                      read_only=bundled_decks(), notice=problems_line(problems),
+                      copy_read_only=lambda folder: copy_bundled_decks(store, folder, now=now()),
+                      copy_default=default_folder())
     finally:  # the full list once the screen is back, also after Ctrl-C
         echo_problems(problems)
 

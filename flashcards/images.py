@@ -72,3 +72,16 @@ def image_type(path: Path) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
     return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+
+
+def sources(markdown: str) -> list[tuple[str, str]]:
+    """(alt text, src) of every image a card's Markdown shows, in order."""
+    from flashcards.mdit import tokens
+
+    found = []
+    for token in tokens(markdown):
+        for child in token.children or ():
+            if child.type == "image":
+                alt = "".join(grand.content for grand in child.children or ())
+                found.append((alt, str(child.attrs.get("src", ""))))
+    return found

@@ -579,9 +579,3 @@ def cloze_answers(text: str) -> frozenset[str]:
     """The hidden parts of every cloze, the "answer side" of a cloze note."""
     return frozenset(cloze.answer.strip() for cloze in scan_clozes(text)[0])
 
-
-def fenced_code(text: str) -> Iterator[tuple[str, str, int]]:
-    """(language info, code, line) of every fenced block: for tests that run deck code."""
-    for tok in markdown_tokens(text):
-        if tok.type == "fence" and tok.map:
-            yield tok.info.strip(), tok.content, tok.map[0] + 1

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from flashcards.clock import day_window, utc_offset_minutes, zone_of
 from flashcards.fsrs.scheduler import REVIEW, FSRSConfig, FSRSState, retrievability
@@ -472,6 +473,26 @@ class ReviewSession:
                                       kind=fresh.kind, deck=fresh.deck, path=fresh.path,
                                       line=fresh.line)
         return self.cards[card_id]
+
+    def image_files(self, card: Card, markdown: str) -> list[tuple[str, Path]]:
+        """(alt text, file) of the local images ``markdown`` (a side of ``card``) shows
+        that pass images.locate now: inside the deck's folder, regular, of an
+        accepted type. A file changed since the sync is checked again here."""
+        from flashcards import images
+        from flashcards.paths import BUNDLED_ROOT, deck_folder
+        from flashcards.sync import bundled_decks
+
+        root = self.store.root_of(card.path) if card.path else None
+        if root is None:
+            return []
+        folder = deck_folder(bundled_decks() if root == BUNDLED_ROOT else root)
+        found = []
+        for alt, src in images.sources(markdown):
+            if images.is_local(src):
+                path, problem = images.locate(src, card.path, folder)
+                if problem is None:
+                    found.append((alt, path))
+        return found
 
     def summary(self) -> Summary:
         first: dict[int, Answer] = {}

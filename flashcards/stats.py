@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -28,7 +28,7 @@ from flashcards.scheduler import (
     study_day,
 )
 from flashcards.settings import DEFAULT_SETTINGS, Settings, load_settings
-from flashcards.store import StatsCard, StatsReview, Store
+from flashcards.store import HourTotals, StatsCard, StatsReview, Store
 
 # The card states' thresholds (LEARNED_REPETITIONS, MATURE_INTERVAL) live with SM-2,
 # so `flashcards list` names the states as the statistics count them.
@@ -213,6 +213,17 @@ class StudyDays:
         day = self._minutes[minute]
         return review_day(reviewed_at, self.day_start_hour, self.tz) if day is None else day
 
+    def of_hour(self, hour: str) -> date | None:
+        """The study day of every moment of a UTC hour ("YYYY-MM-DDTHH"), or None when
+        a study day begins within it."""
+        if hour not in self.hours:
+            start = datetime.fromisoformat(f"{hour}:00:00+00:00")
+            day = self._one_day(start, timedelta(hours=1))
+            if day is None:
+                return None
+            self.hours[hour] = day
+        return self.hours[hour]
+
     def _one_day(self, start: datetime, length: timedelta) -> date | None:
         """The study day of every moment of [start, start + length), if there is one."""
         first = start.astimezone(self.tz)
@@ -251,6 +262,17 @@ class DayTotals:
                 self.young_passed += passed
 
 
+    def merge(self, hour: HourTotals) -> None:
+        """Add an hour's totals, summed in SQL by the rules of ``add``."""
+        self.answers += hour.answers
+        self.scheduled += hour.scheduled
+        self.duration_ms += hour.duration_ms
+        self.young_passed += hour.young_passed
+        self.young_total += hour.young_total
+        self.mature_passed += hour.mature_passed
+        self.mature_total += hour.mature_total
+
+
 def day_totals(reviews: Iterable[StatsReview], day_start_hour: int,
                tz: tzinfo) -> dict[date, DayTotals]:
     """Review rows totalled per study day, in one pass that keeps no row."""
@@ -267,6 +289,32 @@ def day_totals(reviews: Iterable[StatsReview], day_start_hour: int,
             day_total = totals[day] = DayTotals()
         day_total.add(grade, duration_ms, scheduled, interval_before, due_before)
     return totals
+
+
+def hour_day_totals(hours: Iterable[HourTotals],
+                    reviews_of_hour: Callable[[str], Iterable[StatsReview]],
+                    day_start_hour: int, tz: tzinfo) -> dict[date, DayTotals]:
+    """``day_totals`` from the store's totals per UTC hour: an hour within one study
+    day is added whole; the reviews of an hour in which a study day begins (every
+    day in a zone of a half-hour offset) are read and dated one by one."""
+    days = StudyDays(day_start_hour, tz)
+    totals: dict[date, DayTotals] = {}
+    for row in hours:
+        odd_form = row.hour.startswith("=")
+        day = days(row.hour[1:]) if odd_form else days.of_hour(row.hour)
+        if day is None:
+            for reviewed_at, *rest in reviews_of_hour(row.hour):
+                _day_total(totals, days(reviewed_at)).add(*rest)
+        else:
+            _day_total(totals, day).merge(row)
+    return totals
+
+
+def _day_total(totals: dict[date, DayTotals], day: date) -> DayTotals:
+    found = totals.get(day)
+    if found is None:
+        found = totals[day] = DayTotals()
+    return found
 
 
 def window_days(today: date, days: int) -> list[date]:
@@ -416,10 +464,18 @@ def compute(reviews: Iterable[StatsReview], cards: Iterable[StatsCard], *, now: 
     is read once. Reviews are dated in ``tz``, by default the zone of ``now``."""
     if days < 1:
         raise FlashcardsError(f"--days must be 1 or more, got {days}")
-    today = study_day(now, settings.day_start_hour)
     per_day = day_totals(reviews, settings.day_start_hour, tz or zone_of(now))
+    return from_totals(per_day, card_totals(cards, settings), now=now, settings=settings,
+                       days=days, deck=deck)
+
+
+def from_totals(per_day: Mapping[date, DayTotals], in_cards: CardTotals, *,
+                now: datetime, settings: Settings, days: int, deck: str | None) -> Stats:
+    """``compute`` from reviews already totalled per study day and cards counted."""
+    if days < 1:
+        raise FlashcardsError(f"--days must be 1 or more, got {days}")
+    today = study_day(now, settings.day_start_hour)
     current, longest = streaks(per_day, today)
-    in_cards = card_totals(cards, settings)
     overdue, ahead = forecast(in_cards.due, today)
     return Stats(
         today=today, deck=deck, days=days, settings=settings,
@@ -443,8 +499,17 @@ def collect(store: Store, *, now: datetime, deck: str | None = None,
     """
     if deck:
         store.require_deck(deck)
-    return compute(store.stats_reviews(deck=deck), store.stats_cards(deck=deck), now=now,
-                   settings=load_settings(store), days=days, deck=deck, tz=zone_of(now))
+    settings = load_settings(store)
+    if deck:
+        return compute(store.stats_reviews(deck=deck), store.stats_cards(deck=deck), now=now,
+                       settings=settings, days=days, deck=deck, tz=zone_of(now))
+    # The whole store: its reviews as the store totals them per UTC hour, its cards
+    # without their notes' text (a third of the time), which only leeches show.
+    per_day = hour_day_totals(store.review_hours(), store.stats_reviews_of_hour,
+                              settings.day_start_hour, zone_of(now))
+    in_cards = card_totals(store.stats_schedules(), settings)
+    in_cards.leeches = store.stats_cards_of([card.id for card in in_cards.leeches])
+    return from_totals(per_day, in_cards, now=now, settings=settings, days=days, deck=None)
 
 
 def session_summary_line(store: Store, *, now: datetime, deck: str | None = None) -> str:

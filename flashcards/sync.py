@@ -148,7 +148,12 @@ def sync(
         _catch_up(history, reading, report)
         return report
     changed, placed, touched = _leave_out_bad_files(store, changed, removed, report)
-    if not changed and not removed:  # every file read has errors: the store stays as it was
+    if not changed and not removed:
+        # Every file read has errors: no note, card or source changes. The roots
+        # are configuration, not data: a folder named now is remembered, so a bare
+        # `sync` reads it again (and shows its errors) instead of the bundled decks.
+        with store.transaction():
+            store.add_roots(names)
         return report
     ghosts = _ghosts(store, reading)
     with store.transaction():

@@ -42,6 +42,8 @@ TODAY = date(2026, 1, 5)
 # The review history at the queue measurement: this many logged reviews per card
 # (1M reviews at 100k cards, as the goal states).
 REVIEWS_PER_CARD = 10
+# The deck `review --deck` is timed on: one file's 100 cards.
+QUEUE_DECK = "deck-00000"
 # Runs of each start-up figure (python, import click, --help, the daily commands on
 # the bundled decks), whatever --runs says; --quick runs each once.
 STARTUP_RUNS = 15
@@ -460,6 +462,10 @@ def queue_worker(db: Path, answers: int) -> None:
 
     moment = datetime.fromisoformat(NOW)
     store = Store.open(db)
+    # `review --deck` of one file's deck (100 of the 100k cards), before any answer.
+    start = time.perf_counter()
+    session.start(store, moment, clock=lambda: moment, deck=QUEUE_DECK)
+    deck_build = time.perf_counter() - start
     start = time.perf_counter()
     review = session.start(store, moment, clock=lambda: moment)
     build = time.perf_counter() - start
@@ -475,7 +481,7 @@ def queue_worker(db: Path, answers: int) -> None:
     status = time.perf_counter() - start
     store.close()
     print(json.dumps({"build": build, "per_card": per_card, "queue": len(review.cards),
-                      "status": status}))
+                      "status": status, "deck_build": deck_build}))
 
 
 def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
@@ -487,6 +493,8 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
         fill_history(base, REVIEWS_PER_CARD)
     label = f"{cards * REVIEWS_PER_CARD:,} reviews logged"
     build = Result("build today's queue (in-process)", cards, note=label)
+    deck_build = Result("review --deck queue (in-process)", cards,
+                        note=f"{QUEUE_DECK}, 100 cards; {label}")
     answer = Result("next card + answer (in-process)", cards)
     status = Result("status (in-process)", cards, note=label)
     work = out / "queue-run.db"
@@ -500,6 +508,7 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
                 raise BenchError(proc.stderr.strip()[-2000:])
             data = json.loads(proc.stdout)
             build.seconds.append(data["build"])
+            deck_build.seconds.append(data["deck_build"])
             answer.seconds.extend(data["per_card"])
             status.seconds.append(data["status"])
         per = sorted(answer.seconds)
@@ -508,11 +517,15 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
     except BenchError as exc:
         build.note = f"failed: {str(exc).splitlines()[-1]}"
         print(f"  ! queue: {exc}", file=sys.stderr)
-    for result in (build, answer, status):
+    for result in (build, deck_build, answer, status):
         results.append(result)
         report_line(result)
     bench_daily_commands(base, cards, runs, label, results)
     bench_fitting(base, cards, runs, results)
+    if "list" in set_commands() and shutil.which("script"):
+        r = Result("list on a terminal, first screen (whole process)", cards,
+                   note=f"PAGER='head -40' under script(1); {label}")
+        guarded(results, r, lambda: measure_first_screen(r, base, runs))
 
 
 # The daily commands as a user runs them on the history store, each a whole
@@ -538,6 +551,14 @@ def bench_daily_commands(db: Path, cards: int, runs: int, label: str,
         r = Result(name, cards, note=label)
         guarded(results, r, lambda r=r, args=args, stdin=stdin: measure(
             r, runs, lambda _: [([*flashcards_cmd(), *args], base_env(db))], stdin=stdin))
+
+
+def measure_first_screen(result: Result, db: Path, runs: int) -> Result:
+    """`flashcards list` on a terminal (script(1) gives it one) with a pager that
+    ends after one screen: the time until the user sees it, and the list stops."""
+    env = dict(base_env(db), PAGER="head -40", TERM="xterm")
+    command = " ".join([*flashcards_cmd(), "list"])
+    return measure(result, runs, lambda _: [(["script", "-qec", command, "/dev/null"], env)])
 
 
 def set_commands() -> set[str]:
@@ -691,6 +712,16 @@ def goals(results: list[Result]) -> str:
     add("next card at 100k cards, 1M reviews < 5 ms",
         r and f"{r.median * 1000:.2f} ms at {r.cards:,} cards",
         None if not r or r.cards < 100_000 else r.median < 0.005)
+    # Issue 17's goals at 100k cards and 1M reviews.
+    for name, limit, goal in (
+            ("stats (whole process)", 0.5, "stats at 100k cards, 1M reviews < 0.5 s"),
+            ("review --deck queue (in-process)", 0.05,
+             "review --deck queue at 100k cards < 0.05 s"),
+            ("list on a terminal, first screen (whole process)", 1.0,
+             "list's first screen on a terminal at 100k cards < 1 s")):
+        r = next((r for r in results if r.name == name and r.seconds), None)
+        add(goal, r and f"{r.median:.3f} s at {r.cards:,} cards",
+            None if not r or r.cards < 100_000 else r.median < limit)
     # Every whole process at 100k: sync and export, and the daily commands on the
     # 1M-review store (status, list, stats, review start-up); the in-process
     # figures have no peak of their own.

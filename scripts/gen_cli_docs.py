@@ -31,6 +31,7 @@ Environment variables:
 | `FLASHCARDS_DEBUG` | `1` shows a traceback for internal errors instead of a one-line message |
 | `NO_COLOR` | turns colours off |
 | `EDITOR` | the editor the review session's `e` key opens |
+| `FLASHCARDS_IMAGES` | `kitty`, `sixel` or `off`: how the review draws a card's images |
 
 Without `--db` or `FLASHCARDS_DB`, the store is `flashcards.db` in the user
 data folder (`~/.local/share/flashcards/` on Linux). The study zone decides

@@ -20,7 +20,7 @@ RANK = {
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
     "history": 4, "anki_import": 4,
     "sync": 5,
-    "session": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6,
+    "session": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6, "adopt": 6,
     "status": 7,
     "ui": 8,
     "cli": 9, "__main__": 10, "__init__": 10,
@@ -41,6 +41,8 @@ OWNERS = {
     "zstandard": {"anki_package"},
     "markdownify": {"html_markdown"},
     "bs4": set(),  # markdownify's own: nothing here uses BeautifulSoup directly
+    "textual_image": {"ui/inline_images"},
+    "PIL": {"ui/inline_images"},
 }
 
 

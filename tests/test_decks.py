@@ -48,9 +48,10 @@ import warnings
 from pathlib import Path
 
 import pytest
+from markdown_helpers import fenced_code
 
 from flashcards.loader import check, discover, load_file
-from flashcards.parser import NORUN_MARKERS, fenced_code
+from flashcards.parser import NORUN_MARKERS
 
 ROOT = Path(__file__).resolve().parent.parent
 DECKS = ROOT / "decks"

@@ -24,9 +24,6 @@ ALL_SLOW: dict[str, str] = {
                     "and loader's own fast tests cover the same functions",
     "test_reliability.py": "each test kills or races whole processes for seconds; a failed "
                            "transaction is tested in-process in test_store.py and test_sync.py",
-    "test_terminal_escapes.py": "its one test runs every command as a whole process; "
-                                "strip_control and the sanitizer have fast tests in "
-                                "test_render.py",
 }
 
 

@@ -178,12 +178,15 @@ def test_migration_backup_names_use_utc():
 
 
 def schema_of(path: Path) -> dict[str, tuple]:
-    """Every table's columns, foreign keys and indexes, as SQLite reports them."""
+    """Every table's columns, foreign keys and indexes, and every trigger's text, as
+    SQLite reports them."""
     conn = sqlite3.connect(path)
     try:
         tables = [row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {table: (
+        triggers = conn.execute("SELECT name, tbl_name, sql FROM sqlite_master "
+                                "WHERE type = 'trigger' ORDER BY name").fetchall()
+        return {"triggers": triggers} | {table: (
             conn.execute(f"PRAGMA table_xinfo({table})").fetchall(),
             conn.execute(f"PRAGMA foreign_key_list({table})").fetchall(),
             sorted((index[1], index[2], tuple(conn.execute(

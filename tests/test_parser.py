@@ -10,9 +10,10 @@ import textwrap
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_helpers import fenced_code
 
 from flashcards.model import NoteKind, Severity, normalized
-from flashcards.parser import cloze_back, cloze_front, fenced_code, parse
+from flashcards.parser import cloze_back, cloze_front, parse
 
 
 def deck(text: str):

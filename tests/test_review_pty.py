@@ -440,16 +440,70 @@ def test_an_editor_that_changes_nothing_says_so(env):
     assert "Card updated" not in child.before
 
 
+BUNDLED_EDITOR = """\
+import pathlib, sys
+line, path = int(sys.argv[1][1:]), pathlib.Path(sys.argv[2])
+assert "/flashcards/bundled-decks/" in str(path), path  # only ever the copy
+lines = path.read_text().split("\\n")
+end = next((i for i in range(line, len(lines)) if lines[i].startswith("## ")), len(lines))
+lines.insert(end, "EDITED-BY-TEST\\n")
+path.write_text("\\n".join(lines))
+"""
+
+
 @pytest.mark.slow
-def test_a_bundled_card_is_not_edited(env, tmp_path):
+def test_editing_a_bundled_card_copies_the_decks_and_keeps_their_history(env, tmp_path):
     env["FLASHCARDS_DB"] = str(tmp_path / "bundled.db")  # first use: the bundled decks
-    env["EDITOR"] = "/nonexistent/editor"  # reached only if the refusal were missing
+    env["HOME"] = str(tmp_path / "home")  # the default folder is ~/flashcards/bundled-decks
+    editor = tmp_path / "editor.py"
+    editor.write_text(BUNDLED_EDITOR)
+    env["EDITOR"] = f"{sys.executable} {editor}"
+    child = spawn(env)
+    child.expect("show answer")
+    child.send(" ")
+    child.expect("1 Again")
+    child.send("3")  # one answer given before the move: it must survive it
+    child.expect("Answered Good")
+    child.expect("show answer")
+    child.send(" ")
+    child.expect("1 Again")
+    child.send("e")
+    child.expect("Copy them to \\[~/flashcards/bundled-decks\\]")
+    child.send("\r")
+    child.expect("Decks copied to ~/flashcards/bundled-decks. Card updated.")
+    child.expect("EDITED-BY-TEST")
+    child.send("q")
+    assert finish(child) == 0
+    copy = tmp_path / "home" / "flashcards" / "bundled-decks"
+    assert rows(env, "SELECT path FROM roots") == [(str(copy),)]
+    # Every card moved with its GUID: none orphaned, none new, all in the copy.
+    assert rows(env, f"SELECT count(*) FROM notes WHERE orphaned = 1 "
+                     f"OR path NOT LIKE '{copy}/%'") == [(0,)]
+    assert rows(env, "SELECT count(*) FROM notes")[0][0] > 500
+    answered = rows(env, "SELECT notes.guid, cards.id FROM reviews JOIN cards ON "
+                         "cards.id = reviews.card_id JOIN notes ON notes.id = cards.note_id")
+    assert len(answered) == 1
+    (edited,) = rows(env, "SELECT guid, path FROM notes WHERE answer LIKE '%EDITED-BY-TEST%'")
+    assert edited[1].startswith(str(copy))
+    assert "EDITED-BY-TEST" not in "".join(
+        p.read_text() for p in (Path(__file__).parent.parent / "decks").rglob("*.md"))
+
+
+@pytest.mark.slow
+def test_declining_the_copy_edits_nothing(env, tmp_path):
+    env["FLASHCARDS_DB"] = str(tmp_path / "bundled.db")
+    env["HOME"] = str(tmp_path / "home")
+    env["EDITOR"] = "/nonexistent/editor"  # reached only if the copy were made anyway
     child = spawn(env)
     child.expect("show answer")
     child.send("e")
-    child.expect("Not edited: this card is in the bundled decks")
+    child.expect("or n to cancel")
+    child.send("n\r")
+    child.expect("Not edited: the bundled decks stay where they are")
     child.send("q")
     assert finish(child) == 0
+    assert rows(env, "SELECT path FROM roots") == [("bundled:",)]
+    assert not (tmp_path / "home" / "flashcards").exists()
 
 
 @pytest.mark.slow

@@ -307,6 +307,59 @@ def test_collect_gives_the_figures_of_the_reference_sample(tmp_path, zone):
     store.close()
 
 
+@pytest.mark.parametrize("zone", ["Asia/Kolkata"], indirect=True)
+def test_the_hourly_totals_follow_every_change_to_the_reviews(tmp_path, zone):
+    """`stats` of the whole store keeps the reviews totalled per UTC hour
+    (review_hours) up to a review id: new answers are added to it, and after a
+    review is deleted or changed it totals every review again. At each step the
+    figures are the reference's. Kolkata (+5:30) starts a study day within a UTC
+    hour, so those hours are read review by review."""
+    rng = random.Random(11)
+    store = make_store(tmp_path, rng, NOW - timedelta(days=60), NOW)
+    local = NOW.astimezone(ZoneInfo(zone))
+
+    def same() -> None:
+        got = stats.collect(store, now=local, days=90)
+        assert got.to_dict() == reference_stats(store.path, now=local, days=90).to_dict()
+
+    same()  # the first run totals every review
+    ids = [row[0] for row in store.conn.execute("SELECT id FROM reviews")]
+    with store.transaction():
+        for review_id in rng.sample(ids, 80):
+            store.conn.execute("DELETE FROM reviews WHERE id = ?", [review_id])
+        for review_id in rng.sample(ids, 200):
+            store.conn.execute(
+                "UPDATE reviews SET reviewed_at = ?, grade = ?, duration_ms = ?, scheduled = ?,"
+                " interval_before = ?, due_before = ? WHERE id = ?",
+                [stored_time(rng, NOW - timedelta(seconds=rng.uniform(0, 40 * 86400))),
+                 rng.randint(0, 5), rng.choice([None, 1500]), rng.random() < 0.5,
+                 rng.choice([None, 20, 21]), rng.choice([None, "2026-03-01"]), review_id])
+    same()
+    card_id = store.conn.execute("SELECT min(id) FROM cards").fetchone()[0]
+    with store.transaction():  # answers given since: only these are added
+        for n in range(30):
+            store.conn.execute(
+                "INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled, "
+                "interval_before, due_before) VALUES (?, ?, ?, ?, 1, ?, '2026-03-01')",
+                [card_id, stored_time(rng, NOW - timedelta(hours=n * 7)), n % 6, 900, n % 40])
+    same()
+    # Undo deletes the last answer; the next answer takes its id again.
+    (last,) = store.conn.execute("SELECT max(id) FROM reviews").fetchone()
+    with store.transaction():
+        store.conn.execute("DELETE FROM reviews WHERE id = ?", [last])
+        store.conn.execute(
+            "INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled, "
+            "interval_before, due_before) VALUES (?, ?, 5, 700, 1, 30, '2026-03-01')",
+            [card_id, utc_iso(NOW - timedelta(hours=3))])
+    assert store.conn.execute("SELECT max(id) FROM reviews").fetchone() == (last,)
+    same()
+    (kept,) = store.conn.execute("SELECT count(*) FROM review_hours").fetchone()
+    assert kept > 100
+    # Deleted and changed reviews were taken out and put back, never all totalled again.
+    assert store.conn.execute("SELECT value FROM meta WHERE key = "
+                              "'stats.review_hours_upto'").fetchone() == (str(last),)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("zone", "now", "width"), [("Asia/Kolkata", NOW, 13),
                                                     ("Africa/Monrovia", MONROVIA_NOW, 16)],

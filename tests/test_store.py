@@ -145,3 +145,83 @@ def test_export_notes_list_active_cards_only(store):
         store.set_suspended(1, True)
     (exported,) = store.export_notes()
     assert (exported.guid, exported.ords, exported.tags) == ("fc-g1", (2,), ("t1", "t2"))
+
+
+def _decks_of_many_sizes(store: Store, root) -> None:
+    """12 decks: one of a single file, a parent with subdecks, and one of most notes,
+    every card given a due date (a few suspended or new), with ties on the date."""
+    from flashcards.sync import sync
+
+    root.mkdir()
+    sizes = {"Big": 300, "Small": 6, "Small::Sub": 4, "Odd_%": 5,
+             **{f"Other{n}": 10 for n in range(8)}}
+    for index, (deck, size) in enumerate(sizes.items()):
+        cards = "".join(f"## {deck} question {n}?\n\nAnswer {n}.\n\n" for n in range(size))
+        (root / f"{index:02d}.md").write_text(f"---\ndeck: {deck}\n---\n\n{cards}")
+    sync(store, [root], now=MOMENT)
+    with store.transaction():
+        for (card_id,) in store.conn.execute("SELECT id FROM cards").fetchall():
+            due = None if card_id % 7 == 0 else date(2026, 1, 1 + card_id % 9).isoformat()
+            store.conn.execute("UPDATE cards SET due = ?, suspended = ? WHERE id = ?",
+                               [due, int(card_id % 11 == 0), card_id])
+
+
+@pytest.mark.parametrize("deck", ["Small", "Small::Sub", "Odd_%", "Other3", "Big"])
+def test_a_decks_due_and_new_cards_are_the_whole_queue_filtered(store, tmp_path, deck):
+    """Read deck first (a small deck) or by the due index (a big one), the cards and
+    their order are those of every deck's queue, filtered."""
+    _decks_of_many_sizes(store, tmp_path / "decks")
+    today = date(2026, 1, 6)
+    in_deck = lambda c: c.deck == deck or c.deck.startswith(deck + "::")  # noqa: E731
+    assert [c.id for c in store.due_cards(today, deck=deck)] == \
+        [c.id for c in store.due_cards(today) if in_deck(c)]
+    assert [c.id for c in store.new_cards(deck=deck)] == \
+        [c.id for c in store.new_cards() if in_deck(c)]
+    assert list(store.due_cards(today, deck=deck))
+
+
+def test_a_small_deck_is_read_by_its_notes_not_by_every_due_card(store, tmp_path):
+    """The plan that makes `review --deck` of a small deck at 100k cards take
+    milliseconds (docs/benchmarks.md): the deck's notes by idx_notes_deck_id."""
+    from flashcards.store.review_queries import DECK_CARD_SELECT
+
+    _decks_of_many_sizes(store, tmp_path / "decks")
+    assert store._read_deck_first("Small") and not store._read_deck_first("Big")  # noqa: SLF001
+    plan = " | ".join(row[3] for row in store.conn.execute(
+        f"EXPLAIN QUERY PLAN {DECK_CARD_SELECT} WHERE decks.name = 'Small' "
+        "AND +cards.orphaned = 0 AND +cards.suspended = 0 AND +cards.due <= '2026-01-06'"))
+    assert "idx_notes_deck_id" in plan and "idx_cards_note_id_ord" in plan, plan
+    assert "idx_cards_orphaned_suspended_due" not in plan, plan
+
+
+@pytest.mark.parametrize("deck", [None, "Small", "Odd_%"])
+def test_the_list_for_a_pager_has_the_rows_of_the_piped_list(store, tmp_path, deck):
+    _decks_of_many_sizes(store, tmp_path / "decks")
+    piped = list(store.listed_cards(deck=deck))
+    assert piped and list(store.listed_cards(deck=deck, first_rows_fast=True)) == piped
+
+
+def test_the_hourly_review_totals_are_the_same_from_a_read_only_store(store, tmp_path):
+    """A store that cannot be written (here: opened read-only) gets the totals computed
+    on the spot instead of kept; the figures are the same."""
+    note = stored_note(store)
+    (card_id,) = store.conn.execute("SELECT id FROM cards WHERE note_id = ?",
+                                    [note.id]).fetchone()
+    with store.transaction():
+        for n, moment in enumerate(("2026-01-05T10:00:00+00:00", "2026-01-05T10:59:00+00:00",
+                                    "2026-01-05T11:00:00Z", "2026-01-06T09:00:00+00:00")):
+            store.conn.execute(
+                "INSERT INTO reviews (card_id, reviewed_at, grade, duration_ms, scheduled, "
+                "interval_before, due_before) VALUES (?, ?, ?, 1000, 1, ?, '2026-01-01')",
+                [card_id, moment, 2 + n, 10 * n])
+    path = store.path
+    read_only = Store(sqlite3.connect(f"file:{path}?mode=ro", uri=True), path)
+    try:
+        computed = sorted(read_only.review_hours())
+    finally:
+        read_only.conn.close()
+    assert sorted(store.review_hours()) == computed
+    assert [h.hour for h in computed] == ["2026-01-05T10", "2026-01-06T09",
+                                          "=2026-01-05T11:00:00Z"]
+    assert computed[0].answers == 2 and computed[0].mature_total == 0
+    assert computed[1].mature_total == 1 and computed[1].mature_passed == 1

@@ -279,6 +279,20 @@ def test_a_file_with_errors_keeps_its_last_good_version_and_the_others_sync(stor
     assert count(store, "notes", "answer = 'The L1 norm.'") == 1
 
 
+def test_a_first_sync_whose_files_all_have_errors_still_remembers_its_folder(store, decks):
+    """The folder is configuration, not data: a later bare `sync` must read it (and
+    report its errors again), never fall back to the bundled decks."""
+    write(decks / "a.md", "## Broken {{c1::cloze\n")
+    report = sync(store, [decks], now=NOW)
+    assert report.files_with_errors == 1 and count(store, "notes") == 0
+    assert store.roots() == [str(decks)]
+    again = sync(store, None, now=NOW)
+    assert {p.path.rsplit("/", 1)[-1] for p in again.errors} == {"a.md"}
+    assert count(store, "notes") == 0  # no bundled deck came in
+    write(decks / "a.md", "## Fixed {{c1::cloze}}\n")
+    assert sync(store, None, now=NOW).added == 1
+
+
 def test_cloze_numbers_and_reverse_map_to_cards(store, decks):
     path = write(decks / "a.md", "## {{c1::A}} and {{c2::B}}\n\n## Term\n<!-- reverse -->\nDef\n")
     sync(store, [decks], now=NOW)

@@ -101,3 +101,29 @@ def test_no_command_writes_a_deck_escape_to_the_terminal(env, tmp_path):
     assert "Question 1" in outputs["review"] and "Shared" in outputs["review"]
     assert "Shared" in outputs["status"] and "decks/long" in outputs["check"]
     assert "Question" in outputs["stats"] and "cards" in outputs["doctor"]
+
+
+def test_the_console_drops_deck_escapes_and_keeps_its_own_styles(monkeypatch):
+    """The console's sanitizing step (``Console.render``, rich's public extension
+    point) catches text that skipped ``strip_control``, nested in a table, while
+    rich's own colours and control segments still reach the terminal."""
+    from rich.control import Control
+    from rich.table import Table
+    from rich.text import Text
+
+    from flashcards.ui.tables import console
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich's own switch: colours on a non-terminal
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    out = console()
+    table = Table("deck")
+    # rich's Text drops BEL itself, so an OSC here runs to the line's end: put it last.
+    table.add_row(Text(f"Shared{CLEAR}Deck{C1_CSI}{TITLE}", style="bold red"))
+    out.print(table)
+    out.control(Control.move_to_column(0))
+    written = sys.stdout.getvalue()
+    assert "SharedDeck" in written and "pwned" not in written
+    assert "\x1b[1;31m" in written  # rich's own style
+    assert "\x1b[1G" in written  # rich's own control segment
+    assert not re.search(r"\x1b\]|\x1b\[2J|\x9b", written)

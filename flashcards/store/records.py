@@ -269,3 +269,20 @@ class FitAnswer(NamedTuple):
     day: int
     button: int | None
     grade: int
+
+
+class HourTotals(NamedTuple):
+    """The answers of one UTC hour as the statistics total them (table review_hours).
+
+    ``hour`` is "YYYY-MM-DDTHH" of UTC times in utc_iso's form; a time stored in
+    any other form has a row of its own, ``hour`` being "=" and that time.
+    """
+
+    hour: str
+    answers: int
+    scheduled: int
+    duration_ms: int
+    young_passed: int
+    young_total: int
+    mature_passed: int
+    mature_total: int

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 
 from flashcards.store.connection import Connection, deck_filter
-from flashcards.store.records import ListedCard, StatsCard, StatsReview
+from flashcards.store.migrations import (
+    REVIEW_HOUR_COLUMNS,
+    REVIEW_HOURS_UPTO,
+    hour_key,
+    hour_values,
+)
+from flashcards.store.records import HourTotals, ListedCard, StatsCard, StatsReview
+
+
+def _totals_since(columns: str) -> str:
+    """The reviews with an id over ? totalled per hour key (migrations.hour_values)."""
+    values = ", ".join(f"sum({v}) AS {c}"
+                       for v, c in zip(hour_values(), REVIEW_HOUR_COLUMNS, strict=True))
+    # "WHERE true": an upsert's SELECT needs a WHERE of its own (SQLite's parser).
+    return (f"SELECT {columns} FROM (SELECT {hour_key()} AS hour, {values} FROM reviews "
+            "WHERE id > ? GROUP BY hour) WHERE true")
+
+
+_BY_CARD = """FROM cards JOIN notes ON notes.id = cards.note_id
+            JOIN decks ON decks.id = notes.deck_id"""
+# Decks in name order (idx_decks_name), their notes by idx_notes_deck_id: SQLite then
+# sorts only within a deck ("temp b-tree for right part of order by").
+_BY_DECK = """FROM decks CROSS JOIN notes ON notes.deck_id = decks.id
+            CROSS JOIN cards ON cards.note_id = notes.id"""
+_STATS_CARD = """
+    SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
+           cards.suspended, cards.orphaned, cards.repetitions, cards.easiness,
+           cards.interval, cards.due, cards.lapses
+    FROM cards JOIN notes ON notes.id = cards.note_id
+    JOIN decks ON decks.id = notes.deck_id"""
 
 
 class StatsQueries(Connection):
@@ -32,25 +62,80 @@ class StatsQueries(Connection):
             params.append(since)
         return self._records(StatsReview._make, sql, params)
 
+    def review_hours(self) -> list[HourTotals]:
+        """Every review totalled per UTC hour (a few thousand rows a year of answers):
+        the whole store's review figures without reading a million reviews.
+
+        ``review_hours`` holds the reviews up to the id in meta (its triggers take a
+        deleted or changed one out and put it back); this adds the newer ones, which
+        answers and replays append. A store that cannot be written gets the totals
+        computed without keeping them.
+        """
+        read = f"SELECT hour, {', '.join(HourTotals._fields[1:])} FROM review_hours"
+        try:
+            with self.transaction():
+                self._bring_review_hours_up_to_date()
+                return [HourTotals._make(row) for row in self.conn.execute(read)]
+        except sqlite3.OperationalError:  # read-only file or folder: total them now
+            return [HourTotals._make(row) for row in self.conn.execute(
+                _totals_since("hour, " + ", ".join(REVIEW_HOUR_COLUMNS)), [0])]
+
+    def _bring_review_hours_up_to_date(self) -> None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?",
+                                [REVIEW_HOURS_UPTO]).fetchone()
+        (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM reviews").fetchone()
+        upto = int(row[0]) if row else None
+        if upto == last:
+            return
+        if upto is None or upto > last:
+            self.conn.execute("DELETE FROM review_hours")
+            upto = 0
+        sums = ", ".join(f"{c} = {c} + excluded.{c}" for c in REVIEW_HOUR_COLUMNS)
+        self.conn.execute(f"INSERT INTO review_hours {_totals_since('*')} "
+                          f"ON CONFLICT (hour) DO UPDATE SET {sums}", [upto])
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                          "DO UPDATE SET value = excluded.value", [REVIEW_HOURS_UPTO, str(last)])
+
+    def stats_reviews_of_hour(self, hour: str) -> Iterator[StatsReview]:
+        """The reviews an ``HourTotals`` row of a UTC hour totals (by the reviewed_at
+        index), for an hour in which a study day begins."""
+        # ";" follows ":", so every time of the hour sorts before hour + ";".
+        sql = (f"SELECT {', '.join(StatsReview._fields)} FROM reviews "
+               f"WHERE reviewed_at >= ? AND reviewed_at < ? AND {hour_key()} = ?")
+        return self._records(StatsReview._make, sql, [hour, hour + ";", hour])
+
     def stats_cards(self, *, deck: str | None = None) -> Iterator[StatsCard]:
         """Every card of a deck (and subdecks), one at a time."""
         where, params = deck_filter(deck)
-        return self._records(StatsCard._make, f"""
-            SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
-                   cards.suspended, cards.orphaned, cards.repetitions, cards.easiness,
-                   cards.interval, cards.due, cards.lapses
-            FROM cards JOIN notes ON notes.id = cards.note_id
-            JOIN decks ON decks.id = notes.deck_id WHERE {where}""", params)
+        return self._records(StatsCard._make, f"{_STATS_CARD} WHERE {where}", params)
+
+    def stats_schedules(self) -> Iterator[StatsCard]:
+        """Every card, one at a time, without its deck, note text or source (empty):
+        what the statistics count, read from the cards alone."""
+        return self._records(StatsCard._make, """
+            SELECT id, '', '', '', 0, suspended, orphaned, repetitions, easiness,
+                   interval, due, lapses FROM cards""")
+
+    def stats_cards_of(self, card_ids: list[int]) -> list[StatsCard]:
+        """These cards with their deck, question and source."""
+        self._temp_values("stats_card_ids", map(str, card_ids))
+        return [StatsCard._make(row) for row in self.conn.execute(
+            f"{_STATS_CARD} WHERE cards.id IN (SELECT CAST(value AS INTEGER) "
+            "FROM temp.stats_card_ids)")]
 
     def listed_cards(self, *, deck: str | None = None, orphans: bool = False,
                      flagged: bool = False, suspended: bool = False,
                      due_by: date | None = None, search: str | None = None,
-                     states: tuple[int, int] = (2, 21)) -> Iterator[ListedCard]:
+                     states: tuple[int, int] = (2, 21),
+                     first_rows_fast: bool = False) -> Iterator[ListedCard]:
         """One record per card for `flashcards list`, ordered by deck, file and line.
 
         One at a time: `list` held all 100k as dicts (136 MB peak). ``states``:
         the repetitions a card leaves "learning" at and the interval it is
         "mature" from, so the status names are those of `flashcards stats`.
+        ``first_rows_fast`` (for a pager's first screen): walk the decks by name and
+        sort each deck's cards alone, so the first rows come at once (100k cards:
+        0.01 s against 0.8 s) for a slower whole (1.8 s against 1.4 s).
         """
         clause, params = deck_filter(deck)
         where = f"{'cards.orphaned = 1' if orphans else '1 = 1'} AND {clause}"
@@ -79,8 +164,7 @@ class StatsQueries(Connection):
                    cards.due, cards.repetitions, cards.easiness, cards.interval,
                    notes.kind, cards.ord, cards.stability, cards.difficulty,
                    cards.last_review
-            FROM cards JOIN notes ON notes.id = cards.note_id
-            JOIN decks ON decks.id = notes.deck_id
+            {_BY_DECK if first_rows_fast else _BY_CARD}
             WHERE {where}
             ORDER BY decks.name, notes.path, notes.line, cards.ord""", params)
 

@@ -174,14 +174,19 @@ class _Lines:
 def run_review(review: ReviewSession, *, full_scale: bool = False,
                resync: Callable[[], object] | None = None,
                day_summary: Callable[[], str] | None = None,
-               read_only: Path | None = None, notice: str = "") -> Summary:
+               read_only: Path | None = None, notice: str = "",
+               copy_read_only: Callable[[Path], object] | None = None,
+               copy_default: Path | None = None) -> Summary:
     """Drive a review session until it is done or the user quits; return its summary.
 
     On a terminal, single keys on a full screen; otherwise one line per step
     (see docs/review.md). ``resync`` re-reads the files after an edit;
     ``day_summary`` gives the end screen's line about the whole study day;
-    cards under ``read_only`` (the installed bundled decks) are not edited;
-    ``notice`` (files with errors) is on the first screen and the end screen.
+    cards under ``read_only`` (the installed bundled decks) are not edited:
+    ``copy_read_only(folder)``, if given, is offered instead (copy them to a
+    folder of the user's, ``copy_default`` unless they name another, and sync
+    them from there), then the copy is edited; ``notice`` (files with errors)
+    is on the first screen and the end screen.
     """
     import time
 
@@ -189,6 +194,11 @@ def run_review(review: ReviewSession, *, full_scale: bool = False,
     screen = _ReviewScreen(review, reader.line_mode, full_scale, time.monotonic(),
                            day_summary)
     screen.read_only = read_only
+    screen.copy_read_only, screen.copy_default = copy_read_only, copy_default
+    if not reader.line_mode:
+        from flashcards.ui.inline_images import detect
+
+        screen.image_protocol = detect()
     screen.message = screen.notice = notice
     try:
         with reader, screen.full_screen():
@@ -206,6 +216,9 @@ class _ReviewScreen:
     """The state of the screen for one session: messages, timers and the drawing."""
 
     read_only: Path | None = None
+    image_protocol: str | None = None  # inline_images.detect(), on a full screen only
+    copy_read_only: Callable[[Path], object] | None = None
+    copy_default: Path | None = None
     notice = ""
 
     def __init__(self, review: ReviewSession, line_mode: bool, full_scale: bool, started: float,
@@ -315,16 +328,31 @@ class _ReviewScreen:
     def _edit(self, card: Card, reader: _RawKeys | _Lines,
               resync: Callable[[], object] | None) -> Card | None:
         """$EDITOR at the card's line, then a sync and the card's new text."""
+
+
+        if self._read_only(card):
+            card = self.review.reload(card.id) or card  # copied since it was queued?
+        if self._read_only(card):
+            if self.copy_read_only is None:
+                self.message = ("Not edited: this card is in the bundled decks inside the "
+                                "installed package, which a reinstall replaces. Copy the "
+                                "deck to a folder of yours and `flashcards sync` that folder.")
+                return card
+            copied = self._offer_copy(card, reader)
+            if copied is None:
+                return card
+            return self._edit_file(copied, reader, resync, done=self.message + " ")
+        return self._edit_file(card, reader, resync)
+
+    def _edit_file(self, card: Card, reader: _RawKeys | _Lines,
+                   resync: Callable[[], object] | None, done: str = "") -> Card | None:
+        """$EDITOR at the card's line, then a sync and the card's new text; ``done``
+        is said before the outcome."""
         import shlex
         import subprocess
 
         from flashcards.model import FlashcardsError
 
-        if self.read_only is not None and Path(card.path).is_relative_to(self.read_only):
-            self.message = ("Not edited: this card is in the bundled decks inside the "
-                            "installed package, which a reinstall replaces. Copy the deck "
-                            "to a folder of yours and `flashcards sync` that folder.")
-            return card
         command = [*shlex.split(os.environ.get("EDITOR") or "vi"), f"+{card.line}", card.path]
         try:
             with reader.cooked():
@@ -340,12 +368,38 @@ class _ReviewScreen:
             return card
         fresh = self.review.reload(card.id)
         if fresh is None:
-            self.message = "The card is gone from the file; skipped."
+            self.message = done + "The card is gone from the file; skipped."
         elif (fresh.question, fresh.answer, fresh.kind, fresh.deck) == \
                 (card.question, card.answer, card.kind, card.deck):
-            self.message = "No change."
+            self.message = done + "No change."
         else:
-            self.message = "Card updated."
+            self.message = done + "Card updated."
+        return fresh
+
+    def _read_only(self, card: Card) -> bool:
+        return self.read_only is not None and Path(card.path).is_relative_to(self.read_only)
+
+    def _offer_copy(self, card: Card, reader: _RawKeys | _Lines) -> Card | None:
+        """Ask where to copy the bundled decks, copy and sync them; the card as copied,
+        or None (with a message) if the user declines or the copy cannot be made."""
+        from flashcards.model import FlashcardsError
+        from flashcards.ui.copy_offer import ask_folder, home_path
+
+        with reader.cooked():
+            folder = ask_folder(self.out, self.copy_default, full_screen=not self.line_mode)
+        if folder is None:
+            self.message = "Not edited: the bundled decks stay where they are."
+            return None
+        try:
+            self.copy_read_only(folder)
+        except FlashcardsError as exc:
+            self.message = f"Not copied: {exc}"
+            return None
+        fresh = self.review.reload(card.id)
+        if fresh is None:
+            self.message = "Copied, but the card is gone from the copy; skipped."
+            return None
+        self.message = f"Decks copied to {home_path(folder)}."
         return fresh
 
     def draw(self, card: Card, revealed: bool) -> None:
@@ -394,10 +448,30 @@ class _ReviewScreen:
         self.page = area
         marker = self._more_marker(self.scroll, len(body) - self.scroll - len(shown), width)
         rows = [self._plain_line(line, width) for line in head] + top + shown
+        image = self._image_below(card, revealed, len(rows), height - len(foot) - 1,
+                                  width) if len(shown) + self.scroll == len(body) else ""
         rows += [""] * (height - len(foot) - 1 - len(rows))
         rows += [marker] + [self._plain_line(line, width) for line in foot]
         frame = "".join(f"\x1b[{n};1H\x1b[2K{row}" for n, row in enumerate(rows[:height], 1))
-        self.out.file.write(frame)
+        self.out.file.write(frame + image)
+
+    def _image_below(self, card: Card, revealed: bool, used: int, last: int,
+                     width: int) -> str:
+        """The first image of the side on screen, drawn in the free rows under the
+        text (when the whole text is shown and the terminal draws images), as what
+        to write after the frame; "" otherwise: the text names the image."""
+        from flashcards.ui.inline_images import MAX_ROWS, MIN_ROWS, drawing
+
+        free = last - used - 1  # a blank row between the text and the image
+        if self.image_protocol is None or free < MIN_ROWS:
+            return ""
+        side = card_rest(card) if revealed else card_front(card)
+        files = self.review.image_files(card, side)
+        if not files:
+            return ""
+        drawn = drawing(files[0][1], self.image_protocol, columns=min(width, 80),
+                        rows=min(MAX_ROWS, free))
+        return f"\x1b[{used + 2};1H{drawn[0]}" if drawn else ""
 
     def _more_marker(self, above: int, below: int, width: int) -> str:
         if not above and not below:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import starmap
 
-from rich.console import Console, ConsoleOptions
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.segment import Segment
@@ -33,21 +33,28 @@ def console(*, stderr: bool = False) -> Console:
 class _SafeConsole(Console):
     """A console whose text passes ``strip_control`` on its way out, whatever drew it.
 
-    rich keeps text and style apart until the last step, where each segment's
-    text is wrapped in its style's escapes: the text is cleaned there, so a
-    deck's escape sequences never reach the terminal while rich's own styles and
-    cursor controls (``control`` segments) do. One place for every table, the
+    rich keeps text and style apart in segments until they are written: every
+    segment that ``print``, ``log``, ``Live`` and ``Progress`` write comes out of
+    ``Console.render``, the public step "for extending the library", so that is
+    where a deck's escape sequences are dropped, while rich's own styles and
+    cursor controls (``control`` segments) pass. One place for every table, the
     statistics and the review screen, instead of a call at each ``Text``.
-    ``_render_buffer`` is rich's own, private, step; tests/test_terminal_escapes.py
-    runs every command in a pseudo-terminal and looks for escapes.
+    ``render`` calls itself for nested renderables, so text is checked at each
+    level; ``strip_control`` returns clean text at the cost of one regex search.
+    tests/test_terminal_escapes.py runs every command in a pseudo-terminal and
+    looks for escapes.
     """
 
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+    def render(self, renderable: RenderableType,
+               options: ConsoleOptions | None = None) -> Iterable[Segment]:
         from flashcards.render.sanitize import strip_control
 
-        return super()._render_buffer(
-            segment if segment.control else Segment(strip_control(segment.text), segment.style)
-            for segment in buffer)
+        for segment in super().render(renderable, options):
+            if segment.control:
+                yield segment
+            else:
+                text = strip_control(segment.text)
+                yield segment if text is segment.text else Segment(text, segment.style)
 
 
 @contextmanager
