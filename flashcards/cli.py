@@ -607,13 +607,16 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
             echo(f"{len(synced.errors)} error(s): nothing was exported", err=True)
             sys.exit(1)
     store = app.store()
-    day_start_hour = DAY_START_HOUR
+    day_start_hour, memory = DAY_START_HOUR, None
     if with_scheduling:
+        from flashcards.export import fsrs_memory
         from flashcards.settings import load_settings
 
-        day_start_hour = load_settings(store).day_start_hour
+        settings = load_settings(store)
+        day_start_hour, memory = settings.day_start_hour, fsrs_memory(settings)
     report = export_apkg(store, output, now=moment, decks=decks, paths=paths,
-                         with_scheduling=with_scheduling, day_start_hour=day_start_hour)
+                         with_scheduling=with_scheduling, day_start_hour=day_start_hour,
+                         memory=memory)
     echo(report.summary())
 
 

@@ -53,6 +53,7 @@ from flashcards.images import locate
 from flashcards.model import FlashcardsError, NoteKind, Problem, ProblemsError, Severity
 from flashcards.paths import deck_folder, display_path
 from flashcards.scheduler import DAY_START_HOUR
+from flashcards.settings import Settings
 from flashcards.store import ExportAnswer, ExportCard, ExportNote, Store
 
 # -- the note types: never change ids, names, fields, field order or template
@@ -124,6 +125,21 @@ EXISTING_CARDS_NOTICE = (
     "Anki applies this progress only to cards it does not have yet: cards already in the "
     "collection keep their Anki schedule and review history (docs/anki.md). Import with "
     "\"Import any learning progress\" checked.")
+
+
+def fsrs_memory(settings: Settings) -> Callable[[ExportCard], MemoryState | None] | None:
+    """The ``memory`` hook of `export_apkg` when FSRS is the active scheduler: each
+    card's stability and difficulty (and the desired retention) for Anki's ``data``."""
+    if not settings.uses_fsrs:
+        return None
+
+    def memory(card: ExportCard) -> MemoryState | None:
+        state = card.schedule.fsrs
+        if state is None:
+            return None
+        return MemoryState(state.stability, state.difficulty, settings.desired_retention)
+
+    return memory
 
 
 def export_apkg(

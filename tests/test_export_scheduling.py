@@ -474,3 +474,29 @@ def test_a_deck_of_suspended_cards_goes_only_with_scheduling(tmp_path):
         assert db_file.execute("SELECT type, queue, reps FROM cards").fetchall() == [(0, -1, 0)]
     finally:
         db_file.close()
+
+
+@pytest.mark.slow
+def test_under_fsrs_anki_gets_each_cards_memory_state_from_the_cli(tmp_path):
+    # The wired hook: `config scheduler fsrs`, answers over days, then the CLI's export.
+    rng = random.Random(11)
+    db = store_history(tmp_path, range(0, 3), rng)
+    invoke(db, "config", "scheduler", "fsrs", day=3)
+    invoke(db, "config", "desired_retention", "0.85", day=3)
+    for day in range(3, 20, 4):
+        review(db, day, rng)
+    rows = listed(db, 20)
+    remembered = {key: row for key, row in rows.items() if row.get("stability") is not None}
+    assert remembered, "no card has an FSRS memory state"
+    invoke(db, "export", "--with-scheduling", "-o", str(tmp_path / "p.apkg"), day=20)
+    with collection(tmp_path / "anki") as col:
+        import_package(col, tmp_path / "p.apkg", with_scheduling=True)
+        by_guid, question_guids = anki_cards(col), guids(db)
+        for (question, ord_), row in rows.items():
+            card = by_guid[question_guids[question], ord_]
+            if (question, ord_) not in remembered:
+                assert card.memory_state is None, question
+                continue
+            assert card.memory_state.stability == pytest.approx(row["stability"], abs=1e-3)
+            assert card.memory_state.difficulty == pytest.approx(row["difficulty"], abs=1e-3)
+            assert card.desired_retention == pytest.approx(0.85)

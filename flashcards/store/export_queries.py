@@ -15,6 +15,7 @@ from flashcards.store.connection import (
     tags_from_json,
 )
 from flashcards.store.records import CardSchedule, ExportAnswer, ExportCard, ExportNote
+from flashcards.store.review_queries import fsrs_state_of
 
 # Keys looked up per statement: well under SQLite's limit on bound variables.
 _KEYS_PER_QUERY = 500
@@ -66,12 +67,14 @@ class ExportQueries(Connection):
         for start in range(0, len(wanted), _KEYS_PER_QUERY):
             batch = wanted[start:start + _KEYS_PER_QUERY]
             cards += [ExportCard(card_id, note_id, ord_,
-                                 CardSchedule(repetitions, easiness, interval, iso_date(due)),
+                                 CardSchedule(repetitions, easiness, interval, iso_date(due),
+                                              fsrs_state_of(repetitions, interval, *fsrs)),
                                  lapses, bool(is_suspended))
                       for card_id, note_id, ord_, repetitions, easiness, interval, due, lapses,
-                      is_suspended in self.conn.execute(
+                      is_suspended, *fsrs in self.conn.execute(
                           f"""SELECT id, note_id, ord, repetitions, easiness, interval, due,
-                                     lapses, suspended
+                                     lapses, suspended, fsrs_phase, fsrs_step, stability,
+                                     difficulty, last_review, due_at
                               FROM cards
                               WHERE note_id IN ({', '.join('?' * len(batch))}) AND {keep}""",
                           batch)]
