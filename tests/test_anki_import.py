@@ -219,3 +219,40 @@ def test_answers_given_with_anki_s_own_scheduler_come_in_with_their_states(tmp_p
     learning = [rest for key, rest in cards.items() if key[0] != easy["guid"]]
     assert sorted((d, i) for d, _, i, _, _ in learning) == \
         sorted((day.isoformat(), 0) for day in learning_due)
+
+
+def test_anki_to_markdown_to_anki_with_scheduling_keeps_due_dates_and_reviews(anki, tmp_path):
+    # The round trip: Anki -> flashcards import -> export --with-scheduling ->
+    # a fresh Anki: the same notes, review counts, due dates, intervals and eases.
+    from tests.anki_build import export
+    from tests.anki_helpers import collection, import_package, notes_by_guid
+
+    folder, built, moment = anki
+    package = export(folder, tmp_path / "deck.apkg", legacy=False, with_scheduling=True)
+    db = tmp_path / "s.db"
+    assert run("import", str(package), "--to", str(tmp_path / "n"), db=db,
+               moment=moment).returncode == 0
+    back = tmp_path / "back.apkg"
+    result = run("export", "--with-scheduling", "-o", str(back), db=db, moment=moment)
+    assert result.returncode == 0, result.stderr
+    today = study_day(moment, 4)
+    with collection(tmp_path / "fresh") as col:
+        import_package(col, back, with_scheduling=True)
+        assert set(notes_by_guid(col)) == set(built.guids.values())
+        assert col.card_count() == built.cards
+        created, checked = datetime.fromtimestamp(col.crt, UTC).date(), 0
+        for guid, note in notes_by_guid(col).items():
+            for card in note.cards():
+                key = (guid, card.ord + 1)
+                logged = col.db.scalar("SELECT count() FROM revlog WHERE cid = ?", card.id)
+                assert logged == built.per_card_reviews.get(key, 0), key
+                assert (card.queue == -1) == (key in built.suspended), key
+                if key not in built.due_in:
+                    continue
+                if card.type == 2:  # a review card: due on the same study day
+                    due = created + timedelta(days=card.due)
+                    assert due == today + timedelta(days=built.due_in[key]), key
+                    ivl, factor = built.interval_ease[key]
+                    assert (card.ivl, card.factor) == (ivl, max(1300, factor)), key
+                    checked += 1
+        assert checked >= 5  # review cards came back as review cards, on their days
