@@ -45,13 +45,14 @@ def load_history(store: Store, *, now: datetime, deck: str | None = None) -> fit
 
     def cards():
         # Plain tuples in Answer's order: a million of them on a large history.
-        card, answers, rating = None, [], fitting.rating_of
+        card, answers, of_grade = None, [], fitting.RATING_OF_GRADE
         for card_id, day, button, grade in rows:
             if card_id != card and answers:
                 yield answers
                 answers = []
             card = card_id
-            answers.append((day, rating(button, grade), grade))
+            # fitting.rating_of, inline: a button 1-4 is the rating, else the grade's.
+            answers.append((day, button or of_grade[grade], grade))
         if answers:
             yield answers
 
