@@ -161,8 +161,8 @@ def _fit_worker(sender, data: fitting.Dataset) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         result = (True, fitting.fit(data))
-    except BaseException as exc:  # fsrs-rs panics arrive as BaseException
-        result = (False, str(exc) or type(exc).__name__)
+    except fitting.FitError as exc:
+        result = (False, str(exc))
     sender.send(result)
     sender.close()
 
@@ -176,7 +176,10 @@ def evaluate(store: Store, *, now: datetime, deck: str | None = None,
     the later reviews of the history (a time-series split)."""
     data = load_history(store, now=now, deck=deck)
     require_enough(data, deck)
-    return fitting.evaluate(data, progress)
+    try:
+        return fitting.evaluate(data, progress)
+    except fitting.FitError as exc:
+        raise FlashcardsError(f"the FSRS fit failed: {exc}") from exc
 
 
 # -- simulate -------------------------------------------------------------------------

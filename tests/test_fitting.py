@@ -285,3 +285,10 @@ def test_the_fast_sm2_replay_is_the_scheduler(grades):
     for grade in grades:
         state, fast = review(state, grade), fitting.sm2_step(fast, grade)
         assert fast == (state.repetitions, round(state.easiness * 100), state.interval)
+
+
+def test_a_fit_fsrs_rs_refuses_is_a_fit_error():
+    data = fitting.prepare([card((0, 3), (1, 3), (4, 3))])
+    data.cards[0][1] = (7, 1)  # no such rating: fsrs-rs answers InvalidInput
+    with pytest.raises(fitting.FitError):
+        fitting.fit(data)

@@ -194,8 +194,17 @@ def fit(data: Dataset, rows: range | None = None) -> list[float]:
     """FSRS parameters fitted (fsrs-rs's optimizer) on the given reviews, else all."""
     rows = range(data.size) if rows is None else rows
     model = fsrs.FSRS(fsrs.DEFAULT_PARAMETERS)
-    parameters = model.compute_parameters(_items(data, rows), enable_short_term=True)
+    try:
+        parameters = model.compute_parameters(_items(data, rows), enable_short_term=True)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # fsrs-rs's errors, and its panics (a BaseException)
+        raise FitError(str(exc) or type(exc).__name__) from exc
     return [float(x) for x in parameters]
+
+
+class FitError(ValueError):
+    """fsrs-rs could not fit these reviews."""
 
 
 def check_parameters(parameters: Sequence[float]) -> list[float]:
