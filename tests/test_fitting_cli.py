@@ -260,3 +260,10 @@ def test_answers_are_dated_in_their_own_study_day(synced):
     finally:
         store.close()
     assert [day - days[0] for day in days] == [0, 0, 1, 8]
+
+
+def test_simulate_without_cards_says_how_to_add_some(tmp_path):
+    db = tmp_path / "empty.db"
+    Store.open(db).close()
+    result = run("simulate", db=db)
+    assert result.returncode == 1 and "no cards to simulate" in result.stderr
