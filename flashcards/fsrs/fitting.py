@@ -360,9 +360,34 @@ class Score:
 
 
 def score(model: str, data: Dataset, rows: Sequence[int], predicted: Sequence[float]) -> Score:
-    recalled = [data.recalled[row] for row in rows]
-    return Score(model, log_loss(recalled, predicted), rmse_bins(data, rows, predicted),
-                 auc(recalled, predicted), calibration(recalled, predicted))
+    """A model's figures on the given reviews: ``log_loss``, ``rmse_bins`` and
+    ``calibration`` in one pass over them (three models times 739k reviews at 1M),
+    then ``auc``; tests check it against the functions one by one."""
+    keys, outcome, log = _bin_keys(data), data.recalled, math.log
+    groups: dict[tuple, list[float]] = {}
+    cells = [[0, 0.0, 0] for _ in range(CALIBRATION_BINS)]
+    recalled, loss, top = [], 0.0, CALIBRATION_BINS - 1
+    for row, p in zip(rows, predicted, strict=True):
+        y = outcome[row]
+        recalled.append(y)
+        clipped = EPSILON if p < EPSILON else 1.0 - EPSILON if p > 1.0 - EPSILON else p
+        loss -= log(clipped) if y else log(1.0 - clipped)
+        group = groups.get(keys[row])
+        if group is None:
+            group = groups[keys[row]] = [0.0, 0.0, 0]
+        group[0] += y
+        group[1] += p
+        group[2] += 1
+        k = int(p * CALIBRATION_BINS)
+        cell = cells[k if 0 <= k <= top else (0 if k < 0 else top)]
+        cell[0] += 1
+        cell[1] += p
+        cell[2] += y
+    squares = sum(n * (y / n - p / n) ** 2 for y, p, n in groups.values())
+    bins = [Bin(k / CALIBRATION_BINS, (k + 1) / CALIBRATION_BINS, n, p / n, y / n)
+            for k, (n, p, y) in enumerate(cells) if n]
+    return Score(model, loss / len(recalled), math.sqrt(squares / len(recalled)),
+                 auc(recalled, predicted), bins)
 
 
 # -- optimize and evaluate ------------------------------------------------------------------
