@@ -108,7 +108,7 @@ def fsrs_parameters(store: Store, deck: str | None = None) -> list[float] | None
 
     keys = ([f"{FSRS_PARAMETERS_KEY}.deck.{deck}"] if deck else []) + [FSRS_PARAMETERS_KEY]
     for key in keys:
-        raw = store.meta_items(key).get(key)
+        raw = store.get_meta(key)
         if raw:
             return [float(x) for x in json.loads(raw)]
     return None
