@@ -45,13 +45,14 @@ def load_history(store: Store, *, now: datetime, deck: str | None = None) -> fit
 
     def cards():
         # Plain tuples in Answer's order: a million of them on a large history.
-        card, answers, rating = None, [], fitting.rating_of
+        card, answers, of_grade = None, [], fitting.RATING_OF_GRADE
         for card_id, day, button, grade in rows:
             if card_id != card and answers:
                 yield answers
                 answers = []
             card = card_id
-            answers.append((day, rating(button, grade), grade))
+            # fitting.rating_of, inline: a button 1-4 is the rating, else the grade's.
+            answers.append((day, button or of_grade[grade], grade))
         if answers:
             yield answers
 
@@ -160,8 +161,8 @@ def _fit_worker(sender, data: fitting.Dataset) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         result = (True, fitting.fit(data))
-    except BaseException as exc:  # fsrs-rs panics arrive as BaseException
-        result = (False, str(exc) or type(exc).__name__)
+    except fitting.FitError as exc:
+        result = (False, str(exc))
     sender.send(result)
     sender.close()
 
@@ -175,7 +176,10 @@ def evaluate(store: Store, *, now: datetime, deck: str | None = None,
     the later reviews of the history (a time-series split)."""
     data = load_history(store, now=now, deck=deck)
     require_enough(data, deck)
-    return fitting.evaluate(data, progress)
+    try:
+        return fitting.evaluate(data, progress)
+    except fitting.FitError as exc:
+        raise FlashcardsError(f"the FSRS fit failed: {exc}") from exc
 
 
 # -- simulate -------------------------------------------------------------------------

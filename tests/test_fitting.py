@@ -285,3 +285,33 @@ def test_the_fast_sm2_replay_is_the_scheduler(grades):
     for grade in grades:
         state, fast = review(state, grade), fitting.sm2_step(fast, grade)
         assert fast == (state.repetitions, round(state.easiness * 100), state.interval)
+
+
+def test_a_fit_fsrs_rs_refuses_is_a_fit_error():
+    data = fitting.prepare([card((0, 3), (1, 3), (4, 3))])
+    data.cards[0][1] = (7, 1)  # no such rating: fsrs-rs answers InvalidInput
+    with pytest.raises(fitting.FitError):
+        fitting.fit(data)
+
+
+def test_score_is_the_metrics_one_by_one():
+    import random
+
+    rng = random.Random(4)
+    cards = []
+    for _ in range(60):
+        day, answers = 0, [(0, rng.choice([1, 3]))]
+        for _ in range(5):
+            day += rng.randint(1, 30)
+            answers.append((day, rng.choice([1, 2, 3, 3, 4])))
+        cards.append(card(*answers))
+    data = fitting.prepare(cards)
+    rows = list(range(3, data.size))
+    predicted = [rng.choice([0.0, 1.0, 0.5]) if n % 7 == 0 else rng.random()
+                 for n in range(len(rows))]
+    recalled = [data.recalled[row] for row in rows]
+    result = fitting.score("m", data, rows, predicted)
+    assert result.log_loss == pytest.approx(fitting.log_loss(recalled, predicted), rel=1e-12)
+    assert result.rmse_bins == pytest.approx(fitting.rmse_bins(data, rows, predicted), rel=1e-12)
+    assert result.auc == pytest.approx(fitting.auc(recalled, predicted), rel=1e-12)
+    assert result.calibration == pytest.approx(fitting.calibration(recalled, predicted))

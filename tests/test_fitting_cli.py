@@ -97,6 +97,11 @@ def test_fitted_fsrs_predicts_a_known_memory_better_than_sm2(db):
     assert rmse["FSRS, fitted"] < rmse["SM-2"]
     for model in result["models"]:
         assert sum(b["count"] for b in model["calibration"]) == result["scored"]
+    # Every review of this history was given on its SM-2 due day, so SM-2's replay
+    # (from the grades and the study days) predicts 0.9 for each: one bin.
+    sm2 = next(m for m in result["models"] if m["model"] == "SM-2")
+    assert [(b["predicted"], b["count"]) for b in sm2["calibration"]] == [(0.9, result["scored"])]
+    assert sm2["auc"] == 0.5
 
 
 @pytest.mark.slow
@@ -260,3 +265,10 @@ def test_answers_are_dated_in_their_own_study_day(synced):
     finally:
         store.close()
     assert [day - days[0] for day in days] == [0, 0, 1, 8]
+
+
+def test_simulate_without_cards_says_how_to_add_some(tmp_path):
+    db = tmp_path / "empty.db"
+    Store.open(db).close()
+    result = run("simulate", db=db)
+    assert result.returncode == 1 and "no cards to simulate" in result.stderr
