@@ -368,3 +368,30 @@ def test_sixty_days_through_the_cli_switching_to_fsrs_and_back(tmp_path):
     cli_run(db, 60, "sync", str(notes))
     assert listed(db) == switched_back
     assert all("stability" not in row for row in switched_back)
+
+
+def test_stats_follow_fsrs_states_and_leave_steps_out_of_retention(tmp_path):
+    from flashcards.stats import collect
+
+    store = make_store(tmp_path, notes=2)
+    configure(store, "scheduler", "fsrs")
+    configure(store, "fuzz", "false")
+    clock = Clock(DAY1)
+    review = session.start(store, clock(), clock=clock)
+    review.press(4)  # Easy: graduates on its first answer (one review, a review card)
+    review.press(1)  # Again: learning, on its first step
+    stats = collect(store, now=clock()).to_dict()
+    assert stats["cards"]["learning"] == 1 and stats["cards"]["young"] == 1
+    clock.moment += timedelta(minutes=1)
+    session.start(store, clock(), clock=clock).press(3)  # Good on a step: no retention
+    clock.moment = DAY1 + timedelta(days=8)
+    later = session.start(store, clock(), clock=clock)
+    while later.current is not None:
+        later.press(3)
+        clock.moment += timedelta(minutes=15)
+    retention = collect(store, now=clock()).to_dict()["retention"]
+    answered = sum(window["young"]["total"] + window["mature"]["total"]
+                   for window in retention if window["days"] == 7)
+    # The graduated card's review after 8 days counts; the other card's answers on its
+    # steps (the one left on a step since day 1 too) do not.
+    assert answered == 1

@@ -38,7 +38,7 @@ class StatsQueries(Connection):
         return self._records(StatsCard._make, f"""
             SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
                    cards.suspended, cards.orphaned, cards.repetitions, cards.easiness,
-                   cards.interval, cards.due, cards.lapses
+                   cards.interval, cards.due, cards.lapses, cards.fsrs_phase
             FROM cards JOIN notes ON notes.id = cards.note_id
             JOIN decks ON decks.id = notes.deck_id WHERE {where}""", params)
 
