@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from flashcards import journal
@@ -27,6 +29,8 @@ from flashcards.store import ReviewRecord, Store, StoredCard, StoredNote
 from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
+# Answers rewritten per statement when every card is replayed (replay_all).
+_REPLAY_BATCH = 50_000
 
 
 @dataclass
@@ -111,12 +115,31 @@ class History:
 
     def replay_all(self) -> int:
         """Every answered card replayed from its stored answers under the active rules, in
-        one transaction (after a change of scheduler or of its settings); how many."""
+        one transaction (after a change of scheduler or of its settings); how many.
+
+        The answers stay (a change of rules changes no answer): their rows are
+        rewritten in place, in batches, from one ordered read of the review log.
+        """
+        cards = 0
+        answers: list[tuple] = []
+        schedules: list[tuple] = []
         with self.store.transaction():
-            cards = self.store.reviewed_cards()
-            for card in cards:
-                self.replay_card(card, [], rewrite=True)
-        return len(cards)
+            rows = self.store.answers_by_card()
+            for card_id, group in groupby(rows, key=itemgetter(0)):
+                group = list(group)
+                _, guid, ordinal, deck = group[0][:4]
+                events = [_event_of_row(row) for row in group]
+                history = journal.replay(events, self.rules_for(deck))
+                row_of = {event.id: row[4] for event, row in zip(events, group, strict=True)}
+                answers += [(row_of[a.event.id], a.scheduled, a.before, a.after)
+                            for a in history.answers]
+                schedules.append((card_id, history.schedule, history.lapses))
+                cards += 1
+                if len(answers) >= _REPLAY_BATCH:
+                    self.store.set_replayed(answers, schedules)
+                    answers, schedules = [], []
+            self.store.set_replayed(answers, schedules)
+        return cards
 
     # -- writing -----------------------------------------------------------------------
 
@@ -264,6 +287,16 @@ class History:
             self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
             self.store.clear_export_pending()
         return written
+
+
+def _event_of_row(row: tuple) -> Event:
+    """An answer of ``Store.answers_by_card`` as the journal line it came from."""
+    (_, guid, ordinal, _, review_id, moment, grade, button, duration_ms, offset, hour,
+     event_id) = row
+    device, _, seq = (event_id or f"{LEGACY_DEVICE}-{review_id}").rpartition("-")
+    return Event(ANSWER, device, int(seq), moment, guid=guid, ord=ordinal, button=button,
+                 grade=grade, duration_ms=duration_ms, utc_offset_minutes=offset,
+                 day_start_hour=hour)
 
 
 def parameters_for(store: Store, deck: str | None) -> list[float] | None:

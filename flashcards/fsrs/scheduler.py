@@ -142,9 +142,9 @@ def preview(state: FSRSState | None, moment: datetime, day: date, config: FSRSCo
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"FSRS needs an aware moment, got {moment.isoformat()}")
     moment = _to_millisecond(moment)
-    elapsed = 0 if state is None else (day - state.last_review).days
-    if elapsed < 0:
-        raise ValueError(f"an answer on {day} comes before the last one ({state.last_review})")
+    # An answer dated before the last one (a device whose clock went back; the journal
+    # keeps each device's own order) counts as given the same day, never as an error.
+    elapsed = 0 if state is None else max(0, (day - state.last_review).days)
     memory = _next_memory(state, elapsed, config)
     reps = 0 if state is None else state.reps
     fuzz = fuzz_factor(seed, reps) if config.fuzz else None
