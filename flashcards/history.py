@@ -99,9 +99,15 @@ class History:
 
     @property
     def settings(self) -> Settings:
+        """The store's settings, read once (a session passes the ones it read)."""
         if self._settings is None:
             self._settings = load_settings(self.store)
         return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings = settings
+        self._rules.clear()
 
     def rules_for(self, deck: str | None) -> journal.Rules:
         """The active scheduler's rules for a card of ``deck``: SM-2's, or FSRS's with the

@@ -302,7 +302,13 @@ def in_order(events: Iterable[Event]) -> list[Event]:
 
 
 class Rules(Protocol):
-    """A scheduler as the replay and the session call it, on the store's CardSchedule."""
+    """A scheduler as the replay and the session call it, on the store's CardSchedule.
+
+    ``every_answer_counts``: FSRS schedules every answer (and ignores SM-2 states
+    set from outside); SM-2 only a study day's first.
+    """
+
+    every_answer_counts: bool
 
     def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
         """The schedule after ``event`` (an answer), or None if it changes nothing.
@@ -315,6 +321,8 @@ class Rules(Protocol):
 class SM2Rules:
     """SM-2's rules: a study day's first answer schedules the card; later answers
     that day are same-day repeats and change nothing; a lapse is a grade below 3."""
+
+    every_answer_counts = False
 
     def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
         if repeat:

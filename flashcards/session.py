@@ -273,7 +273,7 @@ class ReviewSession:
                  today: date, deck: str | None = None, history: History | None = None):
         self.store = store
         self.history = history or History.of(store)
-        self.history._settings = settings  # one reading of the settings for the session
+        self.history.settings = settings  # one reading of the settings for the session
         self.settings = settings
         self.clock = clock
         self.today = today

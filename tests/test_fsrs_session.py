@@ -395,3 +395,29 @@ def test_stats_follow_fsrs_states_and_leave_steps_out_of_retention(tmp_path):
     # The graduated card's review after 8 days counts; the other card's answers on its
     # steps (the one left on a step since day 1 too) do not.
     assert answered == 1
+
+
+def test_the_buttons_show_minutes_for_a_step():
+    from flashcards.ui.review_screen import _interval_text
+
+    today = date(2026, 1, 5)
+    assert [_interval_text(timedelta(minutes=m), today) for m in (1, 5.5, 10, 90, 120)] == \
+        [" 1m", " 6m", " 10m", " 1.5h", " 2h"]
+    assert _interval_text(date(2026, 1, 13), today) == " 8d"
+
+
+def test_config_through_the_cli_refuses_nonsense_and_changes_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from flashcards.cli import cli
+
+    make_store(tmp_path, notes=1).close()
+    db = str(tmp_path / "fc.db")
+    result = CliRunner().invoke(cli, ["--db", db, "config", "desired_retention", "2"])
+    assert result.exit_code != 0
+    assert "desired_retention must be a number from 0.7 to 0.97, got '2'" in result.output
+    assert "Traceback" not in result.output
+    shown = CliRunner().invoke(cli, ["--db", db, "config", "desired_retention"])
+    assert shown.output.strip() == "0.9"
+    result = CliRunner().invoke(cli, ["--db", db, "config", "learning_steps", "1m 10m 1h"])
+    assert result.exit_code == 0 and result.output.strip() == "learning_steps = 1m 10m 1h"
