@@ -133,9 +133,8 @@ class History:
             rows = self.store.answers_by_card()
             for card_id, group in groupby(rows, key=itemgetter(0)):
                 group = list(group)
-                _, guid, ordinal, deck = group[0][:4]
                 events = [_event_of_row(row) for row in group]
-                history = journal.replay(events, self.rules_for(deck))
+                history = journal.replay(events, self.rules_for(group[0][3]))
                 row_of = {event.id: row[4] for event, row in zip(events, group, strict=True)}
                 answers += [(row_of[a.event.id], a.scheduled, a.before, a.after)
                             for a in history.answers]
@@ -229,16 +228,15 @@ class History:
         return result
 
     def replay_card(self, card: StoredCard, new_events: list[Event], *,
-                    from_store: bool = True, rewrite: bool = False) -> None:
-        """Rewrite one card (answers, schedule, lapses, suspension) as its events say.
-        ``rewrite``: write every answer's row anew (the rules changed)."""
+                    from_store: bool = True) -> None:
+        """Rewrite one card (answers, schedule, lapses, suspension) as its events say."""
         events = list(new_events)
         stored = self.store.reviews_of_card(card.id) if from_store else []
         events += [event_of(r, card) for r in stored]
         history = journal.replay(events, self.rules_for(card.deck))
         suspensions = [e for e in journal.in_order(events) if e.type in (SUSPEND, UNSUSPEND)]
         suspended = history.suspended if suspensions else card.suspended
-        kept = 0 if rewrite else _unchanged_prefix(stored, history.answers)
+        kept = _unchanged_prefix(stored, history.answers)
         if kept < len(stored):  # an answer moved, or was undone: the card's rows anew
             self.store.replace_reviews(card.id, (record_of(a, card) for a in history.answers))
         else:  # the common case: new answers after the stored ones, added as they are

@@ -421,3 +421,20 @@ def test_config_through_the_cli_refuses_nonsense_and_changes_nothing(tmp_path):
     assert shown.output.strip() == "0.9"
     result = CliRunner().invoke(cli, ["--db", db, "config", "learning_steps", "1m 10m 1h"])
     assert result.exit_code == 0 and result.output.strip() == "learning_steps = 1m 10m 1h"
+
+
+def test_undo_under_fsrs_takes_the_step_back(tmp_path):
+    store = make_store(tmp_path, notes=2)
+    configure(store, "scheduler", "fsrs")
+    clock = Clock(DAY1)
+    review = session.start(store, clock(), clock=clock)
+    first = review.current
+    review.press(3)
+    clock.moment += timedelta(minutes=1)
+    assert review.undo().id == first.id
+    assert review.current.id == first.id
+    assert store.card(first.id).schedule.fsrs is None  # new again
+    assert store.reviews_of_card(first.id) == []
+    again = review.press(1).card.schedule
+    assert again.due_at == clock() + timedelta(minutes=1)
+    assert list(check(store, zone=UTC)) == []
