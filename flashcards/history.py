@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from flashcards import journal, journal_buckets
@@ -30,6 +32,8 @@ SEQ_KEY = "journal.seq"
 # Set once a schedule event (an Anki import) was applied: only then does a card's
 # replay read schedule events back from the journal.
 HAS_SCHEDULES_KEY = "journal.has_schedules"
+# Answers rewritten per statement when every card is replayed (replay_all).
+_REPLAY_BATCH = 50_000
 
 
 @dataclass
@@ -99,9 +103,15 @@ class History:
 
     @property
     def settings(self) -> Settings:
+        """The store's settings, read once (a session passes the ones it read)."""
         if self._settings is None:
             self._settings = load_settings(self.store)
         return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings = settings
+        self._rules.clear()
 
     def rules_for(self, deck: str | None) -> journal.Rules:
         """The active scheduler's rules for a card of ``deck``: SM-2's, or FSRS's with the
@@ -115,12 +125,32 @@ class History:
 
     def replay_all(self) -> int:
         """Every answered card replayed from its stored answers under the active rules, in
-        one transaction (after a change of scheduler or of its settings); how many."""
+        one transaction (after a change of scheduler or of its settings); how many.
+
+        The answers stay (a change of rules changes no answer): their rows are
+        rewritten in place, in batches, from one ordered read of the review log.
+        """
+        cards = 0
+        answers: list[tuple] = []
+        schedules: list[tuple] = []
         with self.store.transaction():
-            cards = self.store.reviewed_cards()
-            for card in cards:
-                self.replay_card(card, [], rewrite=True)
-        return len(cards)
+            rows = self.store.answers_by_card()
+            for card_id, group in groupby(rows, key=itemgetter(0)):
+                group = list(group)
+                events = [_event_of_row(row) for row in group]
+                if self._journal_has_schedules():  # an Anki import's states (SM-2 only)
+                    events += self.schedule_events().get((group[0][1], group[0][2]), [])
+                history = journal.replay(events, self.rules_for(group[0][3]))
+                row_of = {event.id: row[4] for event, row in zip(events, group, strict=True)}
+                answers += [(row_of[a.event.id], a.scheduled, a.before, a.after)
+                            for a in history.answers]
+                schedules.append((card_id, history.schedule, history.lapses))
+                cards += 1
+                if len(answers) >= _REPLAY_BATCH:
+                    self.store.set_replayed(answers, schedules)
+                    answers, schedules = [], []
+            self.store.set_replayed(answers, schedules)
+        return cards
 
     # -- writing -----------------------------------------------------------------------
 
@@ -257,17 +287,15 @@ class History:
         return missing
 
     def replay_card(self, card: StoredCard, new_events: list[Event], *,
-                    from_store: bool = True, rewrite: bool = False) -> None:
-        """Rewrite one card (answers, schedule, lapses, suspension) as its events say.
-        ``rewrite``: write every answer's row anew (the rules changed)."""
+                    from_store: bool = True) -> None:
+        """Rewrite one card (answers, schedule, lapses, suspension) as its events say."""
         writes = _Writes()
         stored = self.store.reviews_of_card(card.id) if from_store else []
-        self._replay(card, new_events, stored, writes, from_store=from_store, rewrite=rewrite)
+        self._replay(card, new_events, stored, writes, from_store=from_store)
         writes.flush(self.store)
 
     def _replay(self, card: StoredCard, new_events: list[Event],
-                stored: list[ReviewRecord], writes: _Writes, *, from_store: bool = True,
-                rewrite: bool = False) -> None:
+                stored: list[ReviewRecord], writes: _Writes, *, from_store: bool = True) -> None:
         events = list(new_events)
         events += [event_of(r, card) for r in stored]
         if from_store and self._journal_has_schedules():
@@ -276,7 +304,7 @@ class History:
         history = journal.replay(events, self.rules_for(card.deck))
         suspended = history.suspended if any(
             e.type in (SUSPEND, UNSUSPEND) for e in events) else card.suspended
-        kept = 0 if rewrite else _unchanged_prefix(stored, history.answers)
+        kept = _unchanged_prefix(stored, history.answers)
         if kept < len(stored):  # an answer moved, or was undone: the card's rows anew
             self.store.delete_reviews_of_card(card.id)
             kept = 0
@@ -359,6 +387,16 @@ class _Writes:
         store.add_reviews(self.reviews)
         store.set_card_schedules(self.schedules)
         self.reviews, self.schedules = [], []
+
+
+def _event_of_row(row: tuple) -> Event:
+    """An answer of ``Store.answers_by_card`` as the journal line it came from."""
+    (_, guid, ordinal, _, review_id, moment, grade, button, duration_ms, offset, hour,
+     event_id) = row
+    device, _, seq = (event_id or f"{LEGACY_DEVICE}-{review_id}").rpartition("-")
+    return Event(ANSWER, device, int(seq), moment, guid=guid, ord=ordinal, button=button,
+                 grade=grade, duration_ms=duration_ms, utc_offset_minutes=offset,
+                 day_start_hour=hour)
 
 
 def parameters_for(store: Store, deck: str | None) -> list[float] | None:

@@ -390,7 +390,13 @@ _order = attrgetter("time", "device", "seq")
 
 
 class Rules(Protocol):
-    """A scheduler as the replay and the session call it, on the store's CardSchedule."""
+    """A scheduler as the replay and the session call it, on the store's CardSchedule.
+
+    ``every_answer_counts``: FSRS schedules every answer (and ignores SM-2 states
+    set from outside); SM-2 only a study day's first.
+    """
+
+    every_answer_counts: bool
 
     # True: every answer schedules (FSRS), and schedule events are ignored.
     every_answer_counts: bool

@@ -13,6 +13,7 @@ the study day, never the machine's.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -274,7 +275,7 @@ class ReviewSession:
                  today: date, deck: str | None = None, history: History | None = None):
         self.store = store
         self.history = history or History.of(store)
-        self.history._settings = settings  # one reading of the settings for the session
+        self.history.settings = settings  # one reading of the settings for the session
         self.settings = settings
         self.clock = clock
         self.today = today
@@ -287,10 +288,19 @@ class ReviewSession:
         self.log: list[Answer] = []
         self._undo: list[_Undo] = []
         self._shown: int | None = None  # the card on screen, answered as shown
+        self._index_steps()
+
+    def _index_steps(self) -> None:
+        """The queue's cards on an FSRS step, soonest first (a heap, checked lazily):
+        a queue may hold thousands of them, and the next card must come at once."""
+        self._stepping = {i for i in self.queue if self.cards[i].schedule.due_at is not None}
+        self._steps = [(self.cards[i].schedule.due_at, i) for i in self._stepping]
+        heapq.heapify(self._steps)
+        self._plain_gone = False  # no card left in the queue that is not on a step
 
     @property
     def current(self) -> Card | None:
-        if self._shown not in self.queue:
+        if self._shown is None:
             self._shown = self._next_card()
         return None if self._shown is None else self.cards[self._shown]
 
@@ -299,17 +309,18 @@ class ReviewSession:
         next, else a card on a step due within ``LEARN_AHEAD`` (Anki's order)."""
         if not self.settings.uses_fsrs:
             return self.queue[0] if self.queue else None
-        plain, steps = None, []
-        for card_id in self.queue:
-            at = self.cards[card_id].schedule.due_at
-            if at is not None:
-                steps.append((at, card_id))
-            elif plain is None:
-                plain = card_id
+        plain = None
+        if not self._plain_gone:  # steps are queued last: the first plain card is near
+            plain = next((i for i in self.queue if i not in self._stepping), None)
+            self._plain_gone = plain is None
+        steps = self._steps
+        while steps and (steps[0][1] not in self._stepping
+                         or self.cards[steps[0][1]].schedule.due_at != steps[0][0]):
+            heapq.heappop(steps)  # answered, suspended or moved since it was pushed
         if not steps:
             return plain
         now = self.clock()
-        at, first = min(steps)
+        at, first = steps[0]
         if at <= now or plain is None and at <= now + LEARN_AHEAD:
             return first
         return plain
@@ -392,9 +403,13 @@ class ReviewSession:
         self.again.add(card.id)
         self.queue.remove(card.id)
         self._shown = None
+        self._stepping.discard(card.id)
         again = self._again_today(after, grade, rules)
         if again:
             self.queue.append(card.id)
+            if after.schedule.due_at is not None:
+                self._stepping.add(card.id)
+                heapq.heappush(self._steps, (after.schedule.due_at, card.id))
         result = Answer(after, grade, button, scheduled, again, review_id)
         self.log.append(result)
         return result
@@ -433,6 +448,7 @@ class ReviewSession:
                 self.store.set_suspended(card.id, False)
         self.cards[card.id] = replace(entry.card, schedule=card.schedule, lapses=card.lapses)
         self.queue, self.again = entry.queue, entry.again
+        self._index_steps()
         self._shown = card.id
         return entry.card
 
@@ -445,6 +461,7 @@ class ReviewSession:
         self._undo.append(_Undo("suspend", card, list(self.queue), set(self.again)))
         self.queue = [card_id for card_id in self.queue if card_id != card.id]
         self._shown = None
+        self._stepping.discard(card.id)
         return card
 
     def _write_event(self, kind: str, card: Card, **fields) -> None:
@@ -466,6 +483,9 @@ class ReviewSession:
         fresh = self.store.card(card_id)
         if fresh is None or not fresh.active:
             self.queue = [i for i in self.queue if i != card_id]
+            self._stepping.discard(card_id)
+            if self._shown == card_id:
+                self._shown = None
             return None
         old = self.cards[card_id]
         # The text comes from the file; the schedule the session holds is the same as stored.

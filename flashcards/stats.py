@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from flashcards.clock import zone_of
+from flashcards.fsrs.scheduler import REVIEW as FSRS_REVIEW
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import (
     LEARNED_REPETITIONS,
@@ -252,7 +253,7 @@ class DayTotals:
         if scheduled:
             self.scheduled += 1
         self.duration_ms += duration_ms or 0
-        if counts_for_retention(scheduled, due_before):
+        if counts_for_retention(scheduled, due_before, interval_before):
             passed = grade >= PASSING_GRADE
             if (interval_before or 0) >= MATURE_INTERVAL:
                 self.mature_total += 1
@@ -350,10 +351,12 @@ def streaks(study_days: Iterable[date], today: date) -> tuple[int, int]:
     return current, longest
 
 
-def counts_for_retention(scheduled: int, due_before: str | None) -> bool:
+def counts_for_retention(scheduled: int, due_before: str | None,
+                         interval_before: int | None = None) -> bool:
     """Scheduled answers to cards seen before: a first sight or a same-day repeat
-    says nothing about whether the interval was right."""
-    return bool(scheduled) and due_before is not None
+    says nothing about whether the interval was right, nor does an answer on an
+    FSRS step of minutes (interval 0), as in Anki's true retention."""
+    return bool(scheduled) and due_before is not None and interval_before != 0
 
 
 def retention(totals: Mapping[date, DayTotals], today: date, days: int) -> Retention:
@@ -379,7 +382,10 @@ def card_state(card: StatsCard) -> str:
         return "suspended"
     if card.due is None:
         return "new"
-    if card.repetitions < LEARNED_REPETITIONS:
+    if card.fsrs_phase is not None:  # FSRS: learning on its (re)learning steps
+        if card.fsrs_phase != FSRS_REVIEW:
+            return "learning"
+    elif card.repetitions < LEARNED_REPETITIONS:
         return "learning"
     return "mature" if card.interval >= MATURE_INTERVAL else "young"
 

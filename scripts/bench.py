@@ -454,8 +454,12 @@ def fill_history(db: Path, reviews_per_card: int, seed: int = SEED) -> int:
     return count
 
 
-def queue_worker(db: Path, answers: int) -> None:
-    """In-process: build today's queue, then answer cards one by one; print JSON timings."""
+def queue_worker(db: Path, answers: int, scheduler: str = "sm2") -> None:
+    """In-process: build today's queue, then answer cards one by one; print JSON timings.
+
+    ``scheduler`` fsrs: first switch the store to FSRS (every card's history
+    replayed), timed, and switch back to SM-2 at the end, timed too.
+    """
     from flashcards import session
     from flashcards.status import status as deck_status
     from flashcards.store import Store
@@ -466,22 +470,34 @@ def queue_worker(db: Path, answers: int) -> None:
     start = time.perf_counter()
     session.start(store, moment, clock=lambda: moment, deck=QUEUE_DECK)
     deck_build = time.perf_counter() - start
+    switch = _timed(lambda: session.configure(store, "scheduler", scheduler)) \
+        if scheduler != "sm2" else None
     start = time.perf_counter()
     review = session.start(store, moment, clock=lambda: moment)
     build = time.perf_counter() - start
     per_card = []
-    for _ in range(min(answers, len(review.queue))):
+    for _ in range(answers):
         start = time.perf_counter()
         card = review.current
+        if card is None:
+            break
         session.card_front(card), session.card_back(card)  # what the terminal shows
         review.press(3, duration_ms=5000)
         per_card.append(time.perf_counter() - start)
     start = time.perf_counter()
     deck_status(store, moment)
     status = time.perf_counter() - start
+    back = _timed(lambda: session.configure(store, "scheduler", "sm2")) if switch else None
     store.close()
     print(json.dumps({"build": build, "per_card": per_card, "queue": len(review.cards),
-                      "status": status, "deck_build": deck_build}))
+                      "status": status, "deck_build": deck_build, "switch": switch,
+                      "back": back}))
+
+
+def _timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
 
 
 def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
@@ -511,9 +527,7 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
             deck_build.seconds.append(data["deck_build"])
             answer.seconds.extend(data["per_card"])
             status.seconds.append(data["status"])
-        per = sorted(answer.seconds)
-        p95 = f"p95 {per[int(len(per) * 0.95)] * 1000:.2f} ms" if per else "no cards due"
-        answer.note = f"median of {len(per)} answers ({p95})"
+        answer.note = p95_note(answer.seconds)
     except BenchError as exc:
         build.note = f"failed: {str(exc).splitlines()[-1]}"
         print(f"  ! queue: {exc}", file=sys.stderr)
@@ -526,6 +540,48 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
         r = Result("list on a terminal, first screen (whole process)", cards,
                    note=f"PAGER='head -40' under script(1); {label}")
         guarded(results, r, lambda: measure_first_screen(r, base, runs))
+
+
+def p95(seconds: list[float]) -> float | None:
+    ordered = sorted(seconds)
+    return ordered[int(len(ordered) * 0.95)] if ordered else None
+
+
+def p95_note(seconds: list[float]) -> str:
+    high = p95(seconds)
+    return (f"median of {len(seconds)} answers (p95 {high * 1000:.2f} ms)" if high is not None
+            else "no cards due")
+
+
+def bench_fsrs(base: Path, cards: int, out: Path, runs: int, answers: int,
+               results: list[Result]) -> None:
+    """FSRS on the history store: switching to it (every card's history replayed, in
+    one transaction), next card + answer under it, and switching back to SM-2."""
+    label = f"{cards * REVIEWS_PER_CARD:,} reviews logged"
+    switch = Result("switch scheduler to FSRS (in-process)", cards, note=label)
+    answer = Result("next card + answer under FSRS (in-process)", cards)
+    back = Result("switch scheduler back to SM-2 (in-process)", cards, note=label)
+    work = out / "fsrs-run.db"
+    cmd = [sys.executable, __file__, "--queue-worker", str(work), "--answers", str(answers),
+           "--scheduler", "fsrs"]
+    try:
+        for _ in range(runs):
+            remove_db(work)
+            shutil.copy(base, work)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=base_env(work))
+            if proc.returncode:
+                raise BenchError(proc.stderr.strip()[-2000:])
+            data = json.loads(proc.stdout)
+            switch.seconds.append(data["switch"])
+            answer.seconds.extend(data["per_card"])
+            back.seconds.append(data["back"])
+        answer.note = p95_note(answer.seconds)
+    except BenchError as exc:
+        switch.note = f"failed: {str(exc).splitlines()[-1]}"
+        print(f"  ! fsrs: {exc}", file=sys.stderr)
+    for result in (switch, answer, back):
+        results.append(result)
+        report_line(result)
 
 
 # The daily commands as a user runs them on the history store, each a whole
@@ -722,6 +778,17 @@ def goals(results: list[Result]) -> str:
         r = next((r for r in results if r.name == name and r.seconds), None)
         add(goal, r and f"{r.median:.3f} s at {r.cards:,} cards",
             None if not r or r.cards < 100_000 else r.median < limit)
+    r = next((r for r in results if r.name.endswith("under FSRS (in-process)") and r.seconds),
+             None)
+    high = p95(r.seconds) if r else None
+    add("next card + answer under FSRS, p95 at 100k cards, 1M reviews < 5 ms",
+        high and f"{high * 1000:.2f} ms at {r.cards:,} cards",
+        None if high is None or r.cards < 100_000 else high < 0.005)
+    r = next((r for r in results if r.name.startswith("switch scheduler to FSRS")
+              and r.seconds), None)
+    add("switching scheduler at 100k cards, 1M reviews < 30 s",
+        r and r.median and f"{r.median:.1f} s at {r.cards:,} cards",
+        None if not r or not r.median or r.cards < 100_000 else r.median < 30)
     # Every whole process at 100k: sync and export, and the daily commands on the
     # 1M-review store (status, list, stats, review start-up); the in-process
     # figures have no peak of their own.
@@ -880,14 +947,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "(with --anki-reviews review log rows); default: not run.")
     parser.add_argument("--anki-reviews", type=int, default=100_000,
                         help="Review log rows of the --anki-import package (default: 100000).")
+    parser.add_argument("--fsrs", action=argparse.BooleanOptionalAction, default=True,
+                        help="Measure FSRS on the history store: switching, next card "
+                             "(default: on, with --queue).")
     parser.add_argument("--queue-worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--scheduler", default="sm2", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.queue_worker:
-        queue_worker(args.queue_worker, args.answers)
+        queue_worker(args.queue_worker, args.answers, args.scheduler)
         return 0
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     answers = 5 if args.quick else args.answers
@@ -919,6 +990,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.queue and synced:
         bench_queue(synced, sizes[-1], out, large if sizes[-1] >= LARGE else args.runs,
                     answers, results)
+        if args.fsrs:
+            bench_fsrs(out / f"queue-{sizes[-1]}.db", sizes[-1], out,
+                       large if sizes[-1] >= LARGE else args.runs, answers, results)
     if args.anki_import:
         bench_anki_import(args.anki_import, args.anki_reviews, out, args.runs, results)
     text = render(results, info)

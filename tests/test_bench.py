@@ -57,7 +57,9 @@ def test_smallest_run_measures_everything_and_rewrites_the_table(tmp_path):
                  "build today's queue (in-process)", "next card + answer (in-process)",
                  "status (whole process)", "list (whole process)", "stats (whole process)",
                  "review start-up, q (whole process)", "optimize (whole process)",
-                 "evaluate (whole process)"):
+                 "evaluate (whole process)", "switch scheduler to FSRS (in-process)",
+                 "next card + answer under FSRS (in-process)",
+                 "switch scheduler back to SM-2 (in-process)"):
         assert results[(name, 200)]["seconds"], name
         assert not results[(name, 200)]["note"].startswith("failed"), name
     for name in ("list (whole process)", "review start-up, q (whole process)"):

@@ -258,14 +258,20 @@ def test_bad_input_is_refused():
         fsrs.review(None, 5, T0, T0.date(), NO_FUZZ, seed="x")
     with pytest.raises(ValueError):
         fsrs.review(None, GOOD, T0.replace(tzinfo=None), T0.date(), NO_FUZZ, seed="x")
-    (state,) = walk([(timedelta(0), GOOD)])
-    with pytest.raises(ValueError):  # an answer before the last one
-        fsrs.review(state, GOOD, T0 - timedelta(days=2), date(2026, 1, 3), NO_FUZZ, seed="x")
     with pytest.raises(ValueError):
         FSRSConfig(parameters=(1.0,) * 19)
     with pytest.raises(ValueError):
         FSRSConfig(desired_retention=1.5)
     assert [fsrs.rating_of_grade(g) for g in range(6)] == [1, 1, 1, 2, 3, 4]
+
+
+def test_an_answer_dated_before_the_last_one_counts_as_the_same_day():
+    # A device whose clock went back: the journal keeps its order, the replay goes on.
+    (state,) = walk([(timedelta(days=5), GOOD)])
+    earlier = fsrs.review(state, GOOD, T0, T0.date(), NO_FUZZ, seed="x")
+    same_day = fsrs.review(state, GOOD, T0 + timedelta(days=5, minutes=10),
+                           (T0 + timedelta(days=5)).date(), NO_FUZZ, seed="x")
+    assert (earlier.stability, earlier.difficulty) == (same_day.stability, same_day.difficulty)
 
 
 def test_retrievability_is_ninety_percent_after_stability_days():

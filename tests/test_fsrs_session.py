@@ -368,3 +368,73 @@ def test_sixty_days_through_the_cli_switching_to_fsrs_and_back(tmp_path):
     cli_run(db, 60, "sync", str(notes))
     assert listed(db) == switched_back
     assert all("stability" not in row for row in switched_back)
+
+
+def test_stats_follow_fsrs_states_and_leave_steps_out_of_retention(tmp_path):
+    from flashcards.stats import collect
+
+    store = make_store(tmp_path, notes=2)
+    configure(store, "scheduler", "fsrs")
+    configure(store, "fuzz", "false")
+    clock = Clock(DAY1)
+    review = session.start(store, clock(), clock=clock)
+    review.press(4)  # Easy: graduates on its first answer (one review, a review card)
+    review.press(1)  # Again: learning, on its first step
+    stats = collect(store, now=clock()).to_dict()
+    assert stats["cards"]["learning"] == 1 and stats["cards"]["young"] == 1
+    clock.moment += timedelta(minutes=1)
+    session.start(store, clock(), clock=clock).press(3)  # Good on a step: no retention
+    clock.moment = DAY1 + timedelta(days=8)
+    later = session.start(store, clock(), clock=clock)
+    while later.current is not None:
+        later.press(3)
+        clock.moment += timedelta(minutes=15)
+    retention = collect(store, now=clock()).to_dict()["retention"]
+    answered = sum(window["young"]["total"] + window["mature"]["total"]
+                   for window in retention if window["days"] == 7)
+    # The graduated card's review after 8 days counts; the other card's answers on its
+    # steps (the one left on a step since day 1 too) do not.
+    assert answered == 1
+
+
+def test_the_buttons_show_minutes_for_a_step():
+    from flashcards.ui.review_screen import _interval_text
+
+    today = date(2026, 1, 5)
+    assert [_interval_text(timedelta(minutes=m), today) for m in (1, 5.5, 10, 90, 120)] == \
+        [" 1m", " 6m", " 10m", " 1.5h", " 2h"]
+    assert _interval_text(date(2026, 1, 13), today) == " 8d"
+
+
+def test_config_through_the_cli_refuses_nonsense_and_changes_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from flashcards.cli import cli
+
+    make_store(tmp_path, notes=1).close()
+    db = str(tmp_path / "fc.db")
+    result = CliRunner().invoke(cli, ["--db", db, "config", "desired_retention", "2"])
+    assert result.exit_code != 0
+    assert "desired_retention must be a number from 0.7 to 0.97, got '2'" in result.output
+    assert "Traceback" not in result.output
+    shown = CliRunner().invoke(cli, ["--db", db, "config", "desired_retention"])
+    assert shown.output.strip() == "0.9"
+    result = CliRunner().invoke(cli, ["--db", db, "config", "learning_steps", "1m 10m 1h"])
+    assert result.exit_code == 0 and result.output.strip() == "learning_steps = 1m 10m 1h"
+
+
+def test_undo_under_fsrs_takes_the_step_back(tmp_path):
+    store = make_store(tmp_path, notes=2)
+    configure(store, "scheduler", "fsrs")
+    clock = Clock(DAY1)
+    review = session.start(store, clock(), clock=clock)
+    first = review.current
+    review.press(3)
+    clock.moment += timedelta(minutes=1)
+    assert review.undo().id == first.id
+    assert review.current.id == first.id
+    assert store.card(first.id).schedule.fsrs is None  # new again
+    assert store.reviews_of_card(first.id) == []
+    again = review.press(1).card.schedule
+    assert again.due_at == clock() + timedelta(minutes=1)
+    assert list(check(store, zone=UTC)) == []

@@ -140,6 +140,8 @@ def reference_retention(dated, today: date, days: int) -> Retention:
     for day, row in dated:
         if not start <= day <= today or not (row["scheduled"] and row["due_before"] is not None):
             continue
+        if row["interval_before"] == 0:  # an FSRS step of minutes: not a test of an interval
+            continue
         side = mature if (row["interval_before"] or 0) >= MATURE_INTERVAL else young
         side["total"] += 1
         side["passed"] += 1 if row["grade"] >= PASSING_GRADE else 0

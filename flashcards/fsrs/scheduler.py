@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
@@ -133,23 +133,30 @@ def review(state: FSRSState | None, rating: int, moment: datetime, day: date,
     review count it seeds the fuzz. ``state`` None is a new card."""
     if rating not in RATING_NAMES:
         raise ValueError(f"rating must be 1 (Again) to 4 (Easy), got {rating!r}")
-    return preview(state, moment, day, config, seed=seed)[rating]
+    moment, elapsed = _checked(state, moment, day)
+    memory = _next_memory(state, elapsed, config)[rating]
+    return _place(state, rating, memory, moment, day, config, seed)
 
 
 def preview(state: FSRSState | None, moment: datetime, day: date, config: FSRSConfig, *,
             seed: str) -> dict[int, FSRSState]:
     """The state each rating (1-4) would give: one call to the memory model for all four."""
+    moment, elapsed = _checked(state, moment, day)
+    memory = _next_memory(state, elapsed, config)
+    return {rating: _place(state, rating, memory[rating], moment, day, config, seed)
+            for rating in RATING_NAMES}
+
+
+def _checked(state: FSRSState | None, moment: datetime, day: date) -> tuple[datetime, int]:
+    """The moment to the millisecond, and the study days since the last answer."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"FSRS needs an aware moment, got {moment.isoformat()}")
-    moment = _to_millisecond(moment)
-    elapsed = 0 if state is None else (day - state.last_review).days
-    if elapsed < 0:
-        raise ValueError(f"an answer on {day} comes before the last one ({state.last_review})")
-    memory = _next_memory(state, elapsed, config)
-    reps = 0 if state is None else state.reps
-    fuzz = fuzz_factor(seed, reps) if config.fuzz else None
-    return {rating: _place(state, rating, memory[rating], moment, day, config, fuzz)
-            for rating in RATING_NAMES}
+    # The journal keeps times to the millisecond; a step's due time must replay exactly.
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    # An answer dated before the last one (a device whose clock went back; the journal
+    # keeps each device's own order) counts as given the same day, never as an error.
+    elapsed = 0 if state is None else max(0, (day - state.last_review).days)
+    return moment, elapsed
 
 
 def retrievability(state: FSRSState, day: date, config: FSRSConfig) -> float:
@@ -162,49 +169,50 @@ def retrievability(state: FSRSState, day: date, config: FSRSConfig) -> float:
 
 
 def _place(state: FSRSState | None, rating: int, memory: tuple[float, float], moment: datetime,
-           day: date, config: FSRSConfig, fuzz: float | None) -> FSRSState:
+           day: date, config: FSRSConfig, seed: str) -> FSRSState:
     """Where an answer puts the card: a step of minutes, or an interval of days."""
     stability, difficulty = memory
     phase = LEARNING if state is None else state.phase
     step = 0 if state is None else state.step
-    reps = (0 if state is None else state.reps) + 1
-    base = FSRSState(phase, step, stability, difficulty, reps, day)
+    reps = 1 if state is None else state.reps + 1
+
+    def at_step(phase: int, step: int, seconds: float) -> FSRSState:
+        if seconds >= _DAY_SECONDS:  # a step of a day or more is counted in study days
+            return FSRSState(phase, step, stability, difficulty, reps, day,
+                             round(seconds / _DAY_SECONDS))
+        due = (moment + timedelta(seconds=seconds)).astimezone(UTC)
+        return FSRSState(phase, step, stability, difficulty, reps, day, 0, due)
+
+    def graduate() -> FSRSState:
+        fuzz = fuzz_factor(seed, reps - 1) if config.fuzz else None
+        days = stability * _interval_scale(config.parameters[20], config.desired_retention)
+        interval = fuzzed_interval(days, fuzz, 1, config.maximum_interval)
+        return FSRSState(REVIEW, None, stability, difficulty, reps, day, interval)
+
     if phase == REVIEW:
         if rating == AGAIN and config.relearning_steps:
-            return _at_step(base, RELEARNING, 0, config.relearning_steps[0], moment)
-        return _graduate(base, config, fuzz)
+            return at_step(RELEARNING, 0, config.relearning_steps[0])
+        return graduate()
     steps = config.learning_steps if phase == LEARNING else config.relearning_steps
     # A card left on a step the settings no longer have graduates on a pass (py-fsrs).
     if not steps or (step >= len(steps) and rating != AGAIN):
-        return _graduate(base, config, fuzz)
+        return graduate()
     if rating == AGAIN:
-        return _at_step(base, phase, 0, steps[0], moment)
+        return at_step(phase, 0, steps[0])
     if rating == HARD:
         wait = (steps[step] if step else
                 steps[0] * 1.5 if len(steps) == 1 else (steps[0] + steps[1]) / 2)
-        return _at_step(base, phase, step, wait, moment)
+        return at_step(phase, step, wait)
     if rating == GOOD and step + 1 < len(steps):
-        return _at_step(base, phase, step + 1, steps[step + 1], moment)
-    return _graduate(base, config, fuzz)
+        return at_step(phase, step + 1, steps[step + 1])
+    return graduate()
 
 
-def _at_step(base: FSRSState, phase: int, step: int, seconds: float,
-             moment: datetime) -> FSRSState:
-    if seconds >= _DAY_SECONDS:  # a step of a day or more is counted in study days
-        return replace(base, phase=phase, step=step, interval=round(seconds / _DAY_SECONDS))
-    due = (moment + timedelta(seconds=seconds)).astimezone(UTC)
-    return replace(base, phase=phase, step=step, due_at=due)
-
-
-def _graduate(base: FSRSState, config: FSRSConfig, fuzz: float | None) -> FSRSState:
-    days = _interval_days(base.stability, config)
-    return replace(base, phase=REVIEW, step=None,
-                   interval=fuzzed_interval(days, fuzz, 1, config.maximum_interval))
-
-
-def _interval_days(stability: float, config: FSRSConfig) -> float:
-    """Days until retrievability falls to the desired retention (unrounded)."""
-    return stability / config.factor * (config.desired_retention ** (1 / config.decay) - 1)
+@lru_cache(maxsize=64)
+def _interval_scale(w20: float, retention: float) -> float:
+    """Days per day of stability until retrievability falls to ``retention``:
+    (r^(-1/w20) - 1) / F, with F = 0.9^(-1/w20) - 1 (1 at retention 0.9)."""
+    return (retention ** (-1 / w20) - 1) / (0.9 ** (-1 / w20) - 1)
 
 
 def fuzzed_interval(interval: float, fuzz: float | None, minimum: int, maximum: int) -> int:
@@ -238,11 +246,6 @@ def fuzz_factor(seed: str, reps: int) -> float:
 
 def _round_half_up(value: float) -> int:
     return math.floor(value + 0.5)  # Rust's f32::round for positive days, as Anki rounds
-
-
-def _to_millisecond(moment: datetime) -> datetime:
-    # The journal keeps times to the millisecond; a step's due time must replay exactly.
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 # -- the memory model (fsrs-rs) ---------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from flashcards.store.connection import Connection
 from flashcards.store.records import CardSchedule, ReviewRecord, StoredCard
@@ -12,7 +13,9 @@ from flashcards.store.review_queries import (
     INSERT_REVIEW,
     REVIEW_SELECT,
     UPDATE_SCHEDULE,
+    _iso,
     card_from_row,
+    fsrs_values,
     review_from_row,
     review_values,
     schedule_values,
@@ -76,6 +79,36 @@ class HistoryQueries(Connection):
     def add_reviews(self, reviews: Iterable[ReviewRecord]) -> None:
         """Answers added after a card's others (a replay that changed none of those)."""
         self.conn.executemany(INSERT_REVIEW, map(review_values, reviews))
+
+    def answers_by_card(self) -> Iterator[tuple]:
+        """Every answer with its card, ordered by card then row: ``(card_id, guid, ord,
+        deck, review id, reviewed_at, grade, button, duration_ms, utc_offset_minutes,
+        day_start_hour, event_id)``, one at a time (a million of them at 100k cards)."""
+        return self._records(_answer_row, """
+            SELECT reviews.card_id, notes.guid, cards.ord, decks.name, reviews.id,
+                   reviews.reviewed_at, reviews.grade, reviews.button, reviews.duration_ms,
+                   reviews.utc_offset_minutes, reviews.day_start_hour, reviews.event_id
+            FROM reviews JOIN cards ON cards.id = reviews.card_id
+            JOIN notes ON notes.id = cards.note_id JOIN decks ON decks.id = notes.deck_id
+            ORDER BY reviews.card_id, reviews.id""")
+
+    def set_replayed(self, answers: Iterable[tuple[int, bool, CardSchedule, CardSchedule]],
+                     cards: Iterable[tuple[int, CardSchedule, int]]) -> None:
+        """Rewrite answers in place ``(review id, scheduled, before, after)`` and cards'
+        schedules ``(card id, schedule, lapses)``: a replay of every card under new rules."""
+        self.conn.executemany(
+            "UPDATE reviews SET scheduled = ?, repetitions_before = ?, easiness_before = ?, "
+            "interval_before = ?, due_before = ?, repetitions_after = ?, easiness_after = ?, "
+            "interval_after = ?, due_after = ? WHERE id = ?",
+            ((int(scheduled), b.repetitions, b.easiness, b.interval, _iso(b.due),
+              a.repetitions, a.easiness, a.interval, _iso(a.due), review_id)
+             for review_id, scheduled, b, a in answers))
+        self.conn.executemany(
+            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ?, "
+            "fsrs_phase = ?, fsrs_step = ?, stability = ?, difficulty = ?, last_review = ?, "
+            "due_at = ? WHERE id = ?",
+            ((s.repetitions, s.easiness, s.interval, _iso(s.due), lapses, *fsrs_values(s),
+              card_id) for card_id, s, lapses in cards))
 
     def known_event_ids(self, event_ids: Iterable[str]) -> set[str]:
         """Those of ``event_ids`` that the store holds as answers."""
@@ -148,3 +181,7 @@ class HistoryQueries(Connection):
 
     def clear_export_pending(self) -> None:
         self.conn.execute("DELETE FROM meta WHERE key = ?", [_EXPORT_PENDING])
+
+
+def _answer_row(row: tuple) -> tuple:
+    return (*row[:5], datetime.fromisoformat(row[5]), *row[6:])

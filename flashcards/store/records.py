@@ -247,6 +247,7 @@ class StatsCard(NamedTuple):
     interval: int
     due: str | None
     lapses: int
+    fsrs_phase: int | None = None  # FSRS's phase (1 learning, 2 review, 3 relearning)
 
 
 class StatsReview(NamedTuple):

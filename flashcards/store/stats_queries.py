@@ -34,7 +34,7 @@ _BY_DECK = """FROM decks CROSS JOIN notes ON notes.deck_id = decks.id
 _STATS_CARD = """
     SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
            cards.suspended, cards.orphaned, cards.repetitions, cards.easiness,
-           cards.interval, cards.due, cards.lapses
+           cards.interval, cards.due, cards.lapses, cards.fsrs_phase
     FROM cards JOIN notes ON notes.id = cards.note_id
     JOIN decks ON decks.id = notes.deck_id"""
 
@@ -114,7 +114,7 @@ class StatsQueries(Connection):
         what the statistics count, read from the cards alone."""
         return self._records(StatsCard._make, """
             SELECT id, '', '', '', 0, suspended, orphaned, repetitions, easiness,
-                   interval, due, lapses FROM cards""")
+                   interval, due, lapses, fsrs_phase FROM cards""")
 
     def stats_cards_of(self, card_ids: list[int]) -> list[StatsCard]:
         """These cards with their deck, question and source."""
