@@ -154,7 +154,9 @@ def hour_key(row: str = "") -> str:
 def hour_values(row: str = "") -> tuple[str, ...]:
     """What one review adds to each of REVIEW_HOUR_COLUMNS: stats.DayTotals.add in
     SQL (tests/test_stats_reference.py checks that the two agree)."""
-    counts = f"{row}scheduled != 0 AND {row}due_before IS NOT NULL"
+    # stats.counts_for_retention: an answer on an FSRS step (interval 0) tests no interval.
+    counts = (f"{row}scheduled != 0 AND {row}due_before IS NOT NULL "
+              f"AND coalesce({row}interval_before, -1) != 0")
     young = f"{counts} AND coalesce({row}interval_before, 0) < {int(MATURE_INTERVAL)}"
     mature = f"{counts} AND coalesce({row}interval_before, 0) >= {int(MATURE_INTERVAL)}"
     passed = f"{row}grade >= {int(PASSING_GRADE)}"
