@@ -21,6 +21,7 @@ from datetime import datetime
 
 from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs import fitting
+from flashcards.history import History
 from flashcards.model import FlashcardsError
 from flashcards.settings import fsrs_parameters, load_settings, save_fsrs_parameters
 from flashcards.store import Store
@@ -93,6 +94,7 @@ class OptimizeReport:
     rmse_bins_after: float
     parameters: list[float]  # those in force now
     saved: bool  # False: the fit did no better than the parameters before, kept
+    rescheduled: int = 0  # cards replayed with the new parameters (FSRS active)
 
     def to_dict(self) -> dict:
         return {"deck": self.deck, "answers": self.answers, "cards": self.cards,
@@ -101,7 +103,8 @@ class OptimizeReport:
                 "log_loss_after": round(self.log_loss_after, 4),
                 "rmse_bins_before": round(self.rmse_bins_before, 4),
                 "rmse_bins_after": round(self.rmse_bins_after, 4),
-                "parameters": [round(x, 4) for x in self.parameters], "saved": self.saved}
+                "parameters": [round(x, 4) for x in self.parameters], "saved": self.saved,
+                "rescheduled": self.rescheduled}
 
 
 def optimize(store: Store, *, now: datetime, deck: str | None = None,
@@ -119,14 +122,17 @@ def optimize(store: Store, *, now: datetime, deck: str | None = None,
     recalled = data.recalled
     loss_before, loss_after = fitting.log_loss(recalled, old), fitting.log_loss(recalled, new)
     better = loss_after <= loss_before
+    rescheduled = 0
     if better:
         save_fsrs_parameters(store, fitted, deck)
+        if load_settings(store).uses_fsrs:  # FSRS schedules now: its cards follow the fit
+            rescheduled = History.of(store).replay_all()
     return OptimizeReport(deck, data.answers, data.card_count, data.size,
                           "fitted" if current else "default", loss_before,
                           loss_after if better else loss_before,
                           fitting.rmse_bins(data, rows, old),
                           fitting.rmse_bins(data, rows, new if better else old),
-                          fitted if better else before, better)
+                          fitted if better else before, better, rescheduled)
 
 
 def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:

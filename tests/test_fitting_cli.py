@@ -127,6 +127,22 @@ def test_optimize_reports_in_text_and_a_second_run_keeps_or_improves(db):
 
 
 @pytest.mark.slow
+def test_under_fsrs_optimize_reschedules_the_cards_with_the_fit(db):
+    assert run("config", "scheduler", "fsrs", db=db).returncode == 0
+    before = {row["id"]: row for row in json.loads(run("list", "--json", db=db).stdout)}
+    result = run("optimize", "--json", db=db)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["saved"] and report["rescheduled"] > 0
+    after = {row["id"]: row for row in json.loads(run("list", "--json", db=db).stdout)}
+    changed = [i for i, row in after.items() if row.get("stability") is not None
+               and row["stability"] != before[i]["stability"]]
+    assert changed  # the stored memory states follow the new parameters
+    # and they are what a full replay under those parameters gives (doctor agrees)
+    assert run("doctor", db=db).returncode == 0
+
+
+@pytest.mark.slow
 def test_a_deck_fitted_alone_keeps_its_own_parameters(db):
     result = run("optimize", "--deck", "Memory", db=db)
     assert result.returncode == 0, result.stderr

@@ -50,6 +50,8 @@ def print_optimize(report: OptimizeReport, *, out: Console | None = None) -> Non
     out.print(table)
     if report.saved:
         out.print("Saved: FSRS uses these parameters from now on (lower is better for both).")
+        if report.rescheduled:
+            out.print(f"Rescheduled {report.rescheduled:,} cards with them.")
     else:
         out.print(f"Kept the {report.previous} parameters: the fit predicted your answers "
                   "no better.")
