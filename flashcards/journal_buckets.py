@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
-import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -101,6 +98,10 @@ class BucketedReading(journal.Reading):
 def read_new_by_card(folders: Iterable[Path], offsets: dict[str, int],
                      total: int) -> BucketedReading:
     """``journal.read_new``, with the card events sorted into bucket files."""
+    import shutil  # here: a sync with nothing new to read never needs them
+    import tempfile
+    import weakref
+
     folder = Path(tempfile.mkdtemp(prefix="flashcards-journal-"))
     reading = BucketedReading(folder=folder, buckets=max(1, -(-total // BUCKET_BYTES)))
     weakref.finalize(reading, shutil.rmtree, folder, ignore_errors=True)
