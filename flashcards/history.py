@@ -51,6 +51,7 @@ class History:
         self.data_dir = data_dir
         self.device = device
         self.warnings: list[str] = []
+        self._root_folders: dict[str, Path] = {}
 
     @classmethod
     def of(cls, store: Store) -> History:
@@ -77,10 +78,14 @@ class History:
     def folder_for(self, deck_file: str | None) -> Path:
         """The journal folder of a deck file: its synced folder's, if that can be written."""
         root = self.store.root_of(deck_file) if deck_file else None
-        if root is None or root == BUNDLED_ROOT or not Path(root).exists():
+        if root is None or root == BUNDLED_ROOT or not os.path.exists(root):
             return self.own_folder
-        folder = journal.folder_of_root(Path(root))
-        if _writable(folder):
+        # Worked out once per root (a root that is a folder stays one); whether it
+        # exists and can be written is asked at every write, by plain system calls.
+        folder = self._root_folders.get(root)
+        if folder is None:
+            folder = self._root_folders[root] = journal.folder_of_root(Path(root))
+        if _writable(str(folder)):
             return folder
         message = (f"{display_path(folder)} cannot be written: its history goes to "
                    f"{display_path(self.own_folder)}")
@@ -97,9 +102,7 @@ class History:
 
     def _take_seqs(self, count: int) -> int:
         """The first of ``count`` new sequence numbers of this device."""
-        last = int(self.store.meta_items(SEQ_KEY).get(SEQ_KEY, "0"))
-        self.store.set_meta(SEQ_KEY, str(last + count))
-        return last + 1
+        return self.store.add_to_counter(SEQ_KEY, count) - count + 1
 
     def write(self, deck_file: str | None, events: Iterable[Event]) -> None:
         journal.Appender(self.folder_for(deck_file), self.device).append(events)
@@ -160,8 +163,9 @@ class History:
             # A store with no answers yet (a rebuild) has none to read back per card.
             from_store = self.store.has_reviews()
             waiting: set[str] = set()
-            for events in reading.batches():
-                waiting |= self._apply_batch(events, from_store, result)
+            with self.store.reviews_in_bulk():
+                for events in reading.batches():
+                    waiting |= self._apply_batch(events, from_store, result)
             self._remember_for_later(result.identities, waiting)
             self.store.set_journal_offsets(reading.offsets)
         return result
@@ -349,8 +353,11 @@ def record_of(answer: journal.ReplayedAnswer, card: StoredCard) -> ReviewRecord:
         event_id=event.id)
 
 
-def _writable(folder: Path) -> bool:
+def _writable(folder: str) -> bool:
     probe = folder
-    while not probe.exists():
-        probe = probe.parent
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
     return os.access(probe, os.W_OK)

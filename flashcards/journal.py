@@ -196,8 +196,12 @@ class Appender:
         data = "".join(event.to_line() for event in events).encode("utf-8")
         if not data:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
+        try:
+            fd = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:  # the folder's first line
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o644)
         try:
             _repair_torn_end(fd)
             os.write(fd, data)  # O_APPEND: one write lands whole at the end
