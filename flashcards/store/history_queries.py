@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from flashcards.store.connection import Connection
 from flashcards.store.records import CardSchedule, ReviewRecord, StoredCard
@@ -73,6 +74,28 @@ class HistoryQueries(Connection):
             "WHERE id = ?",
             ((s.repetitions, s.easiness, s.interval, s.due.isoformat() if s.due else None,
               lapses, card_id) for card_id, s, lapses in schedules))
+
+    @contextmanager
+    def reviews_in_bulk(self) -> Iterator[None]:
+        """Inside a transaction: answers added in bulk to an empty log (a rebuild).
+
+        The log's indexes are dropped and made again at the end, from their own
+        SQL: one sort each instead of a million inserts at random places, which
+        spill the page cache over and over once the indexes outgrow it.
+        """
+        if self.has_reviews():
+            yield
+            return
+        indexes = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reviews' "
+            "AND sql IS NOT NULL ORDER BY name").fetchall()
+        for name, _ in indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            for _, sql in indexes:
+                self.conn.execute(sql)
 
     def add_reviews(self, reviews: Iterable[ReviewRecord]) -> None:
         """Answers added after a card's others (a replay that changed none of those)."""
