@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from flashcards import journal
@@ -106,6 +107,7 @@ class Placed:
     path: str
 
 
+@cache  # one installation per process; asked once per file synced
 def bundled_decks() -> Path:
     """The decks installed with the package."""
     # Their package's folder, as importlib.resources.files() gives it for a package on
@@ -159,6 +161,9 @@ def sync(
         store.delete_sources(removed)
         written = _apply(store, placed, touched, changed, now, report, ghosts)
         history.record_identities(written, now)
+    # The parsed notes are written: let them go before the journal's replay (a
+    # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
+    del changed, placed, touched, ghosts, written
     _catch_up(history, reading, report)
     history.replay_arrivals()
     return report
