@@ -28,8 +28,8 @@ from flashcards.model import FlashcardsError, Problem, Severity
 # A read of more new bytes than this is sorted by card on disk; a smaller one
 # (a day's lines from another machine) is read whole, as before.
 BUCKETED_OVER = 24 << 20
-# About this many bytes of lines per bucket: some 110k events in memory at once.
-BUCKET_BYTES = 16 << 20
+# About this many bytes of lines per bucket: some 55k events in memory at once.
+BUCKET_BYTES = 8 << 20
 _CHUNK = 4 << 20
 # The lines this device writes start so: their card is found without parsing
 # them. Anything else (another tool's spelling, a hand edit) is parsed in full.
