@@ -215,7 +215,7 @@ class History:
             if card is None:
                 missing.add(key[0])  # a note this store does not hold (yet)
                 continue
-            self._replay(card, card_events, stored.get(card.id, []), writes)
+            self._replay(card, card_events, stored.get(card.id, []), writes, resume=True)
             result.cards += 1
             for event in card_events:
                 if event.type == ANSWER and event.device != self.device:
@@ -232,7 +232,13 @@ class History:
         writes.flush(self.store)
 
     def _replay(self, card: StoredCard, new_events: list[Event],
-                stored: list[ReviewRecord], writes: _Writes) -> None:
+                stored: list[ReviewRecord], writes: _Writes, *, resume: bool = False) -> None:
+        start = _resume_after(card, stored, new_events) if resume else None
+        if start is not None:  # later answers only: replayed from where the card stands
+            history = journal.replay(new_events, start=start)
+            writes.reviews += [record_of(a, card) for a in history.answers]
+            writes.schedules.append((card.id, history.schedule, history.lapses))
+            return
         events = list(new_events)
         events += [event_of(r, card) for r in stored]
         history = journal.replay(events)
@@ -293,6 +299,24 @@ class History:
             self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
             self.store.clear_export_pending()
         return written
+
+
+def _resume_after(card: StoredCard, stored: list[ReviewRecord],
+                  new_events: list[Event]) -> journal.Resume | None:
+    """Where the card stands after its stored answers, if the new events are answers
+    that all come after them in replay order (the common catch-up: another machine's
+    answers of today); None otherwise (the card is replayed whole)."""
+    if not stored or any(e.type != ANSWER for e in new_events):
+        return None
+    old = [event_of(r, card) for r in stored]
+    latest = max(e.time for e in old)
+    last_seq: dict[str, int] = {}
+    for event in old:
+        last_seq[event.device] = max(event.seq, last_seq.get(event.device, 0))
+    if not all(e.time > latest and e.seq > last_seq.get(e.device, 0) for e in new_events):
+        return None
+    days = frozenset(e.study_day() for e, r in zip(old, stored, strict=True) if r.scheduled)
+    return journal.Resume(card.schedule, card.lapses, card.suspended, days)
 
 
 @dataclass

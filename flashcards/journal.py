@@ -340,7 +340,18 @@ _seq = attrgetter("seq")
 _order = attrgetter("time", "device", "seq")
 
 
-def replay(events: Iterable[Event]) -> CardHistory:
+@dataclass(frozen=True)
+class Resume:
+    """Where a card's replay stands after the events it already took: its schedule,
+    lapses, suspension and the study days that scheduled it."""
+
+    schedule: CardSchedule = NEW_CARD
+    lapses: int = 0
+    suspended: bool = False
+    days: frozenset[date] = frozenset()
+
+
+def replay(events: Iterable[Event], *, start: Resume | None = None) -> CardHistory:
     """One card's history from its events (any order; they are put in order here).
 
     An undo cancels the answer it names. The first answer of a study day (the
@@ -348,11 +359,17 @@ def replay(events: Iterable[Event]) -> CardHistory:
     (``schedule_answer``); later answers that day are same-day repeats and change
     nothing. A lapse is a scheduled answer below grade 3. The last suspend or
     unsuspend wins.
+
+    ``start`` resumes a replay: ``replay(later, start=r)``, where ``r`` is where
+    ``replay(earlier)`` stood, equals ``replay(earlier + later)`` (its answers being
+    the later ones) when every later event comes after every earlier one in replay
+    order and undoes none of them.
     """
     ordered = in_order(events)
     undone = {e.ref for e in ordered if e.type == UNDO}
-    schedule, lapses, suspended = NEW_CARD, 0, False
-    days: set[date] = set()
+    start = start or Resume()
+    schedule, lapses, suspended = start.schedule, start.lapses, start.suspended
+    days: set[date] = set(start.days)
     answers: list[ReplayedAnswer] = []
     for event in ordered:
         kind = event.type
