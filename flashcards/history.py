@@ -26,6 +26,9 @@ from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard, Stor
 from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
+# Replayed answers are written in statements of about this many rows: a rebuild
+# never holds more of them than that.
+_WRITE_BATCH = 20_000
 
 
 @dataclass
@@ -216,6 +219,8 @@ class History:
                 missing.add(key[0])  # a note this store does not hold (yet)
                 continue
             self._replay(card, card_events, stored.get(card.id, []), writes, resume=True)
+            if len(writes.reviews) >= _WRITE_BATCH:
+                writes.flush(self.store)
             result.cards += 1
             for event in card_events:
                 if event.type == ANSWER and event.device != self.device:
