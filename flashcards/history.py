@@ -22,7 +22,14 @@ from flashcards.journal import ANSWER, NOTE, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import load_settings
-from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard, StoredNote
+from flashcards.store import (
+    AnswerMark,
+    CardSchedule,
+    ReviewRecord,
+    Store,
+    StoredCard,
+    StoredNote,
+)
 from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
@@ -210,15 +217,15 @@ class History:
         # One query for every card touched, and one for their stored answers.
         cards = {(c.note_guid, c.ord): c
                  for c in self.store.cards_of_guids({guid for guid, _ in touched})}
-        stored = self.store.reviews_of_cards(
-            [c.id for c in cards.values()]) if from_store and cards else {}
+        starts, stored = self._starts(cards, touched) if from_store and cards else ({}, {})
         writes, missing = _Writes(), set()
         for key, card_events in touched.items():
             card = cards.get(key)
             if card is None:
                 missing.add(key[0])  # a note this store does not hold (yet)
                 continue
-            self._replay(card, card_events, stored.get(card.id, []), writes, resume=True)
+            self._replay(card, card_events, stored.get(card.id, []), writes,
+                         start=starts.get(card.id))
             if len(writes.reviews) >= _WRITE_BATCH:
                 writes.flush(self.store)
             result.cards += 1
@@ -236,9 +243,24 @@ class History:
         self._replay(card, new_events, stored, writes)
         writes.flush(self.store)
 
+    def _starts(self, cards: dict[tuple[str, int], StoredCard],
+                touched: dict[tuple[str, int], list[Event]],
+                ) -> tuple[dict[int, journal.Resume], dict[int, list[ReviewRecord]]]:
+        """Where each card's replay can resume (``_resume_after``), and the stored answers
+        of the cards to replay whole."""
+        marks = self.store.answer_marks(c.id for c in cards.values())
+        starts = {}
+        for key, card in cards.items():
+            start = _resume_after(card, marks.get(card.id, []), touched.get(key, []))
+            if start is not None:
+                starts[card.id] = start
+        whole = [card.id for card in cards.values()
+                 if card.id in marks and card.id not in starts]
+        return starts, self.store.reviews_of_cards(whole) if whole else {}
+
     def _replay(self, card: StoredCard, new_events: list[Event],
-                stored: list[ReviewRecord], writes: _Writes, *, resume: bool = False) -> None:
-        start = _resume_after(card, stored, new_events) if resume else None
+                stored: list[ReviewRecord], writes: _Writes, *,
+                start: journal.Resume | None = None) -> None:
         if start is not None:  # later answers only: replayed from where the card stands
             history = journal.replay(new_events, start=start)
             writes.reviews += [record_of(a, card) for a in history.answers]
@@ -306,21 +328,24 @@ class History:
         return written
 
 
-def _resume_after(card: StoredCard, stored: list[ReviewRecord],
+def _resume_after(card: StoredCard, marks: list[AnswerMark],
                   new_events: list[Event]) -> journal.Resume | None:
     """Where the card stands after its stored answers, if the new events are answers
     that all come after them in replay order (the common catch-up: another machine's
     answers of today); None otherwise (the card is replayed whole)."""
-    if not stored or any(e.type != ANSWER for e in new_events):
+    if not marks or not new_events or any(e.type != ANSWER for e in new_events):
         return None
-    old = [event_of(r, card) for r in stored]
-    latest = max(e.time for e in old)
+    latest = max(mark.reviewed_at for mark in marks)
     last_seq: dict[str, int] = {}
-    for event in old:
-        last_seq[event.device] = max(event.seq, last_seq.get(event.device, 0))
+    for mark in marks:
+        device, _, seq = mark.event_id.rpartition("-")
+        last_seq[device] = max(int(seq), last_seq.get(device, 0))
     if not all(e.time > latest and e.seq > last_seq.get(e.device, 0) for e in new_events):
         return None
-    days = frozenset(e.study_day() for e, r in zip(old, stored, strict=True) if r.scheduled)
+    days = frozenset(
+        Event(ANSWER, "", 0, mark.reviewed_at, utc_offset_minutes=mark.utc_offset_minutes,
+              day_start_hour=mark.day_start_hour).study_day()
+        for mark in marks if mark.scheduled)
     return journal.Resume(card.schedule, card.lapses, card.suspended, days)
 
 

@@ -22,6 +22,7 @@ from flashcards.store.maintenance_queries import MaintenanceQueries
 from flashcards.store.migrations import SCHEMA_VERSION, backup_path
 from flashcards.store.records import (
     NEW_CARD,
+    AnswerMark,
     CardSchedule,
     CardState,
     DeckCounts,
@@ -41,6 +42,7 @@ from flashcards.store.sync_queries import SyncQueries
 
 __all__ = [
     "NEW_CARD",
+    "AnswerMark",
     "SCHEMA_VERSION",
     "CardSchedule",
     "CardState",

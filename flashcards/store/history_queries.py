@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from flashcards.store.connection import Connection
-from flashcards.store.records import CardSchedule, ReviewRecord, StoredCard
+from flashcards.store.migrations import LEGACY_DEVICE
+from flashcards.store.records import AnswerMark, CardSchedule, ReviewRecord, StoredCard
 from flashcards.store.review_queries import (
     CARD_SELECT,
     INSERT_REVIEW,
@@ -48,6 +50,19 @@ class HistoryQueries(Connection):
         """A card's answers, in the order they were written."""
         return [review_from_row(row) for row in self.conn.execute(
             f"{REVIEW_SELECT} WHERE reviews.card_id = ? ORDER BY reviews.id", [card_id])]
+
+    def answer_marks(self, card_ids: Iterable[int]) -> dict[int, list[AnswerMark]]:
+        """The stored answers of several cards, each as its ``AnswerMark``."""
+        found: dict[int, list[AnswerMark]] = {}
+        rows = self.conn.execute(
+            "SELECT card_id, coalesce(event_id, ? || '-' || id), reviewed_at, scheduled, "
+            "utc_offset_minutes, day_start_hour FROM reviews "
+            "WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY card_id, id",
+            [LEGACY_DEVICE, json.dumps(list(card_ids))])
+        for card_id, event_id, at, scheduled, offset, hour in rows:
+            found.setdefault(card_id, []).append(AnswerMark(
+                card_id, event_id, datetime.fromisoformat(at), bool(scheduled), offset, hour))
+        return found
 
     def reviews_of_cards(self, card_ids: Iterable[int]) -> dict[int, list[ReviewRecord]]:
         """The answers of several cards, each card's in the order they were written."""
