@@ -413,7 +413,8 @@ def _sm2_review(repetitions: int, easiness: float, interval: int, grade: int) ->
 def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
     """Answers, undos and suspensions grouped by card (note GUID, ordinal).
 
-    An undo names no card of its own: it goes with the answer it cancels.
+    An undo goes with the answer it cancels; one whose answer is not among
+    ``events`` (read by an earlier catch-up) goes with the card it names.
     """
     cards: dict[tuple[str, int], list[Event]] = {}
     where: dict[str, tuple[str, int]] = {}
@@ -428,6 +429,8 @@ def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
     for undo in undos:
         if undo.ref in where:
             cards[where[undo.ref]].append(undo)
+        elif undo.guid is not None and undo.ord is not None:
+            cards.setdefault((undo.guid, undo.ord), []).append(undo)
     return cards
 
 

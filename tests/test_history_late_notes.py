@@ -81,3 +81,32 @@ def test_answers_read_before_their_note_are_replayed_when_it_arrives(tmp_path):
     assert all(reviews == 1 for *_, reviews in late(laptop))
     laptop.close()
     desktop.close()
+
+
+def test_an_undo_read_after_its_answer_cancels_it_on_the_other_machine(tmp_path):
+    """The answer reaches the desktop in one sync, the laptop's undo of it in the next
+    (a folder kept in step by Syncthing while the laptop reviews)."""
+    from flashcards.session import start
+    from flashcards.store import Store
+    from flashcards.sync import sync
+    from tests.test_history import DAY1
+
+    notes = write_notes(tmp_path / "notes")
+    laptop = Store.open(tmp_path / "laptop-data" / "fc.db")
+    desktop = Store.open(tmp_path / "desktop-data" / "fc.db")
+    sync(laptop, [notes], now=DAY1)
+    session = start(laptop, DAY1, clock=lambda: DAY1)
+    session.answer(5)
+    sync(desktop, [notes], now=DAY1)
+    assert sum(c.reviews for c in desktop.listed_cards()) == 1
+    session.undo()
+    sync(desktop, [notes], now=DAY1)
+
+    def states(store: Store) -> list:
+        return sorted((c.question, c.ord, c.due, c.repetitions, c.reviews)
+                      for c in store.listed_cards())
+
+    assert sum(c.reviews for c in laptop.listed_cards()) == 0
+    assert states(desktop) == states(laptop)
+    laptop.close()
+    desktop.close()
