@@ -25,7 +25,14 @@ from flashcards.journal import ANSWER, NOTE, SCHEDULE, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import Settings, fsrs_parameters, load_settings
-from flashcards.store import CardSchedule, ReviewRecord, Store, StoredCard, StoredNote
+from flashcards.store import (
+    AnswerMark,
+    CardSchedule,
+    ReviewRecord,
+    Store,
+    StoredCard,
+    StoredNote,
+)
 from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
@@ -34,6 +41,9 @@ SEQ_KEY = "journal.seq"
 HAS_SCHEDULES_KEY = "journal.has_schedules"
 # Answers rewritten per statement when every card is replayed (replay_all).
 _REPLAY_BATCH = 50_000
+# Replayed answers are written in statements of about this many rows: a rebuild
+# never holds more of them than that.
+_WRITE_BATCH = 20_000
 
 
 @dataclass
@@ -62,6 +72,7 @@ class History:
         self._settings: Settings | None = None
         self._rules: dict[str | None, journal.Rules] = {}
         self._schedules: dict[tuple[str, int], list[Event]] | None = None
+        self._root_folders: dict[str, Path] = {}
 
     @classmethod
     def of(cls, store: Store) -> History:
@@ -88,10 +99,14 @@ class History:
     def folder_for(self, deck_file: str | None) -> Path:
         """The journal folder of a deck file: its synced folder's, if that can be written."""
         root = self.store.root_of(deck_file) if deck_file else None
-        if root is None or root == BUNDLED_ROOT or not Path(root).exists():
+        if root is None or root == BUNDLED_ROOT or not os.path.exists(root):
             return self.own_folder
-        folder = journal.folder_of_root(Path(root))
-        if _writable(folder):
+        # Worked out once per root (a root that is a folder stays one); whether it
+        # exists and can be written is asked at every write, by plain system calls.
+        folder = self._root_folders.get(root)
+        if folder is None:
+            folder = self._root_folders[root] = journal.folder_of_root(Path(root))
+        if _writable(str(folder)):
             return folder
         message = (f"{display_path(folder)} cannot be written: its history goes to "
                    f"{display_path(self.own_folder)}")
@@ -161,9 +176,7 @@ class History:
 
     def _take_seqs(self, count: int) -> int:
         """The first of ``count`` new sequence numbers of this device."""
-        last = int(self.store.meta_items(SEQ_KEY).get(SEQ_KEY, "0"))
-        self.store.set_meta(SEQ_KEY, str(last + count))
-        return last + 1
+        return self.store.add_to_counter(SEQ_KEY, count) - count + 1
 
     def write(self, deck_file: str | None, events: Iterable[Event]) -> None:
         journal.Appender(self.folder_for(deck_file), self.device).append(events)
@@ -224,8 +237,9 @@ class History:
             # A store with no answers yet (a rebuild) has none to read back per card.
             from_store = self.store.has_reviews()
             waiting: set[str] = set()
-            for events in reading.batches():
-                waiting |= self._apply_batch(events, from_store, result)
+            with self.store.reviews_in_bulk():
+                for events in reading.batches():
+                    waiting |= self._apply_batch(events, from_store, result)
             self._remember_for_later(result.identities, waiting)
             self.store.set_journal_offsets(reading.offsets)
         return result
@@ -269,8 +283,7 @@ class History:
         # One query for every card touched, and one for their stored answers.
         cards = {(c.note_guid, c.ord): c
                  for c in self.store.cards_of_guids({guid for guid, _ in touched})}
-        stored = self.store.reviews_of_cards(
-            [c.id for c in cards.values()]) if from_store and cards else {}
+        starts, stored = self._starts(cards, touched) if from_store and cards else ({}, {})
         writes, missing = _Writes(), set()
         for key, card_events in touched.items():
             card = cards.get(key)
@@ -278,7 +291,9 @@ class History:
                 missing.add(key[0])  # a note this store does not hold (yet)
                 continue
             self._replay(card, card_events, stored.get(card.id, []), writes,
-                         from_store=from_store)
+                         from_store=from_store, start=starts.get(card.id))
+            if len(writes.reviews) >= _WRITE_BATCH:
+                writes.flush(self.store)
             result.cards += 1
             for event in card_events:
                 if event.type == ANSWER and event.device != self.device:
@@ -294,14 +309,36 @@ class History:
         self._replay(card, new_events, stored, writes, from_store=from_store)
         writes.flush(self.store)
 
+    def _starts(self, cards: dict[tuple[str, int], StoredCard],
+                touched: dict[tuple[str, int], list[Event]],
+                ) -> tuple[dict[int, journal.Resume], dict[int, list[ReviewRecord]]]:
+        """Where each card's replay can resume (``_resume_after``), and the stored answers
+        of the cards to replay whole."""
+        marks = self.store.answer_marks(c.id for c in cards.values())
+        starts = {}
+        for key, card in cards.items():
+            start = _resume_after(card, marks.get(card.id, []), touched.get(key, []))
+            if start is not None:
+                starts[card.id] = start
+        whole = [card.id for card in cards.values()
+                 if card.id in marks and card.id not in starts]
+        return starts, self.store.reviews_of_cards(whole) if whole else {}
+
     def _replay(self, card: StoredCard, new_events: list[Event],
-                stored: list[ReviewRecord], writes: _Writes, *, from_store: bool = True) -> None:
+                stored: list[ReviewRecord], writes: _Writes, *, from_store: bool = True,
+                start: journal.Resume | None = None) -> None:
+        rules = self.rules_for(card.deck)
+        if start is not None:  # later answers only: replayed from where the card stands
+            history = journal.replay(new_events, rules, start=start)
+            writes.reviews += [record_of(a, card) for a in history.answers]
+            writes.schedules.append((card.id, history.schedule, history.lapses))
+            return
         events = list(new_events)
         events += [event_of(r, card) for r in stored]
         if from_store and self._journal_has_schedules():
             # The store keeps answers only: a card's schedule events come from the journal.
             events += self.schedule_events().get((card.note_guid, card.ord), [])
-        history = journal.replay(events, self.rules_for(card.deck))
+        history = journal.replay(events, rules)
         suspended = history.suspended if any(
             e.type in (SUSPEND, UNSUSPEND) for e in events) else card.suspended
         kept = _unchanged_prefix(stored, history.answers)
@@ -374,6 +411,27 @@ class History:
             self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
             self.store.clear_export_pending()
         return written
+
+
+def _resume_after(card: StoredCard, marks: list[AnswerMark],
+                  new_events: list[Event]) -> journal.Resume | None:
+    """Where the card stands after its stored answers, if the new events are answers
+    that all come after them in replay order (the common catch-up: another machine's
+    answers of today); None otherwise (the card is replayed whole)."""
+    if not marks or not new_events or any(e.type != ANSWER for e in new_events):
+        return None
+    latest = max(mark.reviewed_at for mark in marks)
+    last_seq: dict[str, int] = {}
+    for mark in marks:
+        device, _, seq = mark.event_id.rpartition("-")
+        last_seq[device] = max(int(seq), last_seq.get(device, 0))
+    if not all(e.time > latest and e.seq > last_seq.get(e.device, 0) for e in new_events):
+        return None
+    days = frozenset(
+        Event(ANSWER, "", 0, mark.reviewed_at, utc_offset_minutes=mark.utc_offset_minutes,
+              day_start_hour=mark.day_start_hour).study_day()
+        for mark in marks if mark.scheduled)
+    return journal.Resume(card.schedule, card.lapses, card.suspended, days)
 
 
 @dataclass
@@ -455,8 +513,11 @@ def record_of(answer: journal.ReplayedAnswer, card: StoredCard) -> ReviewRecord:
         event_id=event.id)
 
 
-def _writable(folder: Path) -> bool:
+def _writable(folder: str) -> bool:
     probe = folder
-    while not probe.exists():
-        probe = probe.parent
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
     return os.access(probe, os.W_OK)

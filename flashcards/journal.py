@@ -234,8 +234,12 @@ class Appender:
         data = "".join(event.to_line() for event in events).encode("utf-8")
         if not data:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
+        try:
+            fd = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:  # the folder's first line
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o644)
         try:
             _repair_torn_end(fd)
             os.write(fd, data)  # O_APPEND: one write lands whole at the end
@@ -398,9 +402,6 @@ class Rules(Protocol):
 
     every_answer_counts: bool
 
-    # True: every answer schedules (FSRS), and schedule events are ignored.
-    every_answer_counts: bool
-
     def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
         """The schedule after ``event`` (an answer), or None if it changes nothing.
         ``repeat``: the card was already scheduled on the answer's study day."""
@@ -430,7 +431,19 @@ class SM2Rules:
 SM2 = SM2Rules()
 
 
-def replay(events: Iterable[Event], rules: Rules = SM2) -> CardHistory:
+@dataclass(frozen=True)
+class Resume:
+    """Where a card's replay stands after the events it already took: its schedule,
+    lapses, suspension and the study days that scheduled it."""
+
+    schedule: CardSchedule = NEW_CARD
+    lapses: int = 0
+    suspended: bool = False
+    days: frozenset[date] = frozenset()
+
+
+def replay(events: Iterable[Event], rules: Rules = SM2, *,
+           start: Resume | None = None) -> CardHistory:
     """One card's history from its events (any order; they are put in order here).
 
     An undo cancels the answer it names. ``rules`` schedule each answer (SM-2:
@@ -439,11 +452,17 @@ def replay(events: Iterable[Event], rules: Rules = SM2) -> CardHistory:
     A schedule event (SM-2's state set from outside, by an Anki import) sets the
     state, due day and lapses, and later answers continue from it; rules under
     which every answer counts (FSRS) replay the answers and ignore it.
+
+    ``start`` resumes a replay: ``replay(later, start=r)``, where ``r`` is where
+    ``replay(earlier)`` stood, equals ``replay(earlier + later)`` (its answers being
+    the later ones) when every later event comes after every earlier one in replay
+    order and undoes none of them.
     """
     ordered = in_order(events)
     undone = {e.ref for e in ordered if e.type == UNDO}
-    schedule, lapses, suspended = NEW_CARD, 0, False
-    days: set[date] = set()
+    start = start or Resume()
+    schedule, lapses, suspended = start.schedule, start.lapses, start.suspended
+    days: set[date] = set(start.days)
     answers: list[ReplayedAnswer] = []
     for event in ordered:
         kind = event.type
@@ -478,7 +497,8 @@ def _sm2_review(repetitions: int, easiness: float, interval: int, grade: int) ->
 def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
     """Answers, undos and suspensions grouped by card (note GUID, ordinal).
 
-    An undo names no card of its own: it goes with the answer it cancels.
+    An undo goes with the answer it cancels; one whose answer is not among
+    ``events`` (read by an earlier catch-up) goes with the card it names.
     """
     cards: dict[tuple[str, int], list[Event]] = {}
     where: dict[str, tuple[str, int]] = {}
@@ -493,6 +513,8 @@ def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
     for undo in undos:
         if undo.ref in where:
             cards[where[undo.ref]].append(undo)
+        elif undo.guid is not None and undo.ord is not None:
+            cards.setdefault((undo.guid, undo.ord), []).append(undo)
     return cards
 
 

@@ -16,30 +16,29 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
-import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flashcards import journal
-from flashcards.journal import ANSWER, SUSPEND, UNDO, UNSUSPEND, Event
+from flashcards.journal import ANSWER, SCHEDULE, SUSPEND, UNDO, UNSUSPEND, Event
 from flashcards.model import FlashcardsError, Problem, Severity
 
 # A read of more new bytes than this is sorted by card on disk; a smaller one
 # (a day's lines from another machine) is read whole, as before.
 BUCKETED_OVER = 24 << 20
-# About this many bytes of lines per bucket: some 110k events in memory at once.
-BUCKET_BYTES = 16 << 20
+# About this many bytes of lines per bucket: some 55k events in memory at once.
+BUCKET_BYTES = 8 << 20
 _CHUNK = 4 << 20
 # The lines this device writes start so: their card is found without parsing
 # them. Anything else (another tool's spelling, a hand edit) is parsed in full.
 _ROUTABLE = re.compile(
     rb'\{"v":1,"id":"([^"\\]*)-(\d+)","type":"(?:answer|suspend|unsuspend|undo)",'
     rb'"t":"[^"\\]*","guid":"([^"\\]*)"')
-_ROUTED_KINDS = frozenset({ANSWER, SUSPEND, UNSUSPEND, UNDO})
+# A schedule line (an Anki import) goes with its card's answers too; being version 2,
+# it takes the parsing path, not the fast match above.
+_ROUTED_KINDS = frozenset({ANSWER, SUSPEND, UNSUSPEND, UNDO, SCHEDULE})
 
 
 def new_bytes(folders: Iterable[Path], offsets: dict[str, int]) -> int:
@@ -101,6 +100,10 @@ class BucketedReading(journal.Reading):
 def read_new_by_card(folders: Iterable[Path], offsets: dict[str, int],
                      total: int) -> BucketedReading:
     """``journal.read_new``, with the card events sorted into bucket files."""
+    import shutil  # here: a sync with nothing new to read never needs them
+    import tempfile
+    import weakref
+
     folder = Path(tempfile.mkdtemp(prefix="flashcards-journal-"))
     reading = BucketedReading(folder=folder, buckets=max(1, -(-total // BUCKET_BYTES)))
     weakref.finalize(reading, shutil.rmtree, folder, ignore_errors=True)

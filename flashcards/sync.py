@@ -17,13 +17,12 @@ Only a note rewritten on both sides at once starts over as new.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from importlib.resources import files
+from functools import cache
 from pathlib import Path
 
 from flashcards import journal
@@ -110,9 +109,15 @@ class Placed:
     path: str
 
 
+@cache  # one installation per process; asked once per file synced
 def bundled_decks() -> Path:
     """The decks installed with the package."""
-    return Path(str(files("flashcards.decks")))
+    # Their package's folder, as importlib.resources.files() gives it for a package on
+    # disk, without importing importlib.resources (with tempfile and shutil: a tenth
+    # of a no-change sync).
+    import flashcards.decks
+
+    return Path(flashcards.decks.__file__).parent
 
 
 def sync(
@@ -163,6 +168,9 @@ def sync(
         store.delete_sources(removed)
         written = _apply(store, placed, touched, changed, now, report, ghosts)
         history.record_identities(written, now)
+    # The parsed notes are written: let them go before the journal's replay (a
+    # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
+    del changed, placed, touched, ghosts, written
     _catch_up(history, reading, report)
     history.replay_arrivals()
     return report
@@ -467,6 +475,8 @@ def _ratio(a: str, b: str) -> float:
     a, b = normalized(a), normalized(b)
     if not a or not b:
         return 0.0
+    import difflib  # only when notes are matched by likeness, never on a no-change sync
+
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
         return 0.0

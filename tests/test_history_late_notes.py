@@ -47,3 +47,66 @@ def test_a_note_synced_after_its_journal_lines_were_read_gets_its_identity_and_a
     assert late_on_desktop == late_on_laptop
     assert cards(desktop_db) == cards(laptop_db)
     assert "no problems found" in invoke(desktop_db, "doctor")
+
+
+def test_answers_read_before_their_note_are_replayed_when_it_arrives(tmp_path):
+    """The same, in process: a note with an explicit id, answered on the laptop."""
+    from datetime import timedelta
+
+    from flashcards.session import start
+    from flashcards.store import Store
+    from flashcards.sync import sync
+    from tests.test_history import DAY1
+
+    laptop_notes = write_notes(tmp_path / "laptop")
+    (laptop_notes / "late.md").write_text(LATE, encoding="utf-8")
+    laptop = Store.open(tmp_path / "laptop-data" / "fc.db")
+    sync(laptop, [laptop_notes], now=DAY1)
+    session = start(laptop, DAY1, clock=lambda: DAY1, new_limit=100)
+    while session.current is not None:
+        session.answer(4)
+    desktop_notes = tmp_path / "desktop"
+    shutil.copytree(laptop_notes, desktop_notes, ignore=shutil.ignore_patterns("late.md"))
+    desktop = Store.open(tmp_path / "desktop-data" / "fc.db")
+    later = DAY1 + timedelta(days=1)
+    sync(desktop, [desktop_notes], now=later)
+    shutil.copy(laptop_notes / "late.md", desktop_notes / "late.md")
+    sync(desktop, None, now=later)
+
+    def late(store: Store) -> list:
+        return sorted((c.question, c.ord, c.due, c.repetitions, c.reviews)
+                      for c in store.listed_cards() if c.deck == "Late")
+
+    assert late(desktop) == late(laptop)
+    assert all(reviews == 1 for *_, reviews in late(laptop))
+    laptop.close()
+    desktop.close()
+
+
+def test_an_undo_read_after_its_answer_cancels_it_on_the_other_machine(tmp_path):
+    """The answer reaches the desktop in one sync, the laptop's undo of it in the next
+    (a folder kept in step by Syncthing while the laptop reviews)."""
+    from flashcards.session import start
+    from flashcards.store import Store
+    from flashcards.sync import sync
+    from tests.test_history import DAY1
+
+    notes = write_notes(tmp_path / "notes")
+    laptop = Store.open(tmp_path / "laptop-data" / "fc.db")
+    desktop = Store.open(tmp_path / "desktop-data" / "fc.db")
+    sync(laptop, [notes], now=DAY1)
+    session = start(laptop, DAY1, clock=lambda: DAY1)
+    session.answer(5)
+    sync(desktop, [notes], now=DAY1)
+    assert sum(c.reviews for c in desktop.listed_cards()) == 1
+    session.undo()
+    sync(desktop, [notes], now=DAY1)
+
+    def states(store: Store) -> list:
+        return sorted((c.question, c.ord, c.due, c.repetitions, c.reviews)
+                      for c in store.listed_cards())
+
+    assert sum(c.reviews for c in laptop.listed_cards()) == 0
+    assert states(desktop) == states(laptop)
+    laptop.close()
+    desktop.close()

@@ -76,3 +76,38 @@ def test_a_newer_line_in_a_bucketed_read_stops_before_anything_changes(tmp_path,
     delete_store(db)
     output = invoke(db, "sync", str(notes), day=5, check_ok=False)
     assert "other-9f9f9f.jsonl:7" in output and "upgrade flashcards" in output
+
+
+def test_the_buckets_hold_each_card_whole_with_the_same_events_problems_and_offsets(
+        tmp_path, monkeypatch):
+    from flashcards import journal
+
+    monkeypatch.setattr(journal_buckets, "BUCKET_BYTES", 1000)
+    folder = tmp_path / "journal"
+    folder.mkdir()
+    lines = []
+    for seq in range(1, 60):
+        lines.append(Event(ANSWER, "dev-1", seq, DAY1 + timedelta(hours=seq), guid=f"g{seq % 7}",
+                           ord=1 + seq % 2, button=3, grade=4, utc_offset_minutes=60,
+                           day_start_hour=4).to_line())
+    lines.insert(10, "not json\n")
+    lines.append(Event(UNDO, "dev-1", 60, DAY1, guid="g3", ord=2, ref="dev-1-3").to_line())
+    lines.append(Event(UNDO, "dev-1", 61, DAY1, ref="dev-1-4").to_line())  # names no card
+    (folder / "dev-1.jsonl").write_text("".join(lines) + '{"v":1,"torn', encoding="utf-8")
+    whole = journal.read_new([folder], {})
+    bucketed = journal_buckets.read_new_by_card([folder], {}, total=8000)  # eight buckets
+
+    assert bucketed.buckets > 1
+    assert bucketed.offsets == whole.offsets
+    batches = list(bucketed.batches())
+    assert [(p.path, p.line) for p in bucketed.problems] == \
+        [(p.path, p.line) for p in whole.problems] == [(str(folder / "dev-1.jsonl"), 11)]
+    expected = {key: journal.replay(events)
+                for key, events in journal.by_card(whole.events).items()}
+    found = {}
+    for events in batches:
+        for key, card_events in journal.by_card(events).items():
+            assert key not in found, "a card's events in two buckets"
+            found[key] = journal.replay(card_events)
+    assert found == expected
+    assert bucketed.max_seq("dev-1") == whole.max_seq("dev-1") == 61

@@ -117,6 +117,30 @@ def test_the_store_keeps_the_schedule_when_an_earlier_answer_arrives(tmp_path):
     store.close()
 
 
+def test_a_rebuild_read_in_buckets_keeps_the_schedule_with_its_card(tmp_path, monkeypatch):
+    # A large journal is read in buckets by card: a schedule line must go in its card's
+    # bucket, or the card's answers and its schedule would be replayed apart.
+    from flashcards import journal_buckets
+
+    store = Store.open(tmp_path / "s.db")
+    folder = import_forged(tmp_path, store)
+    # An answer after the import, which goes on from the imported schedule.
+    later = Event(ANSWER, "laptop-abc123", 1, datetime(2026, 2, 20, 12, tzinfo=UTC), guid="G",
+                  ord=1, button=3, grade=4, utc_offset_minutes=0, day_start_hour=4)
+    journal.Appender(journal.folder_of_root(folder), "laptop-abc123").append([later])
+    sync(store, [folder], now=datetime(2026, 2, 20, 13, tzinfo=UTC))
+    whole = card_state(store)
+    # From the imported state (ease 2.2, one pass since the lapse): SM-2's second pass.
+    assert (whole[0].repetitions, whole[0].easiness, whole[1]) == (2, 2.2, 4)
+    store.close()
+    monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)
+    monkeypatch.setattr(journal_buckets, "BUCKET_BYTES", 200)
+    rebuilt = Store.open(tmp_path / "rebuilt.db")
+    sync(rebuilt, [folder], now=datetime(2026, 2, 20, 13, tzinfo=UTC))
+    assert card_state(rebuilt) == whole
+    rebuilt.close()
+
+
 def test_a_schedule_line_of_a_newer_version_stops_the_sync(tmp_path):
     store = Store.open(tmp_path / "s.db")
     folder = import_forged(tmp_path, store)

@@ -107,3 +107,22 @@ def test_the_replay_follows_the_rules_as_written(steps):
 def test_an_answers_study_day_is_that_of_its_own_zone(moment, off, dsh):
     event = Event(ANSWER, "d", 1, moment, grade=4, utc_offset_minutes=off, day_start_hour=dsh)
     assert event.study_day() == reference_study_day(event)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(step, min_size=1, max_size=30), later=st.integers(1, 6))
+def test_a_resumed_replay_equals_the_whole_replay(steps, later):
+    events = make_events(steps)
+    earlier = events
+    whole = journal.replay(earlier)
+    last = max(e.time for e in earlier)
+    more = [Event(ANSWER, "late-9", n + 1, last + timedelta(hours=5 * n + 1), guid="g", ord=1,
+                  grade=(n * 3) % 6, utc_offset_minutes=60, day_start_hour=4)
+            for n in range(later)]
+    start = journal.Resume(whole.schedule, whole.lapses, whole.suspended,
+                           frozenset(a.event.study_day() for a in whole.answers if a.scheduled))
+    resumed = journal.replay(more, start=start)
+    expected = journal.replay(earlier + more)
+    assert (resumed.schedule, resumed.lapses, resumed.suspended) == \
+        (expected.schedule, expected.lapses, expected.suspended)
+    assert resumed.answers == expected.answers[len(whole.answers):]

@@ -24,6 +24,7 @@ from flashcards.store.maintenance_queries import MaintenanceQueries
 from flashcards.store.migrations import SCHEMA_VERSION, backup_path
 from flashcards.store.records import (
     NEW_CARD,
+    AnswerMark,
     CardSchedule,
     CardState,
     DeckCounts,
@@ -47,6 +48,7 @@ from flashcards.store.sync_queries import SyncQueries
 
 __all__ = [
     "NEW_CARD",
+    "AnswerMark",
     "SCHEMA_VERSION",
     "CardSchedule",
     "CardState",

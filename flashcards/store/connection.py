@@ -149,6 +149,17 @@ class Connection:
                                  [prefix, after])
         return dict(rows.fetchall())
 
+    def add_to_counter(self, key: str, count: int) -> int:
+        """Add ``count`` to the whole number kept under ``key`` (0 if none); the new value.
+
+        One statement: it runs once per answer (the journal's sequence numbers).
+        """
+        row = self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+            "SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) RETURNING value",
+            [key, str(count), count]).fetchone()
+        return int(row[0])
+
     def delete_meta(self, keys: Iterable[str]) -> None:
         self.conn.executemany("DELETE FROM meta WHERE key = ?", ((key,) for key in keys))
 

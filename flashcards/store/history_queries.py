@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from flashcards.store.connection import Connection
-from flashcards.store.records import CardSchedule, ReviewRecord, StoredCard
+from flashcards.store.migrations import LEGACY_DEVICE
+from flashcards.store.records import AnswerMark, CardSchedule, ReviewRecord, StoredCard
 from flashcards.store.review_queries import (
     CARD_SELECT,
     INSERT_REVIEW,
@@ -53,6 +55,19 @@ class HistoryQueries(Connection):
         return [review_from_row(row) for row in self.conn.execute(
             f"{REVIEW_SELECT} WHERE reviews.card_id = ? ORDER BY reviews.id", [card_id])]
 
+    def answer_marks(self, card_ids: Iterable[int]) -> dict[int, list[AnswerMark]]:
+        """The stored answers of several cards, each as its ``AnswerMark``."""
+        found: dict[int, list[AnswerMark]] = {}
+        rows = self.conn.execute(
+            "SELECT card_id, coalesce(event_id, ? || '-' || id), reviewed_at, scheduled, "
+            "utc_offset_minutes, day_start_hour FROM reviews "
+            "WHERE card_id IN (SELECT value FROM json_each(?)) ORDER BY card_id, id",
+            [LEGACY_DEVICE, json.dumps(list(card_ids))])
+        for card_id, event_id, at, scheduled, offset, hour in rows:
+            found.setdefault(card_id, []).append(AnswerMark(
+                card_id, event_id, datetime.fromisoformat(at), bool(scheduled), offset, hour))
+        return found
+
     def reviews_of_cards(self, card_ids: Iterable[int]) -> dict[int, list[ReviewRecord]]:
         """The answers of several cards, each card's in the order they were written."""
         found: dict[int, list[ReviewRecord]] = {}
@@ -75,6 +90,28 @@ class HistoryQueries(Connection):
         """(card id, schedule, lapses) of many cards, in one statement."""
         self.conn.executemany(UPDATE_SCHEDULE, (schedule_values(card_id, s, lapses)
                                                 for card_id, s, lapses in schedules))
+
+    @contextmanager
+    def reviews_in_bulk(self) -> Iterator[None]:
+        """Inside a transaction: answers added in bulk to an empty log (a rebuild).
+
+        The log's indexes are dropped and made again at the end, from their own
+        SQL: one sort each instead of a million inserts at random places, which
+        spill the page cache over and over once the indexes outgrow it.
+        """
+        if self.has_reviews():
+            yield
+            return
+        indexes = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reviews' "
+            "AND sql IS NOT NULL ORDER BY name").fetchall()
+        for name, _ in indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            for _, sql in indexes:
+                self.conn.execute(sql)
 
     def add_reviews(self, reviews: Iterable[ReviewRecord]) -> None:
         """Answers added after a card's others (a replay that changed none of those)."""

@@ -15,7 +15,6 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -286,7 +285,8 @@ def schema_statements() -> tuple[str, ...]:
     Not ``executescript``: it commits an open transaction first, and a new
     file's schema must land in the transaction that checked the version.
     """
-    text = (files("flashcards.store") / "schema.sql").read_text(encoding="utf-8")
+    # Beside this module (as importlib.resources would find it, without its imports).
+    text = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
     statements, pending = [], ""
     for line in text.splitlines(keepends=True):
         if line.lstrip().startswith("--"):

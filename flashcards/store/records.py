@@ -250,6 +250,18 @@ class StatsCard(NamedTuple):
     fsrs_phase: int | None = None  # FSRS's phase (1 learning, 2 review, 3 relearning)
 
 
+class AnswerMark(NamedTuple):
+    """Where one stored answer stands in its card's replay: what a catch-up needs to
+    resume the replay after it (its id, time, study day and whether it scheduled)."""
+
+    card_id: int
+    event_id: str
+    reviewed_at: datetime
+    scheduled: bool
+    utc_offset_minutes: int | None
+    day_start_hour: int | None
+
+
 class StatsReview(NamedTuple):
     """One answer as the statistics total it (a million of them at 100k cards)."""
 
