@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from flashcards import journal_buckets
+from flashcards import journal, journal_buckets
 from flashcards.journal import ANSWER, SUSPEND, UNDO, Event
 from tests.test_history import DAY1, cards, delete_store, invoke, review, write_notes
 
@@ -71,7 +71,9 @@ def test_a_rebuild_read_in_buckets_gives_the_store_a_whole_read_gives(tmp_path, 
 def test_a_newer_line_in_a_bucketed_read_stops_before_anything_changes(tmp_path, monkeypatch):
     notes, db = history_with_every_kind_of_line(tmp_path)
     with (notes / ".flashcards" / "journal" / "other-9f9f9f.jsonl").open("a") as handle:
-        handle.write('{"v":2,"id":"other-9f9f9f-6","type":"answer","t":"2026-01-09T09:00:00Z"}\n')
+        newer = journal.SCHEDULE_VERSION + 1  # a format this version does not know yet
+        handle.write(f'{{"v":{newer},"id":"other-9f9f9f-6","type":"answer",'
+                     '"t":"2026-01-09T09:00:00Z"}\n')
     monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)
     delete_store(db)
     output = invoke(db, "sync", str(notes), day=5, check_ok=False)
