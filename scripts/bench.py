@@ -30,7 +30,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -516,13 +516,7 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
     work = out / "queue-run.db"
     cmd = [sys.executable, __file__, "--queue-worker", str(work), "--answers", str(answers)]
     try:
-        for _ in range(runs):
-            remove_db(work)
-            shutil.copy(base, work)
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=base_env(work))
-            if proc.returncode:
-                raise BenchError(proc.stderr.strip()[-2000:])
-            data = json.loads(proc.stdout)
+        for data in worker_runs(cmd, base, work, runs):
             build.seconds.append(data["build"])
             deck_build.seconds.append(data["deck_build"])
             answer.seconds.extend(data["per_card"])
@@ -540,6 +534,17 @@ def bench_queue(synced: Path, cards: int, out: Path, runs: int, answers: int,
         r = Result("list on a terminal, first screen (whole process)", cards,
                    note=f"PAGER='head -40' under script(1); {label}")
         guarded(results, r, lambda: measure_first_screen(r, base, runs))
+
+
+def worker_runs(cmd: list[str], base: Path, work: Path, runs: int) -> Iterator[dict]:
+    """Each run of a queue worker on a fresh copy of ``base``: the figures it printed."""
+    for _ in range(runs):
+        remove_db(work)
+        shutil.copy(base, work)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=base_env(work))
+        if proc.returncode:
+            raise BenchError(proc.stderr.strip()[-2000:])
+        yield json.loads(proc.stdout)
 
 
 def p95(seconds: list[float]) -> float | None:
@@ -565,13 +570,7 @@ def bench_fsrs(base: Path, cards: int, out: Path, runs: int, answers: int,
     cmd = [sys.executable, __file__, "--queue-worker", str(work), "--answers", str(answers),
            "--scheduler", "fsrs"]
     try:
-        for _ in range(runs):
-            remove_db(work)
-            shutil.copy(base, work)
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=base_env(work))
-            if proc.returncode:
-                raise BenchError(proc.stderr.strip()[-2000:])
-            data = json.loads(proc.stdout)
+        for data in worker_runs(cmd, base, work, runs):
             switch.seconds.append(data["switch"])
             answer.seconds.extend(data["per_card"])
             back.seconds.append(data["back"])
