@@ -132,18 +132,27 @@ def test_importing_again_with_force_adds_no_history(anki, tmp_path):
     assert cards_of(rebuilt) == cards_of(db)
 
 
-def test_anki_to_markdown_to_anki_keeps_the_same_notes(anki, tmp_path):
+def through_markdown(anki, tmp_path: Path, *export_options: str) -> tuple[Path, Path, Path]:
+    """Anki's package (with scheduling) imported into Markdown, then exported again:
+    (Anki's package, the store, the package flashcards wrote)."""
     from tests.anki_build import export
-    from tests.anki_helpers import collection, import_package, notes_by_guid
 
-    folder, built, moment = anki
+    folder, _, moment = anki
     package = export(folder, tmp_path / "deck.apkg", legacy=False, with_scheduling=True)
     db = tmp_path / "s.db"
     assert run("import", str(package), "--to", str(tmp_path / "n"), db=db,
                moment=moment).returncode == 0
     back = tmp_path / "back.apkg"
-    result = run("export", "-o", str(back), db=db, moment=moment)
+    result = run("export", *export_options, "-o", str(back), db=db, moment=moment)
     assert result.returncode == 0, result.stderr
+    return package, db, back
+
+
+def test_anki_to_markdown_to_anki_keeps_the_same_notes(anki, tmp_path):
+    from tests.anki_helpers import collection, import_package, notes_by_guid
+
+    _, built, moment = anki
+    package, db, back = through_markdown(anki, tmp_path)
     with collection(tmp_path / "fresh") as col:
         import_package(col, package)  # the notes as they came from Anki
         import_package(col, back)  # and again through Markdown: updates, not duplicates
@@ -224,17 +233,10 @@ def test_answers_given_with_anki_s_own_scheduler_come_in_with_their_states(tmp_p
 def test_anki_to_markdown_to_anki_with_scheduling_keeps_due_dates_and_reviews(anki, tmp_path):
     # The issue's round trip: Anki -> flashcards import -> export --with-scheduling ->
     # a fresh Anki: the same notes, review counts, due dates, intervals and eases.
-    from tests.anki_build import export
     from tests.anki_helpers import collection, import_package, notes_by_guid
 
-    folder, built, moment = anki
-    package = export(folder, tmp_path / "deck.apkg", legacy=False, with_scheduling=True)
-    db = tmp_path / "s.db"
-    assert run("import", str(package), "--to", str(tmp_path / "n"), db=db,
-               moment=moment).returncode == 0
-    back = tmp_path / "back.apkg"
-    result = run("export", "--with-scheduling", "-o", str(back), db=db, moment=moment)
-    assert result.returncode == 0, result.stderr
+    _, built, moment = anki
+    _, db, back = through_markdown(anki, tmp_path, "--with-scheduling")
     today = study_day(moment, 4)
     with collection(tmp_path / "fresh") as col:
         import_package(col, back, with_scheduling=True)
