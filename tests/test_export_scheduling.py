@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from anki_helpers import collection, import_package, notes_by_guid
+from cli_helpers import cli_at
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -172,12 +173,7 @@ def test_answers_on_the_full_scale_take_the_button_of_their_grade():
 
 
 def invoke(db: Path, *args: str, day: int = 0, stdin: str | None = None) -> str:
-    moment = (DAY1 + timedelta(days=day)).isoformat()
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], input=stdin,
-                                env={"FLASHCARDS_NOW": moment, "FLASHCARDS_TZ": "UTC",
-                                     "NO_COLOR": "1"})
-    assert result.exit_code == 0, result.output
-    return result.output
+    return cli_at(DAY1, db, *args, day=day, stdin=stdin)
 
 
 def review(db: Path, day: int, rng: random.Random, answers: int = 30) -> None:

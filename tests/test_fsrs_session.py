@@ -288,16 +288,9 @@ def test_list_json_shows_fsrs_memory(tmp_path):
 
 
 def cli_run(db: Path, day: float, *args: str, stdin: str | None = None) -> str:
-    from click.testing import CliRunner
+    from cli_helpers import cli_at
 
-    from flashcards.cli import cli
-
-    moment = (DAY1 + timedelta(days=day)).isoformat()
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], input=stdin,
-                                env={"FLASHCARDS_NOW": moment, "FLASHCARDS_TZ": "UTC",
-                                     "NO_COLOR": "1"})
-    assert result.exit_code == 0, result.output
-    return result.output
+    return cli_at(DAY1, db, *args, day=day, stdin=stdin)
 
 
 def listed(db: Path, day: float = 60) -> list[dict]:

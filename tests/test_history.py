@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import cli_at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flashcards.cli import cli
 from flashcards.maintenance import check
 from flashcards.session import start
 from flashcards.store import Store
@@ -43,13 +42,7 @@ NOTES = {
 
 def invoke(db: Path, *args: str, day: int = 0, stdin: str | None = None,
            check_ok: bool = True) -> str:
-    moment = (DAY1 + timedelta(days=day)).isoformat()
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], input=stdin,
-                                env={"FLASHCARDS_NOW": moment, "FLASHCARDS_TZ": "UTC",
-                                     "NO_COLOR": "1"})
-    if check_ok:
-        assert result.exit_code == 0, result.output
-    return result.output
+    return cli_at(DAY1, db, *args, day=day, stdin=stdin, check_ok=check_ok)
 
 
 def review(db: Path, day: int, rng: random.Random, answers: int = 40) -> str:
