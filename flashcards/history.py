@@ -9,9 +9,11 @@ the store, card by card. docs/journal.md has the model.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import groupby
@@ -237,7 +239,7 @@ class History:
             # A store with no answers yet (a rebuild) has none to read back per card.
             from_store = self.store.has_reviews()
             waiting: set[str] = set()
-            with self.store.reviews_in_bulk():
+            with self.store.reviews_in_bulk(), _no_collections():
                 for events in reading.batches():
                     waiting |= self._apply_batch(events, from_store, result)
             self._remember_for_later(result.identities, waiting)
@@ -411,6 +413,20 @@ class History:
             self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
             self.store.clear_export_pending()
         return written
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """No garbage collection while answers are replayed: a batch holds some 50k events
+    alive, and every full collection walks them all (a third of a replay's time at the
+    default thresholds), while the replay leaves no cyclic garbage to collect."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _resume_after(card: StoredCard, marks: list[AnswerMark],
