@@ -40,9 +40,11 @@ class FSRSRules:
     def __init__(self, config: FSRSConfig):
         self.config = config
 
-    def answer(self, before: CardSchedule, event: Answered, repeat: bool) -> CardSchedule:
-        """The schedule after an answer; ``repeat`` does not matter: every answer counts."""
-        moment, day = event.local_time(), event.study_day()
+    def answer(self, before: CardSchedule, event: Answered, day: date,
+               repeat: bool) -> CardSchedule:
+        """The schedule after an answer on study day ``day``; ``repeat`` does not matter:
+        every answer counts."""
+        moment = event.local_time()
         state = fsrs.review(before.fsrs, fsrs.rating_of_grade(event.grade), moment, day,
                             self.config, seed=card_seed(event.guid, event.ord))
         return schedule_of(state, moment, event.day_start_hour or 0)

@@ -433,9 +433,11 @@ class Rules(Protocol):
 
     every_answer_counts: bool
 
-    def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
+    def answer(self, before: CardSchedule, event: Event, day: date,
+               repeat: bool) -> CardSchedule | None:
         """The schedule after ``event`` (an answer), or None if it changes nothing.
-        ``repeat``: the card was already scheduled on the answer's study day."""
+        ``day``: the answer's study day (``event.study_day()``, worked out once by the
+        caller); ``repeat``: the card was already scheduled on that day."""
 
     def lapse(self, before: CardSchedule, grade: int) -> bool:
         """Whether a scheduled answer with ``grade`` counts as a lapse."""
@@ -447,13 +449,14 @@ class SM2Rules:
 
     every_answer_counts = False
 
-    def answer(self, before: CardSchedule, event: Event, repeat: bool) -> CardSchedule | None:
+    def answer(self, before: CardSchedule, event: Event, day: date,
+               repeat: bool) -> CardSchedule | None:
         if repeat:
             return None
         state = _sm2_review(before.repetitions, before.easiness, before.interval,
                             event.grade)
         return CardSchedule(state.repetitions, state.easiness, state.interval,
-                            due_date(event.study_day(), state))
+                            due_date(day, state))
 
     def lapse(self, before: CardSchedule, grade: int) -> bool:
         return grade < PASSING_GRADE
@@ -507,7 +510,7 @@ def replay(events: Iterable[Event], rules: Rules = SM2, *,
         if undone and event.id in undone:
             continue
         day = event.study_day()
-        after = rules.answer(schedule, event, day in days)
+        after = rules.answer(schedule, event, day, day in days)
         if after is None:
             answers.append(ReplayedAnswer(event, False, schedule, schedule))
             continue

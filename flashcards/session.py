@@ -379,7 +379,8 @@ class ReviewSession:
                              self.settings.day_start_hour, zone_of(moment))
             repeat = self.store.was_scheduled_between(card.id, *day)
             rules = self.history.rules_for(stored.deck)
-            schedule = rules.answer(stored.schedule, self._event(stored, grade, moment), repeat)
+            given = self._event(stored, grade, moment)
+            schedule = rules.answer(stored.schedule, given, given.study_day(), repeat)
             scheduled = schedule is not None
             after = replace(stored, schedule=schedule,
                             lapses=stored.lapses + rules.lapse(stored.schedule, grade)) \
@@ -394,7 +395,7 @@ class ReviewSession:
             # The journal line first: a crash before the commit leaves an answer the
             # next run replays into the store, never one the journal lacks.
             self.history.write(stored.path, [event])
-            review_id = self.store.insert_review(replace(record, event_id=event.id))
+            review_id = self.store.insert_review(record._replace(event_id=event.id))
             if scheduled:
                 self.store.set_card_schedule(card.id, after.schedule, after.lapses)
         self._undo.append(_Undo("answer", stored, list(self.queue), set(self.again),

@@ -78,7 +78,7 @@ def test_a_review_record_round_trips_with_every_field(store):
         review_id = store.insert_review(record)
     start, end = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC)
     assert store.reviews_between(start, end) == [
-        ReviewRecord(**{**{f: getattr(record, f) for f in record.__slots__}, "id": review_id})]
+        record._replace(id=review_id)]
     assert store.was_scheduled_between(1, start, end)
     assert not store.was_scheduled_between(1, end, datetime(2026, 1, 7, tzinfo=UTC))
     assert store.scheduled_reviews()[1][0].button == 3

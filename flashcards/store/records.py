@@ -18,7 +18,9 @@ from flashcards.scheduler import INITIAL_EASINESS, SM2State
 
 def utc_iso(moment: datetime) -> str:
     """How the store writes a time: UTC, fixed width, so text order is time order."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,7 @@ class CardSchedule:
 NEW_CARD = CardSchedule()
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewRecord:
+class ReviewRecord(NamedTuple):
     """One answer, with everything needed to replay it on another machine.
 
     The card is named twice: by ``card_id`` in this store, and by the note's
@@ -69,6 +70,8 @@ class ReviewRecord:
     ``button`` is the key pressed (1-4, None on SM-2's full 0-5 scale) and
     ``grade`` the SM-2 grade it gave. A same-day repeat has ``scheduled``
     False and the same schedule before and after.
+
+    A NamedTuple (see above): a rebuild makes one per journaled answer.
     """
 
     card_id: int
