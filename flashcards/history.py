@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
@@ -150,15 +150,15 @@ class History:
         cards = 0
         answers: list[tuple] = []
         schedules: list[tuple] = []
-        with self.store.transaction():
-            rows = self.store.answers_by_card()
-            for card_id, group in groupby(rows, key=itemgetter(0)):
+        with_schedules = self._journal_has_schedules()  # an Anki import's states (SM-2 only)
+        with self.store.transaction(), self.store.rewriting_reviews(), _no_collections():
+            for card_id, group in groupby(self.store.answers_by_card(), key=itemgetter(0)):
                 group = list(group)
                 events = [_event_of_row(row) for row in group]
-                if self._journal_has_schedules():  # an Anki import's states (SM-2 only)
+                row_of = {event.id: row[4] for event, row in zip(events, group, strict=True)}
+                if with_schedules:
                     events += self.schedule_events().get((group[0][1], group[0][2]), [])
                 history = journal.replay(events, self.rules_for(group[0][3]))
-                row_of = {event.id: row[4] for event, row in zip(events, group, strict=True)}
                 answers += [(row_of[a.event.id], a.scheduled, a.before, a.after)
                             for a in history.answers]
                 schedules.append((card_id, history.schedule, history.lapses))
@@ -394,10 +394,9 @@ class History:
                 if card is None:
                     continue
                 if review.utc_offset_minutes is None:
-                    review = replace(review,
-                                     utc_offset_minutes=utc_offset_minutes(
-                                         review.reviewed_at.astimezone(zone)),
-                                     day_start_hour=review.day_start_hour or hour)
+                    review = review._replace(
+                        utc_offset_minutes=utc_offset_minutes(review.reviewed_at.astimezone(zone)),
+                        day_start_hour=review.day_start_hour or hour)
                     self.store.conn.execute(
                         "UPDATE reviews SET utc_offset_minutes = ?, day_start_hour = ? "
                         "WHERE id = ?",

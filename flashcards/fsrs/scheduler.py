@@ -134,7 +134,7 @@ def review(state: FSRSState | None, rating: int, moment: datetime, day: date,
     if rating not in RATING_NAMES:
         raise ValueError(f"rating must be 1 (Again) to 4 (Easy), got {rating!r}")
     moment, elapsed = _checked(state, moment, day)
-    memory = _next_memory(state, elapsed, config)[rating]
+    memory = _pair(getattr(_next_states(state, elapsed, config), _RATING_FIELDS[rating]))
     return _place(state, rating, memory, moment, day, config, seed)
 
 
@@ -253,13 +253,21 @@ def _round_half_up(value: float) -> int:
 
 def _next_memory(state: FSRSState | None, elapsed: int,
                  config: FSRSConfig) -> dict[int, tuple[float, float]]:
+    """(stability, difficulty) after each rating."""
+    states = _next_states(state, elapsed, config)
+    return {rating: _pair(getattr(states, name)) for rating, name in _RATING_FIELDS.items()}
+
+
+# fsrs-rs's NextStates names its four states by rating.
+_RATING_FIELDS = {AGAIN: "again", HARD: "hard", GOOD: "good", EASY: "easy"}
+
+
+def _next_states(state: FSRSState | None, elapsed: int, config: FSRSConfig):
     import fsrs_rs_python  # the native engine, loaded by the first FSRS answer only
 
     current = None if state is None else fsrs_rs_python.MemoryState(state.stability,
                                                                      state.difficulty)
-    states = _model(config.parameters).next_states(current, config.desired_retention, elapsed)
-    return {AGAIN: _pair(states.again), HARD: _pair(states.hard), GOOD: _pair(states.good),
-            EASY: _pair(states.easy)}
+    return _model(config.parameters).next_states(current, config.desired_retention, elapsed)
 
 
 def _pair(item) -> tuple[float, float]:

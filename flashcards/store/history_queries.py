@@ -8,7 +8,11 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from flashcards.store.connection import Connection
-from flashcards.store.migrations import LEGACY_DEVICE
+from flashcards.store.migrations import (
+    LEGACY_DEVICE,
+    REVIEW_HOURS_UPTO,
+    review_hours_statements,
+)
 from flashcards.store.records import AnswerMark, CardSchedule, ReviewRecord, StoredCard
 from flashcards.store.review_queries import (
     CARD_SELECT,
@@ -28,6 +32,7 @@ _EXPORT_PENDING = "journal.export_pending"
 _IDENTITY_PREFIX = "journal.identity:"
 _WAITING_PREFIX = "journal.waiting:"
 _KEYS_PER_QUERY = 500
+_HOURS_UPDATE_TRIGGER = "review_hours_update"
 
 
 class HistoryQueries(Connection):
@@ -128,6 +133,23 @@ class HistoryQueries(Connection):
             FROM reviews JOIN cards ON cards.id = reviews.card_id
             JOIN notes ON notes.id = cards.note_id JOIN decks ON decks.id = notes.deck_id
             ORDER BY reviews.card_id, reviews.id""")
+
+    @contextmanager
+    def rewriting_reviews(self) -> Iterator[None]:
+        """Inside a transaction: every review row about to be rewritten (``set_replayed``).
+
+        The trigger that keeps ``review_hours`` right row by row is set aside, and the
+        table emptied: the next `flashcards stats` totals the log again in one query,
+        instead of four statements per rewritten row here.
+        """
+        self.conn.execute(f'DROP TRIGGER IF EXISTS "{_HOURS_UPDATE_TRIGGER}"')
+        try:
+            yield
+        finally:
+            self.conn.execute("DELETE FROM review_hours")
+            self.conn.execute("DELETE FROM meta WHERE key = ?", [REVIEW_HOURS_UPTO])
+            self.conn.execute(next(sql for sql in review_hours_statements()
+                                   if _HOURS_UPDATE_TRIGGER in sql))
 
     def set_replayed(self, answers: Iterable[tuple[int, bool, CardSchedule, CardSchedule]],
                      cards: Iterable[tuple[int, CardSchedule, int]]) -> None:
