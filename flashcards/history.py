@@ -20,9 +20,10 @@ from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 
-from flashcards import journal, journal_buckets
+from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs_rules import FSRSRules
+from flashcards.history_rebuild import ReplayedBatch, record_of
 from flashcards.journal import ANSWER, NOTE, SCHEDULE, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
@@ -155,11 +156,13 @@ class History:
             for card_id, group in groupby(self.store.answers_by_card(), key=itemgetter(0)):
                 group = list(group)
                 events = [_event_of_row(row) for row in group]
-                row_of = {event.id: row[4] for event, row in zip(events, group, strict=True)}
+                # (device, seq) is the event's id without making its string.
+                row_of = {(event.device, event.seq): row[4]
+                          for event, row in zip(events, group, strict=True)}
                 if with_schedules:
                     events += self.schedule_events().get((group[0][1], group[0][2]), [])
                 history = journal.replay(events, self.rules_for(group[0][3]))
-                answers += [(row_of[a.event.id], a.scheduled, a.before, a.after)
+                answers += [(row_of[a.event.device, a.event.seq], a.scheduled, a.before, a.after)
                             for a in history.answers]
                 schedules.append((card_id, history.schedule, history.lapses))
                 cards += 1
@@ -236,12 +239,14 @@ class History:
             return result  # nothing new: no write, no lock (a no-change sync stays cheap)
         with self.store.transaction():
             self._bump_seq(reading.max_seq(self.device))
-            # A store with no answers yet (a rebuild) has none to read back per card.
-            from_store = self.store.has_reviews()
             waiting: set[str] = set()
             with self.store.reviews_in_bulk(), _no_collections():
-                for events in reading.batches():
-                    waiting |= self._apply_batch(events, from_store, result)
+                if self.store.has_reviews():
+                    for events in reading.batches():
+                        waiting |= self._apply_batch(events, result)
+                else:  # a rebuild: no answers to read back, every card replayed from nothing
+                    for batch in self._replay_from_nothing(reading):
+                        waiting |= self._write_batch(batch, result)
             self._remember_for_later(result.identities, waiting)
             self.store.set_journal_offsets(reading.offsets)
         return result
@@ -273,19 +278,46 @@ class History:
             self.store.forget_remembered(arrived)
         return replayed
 
-    def _apply_batch(self, events: list[Event], from_store: bool, result: CatchUp) -> set[str]:
-        """Replay the cards of one batch (every event of each of its cards), writing
-        the answers and schedules of all of them at once; the GUIDs of cards not found."""
-        if from_store:
-            known = self.store.known_event_ids(e.id for e in events if e.type == ANSWER)
-            events = [e for e in events if e.type != ANSWER or e.id not in known]
+    def _replay_from_nothing(self, reading: journal.Reading) -> Iterator[ReplayedBatch]:
+        """A store without answers: each batch of cards replayed from its events alone
+        (``history_rebuild``; buckets of a large read in a second process)."""
+        if isinstance(reading, journal_buckets.BucketedReading):
+            cards = list(self.store.replay_cards())
+            rules = {deck: self.rules_for(deck) for deck in {card.deck for card in cards}}
+            yield from history_rebuild.replay_buckets(reading, cards, rules, self.device)
+            return
+        for events in reading.batches():
+            guids = {e.guid for e in events if e.type != NOTE and e.guid is not None}
+            cards = {(c.note_guid, c.ord): c for c in self.store.cards_of_guids(guids)}
+            yield history_rebuild.replay_batch(events, cards, self.rules_for, self.device)
+
+    def _write_batch(self, batch: ReplayedBatch, result: CatchUp) -> set[str]:
+        """A replayed batch into the store; the GUIDs of the notes it lacks."""
+        if batch.has_schedules:
+            self.store.set_meta(HAS_SCHEDULES_KEY, "1")
+        for start in range(0, len(batch.reviews), _WRITE_BATCH):
+            self.store.add_review_values(batch.reviews[start:start + _WRITE_BATCH])
+        self.store.set_schedule_values(batch.schedules)
+        for card_id, suspended in batch.suspensions:
+            self.store.set_suspended(card_id, suspended)
+        result.cards += batch.cards
+        result.answers_from += batch.answers_from
+        result.problems += batch.problems
+        return batch.missing
+
+    def _apply_batch(self, events: list[Event], result: CatchUp) -> set[str]:
+        """Replay the cards of one batch (every event of each of its cards) after their
+        stored answers, writing the answers and schedules of all of them at once; the
+        GUIDs of cards not found."""
+        known = self.store.known_event_ids(e.id for e in events if e.type == ANSWER)
+        events = [e for e in events if e.type != ANSWER or e.id not in known]
         touched = journal.by_card(e for e in events if e.type != NOTE)
         if any(e.type == SCHEDULE for e in events):
             self.store.set_meta(HAS_SCHEDULES_KEY, "1")
         # One query for every card touched, and one for their stored answers.
         cards = {(c.note_guid, c.ord): c
                  for c in self.store.cards_of_guids({guid for guid, _ in touched})}
-        starts, stored = self._starts(cards, touched) if from_store and cards else ({}, {})
+        starts, stored = self._starts(cards, touched) if cards else ({}, {})
         writes, missing = _Writes(), set()
         for key, card_events in touched.items():
             card = cards.get(key)
@@ -293,7 +325,7 @@ class History:
                 missing.add(key[0])  # a note this store does not hold (yet)
                 continue
             self._replay(card, card_events, stored.get(card.id, []), writes,
-                         from_store=from_store, start=starts.get(card.id))
+                         start=starts.get(card.id))
             if len(writes.reviews) >= _WRITE_BATCH:
                 writes.flush(self.store)
             result.cards += 1
@@ -516,16 +548,6 @@ def event_of(review: ReviewRecord, card: StoredCard) -> Event:
                  ord=card.ord, button=review.button, grade=review.grade,
                  duration_ms=review.duration_ms, utc_offset_minutes=review.utc_offset_minutes,
                  day_start_hour=review.day_start_hour)
-
-
-def record_of(answer: journal.ReplayedAnswer, card: StoredCard) -> ReviewRecord:
-    event = answer.event
-    return ReviewRecord(
-        card_id=card.id, note_guid=card.note_guid, ordinal=card.ord, reviewed_at=event.time,
-        grade=event.grade, scheduled=answer.scheduled, before=answer.before, after=answer.after,
-        button=event.button, duration_ms=event.duration_ms,
-        utc_offset_minutes=event.utc_offset_minutes, day_start_hour=event.day_start_hour,
-        event_id=event.id)
 
 
 def _writable(folder: str) -> bool:

@@ -28,8 +28,9 @@ from flashcards.model import FlashcardsError, Problem, Severity
 # A read of more new bytes than this is sorted by card on disk; a smaller one
 # (a day's lines from another machine) is read whole, as before.
 BUCKETED_OVER = 24 << 20
-# About this many bytes of lines per bucket: some 55k events in memory at once.
-BUCKET_BYTES = 8 << 20
+# About this many bytes of lines per bucket: some 28k events, and their rows, in
+# memory at once (two buckets when a worker replays one ahead: history_rebuild).
+BUCKET_BYTES = 4 << 20
 _CHUNK = 4 << 20
 # The lines this device writes start so: their card is found without parsing
 # them. Anything else (another tool's spelling, a hand edit) is parsed in full.
@@ -67,34 +68,47 @@ class BucketedReading(journal.Reading):
     last_seqs: dict[str, int] = field(default_factory=dict)
 
     def batches(self) -> Iterator[list[Event]]:
-        loose = [e for e in self.events if e.type != journal.NOTE]
         for bucket in range(self.buckets):
-            assert self.folder is not None
-            path = self.folder / f"{bucket}.lines"
-            data = path.read_bytes() if path.exists() else b""
-            path.unlink(missing_ok=True)
-            events = list(loose)
-            for record in data.split(b"\n")[:-1]:
-                self._parse(record, events)
-            del data
+            events, problems = read_bucket(self.folder, bucket, self.sources, self.loose())
+            self.problems += problems
             yield events
+
+    def loose(self) -> list[Event]:
+        """The events read at once that every bucket's cards may need (not identities)."""
+        return [e for e in self.events if e.type != journal.NOTE]
 
     def max_seq(self, device: str) -> int:
         return max(super().max_seq(device), self.last_seqs.get(device, 0))
 
-    def _parse(self, record: bytes, events: list[Event]) -> None:
+
+def read_bucket(folder: Path | None, bucket: int, sources: list[tuple[Path, int]],
+                loose: list[Event]) -> tuple[list[Event], list[Problem]]:
+    """One bucket's events after ``loose`` ones, and the problems of its lines; its file
+    is deleted. Runs in a rebuild's replay worker too (``history_rebuild``)."""
+    assert folder is not None
+    path = folder / f"{bucket}.lines"
+    data = path.read_bytes() if path.exists() else b""
+    path.unlink(missing_ok=True)
+    events, problems = list(loose), []
+    for record in data.split(b"\n")[:-1]:
         where, _, raw = record.partition(b" ")
         try:
             events.append(journal.parse_line(raw.decode("utf-8")))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             number, _, line = where.partition(b":")
-            path, start = self.sources[int(number)]
+            path, start = sources[int(number)]
             line_number = journal.line_number(path, start, int(line))
             if isinstance(exc, journal.NewerJournal):
                 raise FlashcardsError(f"{path}:{line_number}: {exc}; upgrade flashcards") \
                     from exc
-            self.problems.append(Problem(str(path), line_number, 1, Severity.WARNING,
-                                         f"journal line skipped: {exc}"))
+            problems.append(Problem(str(path), line_number, 1, Severity.WARNING,
+                                    f"journal line skipped: {exc}"))
+    return events, problems
+
+
+def bucket_of(guid: str, buckets: int) -> int:
+    """The bucket of a note's events (every card of a note goes to one bucket)."""
+    return zlib.crc32(guid.encode("utf-8")) % buckets
 
 
 def read_new_by_card(folders: Iterable[Path], offsets: dict[str, int],
@@ -146,6 +160,8 @@ def _route_line(raw: bytes, where: bytes, reading: BucketedReading, outs: list,
     if found and raw.count(b'"guid":') == 1 and raw.count(b'"type":') == 1 \
             and raw.count(b'"v":') == 1:
         device, seq, guid = found.groups()
+        # The GUID's bytes as the line has them: a quoted string without escapes, so
+        # the same bytes as bucket_of encodes.
         outs[zlib.crc32(guid) % len(outs)].write(where + raw + b"\n")
         name = device.decode("utf-8", "replace")
         if int(seq) > reading.last_seqs.get(name, 0):
@@ -164,7 +180,7 @@ def _route_line(raw: bytes, where: bytes, reading: BucketedReading, outs: list,
                                         Severity.WARNING, f"journal line skipped: {exc}"))
         return
     if event.type in _ROUTED_KINDS and isinstance(event.guid, str):
-        outs[zlib.crc32(event.guid.encode("utf-8")) % len(outs)].write(where + raw + b"\n")
+        outs[bucket_of(event.guid, len(outs))].write(where + raw + b"\n")
         if event.seq > reading.last_seqs.get(event.device, 0):
             reading.last_seqs[event.device] = event.seq
     else:

@@ -34,6 +34,7 @@ from flashcards.store.records import (
     FitAnswer,
     HourTotals,
     ListedCard,
+    ReplayCard,
     ReviewRecord,
     SourceRecord,
     StatsCard,
@@ -42,7 +43,7 @@ from flashcards.store.records import (
     StoredNote,
     utc_iso,
 )
-from flashcards.store.review_queries import ReviewQueries
+from flashcards.store.review_queries import ReviewQueries, review_values, schedule_values
 from flashcards.store.stats_queries import StatsQueries
 from flashcards.store.sync_queries import SyncQueries
 
@@ -59,6 +60,7 @@ __all__ = [
     "FitAnswer",
     "HourTotals",
     "ListedCard",
+    "ReplayCard",
     "ReviewRecord",
     "SourceRecord",
     "StatsCard",
@@ -67,6 +69,8 @@ __all__ = [
     "StoredCard",
     "StoredNote",
     "backup_path",
+    "review_values",
+    "schedule_values",
     "utc_iso",
 ]
 

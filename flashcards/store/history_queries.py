@@ -13,7 +13,13 @@ from flashcards.store.migrations import (
     REVIEW_HOURS_UPTO,
     review_hours_statements,
 )
-from flashcards.store.records import AnswerMark, CardSchedule, ReviewRecord, StoredCard
+from flashcards.store.records import (
+    AnswerMark,
+    CardSchedule,
+    ReplayCard,
+    ReviewRecord,
+    StoredCard,
+)
 from flashcards.store.review_queries import (
     CARD_SELECT,
     INSERT_REVIEW,
@@ -46,6 +52,13 @@ class HistoryQueries(Connection):
         self._temp_values("wanted_guids", guids)
         return [card_from_row(row) for row in self.conn.execute(
             f"{CARD_SELECT} WHERE notes.guid IN (SELECT value FROM wanted_guids)")]
+
+    def replay_cards(self) -> Iterator[ReplayCard]:
+        """Every card, light: what a rebuild's replay needs of each."""
+        return self._records(ReplayCard._make, """
+            SELECT cards.id, notes.guid, cards.ord, decks.name, cards.suspended = 1
+            FROM cards JOIN notes ON notes.id = cards.note_id
+            JOIN decks ON decks.id = notes.deck_id""")
 
     def has_reviews(self) -> bool:
         return self.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone() is not None
@@ -93,8 +106,8 @@ class HistoryQueries(Connection):
 
     def set_card_schedules(self, schedules: Iterable[tuple[int, CardSchedule, int]]) -> None:
         """(card id, schedule, lapses) of many cards, in one statement."""
-        self.conn.executemany(UPDATE_SCHEDULE, (schedule_values(card_id, s, lapses)
-                                                for card_id, s, lapses in schedules))
+        self.set_schedule_values(schedule_values(card_id, s, lapses)
+                                 for card_id, s, lapses in schedules)
 
     @contextmanager
     def reviews_in_bulk(self) -> Iterator[None]:
@@ -120,7 +133,16 @@ class HistoryQueries(Connection):
 
     def add_reviews(self, reviews: Iterable[ReviewRecord]) -> None:
         """Answers added after a card's others (a replay that changed none of those)."""
-        self.conn.executemany(INSERT_REVIEW, map(review_values, reviews))
+        self.add_review_values(map(review_values, reviews))
+
+    def add_review_values(self, rows: Iterable[list]) -> None:
+        """``add_reviews`` of answers already made into rows by ``review_values`` (in a
+        process that has no store: a rebuild's replay worker)."""
+        self.conn.executemany(INSERT_REVIEW, rows)
+
+    def set_schedule_values(self, rows: Iterable[list]) -> None:
+        """``set_card_schedules`` of schedules already made into ``schedule_values`` rows."""
+        self.conn.executemany(UPDATE_SCHEDULE, rows)
 
     def answers_by_card(self) -> Iterator[tuple]:
         """Every answer with its card, ordered by card then row: ``(card_id, guid, ord,

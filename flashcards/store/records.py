@@ -90,6 +90,18 @@ class ReviewRecord(NamedTuple):
     id: int | None = None  # the store's row id, once written
 
 
+class ReplayCard(NamedTuple):
+    """What a replay of a card's journal events needs of it: its row, its note's GUID
+    and ordinal (the events' names for it), its deck (whose rules apply) and whether
+    it is suspended. ``StoredCard`` has the same fields."""
+
+    id: int
+    note_guid: str
+    ord: int
+    deck: str
+    suspended: bool
+
+
 @dataclass(frozen=True, slots=True)
 class StoredNote:
     """A note as the store keeps it. ``id`` is None for a note not yet written."""
