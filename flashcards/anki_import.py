@@ -28,7 +28,7 @@ import os
 import re
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -98,6 +98,12 @@ class ImportReport:
     # The written files as the check parsed them (`loader.load_file`), for the
     # sync that follows (`sync(..., parsed=...)`) not to parse them again.
     parsed: list[LoadedFile] = field(default_factory=list, repr=False)
+
+    def hand_over(self) -> list[LoadedFile]:
+        """The parsed files, given up here: the sync that takes them lets them go
+        before its journal replay, which needs the memory more."""
+        parsed, self.parsed = self.parsed, []
+        return parsed
 
     def summary(self) -> str:
         return (f"Imported into {display_path(self.folder)}: {self.decks} decks "
@@ -208,9 +214,10 @@ def _import(package: Path, folder: Path, now: datetime, day_start_hour: int, for
         report.cards = sum(len(n.ords) for n in kept)
         report.media = len(media.copied)
         folder_journal = journal.folder_of_root(folder)
-        lines = _history(col, cards, kept, now, day_start_hour, report, warnings,
-                         _suspended_before(folder_journal))
-        report.journal_lines = _append_new(folder_journal, lines)
+        suspended_before = _suspended_before(folder_journal)
+        out = _NewLines(folder_journal)
+        _history(col, cards, kept, now, day_start_hour, report, warnings, suspended_before, out)
+        report.journal_lines = out.written
     report.warnings = warnings.lines()
     return report
 
@@ -616,14 +623,11 @@ def _suspended_before(folder: Path) -> set[tuple[str, int]]:
     return {key for key, suspended in state.items() if suspended}
 
 
-# A device's journal lines to append: (sequence number, the line), in order.
-_Lines = dict[str, list[tuple[int, str]]]
-
-
 def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Note],
              now: datetime, day_start_hour: int, report: ImportReport,
-             warnings: _Warnings, suspended_before: set[tuple[str, int]]) -> _Lines:
-    """Answer, schedule and suspend lines for the cards of the written notes."""
+             warnings: _Warnings, suspended_before: set[tuple[str, int]],
+             out: _NewLines) -> None:
+    """Answer, schedule and suspend lines for the cards of the written notes, to ``out``."""
     zone = now.tzinfo or UTC
     by_id = {note.note_id: note for note in notes}
     target: dict[int, tuple[str, int]] = {}  # Anki card id -> (GUID, ordinal)
@@ -638,8 +642,9 @@ def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Not
                 anki_cards[card.id] = card
     answers: dict[int, list[int]] = defaultdict(list)  # card -> passing flags, in order
     last_ms: dict[int, int] = {}
-    lines = _answer_lines(col, target, zone, day_start_hour, answers, last_ms, warnings)
-    report.reviews = len(lines)
+    out.append(ANSWERS_DEVICE,
+               _answer_lines(col, target, zone, day_start_hour, answers, last_ms, warnings))
+    report.reviews = sum(map(len, answers.values()))
     events: list[Event] = []
     for card_id, card in anki_cards.items():
         guid, ord_ = target[card_id]
@@ -656,22 +661,21 @@ def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Not
             report.suspended += 1
         elif (guid, ord_) in suspended_before:  # unsuspended in Anki since the last import
             events.append(Event(UNSUSPEND, SUSPEND_DEVICE, seq, moment, guid=guid, ord=ord_))
-    by_device: _Lines = {ANSWERS_DEVICE: lines}
-    for event in sorted(events, key=lambda e: e.seq):
-        by_device.setdefault(event.device, []).append((event.seq, event.to_line()))
-    return by_device
+    for device in (SCHEDULE_DEVICE, SUSPEND_DEVICE):
+        out.append(device, ((e.seq, e.to_line()) for e in sorted(events, key=lambda e: e.seq)
+                            if e.device == device))
 
 
 def _answer_lines(col: Collection, target: dict[int, tuple[str, int]], zone,
                   day_start_hour: int, answers: dict[int, list[int]], last_ms: dict[int, int],
-                  warnings: _Warnings) -> list[tuple[int, str]]:
-    """The review log's answers as journal lines, in the log's order (their ids).
+                  warnings: _Warnings) -> Iterator[tuple[int, str]]:
+    """The review log's answers as journal lines, in the log's order (their ids), and
+    each card's passing flags and last answer in ``answers`` and ``last_ms``.
 
     The lines are written here rather than through `journal.Event`: a large
     package has a hundred thousand, and the events cost more than the rest of
     the import's history (tests/test_anki_import_lines.py checks they are the
     lines `Event.to_line` writes)."""
-    lines = []
     quoted: dict[str, str] = {}
     for entry in col.revlog():
         if entry.card_id not in target:
@@ -686,12 +690,11 @@ def _answer_lines(col: Collection, target: dict[int, tuple[str, int]], zone,
         guid, ord_ = target[entry.card_id]
         if guid not in quoted:
             quoted[guid] = json.dumps(guid, ensure_ascii=False)
-        lines.append((entry.id, _answer_line(
-            entry.id, moment, quoted[guid], ord_, button, max(0, entry.time_ms),
-            utc_offset_minutes(moment.astimezone(zone)), day_start_hour)))
         answers[entry.card_id].append(BUTTON_GRADES[button] >= PASSING_GRADE)
         last_ms[entry.card_id] = entry.id
-    return lines
+        yield entry.id, _answer_line(
+            entry.id, moment, quoted[guid], ord_, button, max(0, entry.time_ms),
+            utc_offset_minutes(moment.astimezone(zone)), day_start_hour)
 
 
 def _answer_line(seq: int, moment: datetime, quoted_guid: str, ord_: int, button: int,
@@ -749,24 +752,46 @@ def _due_day(card: AnkiCard, col: Collection, zone, day_start_hour: int) -> date
         return date.max
 
 
-def _append_new(folder: Path, lines: _Lines) -> int:
-    """Append the lines this folder's journal does not hold yet (by id)."""
-    known: dict[str, set[int]] = defaultdict(set)
-    for event in journal.read_matching([folder], b'"id":"anki'):
-        if event.device in lines:
-            known[event.device].add(event.seq)
-    written = 0
-    for device, own in lines.items():
-        fresh = [line for seq, line in own if seq not in known[device]]
-        if fresh:
-            journal.Appender(folder, device).append([_Written("".join(fresh))])
-            written += len(fresh)
-    return written
+class _NewLines:
+    """Appends the lines this folder's journal does not hold yet (by id), as they
+    come, some thousands in each write: an import holds no whole history."""
+
+    CHUNK = 5000
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written = 0
+        self.known: dict[str, set[int]] = defaultdict(set)
+        devices = {ANSWERS_DEVICE, SCHEDULE_DEVICE, SUSPEND_DEVICE}
+        for event in journal.read_matching([folder], b'"id":"anki'):
+            if event.device in devices:
+                self.known[event.device].add(event.seq)
+
+    def append(self, device: str, lines: Iterable[tuple[int, str]]) -> None:
+        """``lines`` as (sequence number, line), in their order."""
+        known, chunk = self.known[device], []
+        for seq, line in lines:
+            if seq not in known:
+                chunk.append(line)
+                if len(chunk) == self.CHUNK:
+                    self._write(device, chunk)
+                    chunk = []
+        if chunk:
+            self._write(device, chunk)
+
+    def _write(self, device: str, lines: list[str]) -> None:
+        journal.Appender(self.folder, device).append([_Written("".join(lines))])
+        self.written += len(lines)
 
 
-class _Written(str):
-    """Lines made here, handed to `journal.Appender` (which asks for each event's line)."""
+class _Written:
+    """Lines made here, for `journal.Appender` (which asks each event for its line)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     def to_line(self) -> str:
-        return str(self)
+        return self.text
 

@@ -656,7 +656,7 @@ def import_(app: App, package: Path, folder: Path, force: bool) -> None:
     # No HTML for the export's cache: an import is not an export (the first export
     # renders what the cache lacks), and rendering is most of a cold sync. The files
     # the import parsed to check them are not parsed again.
-    synced = run_sync(store, [folder], now=moment, render_html=False, parsed=report.parsed)
+    synced = run_sync(store, [folder], now=moment, render_html=False, parsed=report.hand_over())
     echo_problems(sorted(synced.errors + synced.warnings))
     echo(f"Synced: {synced.summary()}")
     if synced.errors:

@@ -176,7 +176,7 @@ def sync(
         history.record_identities(written, now)
     # The parsed notes are written: let them go before the journal's replay (a
     # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
-    del changed, placed, touched, ghosts, written
+    del changed, placed, touched, ghosts, written, parsed
     _catch_up(history, reading, report)
     history.replay_arrivals()
     return report

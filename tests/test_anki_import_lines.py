@@ -33,14 +33,19 @@ def test_an_imported_answer_s_line_is_the_event_s_line(seq, guid, ord_, button, 
     assert line == event.to_line()
 
 
-def test_lines_already_in_the_journal_are_not_written_again(tmp_path):
+def test_lines_already_in_the_journal_are_not_written_again(tmp_path, monkeypatch):
     folder = tmp_path / "journal"
     moment = datetime(2026, 1, 5, tzinfo=UTC)
-    lines = {anki_import.ANSWERS_DEVICE: [
-        (seq, anki_import._answer_line(seq, moment, '"g"', 1, 3, 0, 0, 4)) for seq in (1, 2)]}
-    assert anki_import._append_new(folder, lines) == 2
-    lines[anki_import.ANSWERS_DEVICE].append(
-        (3, anki_import._answer_line(3, moment, '"g"', 1, 3, 0, 0, 4)))
-    assert anki_import._append_new(folder, lines) == 1
+
+    def lines(seqs):
+        return [(seq, anki_import._answer_line(seq, moment, '"g"', 1, 3, 0, 0, 4))
+                for seq in seqs]
+    monkeypatch.setattr(anki_import._NewLines, "CHUNK", 2)  # several writes
+    first = anki_import._NewLines(folder)
+    first.append(anki_import.ANSWERS_DEVICE, lines([1, 2, 3]))
+    assert first.written == 3
+    again = anki_import._NewLines(folder)
+    again.append(anki_import.ANSWERS_DEVICE, lines([1, 2, 3, 4, 5]))
+    assert again.written == 2
     written = (folder / f"{anki_import.ANSWERS_DEVICE}.jsonl").read_text().splitlines()
-    assert [journal.parse_line(line).seq for line in written] == [1, 2, 3]
+    assert [journal.parse_line(line).seq for line in written] == [1, 2, 3, 4, 5]
