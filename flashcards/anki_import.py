@@ -77,7 +77,10 @@ _UNSAFE_TAG = re.compile(r"[;,>]")
 _BLOCK_START = re.compile(r"^(?:```|~~~|\||[-*+>] |\d+[.)] |\$\$|<|#|    )")
 _SEQ_BITS = 64
 # From this many notes the HTML is converted in a process pool, this many at a time.
-PARALLEL_NOTES = 2000
+# Below it the pool costs more than it saves: 10,000 notes of editor HTML take
+# 0.8 s in one process (the short way of html_markdown), and the pool added 0.3 s
+# of CPU for no gain in wall time on 2 cores (docs/benchmarks.md, issue 16).
+PARALLEL_NOTES = 20_000
 _BATCH_NOTES = 1000
 _MAX_MS = 253_402_300_799_000  # 9999-12-31, the last moment a datetime holds
 
