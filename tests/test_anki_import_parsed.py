@@ -61,3 +61,21 @@ def test_a_sync_that_renders_html_parses_for_itself(tmp_path):
                for item in report.parsed]
     synced = sync(Store.open(tmp_path / "a.db"), [tmp_path / "notes"], now=NOW, parsed=emptied)
     assert synced.added == 3
+
+
+def test_a_note_whose_image_the_folder_holds_as_another_file_is_left_out(tmp_path):
+    from tests.test_anki_hostile import PNG
+
+    notes = [(1, "g1", BASIC_ID, ["Plot?", '<img src="a.png">'], ""),
+             (2, "g2", BASIC_ID, ["Capital of France?", "Paris"], "")]
+    col = anki_forge.collection(tmp_path / "c.anki21", notes)
+    package = anki_forge.package(tmp_path / "p.apkg", col, {"a.png": PNG})
+    (tmp_path / "notes" / "media").mkdir(parents=True)
+    (tmp_path / "notes" / "media" / "a.png").write_text("not an image")
+    report = import_package(package, tmp_path / "notes", now=NOW)
+    assert report.notes == 1
+    assert any("as written, skipped: 1 (e.g. g1: image" in w for w in report.warnings), \
+        report.warnings
+    synced = sync(Store.open(tmp_path / "a.db"), [tmp_path / "notes"], now=NOW,
+                  render_html=False, parsed=report.hand_over())
+    assert (synced.added, synced.errors) == (1, [])
