@@ -23,11 +23,12 @@ docs/anki.md, "Import from Anki", is the user's side of this.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,9 +41,15 @@ from flashcards.cards import Cloze, cloze_numbers, replace_clozes
 from flashcards.clock import utc_offset_minutes
 from flashcards.html_markdown import to_markdown
 from flashcards.journal import ANSWER, SCHEDULE, SUSPEND, UNSUSPEND, Event
-from flashcards.loader import MAX_COSTLY, MAX_FILE_BYTES, MAX_LINES
-from flashcards.model import FlashcardsError, Severity, anki_id
-from flashcards.parser import parse
+from flashcards.loader import (
+    MAX_COSTLY,
+    MAX_FILE_BYTES,
+    MAX_LINES,
+    LoadedFile,
+    SourceFile,
+    load_file,
+)
+from flashcards.model import DeckFile, FlashcardsError, Severity, anki_id
 from flashcards.paths import display_path
 from flashcards.scheduler import (
     BUTTON_GRADES,
@@ -70,7 +77,10 @@ _UNSAFE_TAG = re.compile(r"[;,>]")
 _BLOCK_START = re.compile(r"^(?:```|~~~|\||[-*+>] |\d+[.)] |\$\$|<|#|    )")
 _SEQ_BITS = 64
 # From this many notes the HTML is converted in a process pool, this many at a time.
-PARALLEL_NOTES = 2000
+# Below it the pool costs more than it saves: 10,000 notes of editor HTML take
+# 0.8 s in one process (the short way of html_markdown), and the pool added 0.3 s
+# of CPU for no gain in wall time on 2 cores (docs/benchmarks.md, issue 16).
+PARALLEL_NOTES = 20_000
 _BATCH_NOTES = 1000
 _MAX_MS = 253_402_300_799_000  # 9999-12-31, the last moment a datetime holds
 
@@ -88,6 +98,15 @@ class ImportReport:
     media: int = 0
     journal_lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    # The written files as the check parsed them (`loader.load_file`), for the
+    # sync that follows (`sync(..., parsed=...)`) not to parse them again.
+    parsed: list[LoadedFile] = field(default_factory=list, repr=False)
+
+    def hand_over(self) -> list[LoadedFile]:
+        """The parsed files, given up here: the sync that takes them lets them go
+        before its journal replay, which needs the memory more."""
+        parsed, self.parsed = self.parsed, []
+        return parsed
 
     def summary(self) -> str:
         return (f"Imported into {display_path(self.folder)}: {self.decks} decks "
@@ -187,19 +206,21 @@ def _import(package: Path, folder: Path, now: datetime, day_start_hour: int, for
         folder.mkdir(parents=True, exist_ok=True)
         media = _copy_media(pkg, folder, force, warnings)
         notes = [_with_media(note, media, warnings) for note in notes]
-        files = _checked(_deck_files(notes, folder), warnings)
-        for path, deck_notes in files.items():
-            _write_file(path, _file_text(deck_notes[0].deck, deck_notes))
+        files = _checked(_deck_files(notes, folder), folder, warnings)
+        for path, checked in files.items():
+            _write_file(path, checked.text)
         report.files = sorted(files)
-        kept = [note for deck_notes in files.values() for note in deck_notes]
+        report.parsed = [checked.loaded for checked in files.values()]
+        kept = [note for checked in files.values() for note in checked.notes]
         report.decks = len({note.deck for note in kept})
         report.notes = len(kept)
         report.cards = sum(len(n.ords) for n in kept)
         report.media = len(media.copied)
         folder_journal = journal.folder_of_root(folder)
-        events = _history(col, cards, kept, now, day_start_hour, report, warnings,
-                          _suspended_before(folder_journal))
-        report.journal_lines = _append_new(folder_journal, events)
+        suspended_before = _suspended_before(folder_journal)
+        out = _NewLines(folder_journal)
+        _history(col, cards, kept, now, day_start_hour, report, warnings, suspended_before, out)
+        report.journal_lines = out.written
     report.warnings = warnings.lines()
     return report
 
@@ -517,35 +538,45 @@ def _chunks(notes: list[_Note]) -> Iterable[list[_Note]]:
 
 
 def _file_text(deck: str, notes: list[_Note]) -> str:
-    import json
-
     front = f"---\ndeck: {json.dumps(deck, ensure_ascii=False)}\n---\n\n"
     return front + "\n".join(note.text() for note in notes)
 
 
-def _checked(files: dict[Path, list[_Note]], warnings: _Warnings) -> dict[Path, list[_Note]]:
-    """Each file parsed as sync will parse it: a note that does not come out as
+@dataclass
+class _Checked:
+    """A deck file to write: its notes, its text, and the text as sync loads it."""
+
+    notes: list[_Note]
+    text: str
+    loaded: LoadedFile
+
+
+def _checked(files: dict[Path, list[_Note]], folder: Path,
+             warnings: _Warnings) -> dict[Path, _Checked]:
+    """Each file loaded as sync will load it: a note that does not come out as
     written (an error, a different kind or card count) is left out, said so."""
     checked = {}
     for path, notes in files.items():
         for _ in range(5):
-            bad = _bad_notes(path, notes)
+            text = _file_text(notes[0].deck, notes)
+            loaded = load_file(SourceFile(path, folder), text.encode("utf-8"))
+            bad = _bad_notes(text, loaded.deck, notes)
             if not bad:
                 break
             for guid, reason in bad.items():
                 warnings.add("notes the card format cannot hold as written, skipped",
                              f"{guid}: {reason}")
             notes = [note for note in notes if note.guid not in bad]
+            if not notes:
+                break
         else:
             raise FlashcardsError(f"{display_path(path)}: the converted deck does not parse")
         if notes:
-            checked[path] = notes
+            checked[path] = _Checked(notes, text, loaded)
     return checked
 
 
-def _bad_notes(path: Path, notes: list[_Note]) -> dict[str, str]:
-    text = _file_text(notes[0].deck, notes)
-    deck = parse(text, str(path))
+def _bad_notes(text: str, deck: DeckFile, notes: list[_Note]) -> dict[str, str]:
     starts = []  # (first line, guid) of each note in the text
     line = text[:text.index("\n---\n") + 5].count("\n") + 2
     for note in notes:
@@ -597,8 +628,9 @@ def _suspended_before(folder: Path) -> set[tuple[str, int]]:
 
 def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Note],
              now: datetime, day_start_hour: int, report: ImportReport,
-             warnings: _Warnings, suspended_before: set[tuple[str, int]]) -> list[Event]:
-    """Answer, schedule and suspend events for the cards of the written notes."""
+             warnings: _Warnings, suspended_before: set[tuple[str, int]],
+             out: _NewLines) -> None:
+    """Answer, schedule and suspend lines for the cards of the written notes, to ``out``."""
     zone = now.tzinfo or UTC
     by_id = {note.note_id: note for note in notes}
     target: dict[int, tuple[str, int]] = {}  # Anki card id -> (GUID, ordinal)
@@ -611,28 +643,12 @@ def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Not
             if card.ord in note.ords:
                 target[card.id] = (note.guid, note.ords[card.ord])
                 anki_cards[card.id] = card
-    events: list[Event] = []
     answers: dict[int, list[int]] = defaultdict(list)  # card -> passing flags, in order
     last_ms: dict[int, int] = {}
-    for entry in col.revlog():
-        if entry.card_id not in target:
-            continue
-        if entry.ease not in (1, 2, 3, 4):
-            continue  # a manual reschedule or a reset: no answer was given
-        if not 0 <= entry.id <= _MAX_MS:
-            warnings.add("review log entries with an impossible time, skipped", str(entry.id))
-            continue
-        button = _button(entry.ease, entry.type, col.scheduler)
-        moment = datetime.fromtimestamp(entry.id / 1000, UTC)
-        guid, ord_ = target[entry.card_id]
-        events.append(Event(
-            ANSWER, ANSWERS_DEVICE, entry.id, moment, guid=guid, ord=ord_, button=button,
-            grade=BUTTON_GRADES[button], duration_ms=max(0, entry.time_ms),
-            utc_offset_minutes=utc_offset_minutes(moment.astimezone(zone)),
-            day_start_hour=day_start_hour))
-        answers[entry.card_id].append(BUTTON_GRADES[button] >= PASSING_GRADE)
-        last_ms[entry.card_id] = entry.id
-    report.reviews = len(events)
+    out.append(ANSWERS_DEVICE,
+               _answer_lines(col, target, zone, day_start_hour, answers, last_ms, warnings))
+    report.reviews = sum(map(len, answers.values()))
+    events: list[Event] = []
     for card_id, card in anki_cards.items():
         guid, ord_ = target[card_id]
         moment_ms = max(min(max(card.modified, 0) * 1000, _MAX_MS), last_ms.get(card_id, -1) + 1)
@@ -648,7 +664,50 @@ def _history(col: Collection, cards: dict[int, list[AnkiCard]], notes: list[_Not
             report.suspended += 1
         elif (guid, ord_) in suspended_before:  # unsuspended in Anki since the last import
             events.append(Event(UNSUSPEND, SUSPEND_DEVICE, seq, moment, guid=guid, ord=ord_))
-    return events
+    for device in (SCHEDULE_DEVICE, SUSPEND_DEVICE):
+        out.append(device, ((e.seq, e.to_line()) for e in sorted(events, key=lambda e: e.seq)
+                            if e.device == device))
+
+
+def _answer_lines(col: Collection, target: dict[int, tuple[str, int]], zone,
+                  day_start_hour: int, answers: dict[int, list[int]], last_ms: dict[int, int],
+                  warnings: _Warnings) -> Iterator[tuple[int, str]]:
+    """The review log's answers as journal lines, in the log's order (their ids), and
+    each card's passing flags and last answer in ``answers`` and ``last_ms``.
+
+    The lines are written here rather than through `journal.Event`: a large
+    package has a hundred thousand, and the events cost more than the rest of
+    the import's history (tests/test_anki_import_lines.py checks they are the
+    lines `Event.to_line` writes)."""
+    quoted: dict[str, str] = {}
+    for entry in col.revlog():
+        if entry.card_id not in target:
+            continue
+        if entry.ease not in (1, 2, 3, 4):
+            continue  # a manual reschedule or a reset: no answer was given
+        if not 0 <= entry.id <= _MAX_MS:
+            warnings.add("review log entries with an impossible time, skipped", str(entry.id))
+            continue
+        button = _button(entry.ease, entry.type, col.scheduler)
+        moment = datetime.fromtimestamp(entry.id / 1000, UTC)
+        guid, ord_ = target[entry.card_id]
+        if guid not in quoted:
+            quoted[guid] = json.dumps(guid, ensure_ascii=False)
+        answers[entry.card_id].append(BUTTON_GRADES[button] >= PASSING_GRADE)
+        last_ms[entry.card_id] = entry.id
+        yield entry.id, _answer_line(
+            entry.id, moment, quoted[guid], ord_, button, max(0, entry.time_ms),
+            utc_offset_minutes(moment.astimezone(zone)), day_start_hour)
+
+
+def _answer_line(seq: int, moment: datetime, quoted_guid: str, ord_: int, button: int,
+                 duration_ms: int, offset: int, day_start_hour: int) -> str:
+    """`Event.to_line` of an imported answer (its grade is its button's)."""
+    time = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    hour = "" if day_start_hour == DAY_START_HOUR else f',"dsh":{day_start_hour}'
+    return (f'{{"v":{journal.FORMAT_VERSION},"id":"{ANSWERS_DEVICE}-{seq}","type":"{ANSWER}",'
+            f'"t":"{time}","guid":{quoted_guid},"ord":{ord_},"button":{button},'
+            f'"ms":{duration_ms},"off":{offset}{hour}}}\n')
 
 
 def _button(ease: int, kind: int, scheduler: int) -> int:
@@ -696,17 +755,46 @@ def _due_day(card: AnkiCard, col: Collection, zone, day_start_hour: int) -> date
         return date.max
 
 
-def _append_new(folder: Path, events: list[Event]) -> int:
-    """Append the events this folder's journal does not hold yet (by id)."""
-    devices = {ANSWERS_DEVICE, SCHEDULE_DEVICE, SUSPEND_DEVICE}
-    known = {e.id for e in journal.read_matching([folder], b'"id":"anki')
-             if e.device in devices}
-    fresh = [event for event in events if event.id not in known]
-    by_device: dict[str, list[Event]] = defaultdict(list)
-    for event in fresh:
-        by_device[event.device].append(event)
-    for device, own in by_device.items():
-        own.sort(key=lambda e: e.seq)
-        journal.Appender(folder, device).append(own)
-    return len(fresh)
+class _NewLines:
+    """Appends the lines this folder's journal does not hold yet (by id), as they
+    come, some thousands in each write: an import holds no whole history."""
+
+    CHUNK = 5000
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written = 0
+        self.known: dict[str, set[int]] = defaultdict(set)
+        devices = {ANSWERS_DEVICE, SCHEDULE_DEVICE, SUSPEND_DEVICE}
+        for event in journal.read_matching([folder], b'"id":"anki'):
+            if event.device in devices:
+                self.known[event.device].add(event.seq)
+
+    def append(self, device: str, lines: Iterable[tuple[int, str]]) -> None:
+        """``lines`` as (sequence number, line), in their order."""
+        known, chunk = self.known[device], []
+        for seq, line in lines:
+            if seq not in known:
+                chunk.append(line)
+                if len(chunk) == self.CHUNK:
+                    self._write(device, chunk)
+                    chunk = []
+        if chunk:
+            self._write(device, chunk)
+
+    def _write(self, device: str, lines: list[str]) -> None:
+        journal.Appender(self.folder, device).append([_Written("".join(lines))])
+        self.written += len(lines)
+
+
+class _Written:
+    """Lines made here, for `journal.Appender` (which asks each event for its line)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def to_line(self) -> str:
+        return self.text
 

@@ -654,8 +654,9 @@ def import_(app: App, package: Path, folder: Path, force: bool) -> None:
         echo(f"wrote {path}")
     echo(report.summary())
     # No HTML for the export's cache: an import is not an export (the first export
-    # renders what the cache lacks), and rendering is most of a cold sync.
-    synced = run_sync(store, [folder], now=moment, render_html=False)
+    # renders what the cache lacks), and rendering is most of a cold sync. The files
+    # the import parsed to check them are not parsed again.
+    synced = run_sync(store, [folder], now=moment, render_html=False, parsed=report.hand_over())
     echo_problems(sorted(synced.errors + synced.warnings))
     echo(f"Synced: {synced.summary()}")
     if synced.errors:

@@ -12,6 +12,11 @@ card format needs around it:
 - ``<pre>`` code keeps its language (``class="language-python"``);
 - images get their new place through a callback (`to_markdown`'s ``image``).
 
+BeautifulSoup's parse is most of markdownify's cost, so the HTML Anki's editor
+writes (a few tags, well formed) takes a short way: a small tree built here and
+converted by markdownify's own rules ("the short way" below); any other HTML
+goes through markdownify, and property tests check both give the same text.
+
 html2text was the other candidate: it is GPL-3.0, which this MIT project cannot
 take in, and it offers no hook per element.
 """
@@ -24,7 +29,14 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote
 
-from markdownify import MarkdownConverter
+from markdownify import (
+    MarkdownConverter,
+    re_extract_newlines,
+    re_line_with_content,
+    re_newline_whitespace,
+    re_whitespace,
+    strip_pre,
+)
 
 # Math is cut out before markdownify sees the HTML and put back after it, under
 # markers from Unicode's private use area, which no field holds and nothing escapes.
@@ -99,12 +111,18 @@ def to_markdown(field_html: str, *, image: ImageFn | None = None) -> str:
     protected = _MATH.sub(cut, field_html)
     converter = _converter(image)
     if any(mark in protected for mark in "<&\n\r"):
-        text = converter.convert(protected)
+        text = _html_to_text(converter, protected)
     else:  # plain text, most fields: what markdownify gives it, without parsing HTML
         text = converter.escape(" ".join(protected.split()), set())
     text = _fewer_escapes(text)
     text = _MARK.sub(lambda m: maths[int(m[1])], text)
     return _BLANK_LINES.sub("\n\n", "\n".join(_no_idle_breaks(text.strip()))).strip()
+
+
+def _html_to_text(converter: _Converter, source: str) -> str:
+    """markdownify's conversion, the short way when the field allows it."""
+    fast = _fast_convert(converter, source)
+    return converter.convert(source) if fast is None else fast
 
 
 def _no_idle_breaks(text: str) -> list[str]:
@@ -128,8 +146,8 @@ def _no_idle_breaks(text: str) -> list[str]:
 # taken away so the Markdown reads as written ("Since 987." not "Since 987\.").
 _NEEDLESS = re.compile(r"\\([.)+=-])|\\(&)(?![A-Za-z0-9#]+;)|\\(!)(?!\[)")
 # What a line must not start with once unescaped: a list item, a heading, a quote,
-# a setext underline, a thematic break.
-_BLOCKISH = re.compile(r"\s*(?:\d+[.)](?:\s|$)|[-+*](?:\s|$)|#|>|=+\s*$|(?:-\s*){3,}$)")
+# a setext underline (`==` or `--`), a thematic break.
+_BLOCKISH = re.compile(r"\s*(?:\d+[.)](?:\s|$)|[-+*](?:\s|$)|#|>|[=-]+\s*$|(?:-\s*){3,}$)")
 _CODE_SPAN = re.compile(r"(`+).+?\1")
 
 
@@ -162,3 +180,228 @@ def _math_text(source: str) -> str:
     a ``<br>`` in), entities decoded, no space right inside the dollars."""
     text = html.unescape(_TAG.sub(" ", source))
     return " ".join(text.split()) if "\n" not in text.strip() else text.strip()
+
+
+# -- the short way: the few tags Anki's editor writes, without BeautifulSoup ---------
+#
+# Parsing a field into BeautifulSoup's tree is most of markdownify's cost. A field
+# of well-formed, properly nested tags from the list below (what Anki's editor
+# writes) is parsed here into a small tree shaped as BeautifulSoup would shape it,
+# and converted by the same rules as markdownify's `process_tag` and
+# `process_text`, with markdownify's own functions for every tag that does not
+# look at its neighbours. Anything else (a comment, an unknown tag or entity, a
+# stray `<`, a tag left open) returns None and takes markdownify's way, and
+# tests/test_html_markdown.py checks the two agree on any text.
+
+_VOID = frozenset({"br", "img"})
+_KNOWN = frozenset({"div", "p", "b", "strong", "i", "em", "u", "s", "del", "sub", "sup",
+                    "span", "font", "ul", "ol", "li", "pre", "code"}) | _VOID
+_BLOCKS = frozenset({"div", "p", "ul", "ol", "li"})  # markdownify's among _KNOWN
+_BLOCKS_OR_PRE = _BLOCKS | {"pre"}
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "nbsp": "\xa0"}
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|nbsp);")
+_TAG_AT = re.compile(r"<(?:/([a-zA-Z][a-zA-Z0-9]*)|([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z]"
+                     r"[-a-zA-Z0-9_]*(?:=\"[^\"<>&]*\"|='[^'<>&]*')?)*)\s*(/?))>")
+_ATTRIBUTE = re.compile(r"([a-zA-Z][-a-zA-Z0-9_]*)(?:=\"([^\"]*)\"|='([^']*)')?")
+_ASCII_SPACES = frozenset("\x20\x0a\x09\x0c\x0d")
+
+
+class _Node:
+    """A tag (``name``) or a text (``name`` None, ``text``) of the small tree."""
+
+    __slots__ = ("name", "attrs", "text", "children", "parent", "index")
+
+    def __init__(self, name: str | None, parent: _Node | None, attrs: dict | None = None,
+                 text: str = "") -> None:
+        self.name, self.attrs, self.text, self.parent = name, attrs or {}, text, parent
+        self.children: list[_Node] = []
+        self.index = 0
+        if parent is not None:
+            self.index = len(parent.children)
+            parent.children.append(self)
+
+    def sibling(self, step: int) -> _Node | None:
+        at = self.index + step
+        siblings = self.parent.children if self.parent is not None else []
+        return siblings[at] if 0 <= at < len(siblings) else None
+
+
+def _tree(source: str) -> _Node | None:
+    """The field as BeautifulSoup (html.parser) would build it, or None."""
+    if "\r" in source or "\x00" in source:
+        return None
+    root = _Node("[document]", None)
+    stack, pending, position = [root], [], 0
+
+    def flush() -> None:
+        if not pending:
+            return
+        data = "".join(pending)
+        pending.clear()
+        if not any(node.name == "pre" for node in stack) and set(data) <= _ASCII_SPACES:
+            data = "\n" if "\n" in data else " "  # as BeautifulSoup's endData
+        _Node(None, stack[-1], text=data)
+
+    while position < len(source):
+        start = source.find("<", position)
+        text = source[position:] if start < 0 else source[position:start]
+        if text:
+            if "&" in text:
+                if text.count("&") != len(_ENTITY.findall(text)):
+                    return None
+                text = _ENTITY.sub(lambda m: _ENTITIES[m[1]], text)
+            pending.append(text)
+        if start < 0:
+            break
+        match = _TAG_AT.match(source, start)
+        if match is None:
+            return None
+        closing, name, attributes, slash = match.groups()
+        flush()
+        if closing is not None:
+            if closing.lower() != stack[-1].name or len(stack) == 1:
+                return None
+            stack.pop()
+        else:
+            name = name.lower()
+            if name not in _KNOWN or (slash and name not in _VOID):
+                return None
+            attrs = {}
+            for attribute in _ATTRIBUTE.finditer(attributes):
+                value = attribute[2] if attribute[2] is not None else attribute[3] or ""
+                attrs[attribute[1].lower()] = value
+            if name == "ol" and "start" in attrs:
+                return None  # numbering from `start`: markdownify's way
+            node = _Node(name, stack[-1], attrs)
+            if name not in _VOID:
+                stack.append(node)
+        position = match.end()
+    flush()
+    return root if len(stack) == 1 else None
+
+
+def _fast_convert(converter: _Converter, source: str) -> str | None:
+    """``converter.convert(source)``, without BeautifulSoup; None when it cannot say."""
+    root = _tree(source)
+    return None if root is None else _Walk(converter).tag(root, frozenset())
+
+
+class _Walk:
+    """markdownify's `process_tag` and `process_text` over the small tree."""
+
+    def __init__(self, converter: _Converter) -> None:
+        self.converter = converter
+
+    def tag(self, node: _Node, parent_tags: frozenset) -> str:
+        inside = node.name in _BLOCKS
+        kids = [child for child in node.children if not _ignored(child, inside)]
+        child_tags = parent_tags | {node.name}
+        if node.name in ("pre", "code"):
+            child_tags |= {"_noformat"}
+        strings = [s for s in (self.text(c, child_tags) if c.name is None
+                               else self.tag(c, child_tags) for c in kids) if s]
+        if node.name != "pre" and "pre" not in parent_tags:
+            strings = _collapsed(strings)
+        text = "".join(strings)
+        if node.name == "[document]":
+            return text.strip("\n")
+        if node.name in ("ul", "ol"):
+            return _list(node, text, parent_tags)
+        if node.name == "li":
+            return self.item(node, text)
+        if node.name == "pre":
+            return _pre(node, text)
+        convert = self.converter.get_conv_fn_cached(node.name)
+        return text if convert is None else convert(node, text, parent_tags=parent_tags)
+
+    def text(self, node: _Node, parent_tags: frozenset) -> str:
+        text = node.text
+        if "pre" not in parent_tags:
+            text = re_newline_whitespace.sub("\n", text)
+            text = re_whitespace.sub(" ", text)
+        if "_noformat" not in parent_tags:
+            text = self.converter.escape(text, parent_tags)
+        before, after = node.sibling(-1), node.sibling(1)
+        inside = node.parent.name in _BLOCKS
+        if _outside(before) or (inside and before is None):
+            text = text.lstrip(" \t\r\n")
+        if _outside(after) or (inside and after is None):
+            text = text.rstrip()
+        return text
+
+    def item(self, node: _Node, text: str) -> str:
+        """markdownify's `convert_li`."""
+        text = text.strip()
+        if not text:
+            return "\n"
+        if node.parent.name == "ol":
+            before = sum(1 for s in node.parent.children[:node.index] if s.name == "li")
+            bullet = f"{1 + before}."
+        else:
+            depth, up = -1, node
+            while up is not None:
+                depth += up.name == "ul"
+                up = up.parent
+            bullets = self.converter.options["bullets"]
+            bullet = bullets[depth % len(bullets)]
+        bullet += " "
+        indent = " " * len(bullet)
+        text = re_line_with_content.sub(lambda m: indent + m[1] if m[1] else "", text)
+        return f"{bullet}{text[len(bullet):]}\n"
+
+
+def _outside(node: _Node | None) -> bool:
+    return node is not None and node.name in _BLOCKS_OR_PRE
+
+
+def _ignored(node: _Node, inside: bool) -> bool:
+    """markdownify's `_can_ignore`: whitespace beside a block's edge."""
+    if node.name is not None or node.text.strip() != "":
+        return False
+    before, after = node.sibling(-1), node.sibling(1)
+    if inside and (before is None or after is None):
+        return True
+    return _outside(before) or _outside(after)
+
+
+def _collapsed(strings: list[str]) -> list[str]:
+    """Newlines at the children's edges collapsed, as `process_tag` does."""
+    out = [""]
+    for string in strings:
+        leading, content, trailing = re_extract_newlines.match(string).groups()
+        if out[-1] and leading:
+            previous = out.pop()
+            leading = "\n" * min(2, max(len(previous), len(leading)))
+        out += [leading, content, trailing]
+    return out
+
+
+def _list(node: _Node, text: str, parent_tags: frozenset) -> str:
+    """markdownify's `convert_list`."""
+    after = next((s for s in node.parent.children[node.index + 1:]
+                  if s.name is not None or s.text.strip() != ""), None)
+    before_paragraph = after is not None and after.name not in ("ul", "ol")
+    if "li" in parent_tags:
+        return "\n" + text.rstrip()
+    return "\n\n" + text + ("\n" if before_paragraph else "")
+
+
+def _pre(node: _Node, text: str) -> str:
+    """markdownify's `convert_pre`, with `_language` on the small tree."""
+    if not text:
+        return ""
+    return f"\n\n```{_node_language(node)}\n{strip_pre(text)}\n```\n\n"
+
+
+def _node_language(node: _Node) -> str:
+    def codes(at: _Node):
+        for child in at.children:
+            if child.name == "code":
+                yield child
+            if child.name is not None:
+                yield from codes(child)
+    for each in (node, *codes(node)):
+        match = _LANGUAGE.search(" ".join(each.attrs.get("class", "").split()))
+        if match:
+            return match[1]
+    return ""

@@ -127,6 +127,7 @@ def sync(
     now: datetime,
     progress: ProgressFn | None = None,
     render_html: bool = True,
+    parsed: Iterable[LoadedFile] = (),
 ) -> SyncReport:
     """Sync the given files and folders, or every remembered one, into the store;
     then replay what the journals hold that the store does not (docs/journal.md).
@@ -134,6 +135,11 @@ def sync(
     ``render_html`` renders the HTML of the sides it parses for the export's cache;
     a review needs none, and without it starts faster (the export renders what
     the cache lacks).
+
+    ``parsed`` are files the caller has just loaded (``loader.load_file``, as an
+    import does to check what it wrote): one whose bytes are still the same is
+    taken as it is rather than parsed again (without HTML: only when
+    ``render_html`` is off).
     """
     given = [Path(os.path.abspath(p)) for p in paths or ()]
     names = [_root_name(p) for p in given] or store.roots() or [BUNDLED_ROOT]
@@ -145,7 +151,7 @@ def sync(
     known = store.sources()
     report = SyncReport()
     changed, removed = _changed_files(store, sources, names, roots, known, report, progress,
-                                      render_html)
+                                      render_html, () if render_html else parsed)
     if not changed and not removed:
         # Nothing to match or check: skip reading every note of the store.
         with store.transaction():
@@ -170,7 +176,7 @@ def sync(
         history.record_identities(written, now)
     # The parsed notes are written: let them go before the journal's replay (a
     # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
-    del changed, placed, touched, ghosts, written
+    del changed, placed, touched, ghosts, written, parsed
     _catch_up(history, reading, report)
     history.replay_arrivals()
     return report
@@ -285,6 +291,7 @@ def _changed_files(
     report: SyncReport,
     progress: ProgressFn | None,
     render_html: bool = True,
+    parsed: Iterable[LoadedFile] = (),
 ) -> tuple[list[LoadedFile], list[str]]:
     """Files whose bytes (or root) changed since the last sync, parsed; and removed files."""
     pending: list[SourceFile] = []
@@ -297,7 +304,7 @@ def _changed_files(
             # Not the bytes: the parser reads the file again (from the page cache)
             # rather than this process holding a whole collection's text.
             pending.append(source)
-    loaded = _load_all(store, pending, progress, render_html)
+    loaded = _load_all(store, pending, progress, render_html, parsed)
     report.files_read = len(loaded)
     seen = {str(s.path) for s in sources}
     root_names = set(names) | {str(r) for r in roots}
@@ -308,22 +315,35 @@ def _changed_files(
 
 
 def _load_all(store: Store, pending: list[SourceFile], progress: ProgressFn | None,
-              render_html: bool = True) -> list:
+              render_html: bool = True, parsed: Iterable[LoadedFile] = ()) -> list:
     """Parse (and render) the files, keeping their HTML in the store as it comes.
 
     The HTML goes to the store's cache at once rather than being held until the
     end: the cache is keyed by content, so an entry of a sync that then fails is
     harmless (the next full export prunes it).
     """
+    ready = _still_current(pending, parsed)
     cache = _HtmlBatches(store)
     results = []
     load = _load_and_render if render_html else load_file
-    for done, item in enumerate(load_files(pending, load=load), 1):
+    loading = load_files([s for s in pending if s not in ready], load=load)
+    for done, source in enumerate(pending, 1):
+        item = ready[source] if source in ready else next(loading)
         results.append(cache.take(item))
         if progress:
             progress(done, len(pending))
+    for _ in loading:  # nothing is left: this ends the generator (and shuts its pool)
+        pass
     cache.flush()
     return results
+
+
+def _still_current(pending: list[SourceFile], parsed: Iterable[LoadedFile]
+                   ) -> dict[SourceFile, LoadedFile]:
+    """The files loaded by the caller whose bytes have not changed since."""
+    wanted = set(pending)
+    return {item.source: item for item in parsed
+            if item.source in wanted and item.hash == file_hash(read_bytes(item.source))}
 
 
 class _HtmlBatches:
