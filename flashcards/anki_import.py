@@ -783,18 +783,5 @@ class _NewLines:
             self._write(device, chunk)
 
     def _write(self, device: str, lines: list[str]) -> None:
-        journal.Appender(self.folder, device).append([_Written("".join(lines))])
+        journal.Appender(self.folder, device).append_lines(lines)
         self.written += len(lines)
-
-
-class _Written:
-    """Lines made here, for `journal.Appender` (which asks each event for its line)."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def to_line(self) -> str:
-        return self.text
-

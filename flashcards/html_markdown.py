@@ -29,14 +29,22 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote
 
-from markdownify import (
-    MarkdownConverter,
-    re_extract_newlines,
-    re_line_with_content,
-    re_newline_whitespace,
-    re_whitespace,
-    strip_pre,
-)
+from markdownify import MarkdownConverter
+
+# The short way (below) uses markdownify's module helpers, which its documentation
+# does not promise: without them, or where they no longer give markdownify's own
+# output (``_short_way_agrees``), every field takes markdownify's way, same output.
+try:
+    from markdownify import (
+        re_extract_newlines,
+        re_line_with_content,
+        re_newline_whitespace,
+        re_whitespace,
+        strip_pre,
+    )
+    _SHORT_WAY = True
+except ImportError:  # pragma: no cover - another markdownify release
+    _SHORT_WAY = False
 
 # Math is cut out before markdownify sees the HTML and put back after it, under
 # markers from Unicode's private use area, which no field holds and nothing escapes.
@@ -121,8 +129,29 @@ def to_markdown(field_html: str, *, image: ImageFn | None = None) -> str:
 
 def _html_to_text(converter: _Converter, source: str) -> str:
     """markdownify's conversion, the short way when the field allows it."""
-    fast = _fast_convert(converter, source)
+    fast = _fast_convert(converter, source) if _short_way_agrees() else None
     return converter.convert(source) if fast is None else fast
+
+
+# Every tag and case the short way handles, once: checked against markdownify itself.
+_SAMPLE = ('<div>a &amp; <b>b</b> <i>i</i> <u>u</u> <s>s</s><sub>1</sub><sup>2</sup>'
+           '<span style="x">*s*</span><font>f</font><br><code>c `d`</code></div>'
+           '<ul><li>one<ol><li>two</li></ol></li></ul><p>p # 1. x</p>'
+           '<pre class="language-python">x  = 1\n\n  y</pre><img src="a b.png" alt="[p]">'
+           '<strong>st</strong><em>em</em><del>d</del>\n--\n- x')
+
+
+@functools.cache
+def _short_way_agrees() -> bool:
+    """Whether the short way gives markdownify's output on ``_SAMPLE`` (once a process):
+    a markdownify release whose rules changed turns it off rather than the output."""
+    if not _SHORT_WAY:
+        return False
+    converter = _converter(None)
+    try:
+        return _fast_convert(converter, _SAMPLE) == converter.convert(_SAMPLE)
+    except Exception:  # noqa: BLE001 - any failure of the short way means: not this one
+        return False
 
 
 def _no_idle_breaks(text: str) -> list[str]:

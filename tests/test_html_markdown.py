@@ -121,3 +121,29 @@ def test_any_field_gets_markdownify_s_output(field):
 
     converter = html_markdown._converter(None)
     assert html_markdown._html_to_text(converter, field) == converter.convert(field)
+
+
+def test_the_short_way_agrees_with_this_markdownify_and_its_sample_covers_it():
+    from flashcards import html_markdown
+
+    assert html_markdown._short_way_agrees()
+    converter = html_markdown._converter(None)
+    assert html_markdown._fast_convert(converter, html_markdown._SAMPLE) is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(EDITOR_HTML)
+def test_without_the_short_way_fields_get_the_same_markdown(field):
+    """The fallback a markdownify without the short way's helpers gets (or one whose
+    rules changed): markdownify's own way, the same Markdown."""
+    from flashcards import html_markdown
+
+    expected = to_markdown(field)
+    html_markdown._short_way_agrees.cache_clear()
+    saved, html_markdown._SHORT_WAY = html_markdown._SHORT_WAY, False
+    try:
+        assert not html_markdown._short_way_agrees()
+        assert to_markdown(field) == expected
+    finally:
+        html_markdown._SHORT_WAY = saved
+        html_markdown._short_way_agrees.cache_clear()
