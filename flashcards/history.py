@@ -280,16 +280,17 @@ class History:
 
     def _replay_from_nothing(self, reading: journal.Reading) -> Iterator[ReplayedBatch]:
         """A store without answers: each batch of cards replayed from its events alone
-        (``history_rebuild``; buckets of a large read in a second process)."""
-        if isinstance(reading, journal_buckets.BucketedReading):
-            cards = list(self.store.replay_cards())
-            rules = {deck: self.rules_for(deck) for deck in {card.deck for card in cards}}
-            yield from history_rebuild.replay_buckets(reading, cards, rules, self.device)
-            return
+        (``history_rebuild``)."""
+        # A large read (a rebuild): every card read once, light; a small one: its own.
+        every_card = {(c.note_guid, c.ord): c for c in self.store.replay_cards()} \
+            if isinstance(reading, journal_buckets.BucketedReading) else None
         for events in reading.batches():
-            guids = {e.guid for e in events if e.type != NOTE and e.guid is not None}
-            cards = {(c.note_guid, c.ord): c for c in self.store.cards_of_guids(guids)}
+            cards = self._cards_of(events) if every_card is None else every_card
             yield history_rebuild.replay_batch(events, cards, self.rules_for, self.device)
+
+    def _cards_of(self, events: list[Event]) -> dict[tuple[str, int], StoredCard]:
+        guids = {e.guid for e in events if e.type != NOTE and e.guid is not None}
+        return {(c.note_guid, c.ord): c for c in self.store.cards_of_guids(guids)}
 
     def _write_batch(self, batch: ReplayedBatch, result: CatchUp) -> set[str]:
         """A replayed batch into the store; the GUIDs of the notes it lacks."""

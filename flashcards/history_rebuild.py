@@ -1,22 +1,18 @@
 """A rebuild's replay: cards with no stored answers, replayed from their events alone.
 
-A store rebuilt from Markdown and the journal (or one that has never been
-answered) replays every card from nothing, so the replay needs no store: it
-turns a batch of events into the rows to write. A large read comes as bucket
-files (``journal_buckets``); those are replayed in a second process, a bucket
-ahead of this one, which meanwhile writes the previous bucket's rows into the
-store (SQLite takes one writer). The rows, their order and so the store are
-the same as replaying in this process (tests/test_history_rebuild.py).
+A store rebuilt from Markdown and the journal (or one never answered) replays
+every card from nothing, so this replay reads nothing back from the store: it
+turns a batch of events straight into the rows to write (``store.review_values``
+and ``schedule_values``), with no per-answer objects beyond the replay's own.
 """
 
 from __future__ import annotations
 
-import os
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from flashcards import journal, journal_buckets
+from flashcards import journal
 from flashcards.journal import ANSWER, NOTE, SCHEDULE, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.store import ReplayCard, ReviewRecord, review_values, schedule_values
@@ -69,44 +65,3 @@ def record_of(answer: journal.ReplayedAnswer, card: ReplayCard) -> ReviewRecord:
         button=event.button, duration_ms=event.duration_ms,
         utc_offset_minutes=event.utc_offset_minutes, day_start_hour=event.day_start_hour,
         event_id=event.id)
-
-
-# -- buckets in a second process ------------------------------------------------------
-
-
-def replay_buckets(reading: journal_buckets.BucketedReading, cards: list[ReplayCard],
-                   rules: Mapping[str, journal.Rules], device: str, *,
-                   parallel: bool | None = None) -> Iterator[ReplayedBatch]:
-    """Each bucket of ``reading`` replayed (``cards``: every card of the store; ``rules``:
-    by deck), in bucket order: in a second process one bucket ahead, where there are
-    two processors and several buckets (``parallel`` None), else here."""
-    by_bucket: list[dict[tuple[str, int], ReplayCard]] = [{} for _ in range(reading.buckets)]
-    for card in cards:
-        by_bucket[journal_buckets.bucket_of(card.note_guid, reading.buckets)][
-            card.note_guid, card.ord] = card
-    loose = reading.loose()
-    jobs = ((reading.folder, bucket, reading.sources, loose, by_bucket[bucket], rules, device)
-            for bucket in range(reading.buckets))
-    if parallel is None:
-        parallel = reading.buckets > 1 and (os.cpu_count() or 1) > 1
-    if not parallel:
-        yield from map(_replay_bucket, jobs)
-        return
-    from concurrent.futures import ProcessPoolExecutor  # here: only a rebuild needs it
-
-    with ProcessPoolExecutor(max_workers=1) as pool:
-        ahead: deque = deque()
-        for job in jobs:
-            ahead.append(pool.submit(_replay_bucket, job))
-            if len(ahead) > 1:  # one bucket replayed there while this one is written here
-                yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
-
-
-def _replay_bucket(job: tuple) -> ReplayedBatch:
-    folder, bucket, sources, loose, cards, rules, device = job
-    events, problems = journal_buckets.read_bucket(folder, bucket, sources, loose)
-    batch = replay_batch(events, cards, rules.__getitem__, device)
-    batch.problems = problems
-    return batch

@@ -29,7 +29,7 @@ from flashcards.model import FlashcardsError, Problem, Severity
 # (a day's lines from another machine) is read whole, as before.
 BUCKETED_OVER = 24 << 20
 # About this many bytes of lines per bucket: some 28k events, and their rows, in
-# memory at once (two buckets when a worker replays one ahead: history_rebuild).
+# memory at once (history_rebuild makes a bucket's rows before they are written).
 BUCKET_BYTES = 4 << 20
 _CHUNK = 4 << 20
 # The lines this device writes start so: their card is found without parsing
@@ -84,7 +84,7 @@ class BucketedReading(journal.Reading):
 def read_bucket(folder: Path | None, bucket: int, sources: list[tuple[Path, int]],
                 loose: list[Event]) -> tuple[list[Event], list[Problem]]:
     """One bucket's events after ``loose`` ones, and the problems of its lines; its file
-    is deleted. Runs in a rebuild's replay worker too (``history_rebuild``)."""
+    is deleted."""
     assert folder is not None
     path = folder / f"{bucket}.lines"
     data = path.read_bytes() if path.exists() else b""

@@ -18,7 +18,7 @@ RANK = {
     "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3,
     "anki_progress": 3,
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
-    "history_rebuild": 3.7,  # a rebuild's replay (of buckets): below history, which writes it
+    "history_rebuild": 3.7,  # a rebuild's replay: below history, which writes what it makes
     "history": 4, "anki_import": 4,
     "sync": 5,
     "session": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6, "adopt": 6,
