@@ -142,35 +142,40 @@ def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
     SIGINT: Ctrl-C reaches the whole process group, and the parent decides.
     """
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_fit_worker, args=(sender, data), daemon=True)
+    connection, child_end = context.Pipe()
+    worker = context.Process(target=_fit_worker, args=(child_end,), daemon=True)
     worker.start()
-    sender.close()
+    child_end.close()
     try:
-        while not receiver.poll(POLL_SECONDS):
+        # Sent once the worker runs, not as its arguments: start() blocks while a
+        # history larger than the pipe's buffer goes out, and a Ctrl-C there left a
+        # worker reading half a pickle (a traceback on stderr) and nothing to kill.
+        connection.send(data)
+        while not connection.poll(POLL_SECONDS):
             tick()
-            if not worker.is_alive() and not receiver.poll(0):
+            if not worker.is_alive() and not connection.poll(0):
                 raise FlashcardsError(f"the FSRS fit stopped (exit code {worker.exitcode}); "
                                       "nothing was changed")
-        ok, value = receiver.recv()
+        ok, value = connection.recv()
     finally:
         if worker.is_alive():
             worker.kill()
         worker.join()
-        receiver.close()
+        connection.close()
     if not ok:
         raise FlashcardsError(f"the FSRS fit failed: {value}; nothing was changed")
     return value
 
 
-def _fit_worker(sender, data: fitting.Dataset) -> None:
+def _fit_worker(connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    data: fitting.Dataset = connection.recv()
     try:
         result = (True, fitting.fit(data))
     except fitting.FitError as exc:
         result = (False, str(exc))
-    sender.send(result)
-    sender.close()
+    connection.send(result)
+    connection.close()
 
 
 # -- evaluate -------------------------------------------------------------------------

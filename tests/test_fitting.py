@@ -5,6 +5,7 @@ against fsrs-rs's and py-fsrs's own, and the simulation."""
 from __future__ import annotations
 
 import math
+from array import array
 from datetime import UTC, datetime, timedelta
 
 import fsrs as py_fsrs  # py-fsrs: the independent reference
@@ -18,7 +19,7 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from flashcards.fitting_report import parse_retentions
 from flashcards.fsrs import fitting
-from flashcards.fsrs.fitting import Answer, Dataset
+from flashcards.fsrs.fitting import SM2_RETENTION, Answer, Dataset
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import SM2State, review
 
@@ -36,26 +37,42 @@ def test_a_card_gives_one_scored_review_per_later_study_day():
     # Days 0, 0, 3, 10, 10, 30; Again then Good on day 0, Good on day 3, Again on
     # day 10 and Good again that day, Good on day 30.
     data = fitting.prepare([card((0, 1), (0, 3), (3, 3), (10, 1), (10, 3), (30, 3))])
-    assert data.cards == [[(1, 0), (3, 0), (3, 3), (1, 7), (3, 0), (3, 20)]]
+    assert data.card_answers(0) == [(1, 0), (3, 0), (3, 3), (1, 7), (3, 0), (3, 20)]
+    assert data.card_count == 1
     assert data.answers == 6
-    assert data.position == [2, 3, 5]
-    assert data.delta_t == [3, 7, 20]
-    assert data.recalled == [1, 0, 1]
+    assert data.position.tolist() == [2, 3, 5]
+    assert data.delta_t.tolist() == [3, 7, 20]
+    assert data.recalled.tolist() == [1, 0, 1]
     # srs-benchmark's i: the day-apart answers so far, this one included, plus one.
-    assert data.count == [2, 3, 4]
+    assert data.count.tolist() == [2, 3, 4]
     # Lapses: earlier day-apart Again answers (day 0's Again was the first sight).
-    assert data.lapses == [0, 0, 1]
+    assert data.lapses.tolist() == [0, 0, 1]
     # SM-2 schedules on the first answer of a day: Again (1 day), then Good (1
     # day, the first pass), then Again on day 10 (1 day again).
     first = review(SM2State(), 1)
     second = review(first, 4)
     third = review(second, 1)
-    assert data.sm2_interval == [first.interval, second.interval, third.interval] == [1, 1, 1]
+    assert data.sm2_interval.tolist() == [first.interval, second.interval, third.interval] \
+        == [1, 1, 1]
 
 
 def test_sm2_intervals_follow_the_grades_of_the_replay():
     data = fitting.prepare([card((0, 3), (1, 3), (7, 3), (22, 3))])
-    assert data.sm2_interval == [1, 6, 15]  # I(1), I(2), then 6 x EF 2.5 (Good keeps the E-Factor)
+    # I(1), I(2), then 6 x EF 2.5 (Good keeps the E-Factor)
+    assert data.sm2_interval.tolist() == [1, 6, 15]
+
+
+def test_sm2_intervals_past_any_integer_type_are_kept():
+    # SM-2's interval has no bound: passed every other day, a card's grows by its
+    # E-Factor each time, past 2**63 days within a year and past float's range later.
+    days = range(0, 1800, 2)
+    data = fitting.prepare([card(*[(day, 4) for day in days])])
+    state, exact = SM2State(), []
+    for _ in days[:-1]:
+        state = review(state, 5)
+        exact.append(SM2_RETENTION ** (2 / state.interval))
+    assert state.interval > 2 ** 1100 and data.sm2_interval[-1] == math.inf
+    assert fitting.predict_sm2(data).tolist() == exact
 
 
 def test_reviews_are_in_time_order_across_cards():
@@ -63,7 +80,15 @@ def test_reviews_are_in_time_order_across_cards():
     late = [Answer(1, 3, 4), Answer(2, 1, 1)]
     data = fitting.prepare([early, late])
     assert [data.card[row] for row in range(data.size)] == [1, 0]
-    assert data.recalled == [0, 1]
+    assert data.recalled.tolist() == [0, 1]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 40) | st.integers(0, 2_000_000), max_size=60))
+def test_the_day_order_is_a_stable_sort_by_day(days):
+    # Close days take the counting sort, far-apart ones the fallback to sorted().
+    order = fitting._day_order(array("i", days))
+    assert order.tolist() == sorted(range(len(days)), key=days.__getitem__)
 
 
 def test_a_history_without_later_days_counts_nothing():
@@ -93,6 +118,32 @@ def test_log_loss_keeps_certain_mistakes_finite_as_scikit_learn_does():
     y, p = [1, 0], [0.0, 1.0]
     assert math.isfinite(fitting.log_loss(y, p))
     assert fitting.log_loss(y, p) == pytest.approx(sk_log_loss(y, p, labels=[0, 1]), rel=1e-9)
+
+
+def _auc_by_ranks(recalled, predicted):
+    """The rank-sum AUC over indices sorted by prediction, ties at their mean rank."""
+    order = sorted(range(len(predicted)), key=predicted.__getitem__)
+    rank_sum, start = 0.0, 0
+    while start < len(order):
+        end, here = start, 0
+        while end < len(order) and predicted[order[end]] == predicted[order[start]]:
+            here += recalled[order[end]]
+            end += 1
+        rank_sum += here * (start + 1 + end) / 2
+        start = end
+    positives = sum(recalled)
+    negatives = len(recalled) - positives
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.0, 0.25, 0.5, 1.0])
+                          | st.floats(0.0, 1.0)), min_size=2, max_size=80))
+def test_auc_is_the_rank_sum_to_the_last_bit(pairs):
+    # The two outcomes' predictions sorted apart give the same float as ranking all.
+    y, p = [a for a, _ in pairs], [b for _, b in pairs]
+    if 0 < sum(y) < len(y):
+        assert fitting.auc(y, p) == _auc_by_ranks(y, p)
 
 
 def test_auc_by_hand_with_ties():
@@ -204,11 +255,55 @@ def test_fsrs_predictions_are_the_memory_state_before_each_review():
     model = fsrs_rs_python.FSRS(parameters)
     predicted = fitting.predict_fsrs(data, parameters)
     for row, p in enumerate(predicted):
-        history = data.cards[data.card[row]][:data.position[row]]
+        history = data.card_answers(data.card[row])[:data.position[row]]
         state = model.memory_state(fsrs_rs_python.FSRSItem(
             [fsrs_rs_python.FSRSReview(r, t) for r, t in history]))
         assert p == pytest.approx(fitting.forgetting_curve(
             data.delta_t[row], state.stability, parameters[20]), rel=1e-6)
+
+
+def test_fsrs_predictions_in_chunks_are_those_of_whole_histories(monkeypatch):
+    # Each review's state is fsrs-rs's memory_state of the answers before it,
+    # PREDICT_CHUNK items at a time; it must equal the state taken from the card's
+    # whole history (historical_memory_state_batch), bit for bit.
+    import random
+
+    rng = random.Random(11)
+    cards = []
+    for _ in range(12):
+        day, answers = 0, [(0, rng.choice([1, 3]))]
+        for _ in range(rng.randint(1, 6)):
+            day += rng.choice([0, 1, 3, 9])
+            answers.append((day, rng.choice([1, 2, 3, 4])))
+        cards.append(card(*answers))
+    data = fitting.prepare(cards)
+    parameters = fitting.DEFAULT_PARAMETERS
+    model = fsrs_rs_python.FSRS(parameters)
+    states = model.historical_memory_state_batch([
+        fsrs_rs_python.FSRSItem([fsrs_rs_python.FSRSReview(r, t)
+                                 for r, t in data.card_answers(index)])
+        for index in range(data.card_count)])
+    expected = [fitting.forgetting_curve(data.delta_t[row],
+                                         states[data.card[row]][data.position[row] - 1].stability,
+                                         parameters[20]) for row in range(data.size)]
+    monkeypatch.setattr(fitting, "PREDICT_CHUNK", 4)
+    rows = range(2, data.size)
+    assert fitting.predict_fsrs(data, parameters, rows).tolist() == expected[2:]
+
+
+def test_training_items_are_each_cards_answers_up_to_the_review():
+    data = fitting.prepare([card((0, 3), (2, 1), (2, 3), (5, 3)), card((1, 4), (3, 3))])
+    items = fitting._Items(data, range(data.size))
+
+    def item(*reviews):  # the binding shows an item's reviews only in its repr
+        return repr(fsrs_rs_python.FSRSItem([fsrs_rs_python.FSRSReview(*r) for r in reviews]))
+
+    # Days 1, 2, 3, 5: card 0's review of day 2, card 1's of day 3, card 0's of day 5.
+    expected = [item((3, 0), (1, 2)), item((4, 0), (3, 2)),
+                item((3, 0), (1, 2), (3, 0), (3, 3))]
+    assert len(items) == data.size == 3
+    assert [repr(each) for each in items] == expected
+    assert repr(items[1]) == expected[1]
 
 
 def test_sm2_predicts_ninety_percent_on_the_due_day():
@@ -289,7 +384,7 @@ def test_the_fast_sm2_replay_is_the_scheduler(grades):
 
 def test_a_fit_fsrs_rs_refuses_is_a_fit_error():
     data = fitting.prepare([card((0, 3), (1, 3), (4, 3))])
-    data.cards[0][1] = (7, 1)  # no such rating: fsrs-rs answers InvalidInput
+    data.rating[1] = 7  # no such rating: fsrs-rs answers InvalidInput
     with pytest.raises(fitting.FitError):
         fitting.fit(data)
 
@@ -315,3 +410,23 @@ def test_score_is_the_metrics_one_by_one():
     assert result.rmse_bins == pytest.approx(fitting.rmse_bins(data, rows, predicted), rel=1e-12)
     assert result.auc == pytest.approx(fitting.auc(recalled, predicted), rel=1e-12)
     assert result.calibration == pytest.approx(fitting.calibration(recalled, predicted))
+
+
+def test_a_score_gathered_in_blocks_is_the_score_in_one_pass():
+    import random
+
+    rng = random.Random(8)
+    cards = []
+    for _ in range(50):
+        day, answers = 0, [(0, 3)]
+        for _ in range(5):
+            day += rng.randint(1, 40)
+            answers.append((day, rng.choice([1, 3, 3, 4])))
+        cards.append(card(*answers))
+    data = fitting.prepare(cards)
+    predicted = [rng.random() for _ in range(data.size)]
+    scorer = fitting.Scorer(data)
+    for start in range(0, data.size, 37):  # evaluate's folds, uneven
+        block = range(start, min(start + 37, data.size))
+        scorer.add(block, predicted[block.start:block.stop])
+    assert scorer.score("m") == fitting.score("m", data, range(data.size), predicted)

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import NamedTuple
 
 import fsrs_rs_python as fsrs
@@ -75,19 +78,30 @@ class Dataset:
     counts, as columns in time order (the order of the time-series split): by
     study day, and within a day by card, not by the second (one day's reviews
     may straddle a fold's boundary; none is scored on a model fitted on a later
-    day). No review's time is held: a million of them would take 80 MB."""
+    day). No review's time is held: a million of them would take 80 MB.
 
-    cards: list[list[tuple[int, int]]] = field(default_factory=list)  # (rating, delta_t)
-    card: list[int] = field(default_factory=list)  # index into cards
-    position: list[int] = field(default_factory=list)  # the answer's index in its card
-    delta_t: list[int] = field(default_factory=list)
-    recalled: list[int] = field(default_factory=list)  # 1 recalled, 0 forgotten
-    count: list[int] = field(default_factory=list)  # srs-benchmark's i: day-apart answers + 1
-    lapses: list[int] = field(default_factory=list)  # earlier day-apart Again answers
-    sm2_interval: list[int] = field(default_factory=list)  # SM-2's interval before it
+    Every column is an ``array`` of machine numbers, not a list of int objects: at
+    a million answers the dataset took 160 MB as lists, 35 MB as arrays."""
+
+    # Each card's answers, the cards one after another: card k's are the
+    # answers starts[k] to starts[k + 1] (its FSRS rating and delta_t).
+    rating: array = field(default_factory=lambda: array("b"))
+    answer_delta_t: array = field(default_factory=lambda: array("i"))
+    starts: array = field(default_factory=lambda: array("i", [0]))
+    # The reviews that count.
+    card: array = field(default_factory=lambda: array("i"))  # the card's index
+    position: array = field(default_factory=lambda: array("i"))  # the answer's index in its card
+    delta_t: array = field(default_factory=lambda: array("i"))
+    recalled: array = field(default_factory=lambda: array("b"))  # 1 recalled, 0 forgotten
+    # srs-benchmark's i: the day-apart answers + 1
+    count: array = field(default_factory=lambda: array("i"))
+    lapses: array = field(default_factory=lambda: array("i"))  # earlier day-apart Again answers
+    # SM-2's interval before it, as a float: SM-2's intervals have no upper bound
+    # (a card passed daily for months goes past any integer type).
+    sm2_interval: array = field(default_factory=lambda: array("d"))
     answers: int = 0
-    # What several steps share (FSRS items, RMSE(bins)'s groups), built on first use;
-    # never pickled (fsrs-rs objects are not picklable; a worker rebuilds them).
+    # What several steps share (fsrs-rs reviews, RMSE(bins)'s groups), built on first
+    # use; never pickled (fsrs-rs objects are not picklable; a worker rebuilds them).
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
@@ -99,25 +113,55 @@ class Dataset:
 
     @property
     def card_count(self) -> int:
-        return len(self.cards)
+        return len(self.starts) - 1
+
+    def card_answers(self, index: int) -> list[tuple[int, int]]:
+        """A card's answers as (rating, delta_t), in time order."""
+        span = slice(self.starts[index], self.starts[index + 1])
+        return list(zip(self.rating[span], self.answer_delta_t[span], strict=True))
 
     def needed(self) -> int:
         """How many more reviews that count before fitting (0: enough)."""
         return max(0, MIN_REVIEWS - self.size)
 
 
+_COLUMNS = ("card", "position", "delta_t", "recalled", "count", "lapses", "sm2_interval")
+
+
 def prepare(histories: Iterable[Sequence[Answer]]) -> Dataset:
     """The dataset of cards' answers, each card's in time order (``Answer`` or
     plain tuples in its order)."""
-    data, days = Dataset(), []
+    data, days = Dataset(), array("i")
     for answers in histories:
         if answers:
             _add_card(data, days, answers)
-    order = sorted(range(len(days)), key=days.__getitem__)  # stable: cards in order
-    for name in ("card", "position", "delta_t", "recalled", "count", "lapses", "sm2_interval"):
+    order = _day_order(days)
+    for name in _COLUMNS:  # one column at a time: one spare copy at most
         column = getattr(data, name)
-        setattr(data, name, [column[index] for index in order])
+        setattr(data, name, array(column.typecode, map(column.__getitem__, order)))
     return data
+
+
+def _day_order(days: array) -> array:
+    """The rows sorted by day, stable (cards in order within a day): a counting
+    sort, where ``sorted`` would hold two lists of a million int objects."""
+    if not days:
+        return array("i")
+    low = min(days)
+    span = max(days) - low + 1
+    if span > 4 * len(days) + 10_000:  # days far apart and few: sorting is smaller
+        return array("i", sorted(range(len(days)), key=days.__getitem__))
+    counts = [0] * (span + 1)
+    for day in days:
+        counts[day - low + 1] += 1
+    for k in range(1, span + 1):  # counts[k]: the first slot of day low + k
+        counts[k] += counts[k - 1]
+    order = array("i", [0]) * len(days)
+    for row, day in enumerate(days):
+        k = day - low
+        order[counts[k]] = row
+        counts[k] += 1
+    return order
 
 
 def sm2_step(state: tuple[int, int, int], grade: int) -> tuple[int, int, int]:
@@ -134,21 +178,25 @@ def sm2_step(state: tuple[int, int, int], grade: int) -> tuple[int, int, int]:
 SM2_NEW = (0, round(INITIAL_EASINESS * 100), 0)
 
 
-def _add_card(data: Dataset, days: list[int], answers: Sequence[Answer]) -> None:
-    index, reviews = len(data.cards), []
+def _add_card(data: Dataset, days: array, answers: Sequence[Answer]) -> None:
+    index = data.card_count
     state, previous_day, count, lapses = SM2_NEW, None, 1, 0
     for position, (day, rating, grade) in enumerate(answers):
         delta_t = 0 if previous_day is None or day <= previous_day else day - previous_day
-        reviews.append((rating, delta_t))
+        data.rating.append(rating)
+        data.answer_delta_t.append(delta_t)
         if delta_t > 0:
             count += 1
             data.card.append(index)
             data.position.append(position)
             data.delta_t.append(delta_t)
-            data.recalled.append(int(rating > 1))
+            data.recalled.append(rating > 1)
             data.count.append(count)
             data.lapses.append(lapses)
-            data.sm2_interval.append(state[2] or 1)
+            try:
+                data.sm2_interval.append(state[2] or 1)
+            except OverflowError:  # SM-2's intervals have no bound: past float's range
+                data.sm2_interval.append(math.inf)  # delta_t / inf: 0.0, as with the int
             days.append(day)
             lapses += rating == 1
         # SM-2 schedules on the first answer of a study day only (docs/scheduler.md).
@@ -156,38 +204,57 @@ def _add_card(data: Dataset, days: list[int], answers: Sequence[Answer]) -> None
             state = sm2_step(state, grade)
         if previous_day is None or day > previous_day:
             previous_day = day
-    data.cards.append(reviews)
+    data.starts.append(len(data.rating))
     data.answers += len(answers)
 
 
 # -- FSRS -----------------------------------------------------------------------------
 
+# Items handed to fsrs-rs per call when predicting: fsrs-rs copies them, so a
+# chunk's Python objects are all that is held (50k: about 7 MB).
+PREDICT_CHUNK = 50_000
 
-def _card_reviews(data: Dataset) -> list[list]:
-    """Each card's answers as fsrs-rs reviews, made once per dataset."""
+
+def _answer_reviews(data: Dataset) -> list:
+    """Each answer as an fsrs-rs review, the cards one after another as in
+    ``data.rating``: the objects are shared (a few hundred (rating, delta_t)
+    pairs), so a million answers cost a list of pointers."""
     cached = data._cache.get("reviews")
     if cached is None:
-        review = fsrs.FSRSReview
-        cached = data._cache["reviews"] = [[review(r, t) for r, t in card]
-                                           for card in data.cards]
+        review, made = fsrs.FSRSReview, {}
+        cached = data._cache["reviews"] = [
+            made.get(key) or made.setdefault(key, review(*key))
+            for key in zip(data.rating, data.answer_delta_t, strict=True)]
     return cached
 
 
-def _items(data: Dataset, rows: range) -> list:
-    """One FSRS training item per review: the card's answers up to and including it.
+class _Items(Sequence):
+    """The training items of some reviews, made as fsrs-rs reads them: one FSRS
+    item per review, the card's answers up to and including it.
 
-    Made once per dataset for all reviews in time order; a fold's training rows
-    are a prefix of them, so the five folds share the items of the first.
+    fsrs-rs copies each item as it reads the sequence, so the Python objects live
+    one at a time: held in a list, the 739k items of the last fold took 100 MB.
     """
-    items = data._cache.get("items")
-    if items is None:
-        reviews, item = _card_reviews(data), fsrs.FSRSItem
-        items = data._cache["items"] = [
-            item(reviews[card][:position + 1])
-            for card, position in zip(data.card, data.position, strict=True)]
-    if rows.start == 0 and rows.step == 1:
-        return items[:rows.stop]
-    return [items[row] for row in rows]
+
+    def __init__(self, data: Dataset, rows: range) -> None:
+        self.data, self.rows, self.reviews = data, rows, _answer_reviews(data)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):  # only to be a Sequence: fsrs-rs iterates
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        row = self.rows[index]
+        start = self.data.starts[self.data.card[row]]
+        return fsrs.FSRSItem(self.reviews[start:start + self.data.position[row] + 1])
+
+    def __iter__(self):
+        item, reviews, starts = fsrs.FSRSItem, self.reviews, self.data.starts
+        card, position = self.data.card, self.data.position
+        for row in self.rows:
+            start = starts[card[row]]
+            yield item(reviews[start:start + position[row] + 1])
 
 
 def fit(data: Dataset, rows: range | None = None) -> list[float]:
@@ -195,7 +262,7 @@ def fit(data: Dataset, rows: range | None = None) -> list[float]:
     rows = range(data.size) if rows is None else rows
     model = fsrs.FSRS(fsrs.DEFAULT_PARAMETERS)
     try:
-        parameters = model.compute_parameters(_items(data, rows), enable_short_term=True)
+        parameters = model.compute_parameters(_Items(data, rows), enable_short_term=True)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # fsrs-rs's errors, and its panics (a BaseException)
@@ -222,27 +289,38 @@ def forgetting_curve(elapsed: float, stability: float, decay: float) -> float:
 
 
 def predict_fsrs(data: Dataset, parameters: Sequence[float],
-                 rows: Sequence[int] | None = None) -> list[float]:
+                 rows: Sequence[int] | None = None) -> array:
     """FSRS's predicted recall at each review: from the memory state after the
-    card's previous answer, ``delta_t`` days later."""
+    card's previous answer, ``delta_t`` days later.
+
+    Only those states are computed (fsrs-rs's ``memory_state`` of the answers
+    before the review), in chunks: the same figures as taking them from each
+    card's whole history of states, without a million state objects at once.
+    """
     rows = range(data.size) if rows is None else rows
-    cards = sorted({data.card[row] for row in rows})
-    model = fsrs.FSRS(list(parameters))
-    whole = data._cache.get("cards")
-    if whole is None:
-        whole = data._cache["cards"] = [fsrs.FSRSItem(r) for r in _card_reviews(data)]
-    states = dict(zip(cards, model.historical_memory_state_batch([whole[c] for c in cards]),
-                      strict=True))
+    model, reviews = fsrs.FSRS(list(parameters)), _answer_reviews(data)
+    item, starts, card, position = fsrs.FSRSItem, data.starts, data.card, data.position
     decay = float(parameters[20])
-    return [forgetting_curve(data.delta_t[row],
-                             states[data.card[row]][data.position[row] - 1].stability, decay)
-            for row in rows]
+    factor = SM2_RETENTION ** (-1.0 / decay) - 1.0  # forgetting_curve's, once
+    predicted = array("d")
+    for begin in range(0, len(rows), PREDICT_CHUNK):
+        chunk = rows[begin:begin + PREDICT_CHUNK]
+        items = []
+        for row in chunk:
+            start = starts[card[row]]
+            items.append(item(reviews[start:start + position[row]]))
+        states = model.memory_state_batch(items)
+        del items
+        predicted.extend((1.0 + factor * data.delta_t[row] / state.stability) ** -decay
+                         for row, state in zip(chunk, states, strict=True))
+    return predicted
 
 
-def predict_sm2(data: Dataset, rows: Sequence[int] | None = None) -> list[float]:
+def predict_sm2(data: Dataset, rows: Sequence[int] | None = None) -> array:
     """SM-2's predicted recall: 0.9 ** (elapsed days / the interval it had set)."""
     rows = range(data.size) if rows is None else rows
-    return [SM2_RETENTION ** (data.delta_t[row] / data.sm2_interval[row]) for row in rows]
+    delta_t, interval = data.delta_t, data.sm2_interval
+    return array("d", (SM2_RETENTION ** (delta_t[row] / interval[row]) for row in rows))
 
 
 # -- the metrics (srs-benchmark's definitions) -----------------------------------------------
@@ -266,8 +344,8 @@ def rmse_bins(data: Dataset, rows: Sequence[int], predicted: Sequence[float]) ->
     """srs-benchmark's RMSE(bins): reviews grouped by elapsed days, review count and
     lapses (each on a log scale); the root mean square of (mean observed - mean
     predicted) over the groups, each weighted by its number of reviews."""
-    keys = _bin_keys(data)
-    groups: dict[tuple, list[float]] = {}
+    keys = _bin_groups(data)
+    groups: dict[int, list[float]] = {}
     for row, p in zip(rows, predicted, strict=True):
         group = groups.get(keys[row])
         if group is None:
@@ -280,16 +358,18 @@ def rmse_bins(data: Dataset, rows: Sequence[int], predicted: Sequence[float]) ->
     return math.sqrt(squares / total)
 
 
-def _bin_keys(data: Dataset) -> list[tuple]:
-    """Each review's RMSE(bins) group, worked out once per dataset."""
-    keys = data._cache.get("bins")
-    if keys is None:
-        keys = data._cache["bins"] = [
-            (_log_bin(delta_t, 3.62, 2.48, 2), _log_bin(count, 1.89, 1.99, 0),
-             _log_bin(lapses, 1.73, 1.65, 0) if lapses else 0)
+def _bin_groups(data: Dataset) -> array:
+    """Each review's RMSE(bins) group (its three log bins) as a number, worked out
+    once per dataset (a tuple per review: about 60 MB at a million)."""
+    groups = data._cache.get("bins")
+    if groups is None:
+        ids: dict[tuple, int] = {}
+        groups = data._cache["bins"] = array("i", (
+            ids.setdefault((_log_bin(delta_t, 3.62, 2.48, 2), _log_bin(count, 1.89, 1.99, 0),
+                            _log_bin(lapses, 1.73, 1.65, 0) if lapses else 0), len(ids))
             for delta_t, count, lapses in zip(data.delta_t, data.count, data.lapses,
-                                              strict=True)]
-    return keys
+                                              strict=True)))
+    return groups
 
 
 def auc(recalled: Sequence[int], predicted: Sequence[float]) -> float | None:
@@ -300,16 +380,23 @@ def auc(recalled: Sequence[int], predicted: Sequence[float]) -> float | None:
     negatives = len(recalled) - positives
     if not positives or not negatives:
         return None
-    # Indices sorted by a float key: 6 times faster than sorting (p, y) pairs.
-    order = sorted(range(len(predicted)), key=predicted.__getitem__)
-    rank_sum, start, size = 0.0, 0, len(order)
-    while start < size:  # tied predictions share their mean rank
-        value, end, recalled_here = predicted[order[start]], start, 0
-        while end < size and predicted[order[end]] == value:
-            recalled_here += recalled[order[end]]
-            end += 1
-        rank_sum += recalled_here * (start + 1 + end) / 2
-        start = end
+    # The predictions of each outcome sorted on their own (floats, not indices
+    # sorted by a key: a third of the memory), then walked as one sorted list.
+    high = sorted(compress(predicted, recalled))
+    low = sorted(compress(predicted, map(operator.not_, recalled)))
+    rank_sum, i, j = 0.0, 0, 0
+    while i < positives:
+        value = high[i]
+        while j < negatives and low[j] < value:
+            j += 1
+        start, i_end, j_end = i + j, i, j  # start: the predictions below this one
+        while i_end < positives and high[i_end] == value:
+            i_end += 1
+        while j_end < negatives and low[j_end] == value:
+            j_end += 1
+        end = start + (i_end - i) + (j_end - j)
+        rank_sum += (i_end - i) * (start + 1 + end) / 2  # tied predictions: their mean rank
+        i, j = i_end, j_end
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
@@ -360,35 +447,57 @@ class Score:
                 "calibration": [b.to_dict() for b in self.calibration]}
 
 
+class Scorer:
+    """A model's figures gathered block by block: ``log_loss``, ``rmse_bins`` and
+    ``calibration`` summed as the reviews come (in the same order as one pass over
+    them all: the same figures), and only the outcomes and predictions kept (for
+    ``auc``), as arrays: 9 bytes a review."""
+
+    def __init__(self, data: Dataset) -> None:
+        self.data, self.loss = data, 0.0
+        self.groups: dict[int, list[float]] = {}  # RMSE(bins)'s, in the order first met
+        self.cells = [[0, 0.0, 0] for _ in range(CALIBRATION_BINS)]
+        self.recalled, self.predicted = array("b"), array("d")
+
+    def add(self, rows: Sequence[int], predicted: Sequence[float]) -> None:
+        keys, outcome, log = _bin_groups(self.data), self.data.recalled, math.log
+        groups, cells, top = self.groups, self.cells, CALIBRATION_BINS - 1
+        loss, recalled = self.loss, self.recalled
+        for row, p in zip(rows, predicted, strict=True):
+            y = outcome[row]
+            recalled.append(y)
+            clipped = EPSILON if p < EPSILON else 1.0 - EPSILON if p > 1.0 - EPSILON else p
+            loss -= log(clipped) if y else log(1.0 - clipped)
+            group = groups.get(keys[row])
+            if group is None:
+                group = groups[keys[row]] = [0.0, 0.0, 0]
+            group[0] += y
+            group[1] += p
+            group[2] += 1
+            k = int(p * CALIBRATION_BINS)
+            cell = cells[k if 0 <= k <= top else (0 if k < 0 else top)]
+            cell[0] += 1
+            cell[1] += p
+            cell[2] += y
+        self.loss = loss
+        self.predicted.extend(predicted)
+
+    def score(self, model: str) -> Score:
+        size = len(self.recalled)
+        squares = sum(n * (y / n - p / n) ** 2 for y, p, n in self.groups.values())
+        bins = [Bin(k / CALIBRATION_BINS, (k + 1) / CALIBRATION_BINS, n, p / n, y / n)
+                for k, (n, p, y) in enumerate(self.cells) if n]
+        return Score(model, self.loss / size, math.sqrt(squares / size),
+                     auc(self.recalled, self.predicted), bins)
+
+
 def score(model: str, data: Dataset, rows: Sequence[int], predicted: Sequence[float]) -> Score:
     """A model's figures on the given reviews: ``log_loss``, ``rmse_bins`` and
     ``calibration`` in one pass over them (three models times 739k reviews at 1M),
     then ``auc``; tests check it against the functions one by one."""
-    keys, outcome, log = _bin_keys(data), data.recalled, math.log
-    groups: dict[tuple, list[float]] = {}
-    cells = [[0, 0.0, 0] for _ in range(CALIBRATION_BINS)]
-    recalled, loss, top = [], 0.0, CALIBRATION_BINS - 1
-    for row, p in zip(rows, predicted, strict=True):
-        y = outcome[row]
-        recalled.append(y)
-        clipped = EPSILON if p < EPSILON else 1.0 - EPSILON if p > 1.0 - EPSILON else p
-        loss -= log(clipped) if y else log(1.0 - clipped)
-        group = groups.get(keys[row])
-        if group is None:
-            group = groups[keys[row]] = [0.0, 0.0, 0]
-        group[0] += y
-        group[1] += p
-        group[2] += 1
-        k = int(p * CALIBRATION_BINS)
-        cell = cells[k if 0 <= k <= top else (0 if k < 0 else top)]
-        cell[0] += 1
-        cell[1] += p
-        cell[2] += y
-    squares = sum(n * (y / n - p / n) ** 2 for y, p, n in groups.values())
-    bins = [Bin(k / CALIBRATION_BINS, (k + 1) / CALIBRATION_BINS, n, p / n, y / n)
-            for k, (n, p, y) in enumerate(cells) if n]
-    return Score(model, loss / len(recalled), math.sqrt(squares / len(recalled)),
-                 auc(recalled, predicted), bins)
+    scorer = Scorer(data)
+    scorer.add(rows, predicted)
+    return scorer.score(model)
 
 
 # -- optimize and evaluate ------------------------------------------------------------------
@@ -426,23 +535,29 @@ class Evaluation:
 
 def evaluate(data: Dataset, progress: Progress | None = None) -> Evaluation:
     """Fit on the past, score on the later reviews, fold by fold; SM-2 and FSRS
-    with default parameters are scored on the same reviews."""
+    with default parameters are scored on the same reviews.
+
+    Nothing of a fold outlives it but its scores' sums and its predictions: each
+    fit reads its training items as fsrs-rs copies them, and each prediction
+    computes only the memory states its test block needs. SM-2 and the default
+    parameters come after the fits, which hold the most memory (fsrs-rs's).
+    """
     progress = progress or (lambda done, total: None)
     splits = time_series_splits(data.size)
     # Progress in reviews: a fit costs about as many as it trains on, the scoring one each.
     total = sum(len(train) for train, _ in splits) + data.size
     done = 0
-    tested: list[int] = []
-    fitted: list[float] = []
+    scorers = [Scorer(data) for _ in MODELS]
     for train, test in splits:
         progress(done, total)
-        fitted += predict_fsrs(data, fit(data, train), test)
-        tested += test
+        scorers[2].add(test, predict_fsrs(data, fit(data, train), test))
         done += len(train)
     progress(done, total)
-    scores = [score(MODELS[0], data, tested, predict_sm2(data, tested)),
-              score(MODELS[1], data, tested, predict_fsrs(data, DEFAULT_PARAMETERS, tested)),
-              score(MODELS[2], data, tested, fitted)]
+    tested = range(splits[0][1].start, splits[-1][1].stop) if splits else range(0)
+    scorers[0].add(tested, predict_sm2(data, tested))
+    scorers[1].add(tested, predict_fsrs(data, DEFAULT_PARAMETERS, tested))
+    data._cache.clear()  # the fsrs-rs reviews and the bins: not needed for the AUCs
+    scores = [scorer.score(model) for scorer, model in zip(scorers, MODELS, strict=True)]
     progress(total, total)
     return Evaluation(data.size, len(tested), data.card_count, len(splits), scores)
 
