@@ -286,7 +286,8 @@ class History:
             if isinstance(reading, journal_buckets.BucketedReading) else None
         for events in reading.batches():
             cards = self._cards_of(events) if every_card is None else every_card
-            yield history_rebuild.replay_batch(events, cards, self.rules_for, self.device)
+            yield from history_rebuild.replay_batch(events, cards, self.rules_for, self.device,
+                                                    rows=_WRITE_BATCH)
 
     def _cards_of(self, events: list[Event]) -> dict[tuple[str, int], StoredCard]:
         guids = {e.guid for e in events if e.type != NOTE and e.guid is not None}
@@ -296,8 +297,7 @@ class History:
         """A replayed batch into the store; the GUIDs of the notes it lacks."""
         if batch.has_schedules:
             self.store.set_meta(HAS_SCHEDULES_KEY, "1")
-        for start in range(0, len(batch.reviews), _WRITE_BATCH):
-            self.store.add_review_values(batch.reviews[start:start + _WRITE_BATCH])
+        self.store.add_review_values(batch.reviews)
         self.store.set_schedule_values(batch.schedules)
         for card_id, suspended in batch.suspensions:
             self.store.set_suspended(card_id, suspended)

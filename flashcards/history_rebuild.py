@@ -9,7 +9,7 @@ and ``schedule_values``), with no per-answer objects beyond the replay's own.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from flashcards import journal
@@ -36,8 +36,9 @@ class ReplayedBatch:
 
 
 def replay_batch(events: list[Event], cards: Cards, rules_for: Callable[[str], journal.Rules],
-                 device: str) -> ReplayedBatch:
-    """Every card of ``events`` (each card's events all here), replayed from nothing."""
+                 device: str, *, rows: int = 20_000) -> Iterator[ReplayedBatch]:
+    """Every card of ``events`` (each card's events all here), replayed from nothing, in
+    parts of about ``rows`` answers (so a large read never holds all its rows)."""
     batch = ReplayedBatch(has_schedules=any(e.type == SCHEDULE for e in events))
     for key, card_events in journal.by_card(e for e in events if e.type != NOTE).items():
         card = cards.get(key)
@@ -53,7 +54,10 @@ def replay_batch(events: list[Event], cards: Cards, rules_for: Callable[[str], j
         batch.cards += 1
         batch.answers_from.update(e.device for e in card_events
                                   if e.type == ANSWER and e.device != device)
-    return batch
+        if len(batch.reviews) >= rows:
+            yield batch
+            batch = ReplayedBatch()
+    yield batch
 
 
 def record_of(answer: journal.ReplayedAnswer, card: ReplayCard) -> ReviewRecord:
