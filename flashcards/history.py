@@ -192,12 +192,16 @@ class History:
             grade=record.grade, duration_ms=record.duration_ms,
             utc_offset_minutes=record.utc_offset_minutes, day_start_hour=record.day_start_hour)
 
-    def record_identities(self, notes: Iterable[StoredNote], moment: datetime) -> None:
+    def record_identities(self, notes: Iterable[StoredNote], moment: datetime, *,
+                          known: dict[str, dict] | None = None) -> None:
         """NOTE lines: what a later sync needs to give these notes back their GUIDs.
 
+        A note whose identity the journal already says (``known``: GUID -> its latest
+        identity there) gets no line: a rebuilt store adds nothing to the journal.
         Call inside the transaction that writes the notes.
         """
-        notes = list(notes)
+        known = known or {}
+        notes = [note for note in notes if known.get(note.guid) != identity_of(note)]
         if not notes:
             return
         seq = self._take_seqs(len(notes))

@@ -166,14 +166,16 @@ def sync(
         with store.transaction():
             store.add_roots(names)
         return report
-    ghosts = _ghosts(store, reading)
+    # Identities read by an earlier sync, whose notes had not arrived then, and new ones.
+    identities = {**store.remembered_identities(), **journal.identities(reading.events)}
+    ghosts = _ghosts(store, identities)
     with store.transaction():
         store.add_roots(names)
         store.set_sources(SourceRecord(str(i.source.path), _root_name(i.source.root), i.hash)
                           for i in changed)
         store.delete_sources(removed)
         written = _apply(store, placed, touched, changed, now, report, ghosts)
-        history.record_identities(written, now)
+        history.record_identities(written, now, known=identities)
     # The parsed notes are written: let them go before the journal's replay (a
     # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
     del changed, placed, touched, ghosts, written, parsed
@@ -205,15 +207,14 @@ def _catch_up(history: History, reading, report: SyncReport) -> None:
         Problem("journal", 1, 1, Severity.WARNING, message) for message in history.warnings]
 
 
-def _ghosts(store: Store, reading) -> list[StoredNote]:
-    """Notes the journal knows and the store does not: a rebuilt store, another machine.
+def _ghosts(store: Store, known: dict[str, dict]) -> list[StoredNote]:
+    """Notes the journal knows (``known``: GUID -> identity) and the store does not: a
+    rebuilt store, another machine.
 
     They take part in matching as orphans would, so a parsed note that matches
     one is born again with its GUID, and then its history.
     """
     ghosts = []
-    # Identities read by an earlier sync, whose notes had not arrived then, and new ones.
-    known = {**store.remembered_identities(), **journal.identities(reading.events)}
     for guid, identity in known.items():
         if store.guid_exists(guid):
             continue

@@ -106,12 +106,15 @@ def test_a_deleted_store_comes_back_from_the_markdown_and_the_journal(tmp_path):
         review(db, day, rng)
     before, before_guids = cards(db), guids(db)
     assert sum(row["reviews"] for row in before) > 20
+    journals = {path: path.read_bytes() for path in tmp_path.rglob("*.jsonl")}
 
     delete_store(db)
     invoke(db, "sync", str(notes), day=9)
 
     assert cards(db) == before
     assert guids(db) == before_guids
+    # The journal already said every identity: the rebuild added no line to it.
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*.jsonl")} == journals
     store = Store.open(db)
     assert list(check(store, zone=DAY1.tzinfo)) == []
     store.close()
