@@ -307,7 +307,6 @@ class History:
             self.store.set_suspended(card_id, suspended)
         result.cards += batch.cards
         result.answers_from += batch.answers_from
-        result.problems += batch.problems
         return batch.missing
 
     def _apply_batch(self, events: list[Event], result: CatchUp) -> set[str]:

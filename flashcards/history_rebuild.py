@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from flashcards import journal
 from flashcards.journal import ANSWER, NOTE, SCHEDULE, SUSPEND, UNSUSPEND, Event
-from flashcards.model import Problem
 from flashcards.store import ReplayCard, ReviewRecord, review_values, schedule_values
 
 # The cards of a batch, by (note GUID, ordinal): a StoredCard or a ReplayCard.
@@ -32,7 +31,6 @@ class ReplayedBatch:
     missing: set[str] = field(default_factory=set)  # GUIDs of notes the store lacks
     cards: int = 0
     has_schedules: bool = False
-    problems: list[Problem] = field(default_factory=list)
 
 
 def replay_batch(events: list[Event], cards: Cards, rules_for: Callable[[str], journal.Rules],
