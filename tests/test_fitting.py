@@ -353,18 +353,24 @@ def test_bad_retentions_are_named(text):
         parse_retentions(text)
 
 
+def random_cards(rng, count: int, answers: int, gap: int, ratings: list[int],
+                 first: list[int] | None = None) -> list:
+    """``count`` cards: a first answer (rating 3, or one of ``first``), then ``answers``
+    more, each 1 to ``gap`` days after the one before, with one of ``ratings``."""
+    cards = []
+    for _ in range(count):
+        day, given = 0, [(0, rng.choice(first) if first else 3)]
+        for _ in range(answers):
+            day += rng.randint(1, gap)
+            given.append((day, rng.choice(ratings)))
+        cards.append(card(*given))
+    return cards
+
+
 def test_evaluate_reports_progress_up_to_its_total():
     import random
 
-    rng = random.Random(9)
-    cards = []
-    for _ in range(40):
-        day, answers = 0, [(0, 3)]
-        for _ in range(6):
-            day += rng.randint(1, 9)
-            answers.append((day, rng.choice([1, 3, 3, 3])))
-        cards.append(card(*answers))
-    data = fitting.prepare(cards)
+    data = fitting.prepare(random_cards(random.Random(9), 40, 6, 9, [1, 3, 3, 3]))
     seen = []
     result = fitting.evaluate(data, lambda done, total: seen.append((done, total)))
     totals = {total for _, total in seen}
@@ -393,14 +399,7 @@ def test_score_is_the_metrics_one_by_one():
     import random
 
     rng = random.Random(4)
-    cards = []
-    for _ in range(60):
-        day, answers = 0, [(0, rng.choice([1, 3]))]
-        for _ in range(5):
-            day += rng.randint(1, 30)
-            answers.append((day, rng.choice([1, 2, 3, 3, 4])))
-        cards.append(card(*answers))
-    data = fitting.prepare(cards)
+    data = fitting.prepare(random_cards(rng, 60, 5, 30, [1, 2, 3, 3, 4], first=[1, 3]))
     rows = list(range(3, data.size))
     predicted = [rng.choice([0.0, 1.0, 0.5]) if n % 7 == 0 else rng.random()
                  for n in range(len(rows))]
@@ -416,14 +415,7 @@ def test_a_score_gathered_in_blocks_is_the_score_in_one_pass():
     import random
 
     rng = random.Random(8)
-    cards = []
-    for _ in range(50):
-        day, answers = 0, [(0, 3)]
-        for _ in range(5):
-            day += rng.randint(1, 40)
-            answers.append((day, rng.choice([1, 3, 3, 4])))
-        cards.append(card(*answers))
-    data = fitting.prepare(cards)
+    data = fitting.prepare(random_cards(rng, 50, 5, 40, [1, 3, 3, 4]))
     predicted = [rng.random() for _ in range(data.size)]
     scorer = fitting.Scorer(data)
     for start in range(0, data.size, 37):  # evaluate's folds, uneven
