@@ -47,6 +47,8 @@ _REPLAY_BATCH = 50_000
 # Replayed answers are written in statements of about this many rows: a rebuild
 # never holds more of them than that.
 _WRITE_BATCH = 20_000
+# Identity lines made and appended at a time (a first sync of 100k notes: 20 MB).
+_LINES_PER_WRITE = 5_000
 
 
 @dataclass
@@ -193,28 +195,36 @@ class History:
             utc_offset_minutes=record.utc_offset_minutes, day_start_hour=record.day_start_hour)
 
     def record_identities(self, notes: Iterable[StoredNote], moment: datetime, *,
-                          known: dict[str, dict] | None = None) -> None:
-        """NOTE lines: what a later sync needs to give these notes back their GUIDs.
+                          known: dict[str, dict] | None = None) -> dict[Path, tuple[int, int]]:
+        """NOTE lines: what a later sync needs to give these notes back their GUIDs; for
+        each journal file written, its size before and after them (``Reading.add_own``).
 
         A note whose identity the journal already says (``known``: GUID -> its latest
         identity there) gets no line: a rebuilt store adds nothing to the journal.
+        Written a few thousand lines at a time (a first sync of 100k notes writes 20 MB).
         Call inside the transaction that writes the notes.
         """
         known = known or {}
         notes = [note for note in notes if known.get(note.guid) != identity_of(note)]
         if not notes:
-            return
+            return {}
         seq = self._take_seqs(len(notes))
-        by_folder: dict[Path, list[Event]] = {}
+        by_folder: dict[Path, list[tuple[int, StoredNote]]] = {}
         folders: dict[str | None, Path] = {}
         for offset, note in enumerate(notes):
-            event = Event(NOTE, self.device, seq + offset, moment, guid=note.guid,
-                          identity=identity_of(note))
             if note.path not in folders:
                 folders[note.path] = self.folder_for(note.path)
-            by_folder.setdefault(folders[note.path], []).append(event)
-        for folder, events in by_folder.items():
-            journal.Appender(folder, self.device).append(events)
+            by_folder.setdefault(folders[note.path], []).append((seq + offset, note))
+        written: dict[Path, tuple[int, int]] = {}
+        for folder, numbered in by_folder.items():
+            appender = journal.Appender(folder, self.device)
+            for start in range(0, len(numbered), _LINES_PER_WRITE):
+                before, after = appender.append_lines(
+                    Event(NOTE, self.device, number, moment, guid=note.guid,
+                          identity=identity_of(note)).to_line()
+                    for number, note in numbered[start:start + _LINES_PER_WRITE])
+                written[appender.path] = (written.get(appender.path, (before,))[0], after)
+        return written
 
     # -- reading -----------------------------------------------------------------------
 

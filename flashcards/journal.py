@@ -264,11 +264,12 @@ class Appender:
     def append(self, events: Iterable[Event]) -> None:
         self.append_lines(event.to_line() for event in events)
 
-    def append_lines(self, lines: Iterable[str]) -> None:
-        """Lines already made as ``Event.to_line`` makes them (an import writes 100k)."""
+    def append_lines(self, lines: Iterable[str]) -> tuple[int, int]:
+        """Lines already made as ``Event.to_line`` makes them (an import writes 100k);
+        the file's size before and after them."""
         data = "".join(lines).encode("utf-8")
         if not data:
-            return
+            return (0, 0)
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
         try:
             fd = os.open(self.path, flags, 0o644)
@@ -277,9 +278,11 @@ class Appender:
             fd = os.open(self.path, flags, 0o644)
         try:
             _repair_torn_end(fd)
+            before = os.fstat(fd).st_size
             os.write(fd, data)  # O_APPEND: one write lands whole at the end
         finally:
             os.close(fd)
+        return before, before + len(data)
 
 
 def _repair_torn_end(fd: int) -> None:
@@ -305,6 +308,13 @@ class Reading:
         """The events in groups that each hold every event of the cards they name
         (one group here; a large read comes in several, see ``journal_buckets``)."""
         yield self.events
+
+    def add_own(self, written: dict[Path, tuple[int, int]]) -> None:
+        """Count as read the lines this store itself wrote since (``written``: each file's
+        size before and after them), where this reading had read up to them."""
+        for path, (before, after) in written.items():
+            if self.offsets.get(str(path), 0) == before:
+                self.offsets[str(path)] = after
 
     def max_seq(self, device: str) -> int:
         """The highest sequence number read of ``device`` (0 if none)."""

@@ -175,7 +175,8 @@ def sync(
                           for i in changed)
         store.delete_sources(removed)
         written = _apply(store, placed, touched, changed, now, report, ghosts)
-        history.record_identities(written, now, known=identities)
+        # The store knows its own identity lines: the journal's next read skips them.
+        reading.add_own(history.record_identities(written, now, known=identities))
     # The parsed notes are written: let them go before the journal's replay (a
     # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
     del changed, placed, touched, ghosts, written, parsed

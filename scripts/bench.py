@@ -604,6 +604,9 @@ def bench_daily_commands(db: Path, cards: int, runs: int, label: str,
             results.append(Result(name, cards, note=f"no `{args[0]}` command yet"))
             continue
         r = Result(name, cards, note=label)
+        # Once untimed: a first `stats` totals the whole log per hour (review_hours),
+        # once per store; the figure is the daily one after it.
+        run_process([*flashcards_cmd(), *args], base_env(db), stdin=stdin)
         guarded(results, r, lambda r=r, args=args, stdin=stdin: measure(
             r, runs, lambda _: [([*flashcards_cmd(), *args], base_env(db))], stdin=stdin))
 
@@ -758,12 +761,12 @@ def goals(results: list[Result]) -> str:
         add(f"{name} <= {limit:g} x import click",
             ratio and f"{r.median:.3f} s / {click.median:.3f} s = {ratio:.2f}",
             None if ratio is None else ratio <= limit)
-    r = next((r for r in results if r.name.startswith("next card") and r.seconds), None)
     for name, cards, limit, what in (("optimize (whole process)", 10_000, 10, "100k"),
                                      ("evaluate (whole process)", 100_000, 60, "1M")):
         r = find(results, name, cards)
         add(f"{name.split()[0]} on {what} reviews < {limit} s", r and f"{r.median:.2f} s",
             None if not r else r.median < limit)
+    r = next((r for r in results if r.name.startswith("next card") and r.seconds), None)
     add("next card at 100k cards, 1M reviews < 5 ms",
         r and f"{r.median * 1000:.2f} ms at {r.cards:,} cards",
         None if not r or r.cards < 100_000 else r.median < 0.005)

@@ -303,3 +303,17 @@ def test_an_export_after_a_rebuild_updates_the_notes_anki_already_has(tmp_path):
         assert len(log.new) == 0
         edited = [n for n in notes_by_guid(col).values() if "scalar has none" in n.fields[1]]
         assert len(edited) == 1
+
+
+def test_a_sync_does_not_read_back_the_identities_it_wrote(tmp_path):
+    """The notes' identity lines a sync writes are its own: the store counts them read,
+    so the next sync reads no journal line (a re-sync of 100k notes read 100k lines)."""
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    files = list(tmp_path.rglob("*.jsonl"))
+    assert files and all(path.stat().st_size for path in files)
+    store = Store.open(db)
+    try:
+        assert store.journal_offsets() == {str(path): path.stat().st_size for path in files}
+    finally:
+        store.close()

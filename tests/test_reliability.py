@@ -449,8 +449,12 @@ def test_two_review_sessions_answering_one_card_agree_with_the_log(tmp_path):
     assert raw(db, "SELECT count(DISTINCT card_id) FROM reviews WHERE scheduled = 1") == [(1,)]
 
 
+# Writes as fast as a loop can, with a breath of 2 ms between them: without it, this
+# writer takes the lock again the moment it lets go, and another process waiting
+# for it (SQLite polls) can wait past the busy timeout however fair the code under
+# test is; with it, hundreds of writes still land during the export's read.
 WRITER = """
-import os, sys
+import os, sys, time
 from datetime import UTC, datetime
 from flashcards.session import set_suspended
 from flashcards.store import Store
@@ -460,6 +464,7 @@ suspended = False
 while not os.path.exists(sys.argv[2]):
     suspended = not suspended
     set_suspended(store, 1, suspended, now=datetime.now(UTC))
+    time.sleep(0.002)
 set_suspended(store, 1, False, now=datetime.now(UTC))
 store.close()
 """
