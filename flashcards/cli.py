@@ -808,6 +808,30 @@ def unsuspend(app: App, card_id: int) -> None:
 
 
 @cli.command()
+@click.argument("card_ids", metavar="ID...", nargs=-1, required=True,
+                type=click.IntRange(min=-(2**63), max=2**63 - 1))
+@db_option
+@click.pass_obj
+def reset(app: App, card_ids: tuple[int, ...]) -> None:
+    """Make cards new again, as if never answered (Anki's "Forget").
+
+    Their answers stay in the history and in the journal, which records the
+    reset, so every machine and a rebuilt store agree. `flashcards list` shows
+    the ids.
+
+    \b
+    Example:
+      flashcards reset 42 43
+    """
+    from flashcards.session import reset as reset_cards
+
+    kept = reset_cards(app.store(), list(dict.fromkeys(card_ids)), now=now())
+    count = len(set(card_ids))
+    echo(f"Reset {count} card{'s' if count != 1 else ''} to new; "
+         f"{kept} answer{'s stay' if kept != 1 else ' stays'} in the history.")
+
+
+@cli.command()
 @click.argument("key", required=False)
 @click.argument("value", required=False)
 @db_option

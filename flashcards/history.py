@@ -24,11 +24,12 @@ from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs_rules import FSRSRules
 from flashcards.history_rebuild import ReplayedBatch, record_of
-from flashcards.journal import ANSWER, NOTE, SCHEDULE, SUSPEND, UNSUSPEND, Event
+from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import Settings, fsrs_parameters, load_settings
 from flashcards.store import (
+    NEW_CARD,
     AnswerMark,
     CardSchedule,
     ReviewRecord,
@@ -39,8 +40,8 @@ from flashcards.store import (
 from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
-# Set once a schedule event (an Anki import) was applied: only then does a card's
-# replay read schedule events back from the journal.
+# Set once a schedule event (an Anki import) or a reset was applied: only then does
+# a card's replay read those events (journal.JOURNAL_ONLY) back from the journal.
 HAS_SCHEDULES_KEY = "journal.has_schedules"
 # Answers rewritten per statement when every card is replayed (replay_all).
 _REPLAY_BATCH = 50_000
@@ -326,7 +327,7 @@ class History:
         known = self.store.known_event_ids(e.id for e in events if e.type == ANSWER)
         events = [e for e in events if e.type != ANSWER or e.id not in known]
         touched = journal.by_card(e for e in events if e.type != NOTE)
-        if any(e.type == SCHEDULE for e in events):
+        if any(e.type in journal.JOURNAL_ONLY for e in events):
             self.store.set_meta(HAS_SCHEDULES_KEY, "1")
         # One query for every card touched, and one for their stored answers.
         cards = {(c.note_guid, c.ord): c
@@ -404,15 +405,27 @@ class History:
         return self.store.get_meta(HAS_SCHEDULES_KEY) is not None
 
     def schedule_events(self) -> dict[tuple[str, int], list[Event]]:
-        """Every schedule event of the journals, by card; read once per History.
+        """Every schedule and reset event of the journals (``journal.JOURNAL_ONLY``), by
+        card; read once per History.
 
-        Only lines naming the type are parsed, so a journal of answers costs one
+        Only lines naming those types are parsed, so a journal of answers costs one
         pass over its bytes.
         """
         if self._schedules is None:
-            found = journal.read_matching(self.folders(), b'"type":"schedule"')
+            found = journal.read_matching(
+                self.folders(), *(f'"type":"{kind}"'.encode() for kind in journal.JOURNAL_ONLY))
             self._schedules = journal.by_card(found)
         return self._schedules
+
+    def reset(self, cards: list[StoredCard], moment: datetime) -> None:
+        """Cards new again: a reset line each in the journal, and a new schedule in the
+        store (no lapses); their answers stay. Call inside the store's transaction."""
+        for card in cards:
+            self.write(card.path, [self.next_event(RESET, moment, guid=card.note_guid,
+                                                   ord=card.ord)])
+        self.store.set_meta(HAS_SCHEDULES_KEY, "1")  # replays now read resets back
+        self._schedules = None
+        self.store.set_card_schedules((card.id, NEW_CARD, 0) for card in cards)
 
     def _bump_seq(self, own: int) -> None:
         """Never reuse a sequence number this device wrote (a rebuilt store starts at 0)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from flashcards import journal
-from flashcards.journal import ANSWER, NOTE, SCHEDULE, SUSPEND, UNSUSPEND, Event
+from flashcards.journal import ANSWER, JOURNAL_ONLY, NOTE, SUSPEND, UNSUSPEND, Event
 from flashcards.store import ReplayCard, ReviewRecord, review_values, schedule_values
 
 # The cards of a batch, by (note GUID, ordinal): a StoredCard or a ReplayCard.
@@ -37,7 +37,7 @@ def replay_batch(events: list[Event], cards: Cards, rules_for: Callable[[str], j
                  device: str, *, rows: int = 20_000) -> Iterator[ReplayedBatch]:
     """Every card of ``events`` (each card's events all here), replayed from nothing, in
     parts of about ``rows`` answers (so a large read never holds all its rows)."""
-    batch = ReplayedBatch(has_schedules=any(e.type == SCHEDULE for e in events))
+    batch = ReplayedBatch(has_schedules=any(e.type in JOURNAL_ONLY for e in events))
     for key, card_events in journal.by_card(e for e in events if e.type != NOTE).items():
         card = cards.get(key)
         if card is None:

@@ -41,10 +41,12 @@ from flashcards.scheduler import (
 from flashcards.store.records import NEW_CARD, CardSchedule
 
 FORMAT_VERSION = 1
-# Version 2 adds the `schedule` event; only its lines say 2, so a reader of
-# version 1 reads every other line and stops, asking for an upgrade, at a
-# `schedule` line, rather than replaying without it.
+# Version 2 adds the `schedule` event, version 3 the `reset` event; only their
+# lines say so, so an older reader reads every other line and stops, asking for
+# an upgrade, at one of theirs, rather than replaying without it.
 SCHEDULE_VERSION = 2
+RESET_VERSION = 3
+NEWEST_VERSION = RESET_VERSION
 # A notes folder keeps its journal here, beside the Markdown it belongs to.
 FOLDER_NAME = ".flashcards"
 JOURNAL_DIR = "journal"
@@ -52,7 +54,12 @@ SUFFIX = ".jsonl"
 # Event types that change a schedule, and the identity record a sync writes.
 ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE = "answer", "undo", "suspend", "unsuspend", "note"
 SCHEDULE = "schedule"  # sets a card's SM-2 state (an import from Anki)
-KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE, SCHEDULE})
+RESET = "reset"  # the card is new again (`flashcards reset`); its answers stay
+KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE, SCHEDULE, RESET})
+# The card events the store keeps no row of (it keeps answers, and suspension as a
+# flag): a card replayed from its stored answers reads these back from the journal.
+JOURNAL_ONLY = frozenset({SCHEDULE, RESET})
+_VERSIONS = {SCHEDULE: SCHEDULE_VERSION, RESET: RESET_VERSION}
 _DEVICE_NAME = re.compile(r"[^a-z0-9-]+")
 
 
@@ -102,7 +109,7 @@ class Event(NamedTuple):
         return self.time.astimezone(_fixed_zone(self.utc_offset_minutes or 0))
 
     def to_line(self) -> str:
-        version = SCHEDULE_VERSION if self.type == SCHEDULE else FORMAT_VERSION
+        version = _VERSIONS.get(self.type, FORMAT_VERSION)
         record = {"v": version, "id": self.id, "type": self.type,
                   "t": self.time.astimezone(UTC).isoformat(timespec="milliseconds")
                   .replace("+00:00", "Z")}
@@ -167,7 +174,7 @@ def _parse_json(line: str) -> Event:
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     version = record.get("v")
-    if not isinstance(version, int) or version > SCHEDULE_VERSION:
+    if not isinstance(version, int) or version > NEWEST_VERSION:
         raise NewerJournal(f"written by a newer flashcards (journal format {version})")
     kind, event_id = record.get("type"), record.get("id")
     if kind not in KINDS or not isinstance(event_id, str) or "-" not in event_id:
@@ -362,15 +369,15 @@ def _read_file(path: Path, start: int, reading: Reading) -> None:
     reading.offsets[str(path)] = start + end
 
 
-def read_matching(folders: Iterable[Path], needle: bytes) -> list[Event]:
-    """Every complete, readable line holding ``needle`` in the journal files of ``folders``
-    (lines that do not parse are left to `read_new`, which reports them)."""
+def read_matching(folders: Iterable[Path], *needles: bytes) -> list[Event]:
+    """Every complete, readable line holding one of ``needles`` in the journal files of
+    ``folders`` (lines that do not parse are left to `read_new`, which reports them)."""
     events = []
     for folder in folders:
         for path in journal_files(folder):
             data = path.read_bytes()
             for raw in data[:data.rfind(b"\n") + 1].split(b"\n"):
-                if needle in raw:
+                if any(needle in raw for needle in needles):
                     with contextlib.suppress(ValueError, KeyError, TypeError,
                                              UnicodeDecodeError):
                         events.append(parse_line(raw.decode("utf-8")))
@@ -501,6 +508,10 @@ def replay(events: Iterable[Event], rules: Rules = SM2, *,
     state, due day and lapses, and later answers continue from it; rules under
     which every answer counts (FSRS) replay the answers and ignore it.
 
+    A reset makes the card new again (no schedule, no lapses), under any rules; the
+    answers before it stay in its history, and a new card's answer is never a
+    same-day repeat.
+
     ``start`` resumes a replay: ``replay(later, start=r)``, where ``r`` is where
     ``replay(earlier)`` stood, equals ``replay(earlier + later)`` (its answers being
     the later ones) when every later event comes after every earlier one in replay
@@ -517,6 +528,8 @@ def replay(events: Iterable[Event], rules: Rules = SM2, *,
         if kind != ANSWER:
             if kind in (SUSPEND, UNSUSPEND):
                 suspended = kind == SUSPEND
+            elif kind == RESET:
+                schedule, lapses = NEW_CARD, 0
             elif kind == SCHEDULE and not rules.every_answer_counts:
                 state, due, lapses = scheduled_state(event)
                 schedule = CardSchedule.of(state, due)
@@ -524,7 +537,8 @@ def replay(events: Iterable[Event], rules: Rules = SM2, *,
         if undone and event.id in undone:
             continue
         day = event.study_day()
-        after = rules.answer(schedule, event, day, day in days)
+        # A new card's answer always schedules it: one reset since an answer of today.
+        after = rules.answer(schedule, event, day, day in days and not schedule.is_new)
         if after is None:
             answers.append(ReplayedAnswer(event, False, schedule, schedule))
             continue

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flashcards import journal
-from flashcards.journal import ANSWER, SCHEDULE, SUSPEND, UNDO, UNSUSPEND, Event
+from flashcards.journal import ANSWER, RESET, SCHEDULE, SUSPEND, UNDO, UNSUSPEND, Event
 from flashcards.model import FlashcardsError, Problem, Severity
 
 # A read of more new bytes than this is sorted by card on disk; a smaller one
@@ -37,9 +37,9 @@ _CHUNK = 4 << 20
 _ROUTABLE = re.compile(
     rb'\{"v":1,"id":"([^"\\]*)-(\d+)","type":"(?:answer|suspend|unsuspend|undo)",'
     rb'"t":"[^"\\]*","guid":"([^"\\]*)"')
-# A schedule line (an Anki import) goes with its card's answers too; being version 2,
-# it takes the parsing path, not the fast match above.
-_ROUTED_KINDS = frozenset({ANSWER, SUSPEND, UNSUSPEND, UNDO, SCHEDULE})
+# A schedule line (an Anki import) and a reset go with their card's answers too;
+# being of a later version, they take the parsing path, not the fast match above.
+_ROUTED_KINDS = frozenset({ANSWER, SUSPEND, UNSUSPEND, UNDO, SCHEDULE, RESET})
 
 
 def new_bytes(folders: Iterable[Path], offsets: dict[str, int]) -> int:

@@ -374,10 +374,12 @@ class ReviewSession:
         with self.store.transaction():
             stored = self.store.card(card.id) or card
             # The journal's rule (docs/journal.md): the first answer of the answer's own
-            # study day schedules the card, whichever session or machine gave it.
+            # study day schedules the card, whichever session or machine gave it; a new
+            # card's answer (one reset since) always does.
             day = day_window(study_day(moment, self.settings.day_start_hour),
                              self.settings.day_start_hour, zone_of(moment))
-            repeat = self.store.was_scheduled_between(card.id, *day)
+            repeat = not stored.schedule.is_new and \
+                self.store.was_scheduled_between(card.id, *day)
             rules = self.history.rules_for(stored.deck)
             given = self._event(stored, grade, moment)
             schedule = rules.answer(stored.schedule, given, given.study_day(), repeat)
@@ -555,6 +557,20 @@ def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime)
                                    guid=card.note_guid, ord=card.ord)
         history.write(card.path, [event])
         store.set_suspended(card_id, suspended)
+
+
+def reset(store: Store, card_ids: list[int], *, now: datetime) -> int:
+    """`flashcards reset`: cards new again, as if never answered; their answers stay in
+    the history (the journal keeps a `reset` line). How many answers they keep."""
+    cards = []
+    for card_id in card_ids:
+        card = store.card(card_id)
+        if card is None:
+            raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
+        cards.append(card)
+    with store.transaction():
+        History.of(store).reset(cards, now)
+    return sum(len(store.reviews_of_card(card.id)) for card in cards)
 
 
 def configure(store: Store, key: str, value: str) -> tuple[str, int]:

@@ -71,7 +71,7 @@ def test_a_rebuild_read_in_buckets_gives_the_store_a_whole_read_gives(tmp_path, 
 def test_a_newer_line_in_a_bucketed_read_stops_before_anything_changes(tmp_path, monkeypatch):
     notes, db = history_with_every_kind_of_line(tmp_path)
     with (notes / ".flashcards" / "journal" / "other-9f9f9f.jsonl").open("a") as handle:
-        newer = journal.SCHEDULE_VERSION + 1  # a format this version does not know yet
+        newer = journal.NEWEST_VERSION + 1  # a format this version does not know yet
         handle.write(f'{{"v":{newer},"id":"other-9f9f9f-6","type":"answer",'
                      '"t":"2026-01-09T09:00:00Z"}\n')
     monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)

@@ -1,0 +1,107 @@
+"""`flashcards reset`: a card new again, its answers kept, the reset a journal line
+that every replay (a rebuild, another machine, a change of scheduler) applies."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+
+from flashcards import journal, journal_buckets
+from flashcards.journal import ANSWER, RESET, Event, parse_line
+from flashcards.maintenance import check
+from flashcards.session import reset, start
+from flashcards.store import Store
+from tests.test_history import DAY1, cards, delete_store, invoke, review, write_notes
+
+
+def answer(seq: int, at, grade: int = 4) -> Event:
+    return Event(ANSWER, "dev", seq, at, guid="G", ord=1, button=3, grade=grade,
+                 utc_offset_minutes=0, day_start_hour=4)
+
+
+def test_a_reset_makes_the_card_new_and_the_next_answer_schedules_it_again():
+    events = [answer(1, DAY1, 1), answer(2, DAY1 + timedelta(days=1)),
+              Event(RESET, "dev", 3, DAY1 + timedelta(days=1, hours=1), guid="G", ord=1),
+              answer(4, DAY1 + timedelta(days=1, hours=2))]  # the same study day
+    line = events[2].to_line()
+    assert json.loads(line)["v"] == journal.RESET_VERSION
+    assert parse_line(line) == events[2]
+    before_reset = journal.replay(events[:2])
+    history = journal.replay(events)
+    assert before_reset.lapses == 1 and before_reset.schedule.repetitions == 1
+    assert [a.scheduled for a in history.answers] == [True, True, True]  # nothing lost
+    assert history.lapses == 0
+    assert history.schedule == journal.replay([events[3]]).schedule  # as a new card's
+    assert journal.replay(events[:3]).schedule.is_new
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bucketed", [False, True])
+def test_a_reset_survives_a_rebuild_a_change_of_scheduler_and_the_doctor(
+        tmp_path, monkeypatch, bucketed):
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    rng = random.Random(5)
+    for day in range(3):
+        review(db, day, rng)
+    answered = [row for row in json.loads(invoke(db, "list", "--json", day=3)) if row["reviews"]]
+    target = answered[0]
+    output = invoke(db, "reset", str(target["id"]), day=3)
+    assert f"Reset 1 card to new; {target['reviews']} answer" in output
+    row = next(r for r in json.loads(invoke(db, "list", "--json", day=3))
+               if r["id"] == target["id"])
+    assert row["status"] == "new" and row["due"] is None and row["reviews"] == target["reviews"]
+    review(db, 3, rng)  # the reset card comes back as a new card, and is answered
+    before = cards(db)
+    store = Store.open(db)
+    assert list(check(store, zone=DAY1.tzinfo)) == []
+    store.close()
+
+    assert "fsrs" in invoke(db, "config", "scheduler", "fsrs", day=4)
+    invoke(db, "config", "scheduler", "sm2", day=4)
+    assert cards(db) == before
+
+    if bucketed:  # the rebuild reads the journal in buckets (the reset line goes with its card)
+        monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)
+    delete_store(db)
+    invoke(db, "sync", str(notes), day=4)
+    assert cards(db) == before
+
+
+def test_resetting_a_card_that_does_not_exist_changes_nothing(tmp_path):
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    journals = {path: path.read_bytes() for path in tmp_path.rglob("*.jsonl")}
+    output = invoke(db, "reset", "1", "999999", check_ok=False)
+    assert "no card with id 999999" in output
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*.jsonl")} == journals
+
+
+def test_an_answer_the_same_day_as_a_reset_schedules_the_card_again(tmp_path):
+    """The session's rule is the replay's: a new card's answer is never a same-day
+    repeat. Here a card answered Hard (asked again today) is reset from another
+    terminal before its second answer: that answer schedules it, as a replay of the
+    journal says, and the store stays the journal's replay."""
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    store = Store.open(db)
+    try:
+        moment = DAY1 + timedelta(hours=1)
+        run = start(store, moment, clock=lambda: moment)
+        first = run.current.id
+        run.press(2)  # Hard: asked again today
+        other = Store.open(db)  # another terminal
+        reset(other, [first], now=moment)
+        other.close()
+        while run.current is not None and run.current.id != first:
+            run.press(3)
+        assert run.current is not None and run.current.id == first
+        run.press(3)
+        card = store.card(first)
+        assert card.schedule.due is not None and card.schedule.repetitions == 1
+        assert list(check(store, zone=DAY1.tzinfo)) == []  # the store is the replay
+    finally:
+        store.close()
