@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flashcards.maintenance import check
-from flashcards.session import start
+from flashcards.session import reset, start
 from flashcards.store import Store
 from flashcards.sync import sync
 
@@ -209,8 +209,8 @@ def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path):
     assert sum(r["reviews"] for r in after) == 5
 
 
-actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "next day"]),
-                   min_size=1, max_size=30)
+actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "reset",
+                                    "next day"]), min_size=1, max_size=30)
 
 
 @pytest.mark.slow
@@ -219,6 +219,7 @@ actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "next
 @given(steps=actions)
 def test_any_answers_undos_suspends_and_syncs_leave_store_equal_to_the_journal(tmp_path_factory,
                                                                               steps):
+    """(and resets: of the card shown, or of the last one answered)"""
     folder = tmp_path_factory.mktemp("h")
     notes = write_notes(folder / "notes")
     store = Store.open(folder / "fc.db")
@@ -238,6 +239,9 @@ def test_any_answers_undos_suspends_and_syncs_leave_store_equal_to_the_journal(t
             continue
         elif step == "suspend":
             session.suspend()
+        elif step == "reset":
+            shown = session.log[-1].card.id if session.log else session.current.id
+            reset(store, [shown], now=moment)
         else:
             session.clock = lambda m=moment: m
             session.answer(int(step))
