@@ -1,6 +1,6 @@
 """Our schedule and answers as Anki stores them: card columns and review log rows.
 
-Pure code for `flashcards export --with-scheduling` (export.py writes what it
+Pure code for `flashcards export --with-scheduling` (export/ writes what it
 gives): no I/O, no clock. docs/anki.md, "Exporting progress", is the contract.
 
 Due dates. Anki keeps a review card's due date as a day number counted from

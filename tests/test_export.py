@@ -534,7 +534,7 @@ def test_a_package_written_in_batches_of_one_note_is_the_same(store, small, deck
     sync(store, [small, decks], now=NOW)
     whole = export.export_apkg(store, tmp_path / "one" / "a.apkg", now=NOW)
     raw(store).execute("DELETE FROM rendered")  # rendered again, batch by batch
-    monkeypatch.setattr(export, "_BATCH", 1)
+    monkeypatch.setattr(export.notes, "_BATCH", 1)
     batched = export.export_apkg(store, tmp_path / "two" / "a.apkg", now=NOW)
     assert (batched.notes, batched.cards, batched.media) == (whole.notes, whole.cards, whole.media)
     one, two = tmp_path / "one" / "a.apkg", tmp_path / "two" / "a.apkg"
@@ -563,9 +563,9 @@ def test_genanki_public_api_writes_the_same_package(store, small, decks, tmp_pat
     term = next(r for r in store.export_notes() if r.question == "Term")
     store.set_suspended(raw(store).execute("SELECT id FROM cards WHERE note_id = ? AND ord = 1",
                                            [term.id]).fetchone()[0], True)
-    assert export._genanki_tables() is not None  # the fast writer runs on this genanki
+    assert export.writers._genanki_tables() is not None  # the fast writer runs on this genanki
     fast = export.export_apkg(store, tmp_path / "fast" / "a.apkg", now=NOW + timedelta(days=9))
-    monkeypatch.setattr(export, "_genanki_tables", lambda: None)
+    monkeypatch.setattr(export.writers, "_genanki_tables", lambda: None)
     public = export.export_apkg(store, tmp_path / "public" / "a.apkg",
                                 now=NOW + timedelta(days=9))
     assert (public.decks, public.notes, public.cards, public.media) == (
@@ -588,15 +588,15 @@ def test_the_fast_writer_runs_only_on_a_genanki_it_knows():
     from genanki import __version__
     from genanki.apkg_schema import APKG_SCHEMA
 
-    assert export._fast_writer_fits(__version__, APKG_SCHEMA)
-    assert export._fast_writer_fits("0.13.0", APKG_SCHEMA)
+    assert export.writers._fast_writer_fits(__version__, APKG_SCHEMA)
+    assert export.writers._fast_writer_fits("0.13.0", APKG_SCHEMA)
     for version in ("0.12.0", "0.14.0", "1.0", "", "dev"):
-        assert not export._fast_writer_fits(version, APKG_SCHEMA), version
+        assert not export.writers._fast_writer_fits(version, APKG_SCHEMA), version
     # A column more, fewer or renamed in genanki's notes or cards table.
     for old, new in [("data            text not null          /* 10 */",
                       "data text not null, extra text"),
                      ("flags           integer not null,      /* 16 */\n", ""),
                      ("guid            text not null", "uuid text not null")]:
         assert old in APKG_SCHEMA
-        assert not export._fast_writer_fits(__version__, APKG_SCHEMA.replace(old, new)), new
-    assert not export._fast_writer_fits(__version__, "not SQL")
+        assert not export.writers._fast_writer_fits(__version__, APKG_SCHEMA.replace(old, new)), new
+    assert not export.writers._fast_writer_fits(__version__, "not SQL")

@@ -379,7 +379,7 @@ def test_genanki_public_api_writes_the_same_progress(tmp_path, monkeypatch):
         (tmp_path / "public").mkdir()
         fast = export.export_apkg(store, tmp_path / "fast" / "p.apkg", now=now,
                                   with_scheduling=True)
-        monkeypatch.setattr(export, "_genanki_tables", lambda: None)
+        monkeypatch.setattr(export.writers, "_genanki_tables", lambda: None)
         public = export.export_apkg(store, tmp_path / "public" / "p.apkg", now=now,
                                     with_scheduling=True)
     finally:
@@ -398,7 +398,7 @@ def test_answers_in_the_same_millisecond_get_distinct_review_log_ids():
     card = progress(day1, [answer(at, 4, new, day1), answer(at, 4, day1, day1, scheduled=False)],
                     lapses=0, suspended=False)
     other = progress(day1, [answer(at, 4, new, day1)], lapses=0, suspended=False)
-    scheduling = export._Scheduling(4, None)
+    scheduling = export.scheduling._Scheduling(4, None)
     rows = scheduling.revlog(10, card) + scheduling.revlog(11, other)
     start = int(datetime.fromisoformat(at).timestamp() * 1000)
     assert [(row[0], row[1]) for row in rows] == [(start, 10), (start + 1, 10), (start + 2, 11)]

@@ -6,7 +6,7 @@ groups, one module per client, so each client's queries sit together:
 - ``connection``: the file, transactions, backups, settings;
 - ``sync_queries``: roots, files, decks, notes and cards (sync.py);
 - ``review_queries``: the queue, answers and status (session.py, status.py);
-- ``export_queries``: notes for Anki and the HTML cache (export.py);
+- ``export_queries``: notes for Anki and the HTML cache (export/);
 - ``maintenance_queries``: the doctor's checks and repairs (maintenance.py);
 - ``stats_queries``: statistics and `flashcards list` (stats.py, cli.py);
 - ``history_queries``: keeping the store equal to the journal (history.py);

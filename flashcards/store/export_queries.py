@@ -1,4 +1,4 @@
-"""The store's queries for the Anki export (export.py) and its HTML cache."""
+"""The store's queries for the Anki export (export/) and its HTML cache."""
 
 from __future__ import annotations
 
