@@ -559,7 +559,7 @@ def simulate(app: App, retentions: str, days: int, deck: str | None, as_json: bo
         ui.print_simulation(report)
 
 
-# -- export (flashcards/export.py) -----------------------------------------------
+# -- export (flashcards/export/) -----------------------------------------------
 
 
 @cli.command()
