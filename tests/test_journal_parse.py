@@ -38,7 +38,7 @@ def parsed(parse, line: str):
 
 
 def assert_same_as_json(line: str) -> None:
-    assert parsed(journal.parse_line, line) == parsed(journal._parse_json, line), line
+    assert parsed(journal.parse_line, line) == parsed(journal.events._parse_json, line), line
 
 
 @settings(max_examples=400)
@@ -88,5 +88,5 @@ def test_the_quick_path_is_taken_for_the_lines_the_session_writes():
     event = Event(ANSWER, "laptop-0b1e", 7, datetime(2025, 1, 6, 8, tzinfo=UTC),
                   guid="fc01", ord=1, button=3, grade=4, duration_ms=3000,
                   utc_offset_minutes=60, day_start_hour=4)
-    assert journal._ANSWER_LINE.fullmatch(event.to_line().rstrip("\n"))
+    assert journal.events._ANSWER_LINE.fullmatch(event.to_line().rstrip("\n"))
     assert journal.parse_line(event.to_line().rstrip("\n")) == event

@@ -1,0 +1,104 @@
+"""The review journal: every event that changes a schedule, as plain-text lines.
+
+The store is a cache; the journal is the record. Each device appends JSON Lines
+to files of its own (``<device>.jsonl``), so two machines sharing a notes
+folder through git never write the same file and never conflict. A card's
+schedule is a pure function of its events (``replay``), taken in one
+deterministic order: docs/journal.md has the format and the rules.
+
+This module knows the format, where journals live and how to replay them; it
+does no scheduling of its own: the replay asks a scheduler's ``Rules`` for
+each answer (SM-2's here; FSRS's in ``flashcards.fsrs_rules``).
+
+The package: ``events`` (the lines and their format), ``files`` (where journals
+live, appending and reading), ``replay`` (the rules that turn a card's events
+into its schedule).
+"""
+
+from __future__ import annotations
+
+from flashcards.journal.events import (
+    ANSWER,
+    FOLDER_NAME,
+    FORMAT_VERSION,
+    JOURNAL_DIR,
+    JOURNAL_ONLY,
+    KINDS,
+    NEWEST_VERSION,
+    NOTE,
+    RESET,
+    RESET_VERSION,
+    SCHEDULE,
+    SCHEDULE_VERSION,
+    SUFFIX,
+    SUSPEND,
+    UNDO,
+    UNSUSPEND,
+    Event,
+    NewerJournal,
+    parse_line,
+    scheduled_state,
+)
+from flashcards.journal.files import (
+    Appender,
+    Reading,
+    device_id,
+    folder_of_root,
+    journal_files,
+    line_number,
+    read_matching,
+    read_new,
+)
+from flashcards.journal.replay import (
+    SM2,
+    CardHistory,
+    ReplayedAnswer,
+    Resume,
+    Rules,
+    SM2Rules,
+    by_card,
+    identities,
+    in_order,
+    replay,
+)
+
+__all__ = [
+    "ANSWER",
+    "NOTE",
+    "SUSPEND",
+    "UNDO",
+    "UNSUSPEND",
+    "Appender",
+    "CardHistory",
+    "Event",
+    "FOLDER_NAME",
+    "FORMAT_VERSION",
+    "JOURNAL_DIR",
+    "JOURNAL_ONLY",
+    "KINDS",
+    "NEWEST_VERSION",
+    "NewerJournal",
+    "RESET",
+    "RESET_VERSION",
+    "Reading",
+    "ReplayedAnswer",
+    "Resume",
+    "Rules",
+    "SCHEDULE",
+    "SCHEDULE_VERSION",
+    "SM2",
+    "SM2Rules",
+    "SUFFIX",
+    "by_card",
+    "device_id",
+    "folder_of_root",
+    "identities",
+    "in_order",
+    "journal_files",
+    "line_number",
+    "parse_line",
+    "read_matching",
+    "read_new",
+    "replay",
+    "scheduled_state",
+]
