@@ -784,7 +784,7 @@ def suspend(app: App, card_id: int) -> None:
     Example:
       flashcards suspend 42
     """
-    from flashcards.session import set_suspended
+    from flashcards.changes import set_suspended
 
     set_suspended(app.store(), card_id, True, now=now())
     echo(f"Card {card_id} suspended.")
@@ -801,7 +801,7 @@ def unsuspend(app: App, card_id: int) -> None:
     Example:
       flashcards unsuspend 42
     """
-    from flashcards.session import set_suspended
+    from flashcards.changes import set_suspended
 
     set_suspended(app.store(), card_id, False, now=now())
     echo(f"Card {card_id} unsuspended.")
@@ -823,7 +823,7 @@ def reset(app: App, card_ids: tuple[int, ...]) -> None:
     Example:
       flashcards reset 42 43
     """
-    from flashcards.session import reset as reset_cards
+    from flashcards.changes import reset as reset_cards
 
     kept = reset_cards(app.store(), list(dict.fromkeys(card_ids)), now=now())
     count = len(set(card_ids))
@@ -856,7 +856,7 @@ def config(app: App, key: str | None, value: str | None) -> None:
     from flashcards import settings
 
     if value is not None:
-        from flashcards.session import configure
+        from flashcards.changes import configure
 
         text, replayed = configure(app.store(), key, value)
         echo(f"{key} = {text}" + (f" ({replayed} cards rescheduled)" if replayed else ""))

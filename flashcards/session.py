@@ -1,6 +1,6 @@
-"""The daily review: today's queue and the answer logic. No terminal I/O.
+"""The daily review: the answer logic over today's queue. No terminal I/O.
 
-``build_queue`` picks today's cards; a ``ReviewSession`` walks them, writes every
+``daily_queue.build_queue`` picks today's cards; a ``ReviewSession`` walks them, writes every
 answer to the store in its own transaction the moment it is given, and can undo
 it. ``ui.run_review`` drives a session from the keyboard. docs/review.md has the
 rules (limits, siblings, same-day repeats, the study day).
@@ -14,13 +14,13 @@ the study day, never the machine's.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable
-from contextlib import closing
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flashcards.clock import day_window, utc_offset_minutes, zone_of
+from flashcards.daily_queue import build_queue, done_today
 from flashcards.fsrs.scheduler import REVIEW, FSRSConfig, FSRSState, retrievability
 from flashcards.history import History, parameters_for
 from flashcards.journal import ANSWER, SUSPEND, UNDO, UNSUSPEND, Event, Rules
@@ -34,12 +34,8 @@ from flashcards.scheduler import (
     study_day,
 )
 from flashcards.settings import (
-    FSRS_KEYS,
     Settings,
     load_settings,
-    parse_setting,
-    save_setting,
-    setting_text,
 )
 from flashcards.store import CardSchedule, ListedCard, ReviewRecord, Store, StoredCard
 
@@ -98,119 +94,6 @@ def card_side(card: Card) -> str:
 
 def _full_text(card: Card) -> str:
     return f"## {card.question}\n\n{card.answer}".rstrip()
-
-
-# -- the queue --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Today:
-    """What was already done in this study day, read from the review log."""
-
-    new_done: int = 0
-    reviews_done: int = 0
-    notes_seen: frozenset[str] = frozenset()  # note GUIDs
-    cards_scheduled: frozenset[int] = frozenset()
-    # Cards whose last answer today was below 4: SM-2 asks them again today.
-    unfinished: tuple[int, ...] = ()
-
-
-def done_today(store: Store, today: date, settings: Settings, zone) -> Today:
-    start, end = day_window(today, settings.day_start_hour, zone)
-    reviews = store.reviews_between(start, end)
-    # A card's first scheduled answer of the day says whether it was new or a review
-    # (under FSRS a card in its steps is scheduled by later answers too).
-    first: dict[int, ReviewRecord] = {}
-    for record in reviews:
-        if record.scheduled:
-            first.setdefault(record.card_id, record)
-    last_grade = {r.card_id: r.grade for r in reviews}
-    return Today(
-        new_done=sum(r.before.is_new for r in first.values()),
-        reviews_done=sum(not r.before.is_new for r in first.values()),
-        notes_seen=frozenset(r.note_guid for r in first.values()),
-        cards_scheduled=frozenset(first),
-        # SM-2's same-day repeats; under FSRS a card on a step is simply due again.
-        unfinished=() if settings.uses_fsrs else
-        tuple(c for c, g in last_grade.items() if needs_repeat(g)),
-    )
-
-
-def build_queue(
-    store: Store,
-    today: date,
-    settings: Settings,
-    zone,
-    deck: str | None = None,
-    new_limit: int | None = None,
-    review_limit: int | None = None,
-) -> list[Card]:
-    """Today's cards in order: due (most overdue first), new, then unfinished repeats
-    (SM-2) or the cards on a step of minutes due today (FSRS).
-
-    The limits are totals for the study day (default: the settings), so what was
-    answered earlier today counts. A card is left for another day when a sibling
-    (a card of the same note) was answered today or is already in the queue.
-    Cards on a step count against no limit and bury no sibling of their own, as
-    in Anki; the session shows each when its moment comes.
-    """
-    if deck is not None:
-        store.require_deck(deck)
-    done = done_today(store, today, settings, zone)
-    reviews_left = left_today(
-        settings.reviews_per_day if review_limit is None else review_limit, done.reviews_done)
-    new_left = left_today(settings.new_per_day if new_limit is None else new_limit,
-                          done.new_done)
-    taken_notes = set(done.notes_seen)
-    # Due before new: taking due cards marks their notes, which buries new siblings.
-    with closing(store.due_cards(today, deck=deck)) as cards:
-        due = _take(cards, reviews_left, taken_notes)
-    with closing(store.new_cards(deck=deck)) as cards:
-        new = _take(cards, new_left, taken_notes)
-    steps = steps_today(store, today, deck) if settings.uses_fsrs else []
-    return due + new + repeats_today(store, done, deck) + steps
-
-
-def steps_today(store: Store, today: date, deck: str | None) -> list[Card]:
-    """Active cards on a step of minutes due by the end of ``today``, soonest first."""
-    return sorted(store.step_cards(today, deck=deck), key=lambda c: c.schedule.due_at)
-
-
-def left_today(limit: int, done: int) -> int:
-    if limit < 0:
-        raise FlashcardsError(f"a limit must be 0 or more, got {limit}")
-    return max(0, limit - done)
-
-
-def repeats_today(store: Store, done: Today, deck: str | None) -> list[Card]:
-    """Today's unfinished cards that are still active (and in ``deck``)."""
-    cards = (store.card(card_id) for card_id in done.unfinished)
-    return [c for c in cards
-            if c is not None and c.active and (deck is None or in_deck(c.deck, deck))]
-
-
-def _take(cards: Iterable[Card], limit: int, taken_notes: set[str]) -> list[Card]:
-    """Up to ``limit`` cards, skipping (burying) siblings of cards already taken.
-
-    Reads ``cards`` only as far as it needs: a store with 90k cards due gives the
-    day's 200 without the rest being read.
-    """
-    taken: list[Card] = []
-    if limit <= 0:
-        return taken
-    for card in cards:
-        if card.note_guid in taken_notes or card.schedule.due_at is not None:
-            continue
-        taken_notes.add(card.note_guid)
-        taken.append(card)
-        if len(taken) == limit:
-            break
-    return taken
-
-
-def in_deck(name: str, deck: str) -> bool:
-    """True if deck ``name`` is ``deck`` or one of its subdecks."""
-    return name == deck or name.startswith(deck + "::")
 
 
 # -- what each button would do ------------------------------------------------------
@@ -544,59 +427,6 @@ def start(store: Store, now: datetime, *, clock: Clock, deck: str | None = None,
     today = study_day(now, settings.day_start_hour)
     cards = build_queue(store, today, settings, zone_of(now), deck, new_limit, review_limit)
     return ReviewSession(store, cards, settings=settings, clock=clock, today=today, deck=deck)
-
-
-def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime) -> None:
-    """`flashcards suspend` / `unsuspend`: a suspended card is never queued."""
-    card = store.card(card_id)
-    if card is None:
-        raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
-    history = History.of(store)
-    with store.transaction():
-        event = history.next_event(SUSPEND if suspended else UNSUSPEND, now,
-                                   guid=card.note_guid, ord=card.ord)
-        history.write(card.path, [event])
-        store.set_suspended(card_id, suspended)
-
-
-def reset(store: Store, card_ids: list[int], *, now: datetime) -> int:
-    """`flashcards reset`: cards new again, as if never answered; their answers stay in
-    the history (the journal keeps a `reset` line). How many answers they keep."""
-    cards = []
-    for card_id in card_ids:
-        card = store.card(card_id)
-        if card is None:
-            raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
-        cards.append(card)
-    with store.transaction():
-        History.of(store).reset(cards, now)
-    return sum(len(store.reviews_of_card(card.id)) for card in cards)
-
-
-def configure(store: Store, key: str, value: str) -> tuple[str, int]:
-    """`flashcards config KEY VALUE`: validate and save a setting; its value as text,
-    and how many cards were replayed.
-
-    A change that alters what the active scheduler schedules (the scheduler itself,
-    or an FSRS setting under FSRS) replays every card's whole history under the new
-    rules, in the same transaction as the setting: no answer is lost, and switching
-    back to SM-2 gives exactly SM-2's schedules again. A wrong value changes nothing.
-    """
-    parsed = parse_setting(key, value)
-    before = load_settings(store)
-    replayed = 0
-    with store.transaction():
-        save_setting(store, key, value)
-        after = load_settings(store)
-        if _changes_schedules(before, after):
-            replayed = History.of(store).replay_all()
-    return setting_text(key, parsed), replayed
-
-
-def _changes_schedules(before: Settings, after: Settings) -> bool:
-    if before.scheduler != after.scheduler:
-        return True
-    return after.uses_fsrs and any(getattr(before, k) != getattr(after, k) for k in FSRS_KEYS)
 
 
 def memory_today(store: Store, now: datetime) -> Callable[[ListedCard, dict], dict]:

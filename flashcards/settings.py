@@ -194,7 +194,7 @@ def get_setting(store: Store, key: str) -> Any:
 
 def save_setting(store: Store, key: str, value: str) -> Any:
     """Validate and store one setting. A scheduler setting changes schedules: use
-    ``session.configure``, which also replays the history under the new rules."""
+    ``changes.configure``, which also replays the history under the new rules."""
     parsed = parse_setting(key, value)
     with store.transaction():
         store.set_meta(CONFIG_PREFIX + key, setting_text(key, parsed))

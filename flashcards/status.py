@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flashcards.clock import zone_of
+from flashcards.daily_queue import done_today, left_today, repeats_today, steps_today
 from flashcards.scheduler import study_day
-from flashcards.session import done_today, left_today, repeats_today, steps_today
 from flashcards.settings import load_settings
 from flashcards.store import Store
 

@@ -21,7 +21,9 @@ RANK = {
     "history_rebuild": 3.7,  # a rebuild's replay: below history, which writes what it makes
     "history": 4, "anki_import": 4,
     "sync": 5,
-    "session": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6, "adopt": 6,
+    "daily_queue": 5.5,  # today's queue: below the session and status that use it
+    "session": 6, "changes": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6,
+    "adopt": 6,
     "status": 7,
     "ui": 8,
     "cli": 9, "__main__": 10, "__init__": 10,

@@ -12,10 +12,10 @@ import pytest
 from store_helpers import count
 
 from flashcards import session
+from flashcards.changes import configure
 from flashcards.fsrs.scheduler import DEFAULT_PARAMETERS, LEARNING, RELEARNING, REVIEW
 from flashcards.maintenance import check
 from flashcards.model import FlashcardsError
-from flashcards.session import configure
 from flashcards.settings import fsrs_parameters, load_settings, save_fsrs_parameters
 from flashcards.status import status
 from flashcards.store import Store

@@ -21,8 +21,9 @@ from cli_helpers import cli_at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flashcards.changes import reset
 from flashcards.maintenance import check
-from flashcards.session import reset, start
+from flashcards.session import start
 from flashcards.store import Store
 from flashcards.sync import sync
 

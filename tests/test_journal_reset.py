@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 
 from flashcards import journal, journal_buckets
+from flashcards.changes import reset
 from flashcards.journal import ANSWER, RESET, Event, parse_line
 from flashcards.maintenance import check
-from flashcards.session import reset, start
+from flashcards.session import start
 from flashcards.store import Store
 from tests.test_history import DAY1, cards, delete_store, invoke, review, write_notes
 

@@ -456,7 +456,7 @@ def test_two_review_sessions_answering_one_card_agree_with_the_log(tmp_path):
 WRITER = """
 import os, sys, time
 from datetime import UTC, datetime
-from flashcards.session import set_suspended
+from flashcards.changes import set_suspended
 from flashcards.store import Store
 store = Store.open(sys.argv[1])
 print("writing", flush=True)

@@ -8,8 +8,9 @@ import pytest
 from store_helpers import count, raw
 
 from flashcards import session
+from flashcards.daily_queue import build_queue
 from flashcards.model import FlashcardsError
-from flashcards.session import build_queue, card_back, card_front
+from flashcards.session import card_back, card_front
 from flashcards.settings import Settings, load_settings, save_setting
 from flashcards.status import status
 from flashcards.store import Store

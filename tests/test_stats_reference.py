@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flashcards import stats
+from flashcards.changes import configure
 from flashcards.scheduler import PASSING_GRADE, study_day
-from flashcards.session import configure
 from flashcards.settings import CONFIG_PREFIX, from_meta, save_setting
 from flashcards.stats import (
     CARD_STATES,

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 import pytest
 from store_helpers import note_rows
 
-from flashcards import session
+from flashcards import daily_queue, session
+from flashcards.daily_queue import build_queue
 from flashcards.scheduler import study_day
-from flashcards.session import Card, build_queue
+from flashcards.session import Card
 from flashcards.settings import load_settings, save_setting
 from flashcards.status import status
 from flashcards.store import ReviewRecord, Store
@@ -32,7 +33,7 @@ def reference_status(store: Store, now: datetime) -> dict:
     """The unlimited queue, grouped by deck, with the day's limits applied afterwards."""
     settings = load_settings(store)
     today = study_day(now, settings.day_start_hour)
-    done = session.done_today(store, today, settings, now.tzinfo)
+    done = daily_queue.done_today(store, today, settings, now.tzinfo)
     unlimited = build_queue(store, today, settings, now.tzinfo, new_limit=NO_LIMIT,
                             review_limit=NO_LIMIT)
     new_left = max(0, settings.new_per_day - done.new_done)
@@ -176,7 +177,7 @@ def test_the_scenarios_reach_the_cases_that_matter(tmp_path):
         history(store, rng)
         settings = load_settings(store)
         today = study_day(TODAY, settings.day_start_hour)
-        done = session.done_today(store, today, settings, TODAY.tzinfo)
+        done = daily_queue.done_today(store, today, settings, TODAY.tzinfo)
         queue = build_queue(store, today, settings, TODAY.tzinfo, new_limit=NO_LIMIT,
                             review_limit=NO_LIMIT)
         with sqlite3.connect(store.path) as conn:
