@@ -21,13 +21,12 @@ from operator import itemgetter
 from pathlib import Path
 
 from flashcards import history_rebuild, journal, journal_buckets
-from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs_rules import FSRSRules
 from flashcards.history_rebuild import ReplayedBatch, record_of
 from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
-from flashcards.settings import Settings, fsrs_parameters, load_settings
+from flashcards.settings import Settings, load_settings, parameters_for
 from flashcards.store import (
     NEW_CARD,
     AnswerMark,
@@ -433,45 +432,6 @@ class History:
         if own > current:
             self.store.set_meta(SEQ_KEY, str(own))
 
-    # -- a store from before the journal ---------------------------------------------------
-
-    def export_store(self, now: datetime) -> int:
-        """Write a pre-journal store's log, suspensions and note identities to the journal.
-
-        Done once, after the migration to schema 4 (which took a backup): its old
-        answers keep their ids (``before-journal-<n>``); their UTC offset and day-start
-        hour, never recorded, are taken as today's zone and setting.
-        """
-        if not self.store.export_pending():
-            return 0
-        hour, zone = load_settings(self.store).day_start_hour, now.tzinfo
-        written = 0
-        with self.store.transaction():
-            by_folder: dict[Path, list[Event]] = {}
-            for review in list(self.store.all_reviews()):
-                card = self.store.card(review.card_id)
-                if card is None:
-                    continue
-                if review.utc_offset_minutes is None:
-                    review = review._replace(
-                        utc_offset_minutes=utc_offset_minutes(review.reviewed_at.astimezone(zone)),
-                        day_start_hour=review.day_start_hour or hour)
-                    self.store.conn.execute(
-                        "UPDATE reviews SET utc_offset_minutes = ?, day_start_hour = ? "
-                        "WHERE id = ?",
-                        [review.utc_offset_minutes, review.day_start_hour, review.id])
-                by_folder.setdefault(self.folder_for(card.path), []).append(
-                    event_of(review, card))
-                written += 1
-            for card in self.store.suspended_cards():
-                event = self.next_event(SUSPEND, now, guid=card.note_guid, ord=card.ord)
-                by_folder.setdefault(self.folder_for(card.path), []).append(event)
-            for folder, events in by_folder.items():
-                _append_as_written(folder, events)
-            self.record_identities((n for n in self.store.notes() if not n.orphaned), now)
-            self.store.clear_export_pending()
-        return written
-
 
 @contextmanager
 def _no_collections() -> Iterator[None]:
@@ -531,32 +491,12 @@ def _event_of_row(row: tuple) -> Event:
                  day_start_hour=hour)
 
 
-def parameters_for(store: Store, deck: str | None) -> list[float] | None:
-    """The fitted parameters of a deck, of the nearest deck above it, or the collection's."""
-    collection = fsrs_parameters(store)
-    parts = deck.split("::") if deck else []
-    for depth in range(len(parts), 0, -1):
-        own = fsrs_parameters(store, "::".join(parts[:depth]))
-        if own != collection:
-            return own
-    return collection
-
-
 def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:
     """How many of the stored answers the replay keeps as they are, in the same place."""
     for index, (record, answer) in enumerate(zip(stored, replayed, strict=False)):
         if record.event_id != answer.event.id or record.scheduled != answer.scheduled:
             return index
     return min(len(stored), len(replayed))
-
-
-def _append_as_written(folder: Path, events: list[Event]) -> None:
-    """Events of several devices (old answers are ``before-journal``'s), each to its file."""
-    by_device: dict[str, list[Event]] = {}
-    for event in events:
-        by_device.setdefault(event.device, []).append(event)
-    for device, own in by_device.items():
-        journal.Appender(folder, device).append(own)
 
 
 def identity_of(note: StoredNote) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 from flashcards.clock import day_window, utc_offset_minutes, zone_of
 from flashcards.daily_queue import build_queue, done_today
 from flashcards.fsrs.scheduler import REVIEW, FSRSConfig, FSRSState, retrievability
-from flashcards.history import History, parameters_for
+from flashcards.history import History
 from flashcards.journal import ANSWER, SUSPEND, UNDO, UNSUSPEND, Event, Rules
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import (
@@ -33,10 +33,7 @@ from flashcards.scheduler import (
     review,
     study_day,
 )
-from flashcards.settings import (
-    Settings,
-    load_settings,
-)
+from flashcards.settings import Settings, load_settings, parameters_for
 from flashcards.store import CardSchedule, ListedCard, ReviewRecord, Store, StoredCard
 
 Clock = Callable[[], datetime]

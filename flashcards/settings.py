@@ -232,3 +232,14 @@ def save_fsrs_parameters(store: Store, parameters: list[float], deck: str | None
     key = f"{FSRS_PARAMETERS_KEY}.deck.{deck}" if deck else FSRS_PARAMETERS_KEY
     with store.transaction():
         store.set_meta(key, json.dumps([round(float(x), 6) for x in parameters]))
+
+
+def parameters_for(store: Store, deck: str | None) -> list[float] | None:
+    """The fitted parameters of a deck, of the nearest deck above it, or the collection's."""
+    collection = fsrs_parameters(store)
+    parts = deck.split("::") if deck else []
+    for depth in range(len(parts), 0, -1):
+        own = fsrs_parameters(store, "::".join(parts[:depth]))
+        if own != collection:
+            return own
+    return collection

@@ -28,6 +28,7 @@ from pathlib import Path
 from flashcards import journal
 from flashcards.history import History
 from flashcards.htmlcache import cache_key
+from flashcards.journal_upgrade import export_store
 from flashcards.loader import (
     LoadedFile,
     SourceFile,
@@ -144,7 +145,7 @@ def sync(
     given = [Path(os.path.abspath(p)) for p in paths or ()]
     names = [_root_name(p) for p in given] or store.roots() or [BUNDLED_ROOT]
     history = History.of(store)
-    history.export_store(now)
+    export_store(history, now)
     reading = history.read_pending(names)
     roots = [_root_path(name) for name in names]
     sources = discover(r for r in roots if given or r.exists())

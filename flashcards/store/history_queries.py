@@ -101,6 +101,12 @@ class HistoryQueries(Connection):
         """Every answer, in the order written, one at a time."""
         return self._records(review_from_row, f"{REVIEW_SELECT} ORDER BY reviews.id")
 
+    def set_review_zone(self, review_id: int, utc_offset_minutes: int,
+                        day_start_hour: int) -> None:
+        """The UTC offset and day-start hour of an answer that was stored without them."""
+        self.conn.execute("UPDATE reviews SET utc_offset_minutes = ?, day_start_hour = ? "
+                          "WHERE id = ?", [utc_offset_minutes, day_start_hour, review_id])
+
     def delete_reviews_of_card(self, card_id: int) -> None:
         self.conn.execute("DELETE FROM reviews WHERE card_id = ?", [card_id])
 
