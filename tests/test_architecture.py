@@ -15,7 +15,7 @@ RANK = {
     "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0, "paths": 0,
     "clock": 1, "cards": 1, "images": 1, "fsrs": 1, "anki_package": 1, "html_markdown": 1,
     "parser": 2, "store": 2, "highlight": 2, "anki_collection": 2,
-    "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3,
+    "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3, "matching": 3,
     "anki_progress": 3,
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
     "history_rebuild": 3.7,  # a rebuild's replay: below history, which writes what it makes
