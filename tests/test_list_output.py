@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flashcards import cli, ui
+from flashcards import ui
+from flashcards.cli import app as cli
 from flashcards.model import show_invisible
 from flashcards.render import strip_control
 from flashcards.ui import tables

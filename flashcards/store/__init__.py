@@ -8,7 +8,7 @@ groups, one module per client, so each client's queries sit together:
 - ``review_queries``: the queue, answers and status (session.py, status.py);
 - ``export_queries``: notes for Anki and the HTML cache (export/);
 - ``maintenance_queries``: the doctor's checks and repairs (maintenance.py);
-- ``stats_queries``: statistics and `flashcards list` (stats.py, cli.py);
+- ``stats_queries``: statistics and `flashcards list` (stats/, cli/);
 - ``history_queries``: keeping the store equal to the journal (history.py);
 - ``fitting_queries``: the review log as FSRS fitting reads it (fitting_report.py).
 
