@@ -18,7 +18,7 @@ from sklearn.metrics import mean_squared_error, roc_auc_score
 from sklearn.model_selection import TimeSeriesSplit
 
 from flashcards.fitting_report import parse_retentions
-from flashcards.fsrs import fitting
+from flashcards.fsrs import dataset, fitting
 from flashcards.fsrs.fitting import SM2_RETENTION, Answer, Dataset
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import SM2State, review
@@ -87,7 +87,7 @@ def test_reviews_are_in_time_order_across_cards():
 @given(st.lists(st.integers(0, 40) | st.integers(0, 2_000_000), max_size=60))
 def test_the_day_order_is_a_stable_sort_by_day(days):
     # Close days take the counting sort, far-apart ones the fallback to sorted().
-    order = fitting._day_order(array("i", days))
+    order = dataset._day_order(array("i", days))
     assert order.tolist() == sorted(range(len(days)), key=days.__getitem__)
 
 

@@ -391,7 +391,7 @@ def test_stats_follow_fsrs_states_and_leave_steps_out_of_retention(tmp_path):
 
 
 def test_the_buttons_show_minutes_for_a_step():
-    from flashcards.ui.review_screen import _interval_text
+    from flashcards.ui.review_drawing import _interval_text
 
     today = date(2026, 1, 5)
     assert [_interval_text(timedelta(minutes=m), today) for m in (1, 5.5, 10, 90, 120)] == \

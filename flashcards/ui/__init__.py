@@ -2,7 +2,8 @@
 
 - ``tables``: the console, progress bars, the `list` and `status` tables;
 - ``stats_view``: `flashcards stats`;
-- ``review_screen``: the review session's keys and screen;
+- ``review_screen``: the review session's loop (what each key does), with
+  ``review_keys`` (reading keys) and ``review_drawing`` (a card's frame, the end screen);
 - ``fitting_view``: `optimize`, `evaluate` (the calibration chart) and `simulate`.
 
 The names below load their module on first use, so `flashcards list` never

@@ -1,5 +1,5 @@
 """`flashcards stats` drawn for the terminal: calendar, forecast, retention, cards,
-time and leeches (stats.py computes them, docs/stats.md defines them)."""
+time and leeches (flashcards/stats/ computes them, docs/stats.md defines them)."""
 
 from __future__ import annotations
 
