@@ -24,6 +24,7 @@ from pathlib import Path
 from flashcards import journal
 from flashcards.journal import ANSWER, RESET, SCHEDULE, SUSPEND, UNDO, UNSUSPEND, Event
 from flashcards.model import FlashcardsError, Problem, Severity
+from flashcards.paths import process_alive
 
 # A read of more new bytes than this is sorted by card on disk; a smaller one
 # (a day's lines from another machine) is read whole, as before.
@@ -32,6 +33,8 @@ BUCKETED_OVER = 24 << 20
 # memory at once (history_rebuild makes a bucket's rows before they are written).
 BUCKET_BYTES = 4 << 20
 _CHUNK = 4 << 20
+# The bucket folder: in the temp folder, named with its process id (and a random tail).
+_TEMP_PREFIX = "flashcards-journal-"
 # The lines this device writes start so: their card is found without parsing
 # them. Anything else (another tool's spelling, a hand edit) is parsed in full.
 _ROUTABLE = re.compile(
@@ -118,7 +121,8 @@ def read_new_by_card(folders: Iterable[Path], offsets: dict[str, int],
     import tempfile
     import weakref
 
-    folder = Path(tempfile.mkdtemp(prefix="flashcards-journal-"))
+    _remove_stale_buckets(Path(tempfile.gettempdir()), shutil.rmtree)
+    folder = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-"))
     reading = BucketedReading(folder=folder, buckets=max(1, -(-total // BUCKET_BYTES)))
     weakref.finalize(reading, shutil.rmtree, folder, ignore_errors=True)
     outs = [(folder / f"{n}.lines").open("wb", buffering=1 << 20)
@@ -131,6 +135,18 @@ def read_new_by_card(folders: Iterable[Path], offsets: dict[str, int],
         for out in outs:
             out.close()
     return reading
+
+
+def _remove_stale_buckets(temp: Path, remove) -> None:
+    """Bucket folders left by a rebuild that was killed (its process is gone): a
+    million answers leave 140 MB there."""
+    for folder in temp.glob(f"{_TEMP_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_TEMP_PREFIX).partition("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            remove(folder, ignore_errors=True)
+
+
+    return True
 
 
 def _route_file(path: Path, start: int, reading: BucketedReading, outs: list) -> None:

@@ -1,7 +1,9 @@
-"""How paths are shown to the user, and which folder a deck file belongs to."""
+"""How paths are shown to the user, which folder a deck file belongs to, and whether a
+temporary file named after a process is stale."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -27,3 +29,14 @@ def deck_folder(root: Path | str) -> Path:
 # How the store remembers the bundled decks: by name, not by the folder of one
 # installation, so a reinstall, a new Python or pipx finds them (and their history).
 BUNDLED_ROOT = "bundled:"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs: a temporary file named after it is not stale."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True

@@ -8,6 +8,7 @@ journal takes that path; everything else is the real CLI on real files.
 from __future__ import annotations
 
 import json
+import os
 import random
 from datetime import timedelta
 
@@ -113,3 +114,26 @@ def test_the_buckets_hold_each_card_whole_with_the_same_events_problems_and_offs
             found[key] = journal.replay(card_events)
     assert found == expected
     assert bucketed.max_seq("dev-1") == whole.max_seq("dev-1") == 61
+
+
+def test_bucket_folders_of_a_killed_rebuild_are_removed_by_the_next(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = tmp_path / f"flashcards-journal-{finished.stdout.strip()}-abc"
+    alive = tmp_path / f"flashcards-journal-{os.getpid()}-def"  # another read, running
+    other = tmp_path / "flashcards-journal-notapid-x"
+    for folder in (dead, alive, other):
+        folder.mkdir()
+        (folder / "0.lines").write_bytes(b"x")
+    journal_folder = tmp_path / "journal"
+    journal_folder.mkdir()
+    (journal_folder / "dev-1.jsonl").write_text(
+        Event(ANSWER, "dev-1", 1, DAY1, guid="g", ord=1, button=3, grade=4).to_line())
+    reading = journal_buckets.read_new_by_card([journal_folder], {}, total=100)
+    assert not dead.exists() and alive.exists() and other.exists()
+    assert [e.seq for events in reading.batches() for e in events] == [1]

@@ -36,6 +36,7 @@ from flashcards.export.media import _Media
 from flashcards.export.notes import AnkiNote, _description, _PackageNotes, deck_id
 from flashcards.export.scheduling import _Scheduling
 from flashcards.model import FlashcardsError, Problem, ProblemsError
+from flashcards.paths import process_alive
 
 # -- genanki ---------------------------------------------------------------------
 
@@ -265,15 +266,8 @@ def _remove_stale_temps(out_path: Path) -> None:
     """Delete temp files that killed exports left behind (their process is gone)."""
     for temp in out_path.parent.glob(f".{glob.escape(out_path.name)}.*.tmp"):
         pid = temp.name.removeprefix(f".{out_path.name}.").removesuffix(".tmp")
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             temp.unlink(missing_ok=True)
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, but another user's
-        return True
     return True
