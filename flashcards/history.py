@@ -19,6 +19,7 @@ from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.fsrs_rules import FSRSRules
@@ -194,7 +195,7 @@ class History:
             grade=record.grade, duration_ms=record.duration_ms,
             utc_offset_minutes=record.utc_offset_minutes, day_start_hour=record.day_start_hour)
 
-    def record_identities(self, notes: Iterable[StoredNote], moment: datetime, *,
+    def record_identities(self, notes: Iterable[NoteIdentity], moment: datetime, *,
                           known: dict[str, dict] | None = None) -> dict[Path, tuple[int, int]]:
         """NOTE lines: what a later sync needs to give these notes back their GUIDs; for
         each journal file written, its size before and after them (``Reading.add_own``).
@@ -205,11 +206,11 @@ class History:
         Call inside the transaction that writes the notes.
         """
         known = known or {}
-        notes = [note for note in notes if known.get(note.guid) != identity_of(note)]
+        notes = [note for note in notes if known.get(note.guid) != note.identity]
         if not notes:
             return {}
         seq = self._take_seqs(len(notes))
-        by_folder: dict[Path, list[tuple[int, StoredNote]]] = {}
+        by_folder: dict[Path, list[tuple[int, NoteIdentity]]] = {}
         folders: dict[str | None, Path] = {}
         for offset, note in enumerate(notes):
             if note.path not in folders:
@@ -221,7 +222,7 @@ class History:
             for start in range(0, len(numbered), _LINES_PER_WRITE):
                 before, after = appender.append_lines(
                     Event(NOTE, self.device, number, moment, guid=note.guid,
-                          identity=identity_of(note)).to_line()
+                          identity=note.identity).to_line()
                     for number, note in numbered[start:start + _LINES_PER_WRITE])
                 written[appender.path] = (written.get(appender.path, (before,))[0], after)
         return written
@@ -497,6 +498,20 @@ def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:
         if record.event_id != answer.event.id or record.scheduled != answer.scheduled:
             return index
     return min(len(stored), len(replayed))
+
+
+class NoteIdentity(NamedTuple):
+    """What the journal records of a note: its GUID, its file (whose folder keeps the
+    journal) and what identifies it to a sync (``identity_of``); not its text, which
+    a first sync of 100k notes would otherwise hold twice."""
+
+    guid: str
+    path: str | None
+    identity: dict
+
+    @classmethod
+    def of(cls, note: StoredNote) -> NoteIdentity:
+        return cls(note.guid, note.path, identity_of(note))
 
 
 def identity_of(note: StoredNote) -> dict:

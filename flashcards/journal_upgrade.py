@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flashcards import journal
 from flashcards.clock import utc_offset_minutes
-from flashcards.history import History, event_of
+from flashcards.history import History, NoteIdentity, event_of
 from flashcards.journal import SUSPEND, Event
 from flashcards.settings import load_settings
 
@@ -47,7 +47,8 @@ def export_store(history: History, now: datetime) -> int:
             by_folder.setdefault(history.folder_for(card.path), []).append(event)
         for folder, events in by_folder.items():
             _append_as_written(folder, events)
-        history.record_identities((n for n in store.notes() if not n.orphaned), now)
+        history.record_identities((NoteIdentity.of(n) for n in store.notes() if not n.orphaned),
+                                  now)
         store.clear_export_pending()
     return written
 

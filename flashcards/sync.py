@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from flashcards import journal
-from flashcards.history import History
+from flashcards.history import History, NoteIdentity
 from flashcards.htmlcache import cache_key
 from flashcards.journal_upgrade import export_store
 from flashcards.loader import (
@@ -398,8 +398,9 @@ def _apply(
     now: datetime,
     report: SyncReport,
     ghosts: list[StoredNote],
-) -> list[StoredNote]:
-    """Write the parsed notes; the notes born or changed, for the journal's identities."""
+) -> list[NoteIdentity]:
+    """Write the parsed notes; the identities of the notes born or changed, for the
+    journal."""
     old = store.notes_in_paths(touched) + store.orphaned_notes()
     pairs = match(placed, old + ghosts)
     reborn = {index: pairs.pop(index).guid for index in list(pairs) if pairs[index].id < 0}
@@ -413,7 +414,13 @@ def _apply(
     # A store with no notes yet has no GUID to collide with: no lookup per new note.
     in_store = store.guid_exists if store.has_notes() else lambda guid: False
 
-    written: list[StoredNote] = []
+    written: list[NoteIdentity] = []  # notes born or changed: the journal's identity lines
+
+    def remember(note: StoredNote) -> None:
+        # A note with an explicit id and the GUID that id always gives is found again
+        # by its id alone: the journal needs no identity line for it (the bundled decks).
+        if not (note.explicit_id and note.guid == guid_of_id(note.explicit_id)):
+            written.append(NoteIdentity.of(note))
 
     def born_notes() -> Iterator[StoredNote]:
         for index, item in enumerate(placed):
@@ -421,7 +428,7 @@ def _apply(
                 guid = reborn.get(index) or _new_guid(item, guids, in_store)
                 guids.add(guid)
                 note = _stored(item, deck_ids[item.note.deck], guid=guid, modified=stamp)
-                written.append(replace(note, deck=item.note.deck))
+                remember(replace(note, deck=item.note.deck))
                 yield note
 
     born = len(placed) - len(pairs)
@@ -440,19 +447,13 @@ def _apply(
         if index in pairs:
             note = _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, report)
             if _identity_changed(pairs[index], note):
-                written.append(replace(note, deck=item.note.deck))
+                remember(replace(note, deck=item.note.deck))
     store.insert_cards(new_cards)
     matched = {stored.id for stored in pairs.values()}
     gone = [stored.id for stored in old if stored.id not in matched and not stored.orphaned]
     store.orphan_notes(gone)
     report.orphaned = len(gone)
-    # A note with an explicit id and the GUID that id always gives is found again by
-    # its id alone: the journal needs no identity line for it (the bundled decks).
-    return [note for note in written if not _guid_of_its_id(note)]
-
-
-def _guid_of_its_id(note: StoredNote) -> bool:
-    return bool(note.explicit_id) and note.guid == guid_of_id(note.explicit_id)
+    return written
 
 
 def _identity_changed(previous: StoredNote, note: StoredNote) -> bool:
