@@ -206,7 +206,7 @@ class History:
         Call inside the transaction that writes the notes.
         """
         known = known or {}
-        notes = [note for note in notes if known.get(note.guid) != note.identity]
+        notes = [note for note in notes if known.get(note.guid) != note.identity()]
         if not notes:
             return {}
         seq = self._take_seqs(len(notes))
@@ -222,7 +222,7 @@ class History:
             for start in range(0, len(numbered), _LINES_PER_WRITE):
                 before, after = appender.append_lines(
                     Event(NOTE, self.device, number, moment, guid=note.guid,
-                          identity=note.identity).to_line()
+                          identity=note.identity()).to_line()
                     for number, note in numbered[start:start + _LINES_PER_WRITE])
                 written[appender.path] = (written.get(appender.path, (before,))[0], after)
         return written
@@ -502,19 +502,28 @@ def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:
 
 class NoteIdentity(NamedTuple):
     """What the journal records of a note: its GUID, its file (whose folder keeps the
-    journal) and what identifies it to a sync (``identity_of``); not its text, which
-    a first sync of 100k notes would otherwise hold twice."""
+    journal) and what identifies it to a sync; not its text. A first sync keeps one
+    per note until it writes their lines: 100k dicts would weigh 60 MB."""
 
     guid: str
     path: str | None
-    identity: dict
+    deck: str | None
+    kind: str
+    question_hash: str | None
+    answer_hash: str | None
+    content_hash: str | None
+    explicit_id: str | None
 
     @classmethod
     def of(cls, note: StoredNote) -> NoteIdentity:
-        return cls(note.guid, note.path, identity_of(note))
+        return cls(note.guid, note.path, note.deck, note.kind, note.question_hash,
+                   note.answer_hash, note.content_hash, note.explicit_id)
+
+    def identity(self) -> dict:
+        return identity_of(self)
 
 
-def identity_of(note: StoredNote) -> dict:
+def identity_of(note: StoredNote | NoteIdentity) -> dict:
     """What identifies a note to sync (docs/format.md, "Card identity")."""
     identity = {"deck": note.deck, "kind": note.kind, "q": note.question_hash,
                 "a": note.answer_hash, "c": note.content_hash}
