@@ -417,6 +417,12 @@ class History:
             self._schedules = journal.by_card(found)
         return self._schedules
 
+    def forget_read_events(self) -> None:
+        """Read the journal's schedule and reset events again at the next need: a
+        long-lived History (a review session's) may have read them before another
+        terminal or machine wrote more."""
+        self._schedules = None
+
     def reset(self, cards: list[StoredCard], moment: datetime) -> None:
         """Cards new again: a reset line each in the journal, and a new schedule in the
         store (no lapses); their answers stay. Call inside the store's transaction."""
@@ -424,7 +430,7 @@ class History:
             self.write(card.path, [self.next_event(RESET, moment, guid=card.note_guid,
                                                    ord=card.ord)])
         self.store.set_meta(HAS_SCHEDULES_KEY, "1")  # replays now read resets back
-        self._schedules = None
+        self.forget_read_events()
         self.store.set_card_schedules((card.id, NEW_CARD, 0) for card in cards)
 
     def _bump_seq(self, own: int) -> None:

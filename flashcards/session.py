@@ -322,7 +322,8 @@ class ReviewSession:
                 self._write_event(UNDO, card, ref=entry.event_id)
                 self.store.delete_review_event(entry.event_id)
                 # The card as its remaining answers say (another terminal may have
-                # answered it since): the journal's replay, on the store's rows.
+                # answered or reset it since): the journal's replay, on the store's rows.
+                self.history.forget_read_events()
                 self.history.replay_card(self.store.card(card.id) or card, [])
                 card = self.store.card(card.id) or card
                 self.log.pop()

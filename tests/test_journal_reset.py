@@ -106,3 +106,34 @@ def test_an_answer_the_same_day_as_a_reset_schedules_the_card_again(tmp_path):
         assert list(check(store, zone=DAY1.tzinfo)) == []  # the store is the replay
     finally:
         store.close()
+
+
+def test_an_undo_after_another_terminal_reset_the_card_replays_the_reset(tmp_path):
+    """A session keeps its History for its whole run; an undo replays the card from
+    its stored answers and the journal's resets, read again, not as they were when the
+    session first needed them."""
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    store = Store.open(db)
+    try:
+        moment = DAY1 + timedelta(hours=1)
+        run = start(store, moment, clock=lambda: moment)
+        target = run.current.id
+        run.press(3)  # answered on the first day: it has a schedule of its own
+        other_card = run.current.id
+        reset(store, [other_card], now=moment)  # journal-only events exist from now on
+        later = DAY1 + timedelta(days=1, hours=1)
+        run = start(store, later, clock=lambda: later)
+        assert run.current.id == target  # due again
+        first = run.current.id
+        run.press(3)
+        run.undo()  # an undo reads the journal's resets (none of this card yet)
+        run.press(3)
+        other = Store.open(db)  # another terminal resets it
+        reset(other, [first], now=later)
+        other.close()
+        run.undo()  # the answer taken back: the card is as the journal says, new
+        assert store.card(first).schedule.is_new
+        assert list(check(store, zone=DAY1.tzinfo)) == []
+    finally:
+        store.close()
