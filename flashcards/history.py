@@ -255,11 +255,14 @@ class History:
         with self.store.transaction():
             self._bump_seq(reading.max_seq(self.device))
             waiting: set[str] = set()
+            # A rebuild (nothing read before, no answer stored) replays every card from
+            # nothing; any other read, from the store's answers and journal-only events.
+            rebuild = not self.store.has_reviews() and not self.store.journal_offsets()
             with self.store.reviews_in_bulk(), _no_collections():
-                if self.store.has_reviews():
+                if not rebuild:
                     for events in reading.batches():
                         waiting |= self._apply_batch(events, result)
-                else:  # a rebuild: no answers to read back, every card replayed from nothing
+                else:
                     for batch in self._replay_from_nothing(reading):
                         waiting |= self._write_batch(batch, result)
             self._remember_for_later(result.identities, waiting)
@@ -364,8 +367,13 @@ class History:
         """Where each card's replay can resume (``_resume_after``), and the stored answers
         of the cards to replay whole."""
         marks = self.store.answer_marks(c.id for c in cards.values())
+        # A card with a reset or a schedule of its own is replayed whole: its stored
+        # schedule may already hold one that a newly read answer comes before.
+        set_outside = self.schedule_events() if self._journal_has_schedules() else {}
         starts = {}
         for key, card in cards.items():
+            if key in set_outside:
+                continue
             start = _resume_after(card, marks.get(card.id, []), touched.get(key, []))
             if start is not None:
                 starts[card.id] = start

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from flashcards.journal import ANSWER, RESET, Event, parse_line
 from flashcards.maintenance import check
 from flashcards.session import start
 from flashcards.store import Store
+from flashcards.sync import sync
 from tests.test_history import DAY1, cards, delete_store, invoke, review, write_notes
 
 
@@ -134,6 +137,70 @@ def test_an_undo_after_another_terminal_reset_the_card_replays_the_reset(tmp_pat
         other.close()
         run.undo()  # the answer taken back: the card is as the journal says, new
         assert store.card(first).schedule.is_new
+        assert list(check(store, zone=DAY1.tzinfo)) == []
+    finally:
+        store.close()
+
+
+def _pull(source: Path, target: Path) -> None:
+    """A git pull of the journal: each file copied where the other side's is shorter."""
+    (target / ".flashcards" / "journal").mkdir(parents=True, exist_ok=True)
+    for path in (source / ".flashcards" / "journal").glob("*.jsonl"):
+        other = target / ".flashcards" / "journal" / path.name
+        if not other.exists() or other.stat().st_size < path.stat().st_size:
+            shutil.copy(path, other)
+
+
+def test_another_machines_answer_from_before_a_reset_leaves_the_card_new(tmp_path):
+    """Machine B answers a card at 09:00; A resets it at 10:00 and reads B's answer only
+    after: in replay order the reset comes last, so the card is new on both machines
+    (A must not resume the card's replay from its stored, already reset, schedule)."""
+    notes_a, notes_b = write_notes(tmp_path / "a"), write_notes(tmp_path / "b")
+    a, b = Store.open(tmp_path / "a.db"), Store.open(tmp_path / "b.db")
+    try:
+        sync(a, [notes_a], now=DAY1)
+        run = start(a, DAY1, clock=lambda: DAY1)
+        card_id = run.current.id
+        run.press(3)
+        _pull(notes_a, notes_b)
+        sync(b, [notes_b], now=DAY1 + timedelta(hours=1))
+        nine = DAY1 + timedelta(days=1, hours=1)
+        start(b, nine, clock=lambda: nine).press(3)  # B answers the same card
+        ten = nine + timedelta(hours=1)
+        reset(a, [card_id], now=ten)
+        sync(a, [notes_a], now=ten)
+        _pull(notes_b, notes_a)
+        sync(a, [notes_a], now=ten + timedelta(hours=1))
+        assert a.card(card_id).schedule.is_new
+        assert list(check(a, zone=DAY1.tzinfo)) == []
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_store_without_answers_keeps_an_imported_schedule_when_an_answer_arrives(tmp_path):
+    """Not a rebuild: the store read a schedule line earlier and holds no answer yet; an
+    answer from another device then continues from that schedule."""
+    notes = write_notes(tmp_path / "notes")
+    store = Store.open(tmp_path / "fc.db")
+    try:
+        sync(store, [notes], now=DAY1)
+        card = store.cards_of_guids({n.guid for n in store.notes()})[0]
+        folder = notes / ".flashcards" / "journal"
+        (folder / "anki-schedule.jsonl").write_text(json.dumps(
+            {"v": 2, "id": "anki-schedule-1", "type": "schedule",
+             "t": "2026-01-05T09:00:00.000Z", "guid": card.note_guid, "ord": card.ord,
+             "sm2": {"ef": 2.5, "ivl": 21, "reps": 4, "lapses": 1, "due": "2026-01-26"}},
+            separators=(",", ":")) + "\n")
+        sync(store, [notes], now=DAY1 + timedelta(hours=2))
+        assert not store.has_reviews() and store.card(card.id).schedule.repetitions == 4
+        (folder / "other-abc.jsonl").write_text(json.dumps(
+            {"v": 1, "id": "other-abc-1", "type": "answer", "t": "2026-01-26T09:00:00.000Z",
+             "guid": card.note_guid, "ord": card.ord, "button": 3, "off": 0},
+            separators=(",", ":")) + "\n")
+        sync(store, [notes], now=DAY1 + timedelta(days=21, hours=2))
+        assert store.card(card.id).schedule.repetitions == 5
+        assert store.card(card.id).lapses == 1
         assert list(check(store, zone=DAY1.tzinfo)) == []
     finally:
         store.close()
