@@ -90,3 +90,20 @@ def test_the_quick_path_is_taken_for_the_lines_the_session_writes():
                   utc_offset_minutes=60, day_start_hour=4)
     assert journal.events._ANSWER_LINE.fullmatch(event.to_line().rstrip("\n"))
     assert journal.parse_line(event.to_line().rstrip("\n")) == event
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from("ab\nxy"), max_size=60),
+       st.lists(st.sampled_from([b"ab", b"xy", b"a", b"yx"]), min_size=1, max_size=3))
+def test_the_lines_holding_a_needle_are_those_a_split_would_find(text, needles):
+    """journal.read_matching finds its lines by searching the bytes: the same lines, in
+    order, as splitting every complete line would (a torn last line left out)."""
+    from flashcards.journal.files import _lines_holding
+
+    data = text.encode()
+    expected, start = [], 0
+    for line in data[:data.rfind(b"\n") + 1].split(b"\n")[:-1]:
+        if any(needle in line for needle in needles):
+            expected.append((start, start + len(line)))
+        start += len(line) + 1
+    assert _lines_holding(data, needles) == expected
