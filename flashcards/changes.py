@@ -5,7 +5,6 @@ Each writes the journal and the store together, as an answer does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from flashcards.history import History
@@ -20,8 +19,6 @@ from flashcards.settings import (
     setting_text,
 )
 from flashcards.store import Store
-
-Clock = Callable[[], datetime]
 
 
 def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime) -> None:

@@ -353,12 +353,10 @@ class History:
         writes.flush(self.store)
         return missing
 
-    def replay_card(self, card: StoredCard, new_events: list[Event], *,
-                    from_store: bool = True) -> None:
+    def replay_card(self, card: StoredCard, new_events: list[Event]) -> None:
         """Rewrite one card (answers, schedule, lapses, suspension) as its events say."""
         writes = _Writes()
-        stored = self.store.reviews_of_card(card.id) if from_store else []
-        self._replay(card, new_events, stored, writes, from_store=from_store)
+        self._replay(card, new_events, self.store.reviews_of_card(card.id), writes)
         writes.flush(self.store)
 
     def _starts(self, cards: dict[tuple[str, int], StoredCard],
@@ -382,7 +380,7 @@ class History:
         return starts, self.store.reviews_of_cards(whole) if whole else {}
 
     def _replay(self, card: StoredCard, new_events: list[Event],
-                stored: list[ReviewRecord], writes: _Writes, *, from_store: bool = True,
+                stored: list[ReviewRecord], writes: _Writes, *,
                 start: journal.Resume | None = None) -> None:
         rules = self.rules_for(card.deck)
         if start is not None:  # later answers only: replayed from where the card stands
@@ -392,7 +390,7 @@ class History:
             return
         events = list(new_events)
         events += [event_of(r, card) for r in stored]
-        if from_store and self._journal_has_schedules():
+        if self._journal_has_schedules():
             # The store keeps answers only: a card's schedule events come from the journal.
             events += self.schedule_events().get((card.note_guid, card.ord), [])
         history = journal.replay(events, rules)

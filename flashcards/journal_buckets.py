@@ -146,9 +146,6 @@ def _remove_stale_buckets(temp: Path, remove) -> None:
             remove(folder, ignore_errors=True)
 
 
-    return True
-
-
 def _route_file(path: Path, start: int, reading: BucketedReading, outs: list) -> None:
     with path.open("rb") as handle:
         size = handle.seek(0, os.SEEK_END)
