@@ -71,42 +71,35 @@ class BucketedReading(journal.Reading):
     last_seqs: dict[str, int] = field(default_factory=dict)
 
     def batches(self) -> Iterator[list[Event]]:
+        loose = [e for e in self.events if e.type != journal.NOTE]
         for bucket in range(self.buckets):
-            events, problems = read_bucket(self.folder, bucket, self.sources, self.loose())
-            self.problems += problems
-            yield events
-
-    def loose(self) -> list[Event]:
-        """The events read at once that every bucket's cards may need (not identities)."""
-        return [e for e in self.events if e.type != journal.NOTE]
+            yield self._read_bucket(bucket, loose)
 
     def max_seq(self, device: str) -> int:
         return max(super().max_seq(device), self.last_seqs.get(device, 0))
 
-
-def read_bucket(folder: Path | None, bucket: int, sources: list[tuple[Path, int]],
-                loose: list[Event]) -> tuple[list[Event], list[Problem]]:
-    """One bucket's events after ``loose`` ones, and the problems of its lines; its file
-    is deleted."""
-    assert folder is not None
-    path = folder / f"{bucket}.lines"
-    data = path.read_bytes() if path.exists() else b""
-    path.unlink(missing_ok=True)
-    events, problems = list(loose), []
-    for record in data.split(b"\n")[:-1]:
-        where, _, raw = record.partition(b" ")
-        try:
-            events.append(journal.parse_line(raw.decode("utf-8")))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            number, _, line = where.partition(b":")
-            path, start = sources[int(number)]
-            line_number = journal.line_number(path, start, int(line))
-            if isinstance(exc, journal.NewerJournal):
-                raise FlashcardsError(f"{path}:{line_number}: {exc}; upgrade flashcards") \
-                    from exc
-            problems.append(Problem(str(path), line_number, 1, Severity.WARNING,
-                                    f"journal line skipped: {exc}"))
-    return events, problems
+    def _read_bucket(self, bucket: int, loose: list[Event]) -> list[Event]:
+        """One bucket's events after ``loose`` ones (its file deleted); a line that does
+        not parse is a problem of this reading, with its file and line."""
+        assert self.folder is not None
+        path = self.folder / f"{bucket}.lines"
+        data = path.read_bytes() if path.exists() else b""
+        path.unlink(missing_ok=True)
+        events = list(loose)
+        for record in data.split(b"\n")[:-1]:
+            where, _, raw = record.partition(b" ")
+            try:
+                events.append(journal.parse_line(raw.decode("utf-8")))
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+                number, _, line = where.partition(b":")
+                source, start = self.sources[int(number)]
+                line_number = journal.line_number(source, start, int(line))
+                if isinstance(exc, journal.NewerJournal):
+                    raise FlashcardsError(f"{source}:{line_number}: {exc}; upgrade flashcards") \
+                        from exc
+                self.problems.append(Problem(str(source), line_number, 1, Severity.WARNING,
+                                             f"journal line skipped: {exc}"))
+        return events
 
 
 def bucket_of(guid: str, buckets: int) -> int:
