@@ -18,14 +18,12 @@ from flashcards.settings import (
     save_setting,
     setting_text,
 )
-from flashcards.store import Store
+from flashcards.store import Store, StoredCard
 
 
 def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime) -> None:
     """`flashcards suspend` / `unsuspend`: a suspended card is never queued."""
-    card = store.card(card_id)
-    if card is None:
-        raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
+    card = _card(store, card_id)
     history = History.of(store)
     with store.transaction():
         event = history.next_event(SUSPEND if suspended else UNSUSPEND, now,
@@ -37,15 +35,17 @@ def set_suspended(store: Store, card_id: int, suspended: bool, *, now: datetime)
 def reset(store: Store, card_ids: list[int], *, now: datetime) -> int:
     """`flashcards reset`: cards new again, as if never answered; their answers stay in
     the history (the journal keeps a `reset` line). How many answers they keep."""
-    cards = []
-    for card_id in card_ids:
-        card = store.card(card_id)
-        if card is None:
-            raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
-        cards.append(card)
+    cards = [_card(store, card_id) for card_id in card_ids]
     with store.transaction():
         History.of(store).reset(cards, now)
     return sum(len(store.reviews_of_card(card.id)) for card in cards)
+
+
+def _card(store: Store, card_id: int) -> StoredCard:
+    card = store.card(card_id)
+    if card is None:
+        raise FlashcardsError(f"no card with id {card_id}; `flashcards list` shows the ids")
+    return card
 
 
 def configure(store: Store, key: str, value: str) -> tuple[str, int]:

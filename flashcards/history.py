@@ -303,12 +303,13 @@ class History:
         every_card = {(c.note_guid, c.ord): c for c in self.store.replay_cards()} \
             if isinstance(reading, journal_buckets.BucketedReading) else None
         for events in reading.batches():
-            cards = self._cards_of(events) if every_card is None else every_card
+            cards = every_card if every_card is not None else self._cards_of(
+                {e.guid for e in events if e.type != NOTE and e.guid is not None})
             yield from history_rebuild.replay_batch(events, cards, self.rules_for, self.device,
                                                     rows=_WRITE_BATCH)
 
-    def _cards_of(self, events: list[Event]) -> dict[tuple[str, int], StoredCard]:
-        guids = {e.guid for e in events if e.type != NOTE and e.guid is not None}
+    def _cards_of(self, guids: set[str]) -> dict[tuple[str, int], StoredCard]:
+        """The cards of these notes, by (note GUID, ordinal), in one query."""
         return {(c.note_guid, c.ord): c for c in self.store.cards_of_guids(guids)}
 
     def _write_batch(self, batch: ReplayedBatch, result: CatchUp) -> set[str]:
@@ -333,8 +334,7 @@ class History:
         if any(e.type in journal.JOURNAL_ONLY for e in events):
             self.store.set_meta(HAS_SCHEDULES_KEY, "1")
         # One query for every card touched, and one for their stored answers.
-        cards = {(c.note_guid, c.ord): c
-                 for c in self.store.cards_of_guids({guid for guid, _ in touched})}
+        cards = self._cards_of({guid for guid, _ in touched})
         starts, stored = self._starts(cards, touched) if cards else ({}, {})
         writes, missing = _Writes(), set()
         for key, card_events in touched.items():
