@@ -26,6 +26,13 @@ def answer(seq: int, at, grade: int = 4) -> Event:
                  utc_offset_minutes=0, day_start_hour=4)
 
 
+def synced(tmp_path: Path) -> tuple[Path, Path]:
+    """The test notes, synced into a new store: (the notes folder, the store's file)."""
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    return notes, db
+
+
 def test_a_reset_makes_the_card_new_and_the_next_answer_schedules_it_again():
     events = [answer(1, DAY1, 1), answer(2, DAY1 + timedelta(days=1)),
               Event(RESET, "dev", 3, DAY1 + timedelta(days=1, hours=1), guid="G", ord=1),
@@ -46,8 +53,7 @@ def test_a_reset_makes_the_card_new_and_the_next_answer_schedules_it_again():
 @pytest.mark.parametrize("bucketed", [False, True])
 def test_a_reset_survives_a_rebuild_a_change_of_scheduler_and_the_doctor(
         tmp_path, monkeypatch, bucketed):
-    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
-    invoke(db, "sync", str(notes))
+    notes, db = synced(tmp_path)
     rng = random.Random(5)
     for day in range(3):
         review(db, day, rng)
@@ -76,8 +82,7 @@ def test_a_reset_survives_a_rebuild_a_change_of_scheduler_and_the_doctor(
 
 
 def test_resetting_a_card_that_does_not_exist_changes_nothing(tmp_path):
-    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
-    invoke(db, "sync", str(notes))
+    notes, db = synced(tmp_path)
     journals = {path: path.read_bytes() for path in tmp_path.rglob("*.jsonl")}
     output = invoke(db, "reset", "1", "999999", check_ok=False)
     assert "no card with id 999999" in output
@@ -89,8 +94,7 @@ def test_an_answer_the_same_day_as_a_reset_schedules_the_card_again(tmp_path):
     repeat. Here a card answered Hard (asked again today) is reset from another
     terminal before its second answer: that answer schedules it, as a replay of the
     journal says, and the store stays the journal's replay."""
-    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
-    invoke(db, "sync", str(notes))
+    notes, db = synced(tmp_path)
     store = Store.open(db)
     try:
         moment = DAY1 + timedelta(hours=1)
@@ -115,8 +119,7 @@ def test_an_undo_after_another_terminal_reset_the_card_replays_the_reset(tmp_pat
     """A session keeps its History for its whole run; an undo replays the card from
     its stored answers and the journal's resets, read again, not as they were when the
     session first needed them."""
-    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
-    invoke(db, "sync", str(notes))
+    notes, db = synced(tmp_path)
     store = Store.open(db)
     try:
         moment = DAY1 + timedelta(hours=1)
