@@ -83,19 +83,20 @@ class Appender:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, flags, 0o644)
         try:
-            _repair_torn_end(fd)
-            before = os.fstat(fd).st_size
+            before = _repair_torn_end(fd)
             os.write(fd, data)  # O_APPEND: one write lands whole at the end
         finally:
             os.close(fd)
         return before, before + len(data)
 
 
-def _repair_torn_end(fd: int) -> None:
-    """A line torn by a crash gets its newline, so the next line starts clean."""
+def _repair_torn_end(fd: int) -> int:
+    """A line torn by a crash gets its newline, so the next line starts clean; the
+    file's size then."""
     size = os.fstat(fd).st_size
     if size and os.pread(fd, 1, size - 1) != b"\n":
-        os.write(fd, b"\n")
+        size += os.write(fd, b"\n")
+    return size
 
 
 # -- reading ------------------------------------------------------------------------
