@@ -30,8 +30,6 @@ from flashcards.scheduler import (
 )
 from flashcards.store.records import NEW_CARD, CardSchedule
 
-# -- replay -------------------------------------------------------------------------
-
 
 class ReplayedAnswer(NamedTuple):
     """An answer as the replay placed it: scheduled or a same-day repeat.
