@@ -299,12 +299,15 @@ class History:
     def _replay_from_nothing(self, reading: journal.Reading) -> Iterator[ReplayedBatch]:
         """A store without answers: each batch of cards replayed from its events alone
         (``history_rebuild``)."""
-        # A large read (a rebuild): every card read once, light; a small one: its own.
-        every_card = {(c.note_guid, c.ord): c for c in self.store.replay_cards()} \
-            if isinstance(reading, journal_buckets.BucketedReading) else None
-        for events in reading.batches():
-            cards = every_card if every_card is not None else self._cards_of(
-                {e.guid for e in events if e.type != NOTE and e.guid is not None})
+        if isinstance(reading, journal_buckets.BucketedReading):
+            # A large read (a rebuild): every card read once, light; on two cores.
+            every_card = {(c.note_guid, c.ord): c for c in self.store.replay_cards()}
+            yield from history_rebuild.replay_buckets(reading, every_card, self.rules_for,
+                                                      self.device, rows=_WRITE_BATCH)
+            return
+        for events in reading.batches():  # a small one: its own cards
+            cards = self._cards_of({e.guid for e in events
+                                    if e.type != NOTE and e.guid is not None})
             yield from history_rebuild.replay_batch(events, cards, self.rules_for, self.device,
                                                     rows=_WRITE_BATCH)
 

@@ -2,29 +2,46 @@
 
 A store rebuilt from Markdown and the journal (or one never answered) replays
 every card from nothing, so this replay reads nothing back from the store: it
-turns a batch of events straight into the rows to write (``store.review_values``
+turns a batch of events straight into the rows to write (``store.answer_values``
 and ``schedule_values``), with no per-answer objects beyond the replay's own.
+
+A large rebuild's buckets (``journal_buckets``) are shared with a second process
+(``replay_buckets``): each card's events are all in one bucket, so the two never
+need each other's results, and the rows of the second come back through a file.
 """
 
 from __future__ import annotations
 
+import gc
+import os
+import pickle
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flashcards import journal
 from flashcards.journal import ANSWER, JOURNAL_ONLY, NOTE, SUSPEND, UNSUSPEND, Event
-from flashcards.store import ReplayCard, ReviewRecord, review_values, schedule_values
+from flashcards.journal_buckets import BucketedReading
+from flashcards.store import ReplayCard, ReviewRecord, answer_values, schedule_values
 
 # The cards of a batch, by (note GUID, ordinal): a StoredCard or a ReplayCard.
 Cards = Mapping[tuple[str, int], ReplayCard]
+RulesFor = Callable[[str], journal.Rules]
+
+# From this many buckets (about 12 MB of journal) a second process takes some:
+# fewer are not worth its start (about 0.3 s).
+SECOND_PROCESS_FROM = 3
+# The share of the buckets this process replays itself: it also writes every row
+# to the store, the second's included (docs/benchmarks.md, "The rebuild on two cores").
+OWN_SHARE = 0.4
 
 
 @dataclass
 class ReplayedBatch:
     """One batch replayed: rows ready for the store, and what the user is told."""
 
-    reviews: list[list] = field(default_factory=list)  # store.review_values rows
+    reviews: list[list] = field(default_factory=list)  # store.answer_values rows
     schedules: list[list] = field(default_factory=list)  # store.schedule_values rows
     suspensions: list[tuple[int, bool]] = field(default_factory=list)  # changed ones
     answers_from: Counter[str] = field(default_factory=Counter)
@@ -33,8 +50,8 @@ class ReplayedBatch:
     has_schedules: bool = False
 
 
-def replay_batch(events: list[Event], cards: Cards, rules_for: Callable[[str], journal.Rules],
-                 device: str, *, rows: int = 20_000) -> Iterator[ReplayedBatch]:
+def replay_batch(events: list[Event], cards: Cards, rules_for: RulesFor, device: str, *,
+                 rows: int = 20_000) -> Iterator[ReplayedBatch]:
     """Every card of ``events`` (each card's events all here), replayed from nothing, in
     parts of about ``rows`` answers (so a large read never holds all its rows)."""
     batch = ReplayedBatch(has_schedules=any(e.type in JOURNAL_ONLY for e in events))
@@ -44,7 +61,11 @@ def replay_batch(events: list[Event], cards: Cards, rules_for: Callable[[str], j
             batch.missing.add(key[0])  # a note this store does not hold (yet)
             continue
         history = journal.replay(card_events, rules_for(card.deck))
-        batch.reviews += [review_values(record_of(a, card)) for a in history.answers]
+        batch.reviews += [answer_values(card.id, a.event.time, a.event.grade,
+                                        a.event.duration_ms, a.scheduled, a.before, a.after,
+                                        a.event.button, a.event.utc_offset_minutes,
+                                        a.event.day_start_hour, a.event.id)
+                          for a in history.answers]
         batch.schedules.append(schedule_values(card.id, history.schedule, history.lapses))
         if any(e.type in (SUSPEND, UNSUSPEND) for e in card_events) \
                 and history.suspended != card.suspended:
@@ -67,3 +88,71 @@ def record_of(answer: journal.ReplayedAnswer, card: ReplayCard) -> ReviewRecord:
         button=event.button, duration_ms=event.duration_ms,
         utc_offset_minutes=event.utc_offset_minutes, day_start_hour=event.day_start_hour,
         event_id=event.id)
+
+
+def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, device: str,
+                   *, rows: int) -> Iterator[ReplayedBatch]:
+    """Every bucket of ``reading`` replayed (``replay_batch``), on two cores if there are.
+
+    A second process replays the last buckets while this one replays the first;
+    its batches follow this one's, so the rows are written in the same order
+    whoever replayed them. If the second process dies, its buckets are replayed
+    here; an error it raises (a journal of a newer version) is raised here.
+    """
+    own = range(reading.buckets)
+    if reading.buckets >= SECOND_PROCESS_FROM and (os.cpu_count() or 1) > 1:
+        own = range(max(1, round(reading.buckets * OWN_SHARE)))
+    second = range(own.stop, reading.buckets)
+    if not second:
+        yield from _replay_here(reading, own, cards, rules_for, device, rows)
+        return
+    from concurrent.futures import ProcessPoolExecutor  # only for a large rebuild
+    from concurrent.futures.process import BrokenProcessPool
+
+    assert reading.folder is not None
+    part = _Part(reading.for_another_process(), second, dict(cards),
+                 {deck: rules_for(deck) for deck in {c.deck for c in cards.values()}},
+                 device, rows, reading.folder / "second.batches")
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(_replay_part, part)
+        yield from _replay_here(reading, own, cards, rules_for, device, rows)
+        try:
+            problems = future.result()
+        except BrokenProcessPool:
+            problems = None
+    if problems is None:
+        yield from _replay_here(reading, second, cards, rules_for, device, rows)
+        return
+    reading.problems += problems
+    with part.out.open("rb") as batches:
+        while batches.peek(1):
+            yield pickle.load(batches)
+
+
+def _replay_here(reading: BucketedReading, buckets: range, cards: Cards, rules_for: RulesFor,
+                 device: str, rows: int) -> Iterator[ReplayedBatch]:
+    for events in reading.batches(buckets):
+        yield from replay_batch(events, cards, rules_for, device, rows=rows)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What the second process replays, and where it puts the batches."""
+
+    reading: BucketedReading
+    buckets: range
+    cards: dict[tuple[str, int], ReplayCard]
+    rules: dict[str, journal.Rules]  # by deck
+    device: str
+    rows: int
+    out: Path
+
+
+def _replay_part(part: _Part) -> list:
+    """In the second process: its buckets replayed into ``part.out``; the problems met."""
+    gc.disable()  # as in the first (history._no_collections): no cyclic garbage is made
+    with part.out.open("wb") as out:
+        for batch in _replay_here(part.reading, part.buckets, part.cards, part.rules.__getitem__,
+                                  part.device, part.rows):
+            pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return part.reading.problems

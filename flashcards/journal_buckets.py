@@ -70,21 +70,32 @@ class BucketedReading(journal.Reading):
     sources: list[tuple[Path, int]] = field(default_factory=list)
     last_seqs: dict[str, int] = field(default_factory=dict)
 
-    def batches(self) -> Iterator[list[Event]]:
-        loose = [e for e in self.events if e.type != journal.NOTE]
-        for bucket in range(self.buckets):
+    def batches(self, buckets: Iterable[int] | None = None) -> Iterator[list[Event]]:
+        """Each bucket's events (every bucket, or those of ``buckets``)."""
+        loose = self.loose()
+        for bucket in range(self.buckets) if buckets is None else buckets:
             yield self._read_bucket(bucket, loose)
+
+    def loose(self) -> list[Event]:
+        """The events read at once that are not note identities (each bucket gets them)."""
+        return [e for e in self.events if e.type != journal.NOTE]
+
+    def for_another_process(self) -> BucketedReading:
+        """This reading without its note identities and problems: what a second process
+        needs to read buckets (and the problems it meets are its own, sent back)."""
+        return BucketedReading(events=self.loose(), offsets={}, folder=self.folder,
+                               buckets=self.buckets, sources=self.sources)
 
     def max_seq(self, device: str) -> int:
         return max(super().max_seq(device), self.last_seqs.get(device, 0))
 
     def _read_bucket(self, bucket: int, loose: list[Event]) -> list[Event]:
-        """One bucket's events after ``loose`` ones (its file deleted); a line that does
-        not parse is a problem of this reading, with its file and line."""
+        """One bucket's events after ``loose`` ones; a line that does not parse is a
+        problem of this reading, with its file and line. (The file stays until the
+        reading's folder goes: a second process that dies leaves its buckets to redo.)"""
         assert self.folder is not None
         path = self.folder / f"{bucket}.lines"
         data = path.read_bytes() if path.exists() else b""
-        path.unlink(missing_ok=True)
         events = list(loose)
         for record in data.split(b"\n")[:-1]:
             where, _, raw = record.partition(b" ")

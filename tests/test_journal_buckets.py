@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from flashcards import journal, journal_buckets
+from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.journal import ANSWER, SUSPEND, UNDO, Event
 from tests.test_history import DAY1, cards, delete_store, invoke, review, write_notes
 
@@ -79,6 +79,66 @@ def test_a_newer_line_in_a_bucketed_read_stops_before_anything_changes(tmp_path,
     delete_store(db)
     output = invoke(db, "sync", str(notes), day=5, check_ok=False)
     assert "other-9f9f9f.jsonl:7" in output and "upgrade flashcards" in output
+
+
+def rebuild_in_buckets(notes, db, monkeypatch, *, second_from: int) -> tuple[str, list]:
+    monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)
+    monkeypatch.setattr(journal_buckets, "BUCKET_BYTES", 300)  # many buckets
+    monkeypatch.setattr(history_rebuild, "SECOND_PROCESS_FROM", second_from)
+    delete_store(db)
+    return invoke(db, "sync", str(notes), day=5), cards(db)
+
+
+def with_a_bad_line_in_a_bucket(notes):
+    """A line that goes to its card's bucket but does not parse there (no button)."""
+    folder = notes / ".flashcards" / "journal"
+    guid = json.loads((folder / "other-9f9f9f.jsonl").read_text().splitlines()[0])["guid"]
+    with (folder / "other-9f9f9f.jsonl").open("a") as handle:
+        handle.write(f'{{"v":1,"id":"other-9f9f9f-7","type":"answer",'
+                     f'"t":"2026-01-09T09:00:00.000Z","guid":"{guid}","ord":1}}\n')
+
+
+def replay_noting_the_process(part):
+    """The second process's work, saying which process did it and how many buckets (the
+    second process finds this function by name: it is at the module's top level)."""
+    with open(os.environ["PIDS_FILE"], "a") as out:
+        out.write(f"{os.getpid()} {len(part.buckets)}\n")
+    return REPLAY_PART(part)
+
+
+def dies(part):
+    os._exit(9)  # as if killed, or out of memory
+
+
+REPLAY_PART = history_rebuild._replay_part
+
+
+@pytest.mark.slow
+def test_a_rebuild_on_two_cores_gives_what_one_gives(tmp_path, monkeypatch):
+    notes, db = history_with_every_kind_of_line(tmp_path)
+    with_a_bad_line_in_a_bucket(notes)
+    one_output, one = rebuild_in_buckets(notes, db, monkeypatch, second_from=10**6)
+
+    monkeypatch.setattr(history_rebuild, "_replay_part", replay_noting_the_process)
+    monkeypatch.setenv("PIDS_FILE", str(tmp_path / "pids"))
+    monkeypatch.setattr(history_rebuild, "OWN_SHARE", 0.1)  # most buckets to the second
+    two_output, two = rebuild_in_buckets(notes, db, monkeypatch, second_from=1)
+    pid, buckets = map(int, (tmp_path / "pids").read_text().split())
+    assert pid != os.getpid() and buckets > 1
+    assert two == one
+    assert two_output == one_output
+    assert "other-9f9f9f.jsonl:7" in two_output  # the bad line, from whichever process
+
+
+@pytest.mark.slow
+def test_a_second_process_that_dies_leaves_its_buckets_to_the_first(tmp_path, monkeypatch):
+    notes, db = history_with_every_kind_of_line(tmp_path)
+    one_output, one = rebuild_in_buckets(notes, db, monkeypatch, second_from=10**6)
+
+    monkeypatch.setattr(history_rebuild, "_replay_part", dies)
+    two_output, two = rebuild_in_buckets(notes, db, monkeypatch, second_from=1)
+    assert two == one
+    assert two_output == one_output
 
 
 def test_the_buckets_hold_each_card_whole_with_the_same_events_problems_and_offsets(

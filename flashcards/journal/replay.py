@@ -195,15 +195,16 @@ def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
     ``events`` (read by an earlier catch-up) goes with the card it names.
     """
     cards: dict[tuple[str, int], list[Event]] = {}
-    where: dict[str, tuple[str, int]] = {}
     undos = []
     for event in events:
         if event.type == UNDO:
             undos.append(event)
         elif event.type != NOTE and event.guid is not None and event.ord is not None:
-            key = (event.guid, event.ord)
-            cards.setdefault(key, []).append(event)
-            where[event.id] = key
+            cards.setdefault((event.guid, event.ord), []).append(event)
+    if not undos:
+        return cards
+    # Where each answer went, by id: made only when there are undos to place.
+    where = {event.id: key for key, card_events in cards.items() for event in card_events}
     for undo in undos:
         if undo.ref in where:
             cards[where[undo.ref]].append(undo)

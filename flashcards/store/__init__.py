@@ -43,7 +43,12 @@ from flashcards.store.records import (
     StoredNote,
     utc_iso,
 )
-from flashcards.store.review_queries import ReviewQueries, review_values, schedule_values
+from flashcards.store.review_queries import (
+    ReviewQueries,
+    answer_values,
+    review_values,
+    schedule_values,
+)
 from flashcards.store.stats_queries import StatsQueries
 from flashcards.store.sync_queries import SyncQueries
 
@@ -69,6 +74,7 @@ __all__ = [
     "StoredCard",
     "StoredNote",
     "backup_path",
+    "answer_values",
     "review_values",
     "schedule_values",
     "utc_iso",
