@@ -206,27 +206,36 @@ def synced_without_orphans(venv: Path, db: Path) -> None:
     assert " 0 orphaned" in report, report
 
 
+# What happens between the reviews in venv1 and the sync in venv2.
+REINSTALLS = {
+    "venv1-deleted-then-venv2-installed": ("delete venv1", "install venv2"),
+    # Issue 14's report: `python3 -m venv .venv2 && .venv2/bin/pip install . &&
+    # rm -rf .venv && .venv2/bin/flashcards sync` printed `282 orphaned`.
+    "venv2-installed-then-venv1-deleted": ("install venv2", "delete venv1"),
+    # Both installations' decks on disk when venv2 first syncs.
+    "venv2-synced-beside-venv1": ("install venv2", "sync venv2", "delete venv1"),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("venv1_still_there", [False, True],
-                         ids=["venv1-deleted-then-venv2", "venv2-installed-beside-venv1"])
-def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path, wheel,
-                                                                     venv1_still_there):
+@pytest.mark.parametrize("steps", REINSTALLS.values(), ids=REINSTALLS.keys())
+def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path, wheel, steps):
     """Two real virtual environments at two paths, one store: the second finds the
-    bundled decks' history the first wrote (issue 14: `pip install .` into a new
-    environment, then the old one removed, left every bundled card orphaned)."""
+    bundled decks' history the first wrote, and nothing is orphaned."""
     db = tmp_path / "data" / "fc.db"
-    first = installed(tmp_path / "venv1", wheel)
+    first, second = tmp_path / "venv1", tmp_path / "venv2"
+    installed(first, wheel)
     run_flashcards(first, db, "review", now=DAY1.isoformat(), stdin="\n3\n" * 5 + "q\n")
     before = listed(first, db)
     assert sum(row["reviews"] for row in before) == 5
-    if venv1_still_there:
-        second = installed(tmp_path / "venv2", wheel)
-        synced_without_orphans(second, db)
-        assert listed(second, db) == before
-        shutil.rmtree(first)
-    else:
-        shutil.rmtree(first)
-        second = installed(tmp_path / "venv2", wheel)
+    for step in steps:
+        if step == "delete venv1":
+            shutil.rmtree(first)
+        elif step == "install venv2":
+            installed(second, wheel)
+        else:
+            synced_without_orphans(second, db)
+            assert listed(second, db) == before
     synced_without_orphans(second, db)
     assert listed(second, db) == before
 
