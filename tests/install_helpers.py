@@ -66,9 +66,18 @@ def build_wheel(out: Path) -> Path:
     return built
 
 
-def site_packages(venv: Path) -> Path:
-    return Path(sysconfig.get_path("purelib", scheme="venv",
+def _venv_path(venv: Path, name: str) -> Path:
+    return Path(sysconfig.get_path(name, scheme="venv",
                                    vars={"base": str(venv), "platbase": str(venv)}))
+
+
+def site_packages(venv: Path) -> Path:
+    return _venv_path(venv, "purelib")
+
+
+def _program(venv: Path, name: str) -> Path:
+    """A program of the environment: `bin/NAME` (`Scripts\\NAME.exe` on Windows)."""
+    return _venv_path(venv, "scripts") / (f"{name}.exe" if os.name == "nt" else name)
 
 
 def _test_environment_sites() -> list[str]:
@@ -83,7 +92,7 @@ def install(venv: Path, wheel: Path) -> Path:
     _run([sys.executable, "-m", "venv", "--without-pip", venv])
     # The test environment's pip installs into the new environment: its console
     # script starts the new environment's Python.
-    _run(_pip("--python", venv / "bin" / "python", "install", "--no-deps", "--quiet", wheel))
+    _run(_pip("--python", _program(venv, "python"), "install", "--no-deps", "--quiet", wheel))
     (site_packages(venv) / "test-environment.pth").write_text(
         "\n".join(_test_environment_sites()) + "\n", encoding="utf-8")
     return venv
@@ -104,7 +113,7 @@ def run_flashcards(venv: Path, db: Path, *args: str, now: str, stdin: str = "") 
     env = _environment(FLASHCARDS_DB=str(db), FLASHCARDS_NOW=now, FLASHCARDS_TZ="UTC",
                        NO_COLOR="1")
     db.parent.mkdir(parents=True, exist_ok=True)
-    return _run([venv / "bin" / "flashcards", *args], env=env, stdin=stdin,
+    return _run([_program(venv, "flashcards"), *args], env=env, stdin=stdin,
                 cwd=db.parent).stdout
 
 
@@ -112,6 +121,6 @@ def imported_from(venv: Path) -> list[Path]:
     """The files of `flashcards` and of its bundled decks as the environment's Python
     imports them, in the environment ``run_flashcards`` gives its console script."""
     code = "import flashcards, flashcards.decks as d; print(flashcards.__file__); print(d.__file__)"
-    out = _run([venv / "bin" / "python", "-c", code], env=_environment(),
+    out = _run([_program(venv, "python"), "-c", code], env=_environment(),
                cwd=venv.parent).stdout
     return [Path(line) for line in out.splitlines()]
