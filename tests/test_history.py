@@ -2,7 +2,9 @@
 
 Everything goes through the real CLI (click's runner, in process) on real
 SQLite files and real journal files; two machines are two stores with their
-own data folders, sharing notes through a real git repository.
+own data folders, sharing notes through a real git repository. A reinstall is
+two real virtual environments with the built wheel installed, each run through
+its own console script (tests/install_helpers.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 from cli_helpers import cli_at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from install_helpers import build_wheel, imported_from, install, run_flashcards, site_packages
 
 from flashcards.changes import reset
 from flashcards.maintenance import check
@@ -176,38 +178,60 @@ def test_two_machines_share_their_history_through_git_without_conflicts(tmp_path
     assert len(files) == 2  # one file per device
 
 
-def install(target: Path) -> Path:
-    """The package copied to its own folder, as a fresh install at another path."""
-    shutil.copytree(ROOT / "flashcards", target / "flashcards",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "decks", target / "flashcards" / "decks",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    return target
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
-def run_installed(where: Path, db: Path, *args: str, stdin: str = "") -> str:
-    env = {**os.environ, "PYTHONPATH": str(where), "FLASHCARDS_DB": str(db),
-           "FLASHCARDS_NOW": DAY1.isoformat(), "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1"}
-    code = "import sys; from flashcards.cli import main; sys.argv[0] = 'flashcards'; main()"
-    result = subprocess.run([sys.executable, "-c", code, *args], input=stdin,
-                            capture_output=True, text=True, env=env, cwd=where, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+def installed(venv: Path, wheel: Path) -> None:
+    """A virtual environment with flashcards installed, importing its own copy."""
+    install(venv, wheel)
+    assert all(path.is_relative_to(site_packages(venv)) for path in imported_from(venv))
+
+
+def listed(venv: Path, db: Path) -> list[dict]:
+    """`list --json` through the environment's console script, each card's source
+    relative to the environment's bundled decks (asserted to be there)."""
+    decks = site_packages(venv) / "flashcards" / "decks"
+    rows = json.loads(run_flashcards(venv, db, "list", "--json", now=DAY1.isoformat()))
+    for row in rows:
+        path, line = row["source"].rsplit(":", 1)
+        row["source"] = f"{Path(path).relative_to(decks)}:{line}"
+    return rows
+
+
+def synced_without_orphans(venv: Path, db: Path) -> None:
+    report = run_flashcards(venv, db, "sync", now=DAY1.isoformat())
+    assert " 0 orphaned" in report, report
+
+
+# What happens between the reviews in venv1 and the sync in venv2.
+REINSTALLS = {
+    "venv1-deleted-then-venv2-installed": ("delete venv1", "install venv2"),
+    # Issue 14's report: `python3 -m venv .venv2 && .venv2/bin/pip install . &&
+    # rm -rf .venv && .venv2/bin/flashcards sync` printed `282 orphaned`.
+    "venv2-installed-then-venv1-deleted": ("install venv2", "delete venv1"),
+}
 
 
 @pytest.mark.slow
-def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path):
+@pytest.mark.parametrize("steps", REINSTALLS.values(), ids=REINSTALLS.keys())
+def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path, wheel, steps):
+    """Two real virtual environments at two paths, one store: the second finds the
+    bundled decks' history the first wrote, and nothing is orphaned."""
     db = tmp_path / "data" / "fc.db"
-    first = install(tmp_path / "venv1")
-    run_installed(first, db, "review", stdin="\n3\n" * 5 + "q\n")
-    before = run_installed(first, db, "list", "--json")
-    shutil.rmtree(first)
-    second = install(tmp_path / "venv2")
-    report = run_installed(second, db, "sync")
-    assert " 0 orphaned" in report, report
-    after = json.loads(run_installed(second, db, "list", "--json"))
-    assert [r["reviews"] for r in after] == [r["reviews"] for r in json.loads(before)]
-    assert sum(r["reviews"] for r in after) == 5
+    first, second = tmp_path / "venv1", tmp_path / "venv2"
+    installed(first, wheel)
+    run_flashcards(first, db, "review", now=DAY1.isoformat(), stdin="\n3\n" * 5 + "q\n")
+    before = listed(first, db)
+    assert sum(row["reviews"] for row in before) == 5
+    for step in steps:
+        if step == "delete venv1":
+            shutil.rmtree(first)
+        else:
+            installed(second, wheel)
+    synced_without_orphans(second, db)
+    assert listed(second, db) == before
 
 
 actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "reset",
