@@ -156,7 +156,7 @@ def config(app: App, key: str | None, value: str | None) -> None:
     if value is not None:
         from flashcards.changes import configure
 
-        text, replayed = configure(app.store(), key, value)
+        text, replayed = configure(app.store(), key, value, now=now())
         echo(f"{key} = {text}" + (f" ({replayed} cards rescheduled)" if replayed else ""))
         return
     if key is not None:
