@@ -255,8 +255,9 @@ def lacking(history: History, now: datetime | None,
     """What the journals lack of the store's settings, each with its repair: a value the
     store has and no journal line sets (from an older flashcards, or the library's
     ``save_setting``), written with the time ``now`` (None: no repair), and a folder
-    without the latest line of a key another folder has (copied there, same id). Run
-    the repairs inside a store transaction."""
+    whose latest line of a key says another value than the latest of all (or has
+    none): the latest is copied there, same id. Run the repairs inside a store
+    transaction."""
     latest = latest or Latest.read(history.folders())
     values = stored_values(history)
     for key, value in values.items():
@@ -266,8 +267,9 @@ def lacking(history: History, now: datetime | None,
                    None if now is None else lambda k=key, v=value: record(history, {k: v}, now))
     for folder in _alive(history, history.folders()):
         own = latest.of_folder(folder)
+        # By value: a folder whose own latest line says the same rebuilds the same.
         copies = [event for key, event in latest.events.items()
-                  if key not in own or own[key].id != event.id]
+                  if key not in own or own[key].setting[1] != event.setting[1]]
         if copies:
             keys = ", ".join(event.setting[0] for event in copies)
             yield (f"{display_path(folder)} lacks the setting(s) {keys}: a store rebuilt from "

@@ -39,6 +39,8 @@ CONFIG = "config"  # a setting (or fitted FSRS parameters) set: `flashcards conf
 KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE, SCHEDULE, RESET, CONFIG})
 # The card events the store keeps no row of (it keeps answers, and suspension as a
 # flag): a card replayed from its stored answers reads these back from the journal.
+# (A config line is no card's: the store keeps its value in meta, and a sync that
+# reads one applies it to the whole store: journal_settings.)
 JOURNAL_ONLY = frozenset({SCHEDULE, RESET})
 _VERSIONS = {SCHEDULE: SCHEDULE_VERSION, RESET: RESET_VERSION, CONFIG: CONFIG_VERSION}
 
