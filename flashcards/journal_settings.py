@@ -37,7 +37,9 @@ from flashcards.settings import (
 )
 
 # The journal folders known to hold every setting of the store (a JSON list): one
-# not in it is given the lines it lacks at the next sync.
+# not in it is given the lines it lacks at the next sync. A folder no longer synced
+# leaves it when a setting changes (it misses that line), so it is filled again if
+# it is synced again.
 FOLDERS_KEY = "journal.settings_folders"
 _NEEDLE = f'"type":"{CONFIG}"'.encode()
 _DECK_PARAMETERS = FSRS_PARAMETERS_KEY + ".deck."
@@ -138,8 +140,11 @@ def record(history: History, values: dict[str, str], now: datetime) -> None:
     each, written to every journal folder of the store. Call inside the transaction
     that sets them in the store."""
     _past_own_lines(history, now)
-    _write(history, history.folders(),
+    folders = history.folders()
+    _write(history, folders,
            [history.next_event(CONFIG, now, setting=item) for item in values.items()])
+    current = {str(folder) for folder in folders}
+    _mark(history, [folder for folder in _known(history) if folder in current])
 
 
 def _write(history: History, folders: Iterable[Path], events: list[Event]) -> None:
@@ -202,16 +207,23 @@ def apply(history: History, reading: journal.Reading, now: datetime) -> list[str
         latest = Latest.read(history.folders())
         history.warnings.extend(p for p in latest.problems if p not in history.warnings)
         news = take(history, _differing(history, latest))
-    folders = [str(folder) for folder in history.folders()]
-    known = json.loads(history.store.get_meta(FOLDERS_KEY) or "[]")
+    folders, known = [str(folder) for folder in history.folders()], _known(history)
     if latest is not None or any(folder not in known for folder in folders):
         with history.store.transaction():
             for _, repair in lacking(history, now, latest):
                 if repair is not None:
                     repair()
-            if any(folder not in known for folder in folders):
-                history.store.set_meta(FOLDERS_KEY, json.dumps(sorted({*known, *folders})))
+            if sorted(folders) != known:
+                _mark(history, folders)
     return news
+
+
+def _known(history: History) -> list[str]:
+    return json.loads(history.store.get_meta(FOLDERS_KEY) or "[]")
+
+
+def _mark(history: History, folders: list[str]) -> None:
+    history.store.set_meta(FOLDERS_KEY, json.dumps(sorted(folders)))
 
 
 def _differing(history: History, latest: Latest) -> dict[str, Event]:

@@ -240,3 +240,19 @@ def test_a_settings_change_before_the_first_sync_of_a_rebuilt_store_loses_no_ans
         for line in path.read_text(encoding="utf-8").splitlines():
             lines.setdefault(json.loads(line)["id"], set()).add(line)
     assert all(len(same) == 1 for same in lines.values())  # one id, one event
+
+
+def test_a_folder_synced_again_gets_the_settings_changed_while_it_was_forgotten(tmp_path):
+    notes, db = synced(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "extra.md").write_text("---\ndeck: Extra\n---\n\n## Why?\n\nBecause.\n")
+    invoke(db, "sync", str(other), day=1)
+    invoke(db, "sync", "--forget", str(other), day=1)
+    invoke(db, "config", "new_per_day", "5", day=2)
+    invoke(db, "sync", day=2)  # its own lines read back: nothing more to do then
+    assert config_lines(journal.folder_of_root(other)) == []
+    invoke(db, "sync", str(other), day=3)
+    elsewhere = tmp_path / "elsewhere" / "fc.db"  # a store from that folder alone
+    invoke(elsewhere, "sync", str(other), day=3)
+    assert invoke(elsewhere, "config", "new_per_day", day=3).strip() == "5"
