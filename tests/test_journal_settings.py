@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flashcards import journal
+from flashcards import journal, journal_buckets
 from flashcards.changes import configure
 from flashcards.journal import CONFIG, Event, events, parse_line
 from flashcards.maintenance import check
@@ -82,7 +82,9 @@ def test_a_reader_of_version_3_stops_at_a_config_line_asking_for_an_upgrade(
 
 
 @pytest.mark.slow
-def test_a_rebuilt_store_keeps_fsrs_its_settings_and_fitted_parameters(tmp_path):
+@pytest.mark.parametrize("bucketed", [False, True])
+def test_a_rebuilt_store_keeps_fsrs_its_settings_and_fitted_parameters(
+        tmp_path, monkeypatch, bucketed):
     from flashcards.fitting_report import save_parameters
 
     notes, db = synced(tmp_path)
@@ -103,6 +105,8 @@ def test_a_rebuilt_store_keeps_fsrs_its_settings_and_fitted_parameters(tmp_path)
     assert any(row.get("stability") for row in before)
     written = journals(tmp_path)
 
+    if bucketed:  # the rebuild reads the journal in buckets (config lines name no card)
+        monkeypatch.setattr(journal_buckets, "BUCKETED_OVER", 0)
     delete_store(db)
     invoke(db, "sync", str(notes), day=6)
 
