@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flashcards import journal_settings
 from flashcards.history import History
 from flashcards.journal import SUSPEND, UNSUSPEND
 from flashcards.model import FlashcardsError
 from flashcards.settings import (
-    FSRS_KEYS,
-    Settings,
+    changes_schedules,
     load_settings,
     parse_setting,
     save_setting,
@@ -48,27 +48,27 @@ def _card(store: Store, card_id: int) -> StoredCard:
     return card
 
 
-def configure(store: Store, key: str, value: str) -> tuple[str, int]:
+def configure(store: Store, key: str, value: str, *, now: datetime) -> tuple[str, int]:
     """`flashcards config KEY VALUE`: validate and save a setting; its value as text,
     and how many cards were replayed.
 
-    A change that alters what the active scheduler schedules (the scheduler itself,
-    or an FSRS setting under FSRS) replays every card's whole history under the new
-    rules, in the same transaction as the setting: no answer is lost, and switching
-    back to SM-2 gives exactly SM-2's schedules again. A wrong value changes nothing.
+    The setting is a `config` line in every journal of the store (written even when
+    the value is the one in force: the user's latest choice is what another machine
+    must take), then the store's. A change that alters what the active scheduler
+    schedules (the scheduler itself, or an FSRS setting under FSRS) replays every
+    card's whole history under the new rules, in the same transaction as the
+    setting: no answer is lost, and switching back to SM-2 gives exactly SM-2's
+    schedules again. A wrong value changes nothing.
     """
-    parsed = parse_setting(key, value)
+    text = setting_text(key, parse_setting(key, value))
     before = load_settings(store)
+    history = History.of(store)
     replayed = 0
     with store.transaction():
+        journal_settings.record(history, {key: text}, now)
         save_setting(store, key, value)
         after = load_settings(store)
-        if _changes_schedules(before, after):
-            replayed = History.of(store).replay_all()
-    return setting_text(key, parsed), replayed
-
-
-def _changes_schedules(before: Settings, after: Settings) -> bool:
-    if before.scheduler != after.scheduler:
-        return True
-    return after.uses_fsrs and any(getattr(before, k) != getattr(after, k) for k in FSRS_KEYS)
+        if changes_schedules(before, after):
+            history.settings = after
+            replayed = history.replay_all()
+    return text, replayed

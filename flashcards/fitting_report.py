@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flashcards import journal_settings
 from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs import fitting
 from flashcards.history import History
@@ -124,15 +125,26 @@ def optimize(store: Store, *, now: datetime, deck: str | None = None,
     better = loss_after <= loss_before
     rescheduled = 0
     if better:
-        save_fsrs_parameters(store, fitted, deck)
-        if load_settings(store).uses_fsrs:  # FSRS schedules now: its cards follow the fit
-            rescheduled = History.of(store).replay_all()
+        rescheduled = save_parameters(store, fitted, deck, now=now)
     return OptimizeReport(deck, data.answers, data.card_count, data.size,
                           "fitted" if current else "default", loss_before,
                           loss_after if better else loss_before,
                           fitting.rmse_bins(data, rows, old),
                           fitting.rmse_bins(data, rows, new if better else old),
                           fitted if better else before, better, rescheduled)
+
+
+def save_parameters(store: Store, parameters: list[float], deck: str | None, *,
+                    now: datetime) -> int:
+    """Fitted parameters saved to the store and, as a `config` line, to its journals, in
+    one transaction; under FSRS every card is replayed with them. How many cards."""
+    history = History.of(store)
+    with store.transaction():
+        key, text = save_fsrs_parameters(store, parameters, deck)
+        journal_settings.record(history, {key: text}, now)
+        if not load_settings(store).uses_fsrs:
+            return 0
+        return history.replay_all()  # FSRS schedules now: its cards follow the fit
 
 
 def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from flashcards import journal, scheduler
+from flashcards import journal, journal_settings, scheduler
 from flashcards.cards import ordinals
 from flashcards.clock import zone_of
 from flashcards.history import History, event_of
@@ -81,7 +81,7 @@ def doctor(store: Store, *, fix: bool = False, now: datetime) -> DoctorReport:
     ``now`` (aware) names the backup, and its zone dates the few old reviews
     that were stored without their due date.
     """
-    findings = list(check(store, zone=zone_of(now)))
+    findings = list(check(store, zone=zone_of(now), now=now))
     repairs = [f.repair for f in findings if f.repair is not None]
     if not fix or not repairs:
         return DoctorReport(findings, findings)
@@ -96,11 +96,13 @@ def doctor(store: Store, *, fix: bool = False, now: datetime) -> DoctorReport:
         with store.transaction():
             for repair in repairs:
                 repair()
-        remaining = list(check(store, zone=zone_of(now)))
+        remaining = list(check(store, zone=zone_of(now), now=now))
     return DoctorReport(findings, remaining, saved)
 
 
-def check(store: Store, *, zone: tzinfo) -> Iterator[Finding]:
+def check(store: Store, *, zone: tzinfo, now: datetime | None = None) -> Iterator[Finding]:
+    """Every finding; ``now`` dates the lines a repair writes (without it, a setting the
+    journal lacks is reported with no repair)."""
     errors = store.integrity_errors()
     for error in errors:
         yield Finding(f"integrity check: {error} (restore a backup: `flashcards backup` "
@@ -110,6 +112,7 @@ def check(store: Store, *, zone: tzinfo) -> Iterator[Finding]:
     yield from _foreign_keys(store)
     yield from _dangling_rows(store)
     yield from _missing_sources(store)
+    yield from _settings_disagreements(store, now)
     flagged: set[int] = set()
     yield from _disagreeing_cards(store, zone, flagged)
     yield from _journal_disagreements(store, skip=flagged)
@@ -143,6 +146,15 @@ def _missing_sources(store: Store) -> Iterator[Finding]:
             yield Finding(f"{display_path(path)}: source file no longer exists (--fix orphans "
                           "its cards, as `flashcards sync` would)",
                           lambda p=path: _forget_source(store, p))
+
+
+def _settings_disagreements(store: Store, now: datetime | None) -> Iterator[Finding]:
+    """Settings that differ from the journal's, or that a journal lacks (docs/journal.md,
+    "Settings"): the repair takes the journal's, or writes what it lacks."""
+    if store.export_pending():
+        return  # a store from before the journal: the next sync or review writes it
+    for message, repair in journal_settings.doctor_findings(History.of(store), now):
+        yield Finding(message, repair)
 
 
 def _disagreeing_cards(store: Store, zone: tzinfo, flagged: set[int]) -> Iterator[Finding]:

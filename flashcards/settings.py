@@ -201,6 +201,14 @@ def save_setting(store: Store, key: str, value: str) -> Any:
     return parsed
 
 
+def changes_schedules(before: Settings, after: Settings) -> bool:
+    """Whether going from ``before`` to ``after`` changes what the scheduler schedules (the
+    scheduler itself, or an FSRS setting under FSRS): every card is then replayed."""
+    if before.scheduler != after.scheduler:
+        return True
+    return after.uses_fsrs and any(getattr(before, k) != getattr(after, k) for k in FSRS_KEYS)
+
+
 def describe_settings(store: Store) -> list[dict]:
     """Every setting with its current value, default and meaning, for `flashcards config`."""
     current, default = load_settings(store), DEFAULT_SETTINGS
@@ -226,12 +234,22 @@ def fsrs_parameters(store: Store, deck: str | None = None) -> list[float] | None
     return None
 
 
-def save_fsrs_parameters(store: Store, parameters: list[float], deck: str | None = None) -> None:
+def save_fsrs_parameters(store: Store, parameters: list[float],
+                         deck: str | None = None) -> tuple[str, str]:
+    """Save fitted parameters; their key and text as stored (the journal's `config` line
+    carries both: ``fitting_report.save_parameters``)."""
+    key = f"{FSRS_PARAMETERS_KEY}.deck.{deck}" if deck else FSRS_PARAMETERS_KEY
+    text = parameters_text(parameters)
+    with store.transaction():
+        store.set_meta(key, text)
+    return key, text
+
+
+def parameters_text(parameters: list[float]) -> str:
+    """Fitted parameters as the store keeps them: a JSON list, six decimals."""
     import json
 
-    key = f"{FSRS_PARAMETERS_KEY}.deck.{deck}" if deck else FSRS_PARAMETERS_KEY
-    with store.transaction():
-        store.set_meta(key, json.dumps([round(float(x), 6) for x in parameters]))
+    return json.dumps([round(float(x), 6) for x in parameters])
 
 
 def parameters_for(store: Store, deck: str | None) -> list[float] | None:

@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from flashcards import journal
+from flashcards import journal, journal_settings
 from flashcards.history import History, NoteIdentity
 from flashcards.htmlcache import cache_key
 from flashcards.journal_upgrade import export_store
@@ -134,7 +134,7 @@ def sync(
         # Nothing to match or check: skip reading every note of the store.
         with store.transaction():
             store.add_roots(names)
-        _catch_up(history, reading, report)
+        _catch_up(history, reading, report, now)
         return report
     changed, placed, touched = _leave_out_bad_files(store, changed, removed, report)
     if not changed and not removed:
@@ -158,7 +158,7 @@ def sync(
     # The parsed notes are written: let them go before the journal's replay (a
     # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
     del changed, placed, touched, ghosts, written, parsed
-    _catch_up(history, reading, report)
+    _catch_up(history, reading, report, now)
     history.replay_arrivals()
     return report
 
@@ -179,9 +179,11 @@ def _is_old_bundled(path: str) -> bool:
     return parts[-2:] == ("flashcards", "decks") and "site-packages" in parts
 
 
-def _catch_up(history: History, reading, report: SyncReport) -> None:
+def _catch_up(history: History, reading, report: SyncReport, now: datetime) -> None:
+    # The settings first: a rebuild replays its answers with the journal's scheduler.
+    settings = journal_settings.apply(history, reading, now)
     caught = history.apply(reading)
-    report.from_journal = caught.summary()
+    report.from_journal = "; ".join(filter(None, [caught.summary(), *settings]))
     report.warnings += caught.problems + [
         Problem("journal", 1, 1, Severity.WARNING, message) for message in history.warnings]
 

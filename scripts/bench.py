@@ -470,7 +470,7 @@ def queue_worker(db: Path, answers: int, scheduler: str = "sm2") -> None:
     start = time.perf_counter()
     session.start(store, moment, clock=lambda: moment, deck=QUEUE_DECK)
     deck_build = time.perf_counter() - start
-    switch = _timed(lambda: changes.configure(store, "scheduler", scheduler)) \
+    switch = _timed(lambda: changes.configure(store, "scheduler", scheduler, now=moment)) \
         if scheduler != "sm2" else None
     start = time.perf_counter()
     review = session.start(store, moment, clock=lambda: moment)
@@ -487,7 +487,8 @@ def queue_worker(db: Path, answers: int, scheduler: str = "sm2") -> None:
     start = time.perf_counter()
     deck_status(store, moment)
     status = time.perf_counter() - start
-    back = _timed(lambda: changes.configure(store, "scheduler", "sm2")) if switch else None
+    back = _timed(lambda: changes.configure(store, "scheduler", "sm2", now=moment)) \
+        if switch else None
     store.close()
     print(json.dumps({"build": build, "per_card": per_card, "queue": len(review.cards),
                       "status": status, "deck_build": deck_build, "switch": switch,

@@ -139,7 +139,8 @@ def test_under_fsrs_optimize_reschedules_the_cards_with_the_fit(db):
                and row["stability"] != before[i]["stability"]]
     assert changed  # the stored memory states follow the new parameters
     # and they are what a full replay under those parameters gives (doctor agrees)
-    assert run("doctor", db=db).returncode == 0
+    doctor = run("doctor", db=db)
+    assert doctor.returncode == 0, doctor.stdout
 
 
 @pytest.mark.slow
@@ -155,6 +156,33 @@ def test_a_deck_fitted_alone_keeps_its_own_parameters(db):
     simulated = json.loads(run("simulate", "--deck", "Memory", "--days", "30", "--json",
                                db=db).stdout)
     assert simulated["parameters"] == "fitted" and simulated["deck_size"] == 150
+
+
+@pytest.mark.slow
+def test_a_store_rebuilt_from_the_deck_keeps_fsrs_and_the_fitted_parameters(tmp_path):
+    """The fit is a journal line (docs/journal.md, "Settings"): a new store synced from
+    the deck folder alone schedules every card as the old one did."""
+    db, deck = tmp_path / "data" / "store.db", tmp_path / "deck"
+    synthetic_history(db, deck, cards=80, days=100)
+    assert run("config", "scheduler", "fsrs", db=db).returncode == 0
+    result = run("optimize", "--json", db=db)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["saved"]
+    fitted, before = saved(db), listed(db)
+    assert any(row.get("stability") for row in before)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    elsewhere = tmp_path / "elsewhere" / "store.db"  # another machine: the deck alone
+    assert run("sync", str(deck), db=elsewhere).returncode == 0
+    assert saved(elsewhere) == fitted
+    assert listed(elsewhere) == before
+
+
+def listed(db: Path) -> list[dict]:
+    rows = json.loads(run("list", "--json", db=db).stdout)
+    for row in rows:
+        del row["id"]
+    return sorted(rows, key=lambda r: r["question"])
 
 
 # -- Ctrl-C ------------------------------------------------------------------------------

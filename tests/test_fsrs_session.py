@@ -69,28 +69,28 @@ def test_switching_to_fsrs_and_back_gives_the_same_sm2_schedules(tmp_path):
     store = make_store(tmp_path)
     study(store, range(20), random.Random(3))
     before = schedules(store)
-    assert configure(store, "scheduler", "fsrs") == ("fsrs", 6)
+    assert configure(store, "scheduler", "fsrs", now=DAY1) == ("fsrs", 6)
     under_fsrs = schedules(store)
     assert all(s.fsrs is not None for _, s, _, _ in under_fsrs)
     # Every answer is kept, and under FSRS every answer schedules the card.
     assert [[r[0] for r in rows] for *_, rows in under_fsrs] == \
         [[r[0] for r in rows] for *_, rows in before]
     assert all(r[1] for *_, rows in under_fsrs for r in rows)
-    assert configure(store, "scheduler", "sm2") == ("sm2", 6)
+    assert configure(store, "scheduler", "sm2", now=DAY1) == ("sm2", 6)
     assert schedules(store) == before
     assert list(check(store, zone=UTC)) == []
 
 
 def test_answers_under_fsrs_replay_to_the_same_store(tmp_path):
     store = make_store(tmp_path)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     study(store, range(30), random.Random(4), minutes=12)
     assert list(check(store, zone=UTC)) == []
     # A card on a step of minutes keeps its moment through a replay.
     stepping = count(store, "cards", "due_at IS NOT NULL")
     live = schedules(store)
-    configure(store, "fuzz", "false")
-    configure(store, "fuzz", "true")
+    configure(store, "fuzz", "false", now=DAY1)
+    configure(store, "fuzz", "true", now=DAY1)
     assert schedules(store) == live
     assert count(store, "cards", "due_at IS NOT NULL") == stepping
     phases = {s.fsrs.phase for _, s, _, _ in live if s.fsrs}
@@ -99,8 +99,8 @@ def test_answers_under_fsrs_replay_to_the_same_store(tmp_path):
 
 def test_a_card_on_a_step_comes_back_when_its_moment_comes(tmp_path):
     store = make_store(tmp_path, notes=2)
-    configure(store, "scheduler", "fsrs")
-    configure(store, "fuzz", "false")
+    configure(store, "scheduler", "fsrs", now=DAY1)
+    configure(store, "fuzz", "false", now=DAY1)
     clock = Clock(DAY1)
     review = session.start(store, clock(), clock=clock)
     first = review.current
@@ -126,8 +126,8 @@ def test_a_card_on_a_step_comes_back_when_its_moment_comes(tmp_path):
 
 def test_a_step_due_later_today_waits_for_its_moment(tmp_path):
     store = make_store(tmp_path, notes=1)
-    configure(store, "scheduler", "fsrs")
-    configure(store, "learning_steps", "1h 3h")
+    configure(store, "scheduler", "fsrs", now=DAY1)
+    configure(store, "learning_steps", "1h 3h", now=DAY1)
     clock = Clock(DAY1)
     review = session.start(store, clock(), clock=clock)
     card = review.press(3).card  # Good: the second step, in three hours
@@ -141,7 +141,7 @@ def test_a_step_due_later_today_waits_for_its_moment(tmp_path):
 
 def test_the_preview_is_what_the_answer_gives(tmp_path):
     store = make_store(tmp_path, notes=4)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     study(store, range(5), random.Random(5))
     rng = random.Random(7)
     for day in range(5, 40):
@@ -158,7 +158,7 @@ def test_the_preview_is_what_the_answer_gives(tmp_path):
 
 def test_lapses_count_again_on_a_card_in_review_only(tmp_path):
     store = make_store(tmp_path, notes=1)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     clock = Clock(DAY1)
     review = session.start(store, clock(), clock=clock)
     assert review.press(1).card.lapses == 0  # Again while learning: no lapse
@@ -172,16 +172,16 @@ def test_lapses_count_again_on_a_card_in_review_only(tmp_path):
 
 def test_fitted_parameters_are_used_and_a_deck_of_its_own_wins(tmp_path):
     store = make_store(tmp_path, notes=1)
-    configure(store, "scheduler", "fsrs")
-    configure(store, "fuzz", "false")
+    configure(store, "scheduler", "fsrs", now=DAY1)
+    configure(store, "fuzz", "false", now=DAY1)
     clock = Clock(DAY1)
     review = session.start(store, clock(), clock=clock)
     assert review.press(4).card.schedule.fsrs.stability == pytest.approx(8.2956)
     collection = list(DEFAULT_PARAMETERS)
     collection[3] = 20.0  # S0(Easy)
     save_fsrs_parameters(store, collection)
-    configure(store, "fuzz", "true")
-    configure(store, "fuzz", "false")  # a replay under the fitted parameters
+    configure(store, "fuzz", "true", now=DAY1)
+    configure(store, "fuzz", "false", now=DAY1)  # a replay under the fitted parameters
     card = store.card(review.log[0].card.id)
     assert card.schedule.fsrs.stability == pytest.approx(20.0)
     assert card.schedule.interval == 20
@@ -189,23 +189,23 @@ def test_fitted_parameters_are_used_and_a_deck_of_its_own_wins(tmp_path):
     deck[3] = 30.0
     save_fsrs_parameters(store, deck, deck="D")
     assert fsrs_parameters(store, "D") == deck and fsrs_parameters(store) == collection
-    configure(store, "desired_retention", "0.9")  # unchanged: no replay
+    configure(store, "desired_retention", "0.9", now=DAY1)  # unchanged: no replay
     assert store.card(card.id).schedule.interval == 20
-    configure(store, "maximum_interval", "25")
+    configure(store, "maximum_interval", "25", now=DAY1)
     assert store.card(card.id).schedule.fsrs.stability == pytest.approx(30.0)
     assert store.card(card.id).schedule.interval == 25
 
 
 def test_retention_and_maximum_interval_shape_the_intervals(tmp_path):
     store = make_store(tmp_path, notes=1)
-    configure(store, "scheduler", "fsrs")
-    configure(store, "fuzz", "false")
+    configure(store, "scheduler", "fsrs", now=DAY1)
+    configure(store, "fuzz", "false", now=DAY1)
     clock = Clock(DAY1)
     card = session.start(store, clock(), clock=clock).press(4).card
     assert card.schedule.interval == 8
-    configure(store, "desired_retention", "0.8")
+    configure(store, "desired_retention", "0.8", now=DAY1)
     assert store.card(card.id).schedule.interval > 8  # a lower target waits longer
-    configure(store, "maximum_interval", "5")
+    configure(store, "maximum_interval", "5", now=DAY1)
     assert store.card(card.id).schedule.interval == 5
 
 
@@ -218,21 +218,21 @@ def test_retention_and_maximum_interval_shape_the_intervals(tmp_path):
 ])
 def test_nonsense_settings_are_refused_and_change_nothing(tmp_path, key, value):
     store = make_store(tmp_path, notes=2)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     study(store, range(2), random.Random(6))
     before, meta = schedules(store), store.meta_items("")
     with pytest.raises(FlashcardsError):
-        configure(store, key, value)
+        configure(store, key, value, now=DAY1)
     assert schedules(store) == before
     assert store.meta_items("") == meta
 
 
 def test_settings_are_typed_and_shown_as_written(tmp_path):
     store = make_store(tmp_path, notes=1)
-    assert configure(store, "learning_steps", "30s, 5m  1h") == ("30s 5m 1h", 0)
-    assert configure(store, "fuzz", "OFF") == ("false", 0)
-    assert configure(store, "desired_retention", "0.85") == ("0.85", 0)
-    assert configure(store, "relearning_steps", "") == ("", 0)
+    assert configure(store, "learning_steps", "30s, 5m  1h", now=DAY1) == ("30s 5m 1h", 0)
+    assert configure(store, "fuzz", "OFF", now=DAY1) == ("false", 0)
+    assert configure(store, "desired_retention", "0.85", now=DAY1) == ("0.85", 0)
+    assert configure(store, "relearning_steps", "", now=DAY1) == ("", 0)
     settings = load_settings(store)
     assert (settings.learning_steps, settings.fuzz, settings.desired_retention,
             settings.relearning_steps) == ((30, 300, 3600), False, 0.85, ())
@@ -240,20 +240,20 @@ def test_settings_are_typed_and_shown_as_written(tmp_path):
 
 def test_switching_a_store_with_no_history_or_one_card(tmp_path):
     empty = Store.open(tmp_path / "empty.db")
-    assert configure(empty, "scheduler", "fsrs") == ("fsrs", 0)
-    assert configure(empty, "scheduler", "sm2") == ("sm2", 0)
+    assert configure(empty, "scheduler", "fsrs", now=DAY1) == ("fsrs", 0)
+    assert configure(empty, "scheduler", "sm2", now=DAY1) == ("sm2", 0)
     store = make_store(tmp_path, notes=1)
     clock = Clock(DAY1)
     session.start(store, clock(), clock=clock).press(3)
     before = schedules(store)
-    assert configure(store, "scheduler", "fsrs")[1] == 1
-    assert configure(store, "scheduler", "sm2")[1] == 1
+    assert configure(store, "scheduler", "fsrs", now=DAY1)[1] == 1
+    assert configure(store, "scheduler", "sm2", now=DAY1)[1] == 1
     assert schedules(store) == before
 
 
 def test_status_counts_steps_due_today_under_fsrs(tmp_path):
     store = make_store(tmp_path, notes=3)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     clock = Clock(DAY1)
     review = session.start(store, clock(), clock=clock)
     review.press(3)  # a step, ten minutes on
@@ -267,7 +267,7 @@ def test_list_json_shows_fsrs_memory(tmp_path):
     from flashcards.cli import cli
 
     store = make_store(tmp_path, notes=2)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     clock = Clock(DAY1)
     session.start(store, clock(), clock=clock).press(4)
     store.close()
@@ -343,7 +343,7 @@ def test_sixty_days_through_the_cli_switching_to_fsrs_and_back(tmp_path):
     # before its first sync replays the journal into the same FSRS schedules...
     delete_store(db)
     store = Store.open(db)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     store.close()
     cli_run(db, 60, "sync", str(notes))
     assert listed(db) == under_fsrs
@@ -367,8 +367,8 @@ def test_stats_follow_fsrs_states_and_leave_steps_out_of_retention(tmp_path):
     from flashcards.stats import collect
 
     store = make_store(tmp_path, notes=2)
-    configure(store, "scheduler", "fsrs")
-    configure(store, "fuzz", "false")
+    configure(store, "scheduler", "fsrs", now=DAY1)
+    configure(store, "fuzz", "false", now=DAY1)
     clock = Clock(DAY1)
     review = session.start(store, clock(), clock=clock)
     review.press(4)  # Easy: graduates on its first answer (one review, a review card)
@@ -418,7 +418,7 @@ def test_config_through_the_cli_refuses_nonsense_and_changes_nothing(tmp_path):
 
 def test_undo_under_fsrs_takes_the_step_back(tmp_path):
     store = make_store(tmp_path, notes=2)
-    configure(store, "scheduler", "fsrs")
+    configure(store, "scheduler", "fsrs", now=DAY1)
     clock = Clock(DAY1)
     review = session.start(store, clock(), clock=clock)
     first = review.current

@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from install_helpers import build_wheel, imported_from, install, run_flashcards, site_packages
 
-from flashcards.changes import reset
+from flashcards.changes import configure, reset
 from flashcards.maintenance import check
 from flashcards.session import start
+from flashcards.settings import load_settings
 from flashcards.store import Store
 from flashcards.sync import sync
 
@@ -235,7 +236,9 @@ def test_a_reinstall_at_another_path_keeps_the_bundled_decks_history(tmp_path, w
 
 
 actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "reset",
-                                    "next day"]), min_size=1, max_size=30)
+                                    "next day", "scheduler fsrs", "scheduler sm2",
+                                    "desired_retention 0.8"]),
+                   min_size=1, max_size=30)
 
 
 @pytest.mark.slow
@@ -244,7 +247,8 @@ actions = st.lists(st.sampled_from(["1", "3", "4", "5", "undo", "suspend", "rese
 @given(steps=actions)
 def test_any_answers_undos_suspends_and_syncs_leave_store_equal_to_the_journal(tmp_path_factory,
                                                                               steps):
-    """(and resets: of the card shown, or of the last one answered)"""
+    """(and resets: of the card shown, or of the last one answered; and settings
+    changed, which a rebuild takes from the journal)"""
     folder = tmp_path_factory.mktemp("h")
     notes = write_notes(folder / "notes")
     store = Store.open(folder / "fc.db")
@@ -258,6 +262,10 @@ def test_any_answers_undos_suspends_and_syncs_leave_store_equal_to_the_journal(t
             moment = DAY1 + timedelta(days=day)
             sync(store, None, now=moment)
             session = start(store, moment, clock=lambda m=moment: m)
+        elif " " in step:  # a setting: `flashcards config KEY VALUE`
+            key, value = step.split()
+            configure(store, key, value, now=moment)
+            session = start(store, moment, clock=lambda m=moment: m)  # as a new command
         elif step == "undo":
             session.undo()
         elif session.current is None:
@@ -271,14 +279,18 @@ def test_any_answers_undos_suspends_and_syncs_leave_store_equal_to_the_journal(t
             session.clock = lambda m=moment: m
             session.answer(int(step))
     assert [f.message for f in check(store, zone=DAY1.tzinfo)] == []
-    states = {(c.question, c.ord): (c.due, c.repetitions, c.easiness, c.interval, c.reviews)
+    states = {(c.question, c.ord): (c.due, c.repetitions, c.easiness, c.interval, c.reviews,
+                                    c.stability, c.difficulty)
               for c in store.listed_cards()}
+    chosen = load_settings(store)
     store.close()
     delete_store(folder / "fc.db")
     rebuilt = Store.open(folder / "fc.db")
     sync(rebuilt, [notes], now=DAY1 + timedelta(days=day))
-    assert {(c.question, c.ord): (c.due, c.repetitions, c.easiness, c.interval, c.reviews)
+    assert {(c.question, c.ord): (c.due, c.repetitions, c.easiness, c.interval, c.reviews,
+                                  c.stability, c.difficulty)
             for c in rebuilt.listed_cards()} == states
+    assert load_settings(rebuilt) == chosen
     rebuilt.close()
 
 

@@ -370,7 +370,7 @@ def test_the_hourly_totals_follow_a_change_of_scheduler(tmp_path, zone):
     store = make_store(tmp_path, random.Random(12), NOW - timedelta(days=60), NOW)
     local = NOW.astimezone(ZoneInfo(zone))
     for scheduler in ("sm2", "fsrs", "sm2"):
-        configure(store, "scheduler", scheduler)
+        configure(store, "scheduler", scheduler, now=NOW)
         got = stats.collect(store, now=local, days=90).to_dict()  # review_hours filled
         want = reference_stats(store.path, now=local, days=90).to_dict()
         if scheduler == "fsrs":  # the reference counts card states by SM-2's columns only

@@ -258,8 +258,9 @@ def backup(app: App, file: Path | None) -> None:
 @db_option
 @click.pass_obj
 def doctor(app: App, fix: bool) -> None:
-    """Check the store: integrity, orphaned rows, missing source files, and
-    cards whose schedule disagrees with their review log.
+    """Check the store: integrity, orphaned rows, missing source files, cards
+    whose schedule disagrees with their review log, and settings that differ
+    from the journal's.
 
     Prints one line per problem and exits 1 if any remain. --fix first backs
     the store up beside it, then repairs (a card's schedule is rebuilt from

@@ -142,7 +142,9 @@ def config(app: App, key: str | None, value: str | None) -> None:
 
     With no KEY, lists every setting; with KEY, prints its value; with KEY
     and VALUE, sets it. Switching the scheduler (or changing an FSRS setting
-    under FSRS) replays every card's history under the new rules.
+    under FSRS) replays every card's history under the new rules. A setting
+    set is a line of the review journal too, so a rebuilt store and your
+    other machines take it.
 
     \b
     Example:
@@ -156,7 +158,7 @@ def config(app: App, key: str | None, value: str | None) -> None:
     if value is not None:
         from flashcards.changes import configure
 
-        text, replayed = configure(app.store(), key, value)
+        text, replayed = configure(app.store(), key, value, now=now())
         echo(f"{key} = {text}" + (f" ({replayed} cards rescheduled)" if replayed else ""))
         return
     if key is not None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from flashcards.journal.events import (
     ANSWER,
+    CONFIG,
+    CONFIG_VERSION,
     FOLDER_NAME,
     FORMAT_VERSION,
     JOURNAL_DIR,
@@ -64,6 +66,8 @@ from flashcards.journal.replay import (
 
 __all__ = [
     "ANSWER",
+    "CONFIG",
+    "CONFIG_VERSION",
     "NOTE",
     "SUSPEND",
     "UNDO",

@@ -19,12 +19,14 @@ from flashcards.scheduler import (
 )
 
 FORMAT_VERSION = 1
-# Version 2 adds the `schedule` event, version 3 the `reset` event; only their
-# lines say so, so an older reader reads every other line and stops, asking for
-# an upgrade, at one of theirs, rather than replaying without it.
+# Version 2 adds the `schedule` event, version 3 the `reset` event, version 4 the
+# `config` event; only their lines say so, so an older reader reads every other
+# line and stops, asking for an upgrade, at one of theirs, rather than replaying
+# without it (a card scheduled by the wrong scheduler).
 SCHEDULE_VERSION = 2
 RESET_VERSION = 3
-NEWEST_VERSION = RESET_VERSION
+CONFIG_VERSION = 4
+NEWEST_VERSION = CONFIG_VERSION
 # A notes folder keeps its journal here, beside the Markdown it belongs to.
 FOLDER_NAME = ".flashcards"
 JOURNAL_DIR = "journal"
@@ -33,11 +35,14 @@ SUFFIX = ".jsonl"
 ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE = "answer", "undo", "suspend", "unsuspend", "note"
 SCHEDULE = "schedule"  # sets a card's SM-2 state (an import from Anki)
 RESET = "reset"  # the card is new again (`flashcards reset`); its answers stay
-KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE, SCHEDULE, RESET})
+CONFIG = "config"  # a setting (or fitted FSRS parameters) set: `flashcards config`, `optimize`
+KINDS = frozenset({ANSWER, UNDO, SUSPEND, UNSUSPEND, NOTE, SCHEDULE, RESET, CONFIG})
 # The card events the store keeps no row of (it keeps answers, and suspension as a
 # flag): a card replayed from its stored answers reads these back from the journal.
+# (A config line is no card's: the store keeps its value in meta, and a sync that
+# reads one applies it to the whole store: journal_settings.)
 JOURNAL_ONLY = frozenset({SCHEDULE, RESET})
-_VERSIONS = {SCHEDULE: SCHEDULE_VERSION, RESET: RESET_VERSION}
+_VERSIONS = {SCHEDULE: SCHEDULE_VERSION, RESET: RESET_VERSION, CONFIG: CONFIG_VERSION}
 
 
 class Event(NamedTuple):
@@ -62,6 +67,7 @@ class Event(NamedTuple):
     identity: dict | None = None  # a note's fingerprints (NOTE events)
     # SCHEDULE events: ``ef``, ``ivl``, ``reps``, ``lapses``, ``due`` (ISO date or None)
     sm2: dict | None = None
+    setting: tuple[str, str] | None = None  # CONFIG events: (key, its value as text)
 
     @property
     def id(self) -> str:
@@ -98,10 +104,15 @@ class Event(NamedTuple):
         for key, value in (("guid", self.guid), ("ord", self.ord), ("button", self.button),
                            ("grade", grade), ("ms", self.duration_ms),
                            ("off", self.utc_offset_minutes), ("dsh", hour),
-                           ("ref", self.ref), ("note", self.identity), ("sm2", self.sm2)):
+                           ("ref", self.ref), ("note", self.identity), ("sm2", self.sm2),
+                           *_setting_fields(self.setting)):
             if value is not None:
                 record[key] = value
         return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _setting_fields(setting: tuple[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return () if setting is None else (("key", setting[0]), ("value", setting[1]))
 
 
 @lru_cache(maxsize=256)
@@ -164,6 +175,7 @@ def _parse_json(line: str) -> Event:
         if not isinstance(grade, int) or not 0 <= grade <= 5:
             raise ValueError(f"an answer needs a grade 0-5, got {grade!r}")
     sm2 = _checked_sm2(record.get("sm2")) if kind == SCHEDULE else None
+    setting = _checked_setting(record) if kind == CONFIG else None
     guid = record.get("guid")
     # Interned: a rebuild holds every event, and each device and note recurs on many
     # lines; one string each instead of one per line.
@@ -172,7 +184,16 @@ def _parse_json(line: str) -> Event:
                  button=button, grade=grade, duration_ms=record.get("ms"),
                  utc_offset_minutes=record.get("off"),
                  day_start_hour=record.get("dsh", DAY_START_HOUR if kind == ANSWER else None),
-                 ref=record.get("ref"), identity=record.get("note"), sm2=sm2)
+                 ref=record.get("ref"), identity=record.get("note"), sm2=sm2, setting=setting)
+
+
+def _checked_setting(record: dict) -> tuple[str, str]:
+    """A config event's key and text value (whether the value suits the key is the
+    settings' to say: ``journal_settings``)."""
+    key, value = record.get("key"), record.get("value")
+    if not isinstance(key, str) or not key or not isinstance(value, str):
+        raise ValueError("a config event needs a `key` and its `value` as text")
+    return (key, value)
 
 
 def _checked_sm2(sm2: object) -> dict:
