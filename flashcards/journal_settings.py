@@ -187,7 +187,8 @@ def _past_own_lines(history: History, now: datetime) -> None:
     for folder in history.folders():
         path = journal.Appender(folder, history.device).path
         if path.is_file():
-            highest = max([highest, *map(int, own.findall(path.read_bytes()))])
+            for data in journal.whole_lines(path):
+                highest = max([highest, *map(int, own.findall(data))])
     if highest > int(store.get_meta(SEQ_KEY) or 0):
         store.set_meta(SEQ_KEY, str(highest))
 

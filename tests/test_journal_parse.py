@@ -107,3 +107,32 @@ def test_the_lines_holding_a_needle_are_those_a_split_would_find(text, needles):
             expected.append((start, start + len(line)))
         start += len(line) + 1
     assert _lines_holding(data, needles) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=40), max_size=30),
+       st.integers(min_value=1, max_value=50), st.booleans())
+def test_a_journal_read_in_chunks_gives_its_whole_lines_and_line_numbers(
+        lengths, chunk, torn):
+    """A large journal is searched a chunk at a time (never held whole): the chunks
+    join to its complete lines, whatever the chunk size, and a line's number counted
+    in chunks is the number counted at once."""
+    import tempfile
+    from pathlib import Path
+
+    from flashcards.journal import files
+
+    data = b"".join(b"x" * n + b"\n" for n in lengths) + (b"torn" if torn else b"")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "dev.jsonl"
+        path.write_bytes(data)
+        old, files._SEARCH_CHUNK = files._SEARCH_CHUNK, chunk
+        try:
+            chunks = list(journal.whole_lines(path))
+            starts = [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+            numbers = [journal.line_number(path, start, 1) for start in starts]
+        finally:
+            files._SEARCH_CHUNK = old
+    assert all(c.endswith(b"\n") for c in chunks)
+    assert b"".join(chunks) == data[:data.rfind(b"\n") + 1]
+    assert numbers == [n + 2 for n in range(len(starts))]

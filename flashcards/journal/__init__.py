@@ -50,6 +50,7 @@ from flashcards.journal.files import (
     line_number,
     read_matching,
     read_new,
+    whole_lines,
 )
 from flashcards.journal.replay import (
     SM2,
@@ -105,4 +106,5 @@ __all__ = [
     "read_new",
     "replay",
     "scheduled_state",
+    "whole_lines",
 ]
