@@ -15,8 +15,9 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,10 +95,11 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
                    *, rows: int) -> Iterator[ReplayedBatch]:
     """Every bucket of ``reading`` replayed (``replay_batch``), on two cores if there are.
 
-    A second process replays the last buckets while this one replays the first;
-    its batches follow this one's, so the rows are written in the same order
-    whoever replayed them. If the second process dies, its buckets are replayed
-    here; an error it raises (a journal of a newer version) is raised here.
+    A second process replays the last buckets while this one replays the first,
+    then writes the second's batches as they come; they follow this one's, so
+    the rows are written in the same order whoever replayed them. If the second
+    process dies, the buckets it had not finished are replayed here; an error it
+    raises (a journal of a newer version) is raised here.
     """
     own = range(reading.buckets)
     if reading.buckets >= SECOND_PROCESS_FROM and (os.cpu_count() or 1) > 1:
@@ -113,24 +115,23 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
     part = _Part(reading.for_another_process(), second, dict(cards),
                  {deck: rules_for(deck) for deck in {c.deck for c in cards.values()}},
                  device, rows, reading.folder / "second.batches")
+    part.out.touch()
+    done: set[int] = set()
     with ProcessPoolExecutor(max_workers=1) as pool:
         future = pool.submit(_replay_part, part)
         yield from _replay_here(reading, own, cards, rules_for, device, rows)
+        for bucket, batches in _buckets_written(part.out, future.done):
+            done.add(bucket)
+            yield from batches
         try:
-            problems = future.result()
+            reading.problems += future.result()
         except BrokenProcessPool:
-            problems = None
-    if problems is None:
-        yield from _replay_here(reading, second, cards, rules_for, device, rows)
-        return
-    reading.problems += problems
-    with part.out.open("rb") as batches:
-        while batches.peek(1):
-            yield pickle.load(batches)
+            yield from _replay_here(reading, [b for b in second if b not in done], cards,
+                                    rules_for, device, rows)
 
 
-def _replay_here(reading: BucketedReading, buckets: range, cards: Cards, rules_for: RulesFor,
-                 device: str, rows: int) -> Iterator[ReplayedBatch]:
+def _replay_here(reading: BucketedReading, buckets: Iterable[int], cards: Cards,
+                 rules_for: RulesFor, device: str, rows: int) -> Iterator[ReplayedBatch]:
     for events in reading.batches(buckets):
         yield from replay_batch(events, cards, rules_for, device, rows=rows)
 
@@ -149,10 +150,37 @@ class _Part:
 
 
 def _replay_part(part: _Part) -> list:
-    """In the second process: its buckets replayed into ``part.out``; the problems met."""
+    """In the second process: its buckets replayed into ``part.out``, a frame each (its
+    length, then the bucket and its batches pickled); the problems met."""
     gc.disable()  # as in the first (history._no_collections): no cyclic garbage is made
-    with part.out.open("wb") as out:
-        for batch in _replay_here(part.reading, part.buckets, part.cards, part.rules.__getitem__,
-                                  part.device, part.rows):
-            pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+    with part.out.open("ab") as out:
+        for bucket in part.buckets:
+            batches = list(_replay_here(part.reading, [bucket], part.cards,
+                                        part.rules.__getitem__, part.device, part.rows))
+            frame = pickle.dumps((bucket, batches), protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(len(frame).to_bytes(_LENGTH, "little") + frame)
+            out.flush()
     return part.reading.problems
+
+
+_LENGTH = 8  # bytes of a frame's length
+
+
+def _buckets_written(path: Path, finished: Callable[[], bool]
+                     ) -> Iterator[tuple[int, list[ReplayedBatch]]]:
+    """The second process's frames, each once it is written whole, until it has
+    ``finished`` (returned or died) and no whole frame is left."""
+    with path.open("rb") as frames:
+        while True:
+            ended = finished()  # before reading: every frame written before it is seen
+            at = frames.tell()
+            head = frames.read(_LENGTH)
+            if len(head) == _LENGTH:
+                body = frames.read(int.from_bytes(head, "little"))
+                if len(body) == int.from_bytes(head, "little"):
+                    yield pickle.loads(body)
+                    continue
+            frames.seek(at)
+            if ended:
+                return
+            time.sleep(0.02)  # the next bucket is on its way

@@ -7,6 +7,7 @@ journal takes that path; everything else is the real CLI on real files.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -110,6 +111,11 @@ def dies(part):
     os._exit(9)  # as if killed, or out of memory
 
 
+def dies_before_the_last_bucket(part):
+    REPLAY_PART(dataclasses.replace(part, buckets=part.buckets[:-1]))
+    os._exit(9)
+
+
 REPLAY_PART = history_rebuild._replay_part
 
 
@@ -135,10 +141,11 @@ def test_a_second_process_that_dies_leaves_its_buckets_to_the_first(tmp_path, mo
     notes, db = history_with_every_kind_of_line(tmp_path)
     one_output, one = rebuild_in_buckets(notes, db, monkeypatch, second_from=10**6)
 
-    monkeypatch.setattr(history_rebuild, "_replay_part", dies)
-    two_output, two = rebuild_in_buckets(notes, db, monkeypatch, second_from=1)
-    assert two == one
-    assert two_output == one_output
+    for death in (dies, dies_before_the_last_bucket):
+        monkeypatch.setattr(history_rebuild, "_replay_part", death)
+        two_output, two = rebuild_in_buckets(notes, db, monkeypatch, second_from=1)
+        assert two == one, death
+        assert two_output == one_output
 
 
 def test_the_buckets_hold_each_card_whole_with_the_same_events_problems_and_offsets(
