@@ -35,7 +35,7 @@ RulesFor = Callable[[str], journal.Rules]
 SECOND_PROCESS_FROM = 3
 # The share of the buckets this process replays itself: it also writes every row
 # to the store, the second's included (docs/benchmarks.md, "The rebuild on two cores").
-OWN_SHARE = 0.4
+OWN_SHARE = 0.35
 
 
 @dataclass
