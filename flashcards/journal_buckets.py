@@ -151,6 +151,12 @@ def _remove_stale_buckets(temp: Path, remove) -> None:
 
 
 def _route_file(path: Path, start: int, reading: BucketedReading, outs: list) -> None:
+    """Each line of ``path`` from byte ``start`` into its card's bucket, prefixed with
+    where it came from (``<source>:<line> ``); the lines of this device's own
+    spelling by one match, in this loop (a million of them in a rebuild)."""
+    writes, buckets, match, crc32 = [out.write for out in outs], len(outs), \
+        _ROUTABLE.match, zlib.crc32
+    last_seqs: dict[bytes, int] = {}
     with path.open("rb") as handle:
         size = handle.seek(0, os.SEEK_END)
         if start > size:  # the file was replaced: read it again
@@ -165,27 +171,31 @@ def _route_file(path: Path, start: int, reading: BucketedReading, outs: list) ->
             rest = data[end:]
             for raw in data[:end].split(b"\n")[:-1]:
                 line += 1
-                _route_line(raw, b"%d:%d " % (number, line), reading, outs, path, start, line)
+                found = match(raw)
+                # Each key once: a repeated key (which JSON reads as its last value) is
+                # parsed in full. The match holds one of each; the rest of the line none.
+                if found and raw.find(b'"guid":', found.end()) < 0 \
+                        and raw.find(b'"type":', found.end()) < 0 \
+                        and raw.find(b'"v":', found.end()) < 0:
+                    device, seq, guid = found.groups()
+                    # The GUID's bytes as the line has them: a quoted string without
+                    # escapes, so the same bytes as bucket_of encodes.
+                    writes[crc32(guid) % buckets](b"%d:%d %s\n" % (number, line, raw))
+                    if int(seq) > last_seqs.get(device, 0):
+                        last_seqs[device] = int(seq)
+                elif raw.strip():
+                    _route_parsed(raw, b"%d:%d " % (number, line), reading, outs, path, start,
+                                  line)
             done += end
+    for device, seq in last_seqs.items():
+        name = device.decode("utf-8", "replace")
+        reading.last_seqs[name] = max(seq, reading.last_seqs.get(name, 0))
     reading.offsets[str(path)] = done
 
 
-def _route_line(raw: bytes, where: bytes, reading: BucketedReading, outs: list,
-                path: Path, start: int, line: int) -> None:
-    found = _ROUTABLE.match(raw)
-    # Each key once: a repeated key (which JSON reads as its last value) is parsed in full.
-    if found and raw.count(b'"guid":') == 1 and raw.count(b'"type":') == 1 \
-            and raw.count(b'"v":') == 1:
-        device, seq, guid = found.groups()
-        # The GUID's bytes as the line has them: a quoted string without escapes, so
-        # the same bytes as bucket_of encodes.
-        outs[zlib.crc32(guid) % len(outs)].write(where + raw + b"\n")
-        name = device.decode("utf-8", "replace")
-        if int(seq) > reading.last_seqs.get(name, 0):
-            reading.last_seqs[name] = int(seq)
-        return
-    if not raw.strip():
-        return
+def _route_parsed(raw: bytes, where: bytes, reading: BucketedReading, outs: list,
+                  path: Path, start: int, line: int) -> None:
+    """A line of another spelling (or none): parsed, then routed, kept or warned about."""
     try:
         event = journal.parse_line(raw.decode("utf-8"))
     except journal.NewerJournal as exc:
