@@ -141,8 +141,9 @@ def share(clone: Path, message: str) -> None:
     git(clone, "push", "-q")
 
 
-@pytest.mark.slow
-def test_two_machines_share_their_history_through_git_without_conflicts(tmp_path):
+def two_machines(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """Two clones of one notes repository (a bare origin), and a store for each:
+    ``laptop, desktop, laptop_db, desktop_db``."""
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
     seed = write_notes(tmp_path / "seed")
@@ -154,6 +155,12 @@ def test_two_machines_share_their_history_through_git_without_conflicts(tmp_path
     for clone in (laptop, desktop):
         git(tmp_path, "clone", "-q", str(origin), str(clone))
     laptop_db, desktop_db = tmp_path / "laptop-data" / "fc.db", tmp_path / "desktop-data" / "fc.db"
+    return laptop, desktop, laptop_db, desktop_db
+
+
+@pytest.mark.slow
+def test_two_machines_share_their_history_through_git_without_conflicts(tmp_path):
+    laptop, desktop, laptop_db, desktop_db = two_machines(tmp_path)
     rng = random.Random(7)
 
     invoke(laptop_db, "sync", str(laptop))

@@ -21,10 +21,10 @@ from tests.test_history import (
     DAY1,
     cards,
     delete_store,
-    git,
     invoke,
     review,
     share,
+    two_machines,
     write_notes,
 )
 
@@ -125,17 +125,7 @@ def test_a_rebuilt_store_keeps_fsrs_its_settings_and_fitted_parameters(
 
 @pytest.mark.slow
 def test_two_machines_end_on_the_same_scheduler_and_schedules(tmp_path):
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    seed = write_notes(tmp_path / "seed")
-    git(seed, "init", "-q", "-b", "main")
-    git(seed, "add", "-A")
-    git(seed, "commit", "-q", "-m", "notes")
-    git(seed, "push", "-q", str(origin), "main")
-    laptop, desktop = tmp_path / "laptop", tmp_path / "desktop"
-    for clone in (laptop, desktop):
-        git(tmp_path, "clone", "-q", str(origin), str(clone))
-    laptop_db, desktop_db = tmp_path / "laptop-data" / "fc.db", tmp_path / "desktop-data" / "fc.db"
+    laptop, desktop, laptop_db, desktop_db = two_machines(tmp_path)
     rng = random.Random(11)
     invoke(laptop_db, "sync", str(laptop))
     invoke(desktop_db, "sync", str(desktop))
