@@ -15,14 +15,18 @@ from flashcards.sync import sync
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
 
+# In every question: the notes this file's syncs parse, among any others alive.
+MARK = "sync_writes test"
+
+
 def deck(number: int) -> str:
-    cards = "\n".join(f"## Question {number}-{n}?\nAnswer {n}.\n" for n in range(5))
+    cards = "\n".join(f"## Question {number}-{n} ({MARK})?\nAnswer {n}.\n" for n in range(5))
     return f"# Deck {number}\n\n{cards}"
 
 
 def parsed_notes_alive() -> int:
     gc.collect()
-    return sum(isinstance(thing, Note) for thing in gc.get_objects())
+    return sum(isinstance(thing, Note) and MARK in thing.question for thing in gc.get_objects())
 
 
 def test_a_first_sync_holds_no_parsed_note_while_it_writes_the_journal(
