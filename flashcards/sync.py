@@ -222,7 +222,7 @@ def forget(store: Store, path: Path) -> int:
 
 def _leave_out_bad_files(
     store: Store, changed: list[LoadedFile], removed: list[str], report: SyncReport,
-) -> tuple[list[LoadedFile], list[Placed], set[str]]:
+) -> tuple[list[LoadedFile], list[Placed | None], set[str]]:
     """The files to write, their notes and the paths they touch, without the files
     that have errors (their problems go to ``report.errors``).
 
