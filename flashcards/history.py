@@ -25,6 +25,7 @@ from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.fsrs_rules import FSRSRules
 from flashcards.history_rebuild import ReplayedBatch, record_of
 from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
+from flashcards.journal.note_lines import note_lines
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import Settings, load_settings, parameters_for
@@ -220,10 +221,9 @@ class History:
         for folder, numbered in by_folder.items():
             appender = journal.Appender(folder, self.device)
             for start in range(0, len(numbered), _LINES_PER_WRITE):
-                before, after = appender.append_lines(
-                    Event(NOTE, self.device, number, moment, guid=note.guid,
-                          identity=note.identity()).to_line()
-                    for number, note in numbered[start:start + _LINES_PER_WRITE])
+                chunk = numbered[start:start + _LINES_PER_WRITE]
+                before, after = appender.append_lines(note_lines(
+                    self.device, moment, ((n, note.guid, note.identity()) for n, note in chunk)))
                 written[appender.path] = (written.get(appender.path, (before,))[0], after)
         return written
 

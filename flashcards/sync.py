@@ -7,20 +7,21 @@ store keeps its last good version, whose cards stay reviewable) and reported
 in ``SyncReport.errors``; the other files are synced.
 
 The identity rules that pair parsed notes with stored ones are in
-``flashcards.matching`` (docs/format.md, "Card identity").
+``flashcards.matching`` (docs/format.md, "Card identity"); the writes that
+follow, in ``flashcards.sync_writes``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from flashcards import journal, journal_settings
-from flashcards.history import History, NoteIdentity
+from flashcards.history import History
 from flashcards.htmlcache import cache_key
 from flashcards.journal_upgrade import export_store
 from flashcards.loader import (
@@ -33,21 +34,11 @@ from flashcards.loader import (
     load_files,
     read_bytes,
 )
-from flashcards.matching import Placed, match
-from flashcards.model import (
-    ANKI_ID_PREFIX,
-    FlashcardsError,
-    Problem,
-    ProblemsError,
-    Severity,
-    digest,
-    guid_of_id,
-)
+from flashcards.matching import Placed
+from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.store import SourceRecord, Store, StoredNote
-
-# New cards are written in batches of about this many, in file order.
-_CARD_BATCH = 10_000
+from flashcards.sync_writes import Written, write_notes
 
 ProgressFn = Callable[[int, int], None]
 
@@ -152,12 +143,16 @@ def sync(
         store.set_sources(SourceRecord(str(i.source.path), _root_name(i.source.root), i.hash)
                           for i in changed)
         store.delete_sources(removed)
-        written = _apply(store, placed, touched, changed, now, report, ghosts)
+        descriptions = {item.deck.deck: item.deck.description for item in changed}
+        # From here the parsed notes are in `placed` alone, which the writes use up:
+        # each new note is let go once written (100k notes weigh about 90 MB), before
+        # the journal's lines and replay (a rebuild's) need the memory.
+        del changed
+        written = write_notes(store, placed, touched, descriptions, now, ghosts)
+        _count(written, report)
         # The store knows its own identity lines: the journal's next read skips them.
-        reading.add_own(history.record_identities(written, now, known=identities))
-    # The parsed notes are written: let them go before the journal's replay (a
-    # rebuild's), which needs the memory more (100k notes weigh about 60 MB).
-    del changed, placed, touched, ghosts, written, parsed
+        reading.add_own(history.record_identities(written.identities, now, known=identities))
+    del placed, touched, ghosts, written, parsed
     _catch_up(history, reading, report, now)
     history.replay_arrivals()
     return report
@@ -229,7 +224,7 @@ def forget(store: Store, path: Path) -> int:
 
 def _leave_out_bad_files(
     store: Store, changed: list[LoadedFile], removed: list[str], report: SyncReport,
-) -> tuple[list[LoadedFile], list[Placed], set[str]]:
+) -> tuple[list[LoadedFile], list[Placed | None], set[str]]:
     """The files to write, their notes and the paths they touch, without the files
     that have errors (their problems go to ``report.errors``).
 
@@ -238,7 +233,7 @@ def _leave_out_bad_files(
     files out cannot fix) stops the sync: ProblemsError, nothing written.
     """
     while True:
-        placed = [Placed(n, str(item.source.path)) for item in changed for n in item.deck.notes]
+        placed = _placed(changed)
         touched = {str(item.source.path) for item in changed} | set(removed)
         problems = [p for item in changed for p in item.deck.problems]
         problems += collection_problems(p.note for p in placed)
@@ -255,6 +250,24 @@ def _leave_out_bad_files(
         report.errors += [p for p in problems
                           if p.severity is Severity.ERROR and p.path in bad_names]
         changed = [item for item in changed if not _names(item) & errors]
+
+
+def _placed(changed: list[LoadedFile]) -> list[Placed | None]:
+    """Every parsed note with its file's path, one string per file (not per note:
+    100k copies would weigh 9 MB)."""
+    placed: list[Placed | None] = []
+    for item in changed:
+        path = str(item.source.path)
+        placed += [Placed(note, path) for note in item.deck.notes]
+    return placed
+
+
+def _count(written: Written, report: SyncReport) -> None:
+    report.added += written.added
+    report.updated += written.updated
+    report.moved += written.moved
+    report.orphaned += written.orphaned
+    report.revived += written.revived
 
 
 def _names(item: LoadedFile) -> set[str]:
@@ -387,146 +400,3 @@ def _conflicts(store: Store, placed: list[Placed], touched: set[str]) -> list[Pr
                                     f"duplicate card in one deck "
                                     f"(also at {display_path(path)}:{line})"))
     return problems
-
-
-# -- writing ------------------------------------------------------------------
-
-
-def _apply(
-    store: Store,
-    placed: list[Placed],
-    touched: set[str],
-    changed: list[LoadedFile],
-    now: datetime,
-    report: SyncReport,
-    ghosts: list[StoredNote],
-) -> list[NoteIdentity]:
-    """Write the parsed notes; the identities of the notes born or changed, for the
-    journal."""
-    old = store.notes_in_paths(touched) + store.orphaned_notes()
-    pairs = match(placed, old + ghosts)
-    reborn = {index: pairs.pop(index).guid for index in list(pairs) if pairs[index].id < 0}
-    stamp = int(now.timestamp())
-    descriptions = {item.deck.deck: item.deck.description for item in changed}
-    deck_ids = {name: store.deck_id(name, descriptions[name]) for name in descriptions}
-    # New notes go in with one statement (a cold sync is all new notes); the ids
-    # and the order of card ids stay those of one insert per note in file order.
-    # Rows are made as the statement consumes them: 100k at once weigh 100 MB.
-    guids: set[str] = set()
-    # A store with no notes yet has no GUID to collide with: no lookup per new note.
-    in_store = store.guid_exists if store.has_notes() else lambda guid: False
-
-    written: list[NoteIdentity] = []  # notes born or changed: the journal's identity lines
-
-    def remember(note: StoredNote) -> None:
-        # A note with an explicit id and the GUID that id always gives is found again
-        # by its id alone: the journal needs no identity line for it (the bundled decks).
-        if not (note.explicit_id and note.guid == guid_of_id(note.explicit_id)):
-            written.append(NoteIdentity.of(note))
-
-    def born_notes() -> Iterator[StoredNote]:
-        for index, item in enumerate(placed):
-            if index not in pairs:
-                guid = reborn.get(index) or _new_guid(item, guids, in_store)
-                guids.add(guid)
-                note = _stored(item, deck_ids[item.note.deck], guid=guid, modified=stamp)
-                remember(replace(note, deck=item.note.deck))
-                yield note
-
-    born = len(placed) - len(pairs)
-    new_ids = iter(store.insert_notes(born_notes(), born))
-    report.added += born
-    new_cards: list[tuple[int, int]] = []
-    for index, item in enumerate(placed):
-        if index not in pairs:  # born, in the order of new_ids
-            note_id = next(new_ids)
-            new_cards += [(note_id, ord_) for ord_ in sorted(set(item.note.ordinals))]
-            if len(new_cards) < _CARD_BATCH:
-                continue
-        # Card ids follow file order: new cards are written before any later change.
-        store.insert_cards(new_cards)
-        new_cards = []
-        if index in pairs:
-            note = _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, report)
-            if _identity_changed(pairs[index], note):
-                remember(replace(note, deck=item.note.deck))
-    store.insert_cards(new_cards)
-    matched = {stored.id for stored in pairs.values()}
-    gone = [stored.id for stored in old if stored.id not in matched and not stored.orphaned]
-    store.orphan_notes(gone)
-    report.orphaned = len(gone)
-    return written
-
-
-def _identity_changed(previous: StoredNote, note: StoredNote) -> bool:
-    return (previous.content_hash, previous.explicit_id, previous.deck_id, previous.kind) != \
-        (note.content_hash, note.explicit_id, note.deck_id, note.kind)
-
-
-def _update(store: Store, item: Placed, previous: StoredNote, deck_id: int, stamp: int,
-            report: SyncReport) -> StoredNote:
-    """Write a matched note's new text and place; its cards follow its ordinals."""
-    note = _stored(item, deck_id, guid=previous.guid, modified=previous.modified,
-                   note_id=previous.id)
-    note = replace(note, modified=_modified(previous, note, stamp))
-    store.update_note(note)
-    _count_change(previous, note, report)
-    store.set_card_ordinals(previous.id, item.note.ordinals)
-    return note
-
-
-def _stored(item: Placed, deck_id: int, *, guid: str, modified: int,
-            note_id: int | None = None) -> StoredNote:
-    """A parsed note as the store keeps it, in its file and deck, active."""
-    note = item.note
-    return StoredNote(
-        guid=guid, kind=str(note.kind), deck_id=deck_id, path=item.path, line=note.line,
-        question=note.question, answer=note.answer, tags=note.tags,
-        explicit_id=note.explicit_id, question_hash=note.question_hash,
-        answer_hash=note.answer_hash, content_hash=note.content_hash, modified=modified,
-        orphaned=False, id=note_id)
-
-
-def _content_changed(previous: StoredNote, note: StoredNote) -> bool:
-    return (previous.question, previous.answer, previous.kind, previous.tags) != \
-        (note.question, note.answer, note.kind, note.tags)
-
-
-def _modified(previous: StoredNote, note: StoredNote, stamp: int) -> int:
-    """Seconds of the last content change, strictly increasing so Anki sees every edit."""
-    if not _content_changed(previous, note) and previous.deck_id == note.deck_id:
-        return previous.modified
-    return max(stamp, previous.modified + 1)
-
-
-def _count_change(previous: StoredNote, note: StoredNote, report: SyncReport) -> None:
-    if previous.orphaned:
-        report.revived += 1
-    elif previous.path != note.path or previous.deck_id != note.deck_id:
-        report.moved += 1
-    elif _content_changed(previous, note):
-        report.updated += 1
-
-
-def _new_guid(item: Placed, taken: set[str], in_store: Callable[[str], bool]) -> str:
-    """A GUID from the note's identity at birth, stable for the note's whole life.
-
-    An explicit id gives the same GUID in every store, so the bundled decks keep
-    their Anki notes across machines; otherwise the deck and first content do.
-    """
-    note = item.note
-    if note.explicit_id and note.explicit_id.startswith(ANKI_ID_PREFIX):
-        # An Anki GUID kept as it is: taken twice, it is the error of a duplicate id.
-        guid = guid_of_id(note.explicit_id)
-        if guid not in taken and not in_store(guid):
-            taken.add(guid)
-            return guid
-    seed = ("id", note.explicit_id) if note.explicit_id else ("note", note.deck, note.question,
-                                                               note.answer)
-    guid = "fc" + digest(*seed)[:16]
-    counter = 1
-    while guid in taken or in_store(guid):
-        guid = "fc" + digest(*seed, str(counter))[:16]
-        counter += 1
-    taken.add(guid)
-    return guid

@@ -20,6 +20,7 @@ RANK = {
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
     "history_rebuild": 3.7,  # a rebuild's replay: below history, which writes what it makes
     "history": 4, "anki_import": 4, "journal_upgrade": 4.5, "journal_settings": 4.5,
+    "sync_writes": 4.8,  # a sync's writes (matching, store): below sync, which checks first
     "sync": 5,
     "daily_queue": 5.5,  # today's queue: below the session and status that use it
     "session": 6, "changes": 6, "export": 6, "stats": 6, "maintenance": 6, "fitting_report": 6,

@@ -349,6 +349,7 @@ def test_sync_renders_every_side_for_the_export(store, decks, files):
 def test_writing_in_batches_of_one_gives_the_same_store(tmp_path, decks, monkeypatch):
     # Sync writes new cards and rendered HTML in batches; their edges must not show.
     import flashcards.sync as sync_module
+    import flashcards.sync_writes as writes_module
 
     for number in range(3):
         write(decks / f"deck{number}.md", TWO_CARDS.replace("?", f" {number}?")
@@ -364,7 +365,7 @@ def test_writing_in_batches_of_one_gives_the_same_store(tmp_path, decks, monkeyp
         return tables
 
     whole = synced("whole")
-    monkeypatch.setattr(sync_module, "_CARD_BATCH", 1)
+    monkeypatch.setattr(writes_module, "_CARD_BATCH", 1)
     monkeypatch.setattr(sync_module._HtmlBatches, "SIZE", 1)
     assert synced("batched") == whole
     assert len(whole[1]) == 3 * (2 + 2 + 2)  # cards: two basic, a reversed pair, two clozes

@@ -213,7 +213,8 @@ def like_prefix(text: str) -> str:
 
 def tags_json(tags: Iterable[str]) -> str:
     """A note's tags as the store keeps them: a JSON list."""
-    return json.dumps(list(tags))
+    # Most notes have none: no encoder for those (a cold sync writes a row per note).
+    return json.dumps(list(tags)) if tags else "[]"
 
 
 def tags_from_json(text: str | None) -> tuple[str, ...]:
