@@ -106,10 +106,8 @@ class SM2Rules:
                repeat: bool) -> CardSchedule | None:
         if repeat:
             return None
-        state = _sm2_review(before.repetitions, before.easiness, before.interval,
-                            event.grade)
-        return CardSchedule(state.repetitions, state.easiness, state.interval,
-                            due_date(day, state))
+        return _sm2_after(before.repetitions, before.easiness, before.interval, event.grade,
+                          day)
 
     def lapse(self, before: CardSchedule, grade: int) -> bool:
         return grade < PASSING_GRADE
@@ -182,10 +180,14 @@ def replay(events: Iterable[Event], rules: Rules = SM2, *,
 
 
 @lru_cache(maxsize=1 << 16, typed=True)  # typed: a bool grade still fails as it should
-def _sm2_review(repetitions: int, easiness: float, interval: int, grade: int) -> SM2State:
-    """``scheduler.review``, remembered: a rebuild replays a million answers over a few
-    thousand distinct (state, grade) pairs."""
-    return review(SM2State(repetitions, easiness, interval), grade)
+def _sm2_after(repetitions: int, easiness: float, interval: int, grade: int,
+               day: date) -> CardSchedule:
+    """The schedule after a scheduling answer on ``day`` (``scheduler.review``), remembered:
+    a rebuild replays a million answers, the cards answered on one study day from a
+    few hundred distinct (state, grade) pairs. (A CardSchedule is immutable: one
+    object may serve many cards.)"""
+    state = review(SM2State(repetitions, easiness, interval), grade)
+    return CardSchedule(state.repetitions, state.easiness, state.interval, due_date(day, state))
 
 
 def by_card(events: Iterable[Event]) -> dict[tuple[str, int], list[Event]]:
