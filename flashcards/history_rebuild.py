@@ -108,7 +108,8 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
     if not second:
         yield from _replay_here(reading, own, cards, rules_for, device, rows)
         return
-    from concurrent.futures import ProcessPoolExecutor  # only for a large rebuild
+    import multiprocessing  # only for a large rebuild
+    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     assert reading.folder is not None
@@ -117,7 +118,11 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
                  device, rows, reading.folder / "second.batches")
     part.out.touch()
     done: set[int] = set()
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    # A new process, not a fork: a fork's resident size counts every page of this
+    # one it touches (some 60 MB more at 100k cards), and it inherits the store's
+    # connection, which must not cross a fork.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
         future = pool.submit(_replay_part, part)
         yield from _replay_here(reading, own, cards, rules_for, device, rows)
         for bucket, batches in _buckets_written(part.out, future.done):
