@@ -85,6 +85,17 @@ def test_each_button_saves_its_sm2_grade(env):
 
 
 @pytest.mark.slow
+def test_the_session_shows_the_time_it_has_taken(env):
+    child = spawn(env)
+    reveal_and_grade(child, 1, "3")
+    child.expect("Question 2\\?")
+    child.expect("time 00:[0-9][0-9]")  # minutes and seconds since the session began
+    child.send("q")
+    child.expect("in 00:[0-9][0-9]\\.")
+    assert finish(child) == 0
+
+
+@pytest.mark.slow
 def test_full_scale_keys_are_grades(env):
     child = spawn(env, "--full-scale")
     reveal_and_grade(child, 1, "0", hint="0-5: SM-2 grade")

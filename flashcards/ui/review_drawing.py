@@ -245,3 +245,4 @@ def _interval_text(due: date | timedelta | None, today: date) -> str:
 def _clock_text(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
