@@ -19,13 +19,13 @@ from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
 
 from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.fsrs_rules import FSRSRules
 from flashcards.history_rebuild import ReplayedBatch, record_of
 from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.journal.note_lines import note_lines
+from flashcards.journal_records import NoteIdentity, event_of, event_of_row
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import Settings, load_settings, parameters_for
@@ -36,9 +36,7 @@ from flashcards.store import (
     ReviewRecord,
     Store,
     StoredCard,
-    StoredNote,
 )
-from flashcards.store.migrations import LEGACY_DEVICE
 
 SEQ_KEY = "journal.seq"
 # Set once a schedule event (an Anki import) or a reset was applied: only then does
@@ -159,7 +157,7 @@ class History:
         with self.store.transaction(), self.store.rewriting_reviews(), _no_collections():
             for card_id, group in groupby(self.store.answers_by_card(), key=itemgetter(0)):
                 group = list(group)
-                events = [_event_of_row(row) for row in group]
+                events = [event_of_row(row) for row in group]
                 # (device, seq) is the event's id without making its string.
                 row_of = {(event.device, event.seq): row[4]
                           for event, row in zip(events, group, strict=True)}
@@ -497,63 +495,12 @@ class _Writes:
         self.reviews, self.schedules = [], []
 
 
-def _event_of_row(row: tuple) -> Event:
-    """An answer of ``Store.answers_by_card`` as the journal line it came from."""
-    (_, guid, ordinal, _, review_id, moment, grade, button, duration_ms, offset, hour,
-     event_id) = row
-    device, _, seq = (event_id or f"{LEGACY_DEVICE}-{review_id}").rpartition("-")
-    return Event(ANSWER, device, int(seq), moment, guid=guid, ord=ordinal, button=button,
-                 grade=grade, duration_ms=duration_ms, utc_offset_minutes=offset,
-                 day_start_hour=hour)
-
-
 def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:
     """How many of the stored answers the replay keeps as they are, in the same place."""
     for index, (record, answer) in enumerate(zip(stored, replayed, strict=False)):
         if record.event_id != answer.event.id or record.scheduled != answer.scheduled:
             return index
     return min(len(stored), len(replayed))
-
-
-class NoteIdentity(NamedTuple):
-    """What the journal records of a note: its GUID, its file (whose folder keeps the
-    journal) and what identifies it to a sync; not its text. A first sync keeps one
-    per note until it writes their lines: 100k dicts would weigh 60 MB."""
-
-    guid: str
-    path: str | None
-    deck: str | None
-    kind: str
-    question_hash: str | None
-    answer_hash: str | None
-    content_hash: str | None
-    explicit_id: str | None
-
-    @classmethod
-    def of(cls, note: StoredNote) -> NoteIdentity:
-        return cls(note.guid, note.path, note.deck, note.kind, note.question_hash,
-                   note.answer_hash, note.content_hash, note.explicit_id)
-
-    def identity(self) -> dict:
-        return identity_of(self)
-
-
-def identity_of(note: StoredNote | NoteIdentity) -> dict:
-    """What identifies a note to sync (docs/format.md, "Card identity")."""
-    identity = {"deck": note.deck, "kind": note.kind, "q": note.question_hash,
-                "a": note.answer_hash, "c": note.content_hash}
-    if note.explicit_id:
-        identity["xid"] = note.explicit_id
-    return identity
-
-
-def event_of(review: ReviewRecord, card: StoredCard) -> Event:
-    """A stored answer as the journal line it came from."""
-    device, _, seq = (review.event_id or f"{LEGACY_DEVICE}-{review.id}").rpartition("-")
-    return Event(ANSWER, device, int(seq), review.reviewed_at, guid=card.note_guid,
-                 ord=card.ord, button=review.button, grade=review.grade,
-                 duration_ms=review.duration_ms, utc_offset_minutes=review.utc_offset_minutes,
-                 day_start_hour=review.day_start_hour)
 
 
 def _writable(folder: str) -> bool:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from flashcards import journal
 from flashcards.clock import utc_offset_minutes
-from flashcards.history import History, NoteIdentity, event_of
+from flashcards.history import History
 from flashcards.journal import SUSPEND, Event
+from flashcards.journal_records import NoteIdentity, event_of
 from flashcards.settings import load_settings
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from flashcards import journal, journal_settings, scheduler
 from flashcards.cards import ordinals
 from flashcards.clock import zone_of
-from flashcards.history import History, event_of
+from flashcards.history import History
+from flashcards.journal_records import event_of
 from flashcards.paths import display_path
 from flashcards.settings import load_settings
 from flashcards.store import (

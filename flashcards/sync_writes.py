@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from flashcards.history import NoteIdentity
+from flashcards.journal_records import NoteIdentity
 from flashcards.matching import Placed, match
 from flashcards.model import ANKI_ID_PREFIX, digest, guid_of_id
 from flashcards.store import Store, StoredNote

@@ -18,6 +18,7 @@ RANK = {
     "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3, "matching": 3,
     "anki_progress": 3,
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
+    "journal_records": 3.6,  # store records as journal events: below history
     "history_rebuild": 3.7,  # a rebuild's replay: below history, which writes what it makes
     "history": 4, "anki_import": 4, "journal_upgrade": 4.5, "journal_settings": 4.5,
     "sync_writes": 4.8,  # a sync's writes (matching, store): below sync, which checks first

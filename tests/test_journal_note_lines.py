@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flashcards import journal
-from flashcards.history import NoteIdentity
 from flashcards.journal.note_lines import note_lines
+from flashcards.journal_records import NoteIdentity
 
 # Any text: quotes, backslashes, control characters, non-ASCII (no lone surrogates,
 # which a note's text, read as UTF-8, cannot hold).

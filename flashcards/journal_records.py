@@ -1,0 +1,61 @@
+"""The store's records as the journal has them: a stored answer as the line it came
+from, and what the journal records of a note (its identity, not its text)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flashcards.journal import ANSWER, Event
+from flashcards.store import ReviewRecord, StoredCard, StoredNote
+from flashcards.store.migrations import LEGACY_DEVICE
+
+
+class NoteIdentity(NamedTuple):
+    """What the journal records of a note: its GUID, its file (whose folder keeps the
+    journal) and what identifies it to a sync; not its text. A first sync keeps one
+    per note until it writes their lines: 100k dicts would weigh 60 MB."""
+
+    guid: str
+    path: str | None
+    deck: str | None
+    kind: str
+    question_hash: str | None
+    answer_hash: str | None
+    content_hash: str | None
+    explicit_id: str | None
+
+    @classmethod
+    def of(cls, note: StoredNote) -> NoteIdentity:
+        return cls(note.guid, note.path, note.deck, note.kind, note.question_hash,
+                   note.answer_hash, note.content_hash, note.explicit_id)
+
+    def identity(self) -> dict:
+        return identity_of(self)
+
+
+def identity_of(note: StoredNote | NoteIdentity) -> dict:
+    """What identifies a note to sync (docs/format.md, "Card identity")."""
+    identity = {"deck": note.deck, "kind": note.kind, "q": note.question_hash,
+                "a": note.answer_hash, "c": note.content_hash}
+    if note.explicit_id:
+        identity["xid"] = note.explicit_id
+    return identity
+
+
+def event_of(review: ReviewRecord, card: StoredCard) -> Event:
+    """A stored answer as the journal line it came from."""
+    device, _, seq = (review.event_id or f"{LEGACY_DEVICE}-{review.id}").rpartition("-")
+    return Event(ANSWER, device, int(seq), review.reviewed_at, guid=card.note_guid,
+                 ord=card.ord, button=review.button, grade=review.grade,
+                 duration_ms=review.duration_ms, utc_offset_minutes=review.utc_offset_minutes,
+                 day_start_hour=review.day_start_hour)
+
+
+def event_of_row(row: tuple) -> Event:
+    """An answer of ``Store.answers_by_card`` as the journal line it came from."""
+    (_, guid, ordinal, _, review_id, moment, grade, button, duration_ms, offset, hour,
+     event_id) = row
+    device, _, seq = (event_id or f"{LEGACY_DEVICE}-{review_id}").rpartition("-")
+    return Event(ANSWER, device, int(seq), moment, guid=guid, ord=ordinal, button=button,
+                 grade=grade, duration_ms=duration_ms, utc_offset_minutes=offset,
+                 day_start_hour=hour)
