@@ -113,7 +113,7 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
     from concurrent.futures.process import BrokenProcessPool
 
     assert reading.folder is not None
-    part = _Part(reading.for_another_process(), second, dict(cards),
+    part = _Part(reading.for_another_process(), second, cards,
                  {deck: rules_for(deck) for deck in {c.deck for c in cards.values()}},
                  device, rows, reading.folder / "second.batches")
     part.out.touch()
@@ -147,7 +147,7 @@ class _Part:
 
     reading: BucketedReading
     buckets: range
-    cards: dict[tuple[str, int], ReplayCard]
+    cards: Cards
     rules: dict[str, journal.Rules]  # by deck
     device: str
     rows: int
@@ -180,11 +180,10 @@ def _buckets_written(path: Path, finished: Callable[[], bool]
             ended = finished()  # before reading: every frame written before it is seen
             at = frames.tell()
             head = frames.read(_LENGTH)
-            if len(head) == _LENGTH:
-                body = frames.read(int.from_bytes(head, "little"))
-                if len(body) == int.from_bytes(head, "little"):
-                    yield pickle.loads(body)
-                    continue
+            size = int.from_bytes(head, "little") if len(head) == _LENGTH else -1
+            if size >= 0 and len(body := frames.read(size)) == size:
+                yield pickle.loads(body)
+                continue
             frames.seek(at)
             if ended:
                 return

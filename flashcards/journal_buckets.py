@@ -32,7 +32,6 @@ BUCKETED_OVER = 24 << 20
 # About this many bytes of lines per bucket: some 28k events, and their rows, in
 # memory at once (history_rebuild makes a bucket's rows before they are written).
 BUCKET_BYTES = 4 << 20
-_CHUNK = 4 << 20
 # The bucket folder: in the temp folder, named with its process id (and a random tail).
 _TEMP_PREFIX = "flashcards-journal-"
 # The lines this device writes start so: their card is found without parsing
@@ -157,36 +156,28 @@ def _route_file(path: Path, start: int, reading: BucketedReading, outs: list) ->
     writes, buckets, match, crc32 = [out.write for out in outs], len(outs), \
         _ROUTABLE.match, zlib.crc32
     last_seqs: dict[bytes, int] = {}
-    with path.open("rb") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        if start > size:  # the file was replaced: read it again
-            start = 0
-        handle.seek(start)
-        number = len(reading.sources)
-        reading.sources.append((path, start))
-        done, line, rest = start, 0, b""
-        while chunk := handle.read(_CHUNK):
-            data = rest + chunk
-            end = data.rfind(b"\n") + 1
-            rest = data[end:]
-            for raw in data[:end].split(b"\n")[:-1]:
-                line += 1
-                found = match(raw)
-                # Each key once: a repeated key (which JSON reads as its last value) is
-                # parsed in full. The match holds one of each; the rest of the line none.
-                if found and raw.find(b'"guid":', found.end()) < 0 \
-                        and raw.find(b'"type":', found.end()) < 0 \
-                        and raw.find(b'"v":', found.end()) < 0:
-                    device, seq, guid = found.groups()
-                    # The GUID's bytes as the line has them: a quoted string without
-                    # escapes, so the same bytes as bucket_of encodes.
-                    writes[crc32(guid) % buckets](b"%d:%d %s\n" % (number, line, raw))
-                    if int(seq) > last_seqs.get(device, 0):
-                        last_seqs[device] = int(seq)
-                elif raw.strip():
-                    _route_parsed(raw, b"%d:%d " % (number, line), reading, outs, path, start,
-                                  line)
-            done += end
+    start = journal.start_in(path, start)
+    number = len(reading.sources)
+    reading.sources.append((path, start))
+    done, line = start, 0
+    for data in journal.whole_lines(path, start):
+        for raw in data.split(b"\n")[:-1]:
+            line += 1
+            found = match(raw)
+            # Each key once: a repeated key (which JSON reads as its last value) is
+            # parsed in full. The match holds one of each; the rest of the line none.
+            if found and raw.find(b'"guid":', found.end()) < 0 \
+                    and raw.find(b'"type":', found.end()) < 0 \
+                    and raw.find(b'"v":', found.end()) < 0:
+                device, seq, guid = found.groups()
+                # The GUID's bytes as the line has them: a quoted string without
+                # escapes, so the same bytes as bucket_of encodes.
+                writes[crc32(guid) % buckets](b"%d:%d %s\n" % (number, line, raw))
+                if int(seq) > last_seqs.get(device, 0):
+                    last_seqs[device] = int(seq)
+            elif raw.strip():
+                _route_parsed(raw, b"%d:%d " % (number, line), reading, outs, path, start, line)
+        done += len(data)
     for device, seq in last_seqs.items():
         name = device.decode("utf-8", "replace")
         reading.last_seqs[name] = max(seq, reading.last_seqs.get(name, 0))

@@ -126,13 +126,13 @@ def test_a_journal_read_in_chunks_gives_its_whole_lines_and_line_numbers(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "dev.jsonl"
         path.write_bytes(data)
-        old, files._SEARCH_CHUNK = files._SEARCH_CHUNK, chunk
+        old, files._READ_CHUNK = files._READ_CHUNK, chunk
         try:
             chunks = list(journal.whole_lines(path))
             starts = [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
             numbers = [journal.line_number(path, start, 1) for start in starts]
         finally:
-            files._SEARCH_CHUNK = old
+            files._READ_CHUNK = old
     assert all(c.endswith(b"\n") for c in chunks)
     assert b"".join(chunks) == data[:data.rfind(b"\n") + 1]
     assert numbers == [n + 2 for n in range(len(starts))]

@@ -50,6 +50,7 @@ from flashcards.journal.files import (
     line_number,
     read_matching,
     read_new,
+    start_in,
     whole_lines,
 )
 from flashcards.journal.replay import (
@@ -106,5 +107,6 @@ __all__ = [
     "read_new",
     "replay",
     "scheduled_state",
+    "start_in",
     "whole_lines",
 ]

@@ -148,11 +148,15 @@ def read_new(folders: Iterable[Path], offsets: dict[str, int]) -> Reading:
     return reading
 
 
+def start_in(path: Path, start: int) -> int:
+    """Where to read ``path`` from: ``start``, or 0 if the file is shorter than that (it
+    was replaced, a rewrite of history: read it again)."""
+    return start if start <= path.stat().st_size else 0
+
+
 def _read_file(path: Path, start: int, reading: Reading) -> None:
+    start = start_in(path, start)
     with path.open("rb") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        if start > size:  # the file was replaced (a rewrite of history): read it again
-            start = 0
         handle.seek(start)
         data = handle.read()
     end = data.rfind(b"\n") + 1
@@ -184,16 +188,18 @@ def read_matching(folders: Iterable[Path], *needles: bytes) -> list[Event]:
     return events
 
 
-# A large journal is searched this many bytes at a time: never held whole (140 MB at
-# a million answers, as much again as the rest of a rebuild).
-_SEARCH_CHUNK = 8 << 20
+# A large journal is read this many bytes at a time: never held whole (140 MB at a
+# million answers, as much again as the rest of a rebuild).
+_READ_CHUNK = 4 << 20
 
 
-def whole_lines(path: Path) -> Iterator[bytes]:
-    """The file's bytes in chunks of whole lines (a torn last line left out)."""
+def whole_lines(path: Path, start: int = 0) -> Iterator[bytes]:
+    """The file's bytes from ``start`` in chunks of whole lines (a torn last line left
+    out): ``start`` plus their lengths is where the next read begins."""
     rest = b""
     with path.open("rb") as handle:
-        while chunk := handle.read(_SEARCH_CHUNK):
+        handle.seek(start)
+        while chunk := handle.read(_READ_CHUNK):
             data = rest + chunk
             end = data.rfind(b"\n") + 1
             rest = data[end:]
@@ -226,7 +232,7 @@ def line_number(path: Path, start: int, number: int) -> int:
         return number
     before = 0
     with path.open("rb") as handle:
-        while start > 0 and (chunk := handle.read(min(start, _SEARCH_CHUNK))):
+        while start > 0 and (chunk := handle.read(min(start, _READ_CHUNK))):
             before += chunk.count(b"\n")
             start -= len(chunk)
     return before + number
