@@ -392,20 +392,67 @@ def test_genanki_public_api_writes_the_same_progress(tmp_path, monkeypatch):
     assert fast_tables["crt"] == [(anki_progress.COLLECTION_CREATED,)]
 
 
-def test_answers_in_the_same_millisecond_get_distinct_review_log_ids():
+def review_log(tmp_path: Path) -> sqlite3.Connection:
+    """A package's review log, as the export fills it (its id is the table's key)."""
+    conn = sqlite3.connect(tmp_path / "collection.anki2")
+    conn.execute("CREATE TABLE revlog (id integer primary key, cid integer not null,"
+                 " usn integer not null, ease integer not null, ivl integer not null,"
+                 " lastIvl integer not null, factor integer not null,"
+                 " time integer not null, type integer not null)")
+    return conn
+
+
+def written(conn: sqlite3.Connection, scheduling, cards) -> list[tuple]:
+    rows = scheduling.revlog(conn, cards)
+    conn.executemany("INSERT INTO revlog VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return rows
+
+
+def test_answers_in_the_same_millisecond_get_distinct_review_log_ids(tmp_path):
     new, day1 = CardSchedule(), CardSchedule(1, 2.5, 1, date(2026, 1, 6))
     at = "2026-01-05T08:00:00.000+00:00"
     card = progress(day1, [answer(at, 4, new, day1), answer(at, 4, day1, day1, scheduled=False)],
                     lapses=0, suspended=False)
     other = progress(day1, [answer(at, 4, new, day1)], lapses=0, suspended=False)
     scheduling = export.scheduling._Scheduling(4, None)
-    rows = scheduling.revlog(10, card) + scheduling.revlog(11, other)
+    conn = review_log(tmp_path)
+    rows = written(conn, scheduling, [(10, card), (11, other)])
     start = int(datetime.fromisoformat(at).timestamp() * 1000)
     assert [(row[0], row[1]) for row in rows] == [(start, 10), (start + 1, 10), (start + 2, 11)]
-    assert scheduling.revlog(12, progress(day1, [answer("2026-01-05T09:00:00.000+00:00", 4,
-                                                         new, day1)], lapses=0,
-                                          suspended=False))[0][0] == start + 3_600_000
-    assert scheduling.reviews == 4
+    # A later batch meets the ids the review log holds already.
+    rows = written(conn, scheduling, [(12, other), (13, progress(day1, [answer(
+        "2026-01-05T09:00:00.000+00:00", 4, new, day1)], lapses=0, suspended=False))])
+    assert [(row[0], row[1]) for row in rows] == [(start + 3, 12), (start + 3_600_000, 13)]
+    assert scheduling.reviews == 5
+
+
+def free_ids_of_one_set(batches: list[list[int]]) -> list[list[int]]:
+    """The rule with every id ever given held in one set."""
+    taken, out = set(), []
+    for batch in batches:
+        out.append([])
+        for id_ms in batch:
+            while id_ms in taken:
+                id_ms += 1
+            taken.add(id_ms)
+            out[-1].append(id_ms)
+    return out
+
+
+# Ids of a few ms, so that most collide and runs of moved ids meet.
+_ids = st.lists(st.integers(1_767_600_000_000, 1_767_600_000_060), max_size=40)
+
+
+@given(batches=st.lists(_ids, max_size=6))
+def test_review_log_ids_are_those_one_set_of_every_id_would_give(batches):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE revlog (id integer primary key)")
+    given_ids, review_log_ids = [], export.scheduling.ReviewLogIds()
+    for batch in batches:
+        ids = review_log_ids.free(conn, batch)
+        conn.executemany("INSERT INTO revlog VALUES (?)", [(id_ms,) for id_ms in ids])
+        given_ids.append(ids)
+    assert given_ids == free_ids_of_one_set(batches)
 
 
 @pytest.mark.slow

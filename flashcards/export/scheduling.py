@@ -33,7 +33,7 @@ class _Scheduling:
                  memory: Callable[[ExportCard], MemoryState | None] | None) -> None:
         self.day_start_hour, self.memory = day_start_hour, memory
         self.reviews = 0
-        self._revlog_ids: set[int] = set()
+        self.ids = ReviewLogIds()
         self._indexes: list[tuple[str, str]] = []
 
     def of_notes(self, store: Store,
@@ -51,22 +51,15 @@ class _Scheduling:
                 suspended=card.suspended, memory=memory)
         return {note.id: tuple(progress[note.id, ord_] for ord_ in note.ords) for note in notes}
 
-    def revlog(self, card_id: int, progress: Progress) -> list[tuple]:
-        """The card's review log rows; an id (a time in ms) already taken moves on by 1 ms."""
-        taken = self._revlog_ids
-        ids = [row[0] for row in progress.revlog]
-        if not taken.isdisjoint(ids) or len(set(ids)) < len(ids):  # rare: same ms twice
-            for index, id_ms in enumerate(ids):
-                while id_ms in taken:
-                    id_ms += 1
-                taken.add(id_ms)
-                ids[index] = id_ms
-        else:
-            taken.update(ids)
+    def revlog(self, cursor, cards: list[tuple[int, Progress]]) -> list[tuple]:
+        """The cards' review log rows, ids made unique against the rows already in the
+        package's review log (``cursor``'s database) and among themselves."""
+        ids = self.ids.free(cursor, [row[0] for _, progress in cards for row in progress.revlog])
         self.reviews += len(ids)
-        return [(id_ms, card_id, -1, ease, ivl, last_ivl, factor, time_ms, kind)
-                for id_ms, (_, ease, ivl, last_ivl, factor, time_ms, kind)
-                in zip(ids, progress.revlog, strict=True)]
+        next_id = iter(ids).__next__
+        return [(next_id(), card_id, -1, ease, ivl, last_ivl, factor, time_ms, kind)
+                for card_id, progress in cards
+                for _, ease, ivl, last_ivl, factor, time_ms, kind in progress.revlog]
 
     def start(self, cursor) -> None:
         """Drop the review log's indexes while it fills (the fast writer): built once at
@@ -86,3 +79,44 @@ class _Scheduling:
         conf = anki_progress.collection_conf(json.loads(conf), self.day_start_hour)
         cursor.execute("UPDATE col SET crt = ?, conf = ?",
                        (anki_progress.COLLECTION_CREATED, json.dumps(conf)))
+
+
+# A review log id is the answer's time in ms and the table's key: an answer whose
+# ms is taken (two answers of one ms, from two devices) moves on by 1 ms, and the
+# next, until one is free. The table itself says which ids are taken, rather than
+# a set of every id written (about 60 MB at 1M answers).
+_TAKEN = ("SELECT revlog.id FROM json_each(?) AS wanted"
+          " JOIN revlog ON revlog.id = wanted.value")
+_IS_TAKEN = "SELECT 1 FROM revlog WHERE id = ?"
+
+
+class ReviewLogIds:
+    """Free review log ids for the answers of each batch of cards, in their order."""
+
+    def __init__(self) -> None:
+        # A wanted id that was taken: the ms its next answer starts looking from (every
+        # ms before it is taken). It keeps many answers of one ms from walking the same
+        # taken ids again.
+        self.moved: dict[int, int] = {}
+
+    def free(self, cursor, wanted: list[int]) -> list[int]:
+        """``wanted``, each id that the review log or an earlier one of ``wanted``
+        holds moved on to the next free ms."""
+        in_table = {id_ms for (id_ms,) in cursor.execute(_TAKEN, (json.dumps(wanted),))}
+        if not in_table and len(set(wanted)) == len(wanted):
+            return wanted  # the common case: every id is free
+        given: set[int] = set()
+        free = []
+        for id_ms in wanted:
+            if id_ms in in_table or id_ms in given:
+                id_ms = self._next_free(cursor, id_ms, given)
+            given.add(id_ms)
+            free.append(id_ms)
+        return free
+
+    def _next_free(self, cursor, taken: int, given: set[int]) -> int:
+        id_ms = self.moved.get(taken, taken + 1)
+        while id_ms in given or cursor.execute(_IS_TAKEN, (id_ms,)).fetchone():
+            id_ms += 1
+        self.moved[taken] = id_ms + 1
+        return id_ms

@@ -135,7 +135,7 @@ def _write_notes(cursor, notes: list[tuple[int, AnkiNote]], id_gen: Iterator[int
     With ``scheduling``, cards carry their progress and their answers go to the
     review log.
     """
-    note_rows, card_rows, revlog_rows = [], [], []
+    note_rows, card_rows, scheduled = [], [], []
     for deck, note in notes:
         note_id = next(id_gen)
         note_rows.append((note_id, note.guid, note.model.model_id, note.modified, -1,
@@ -146,12 +146,13 @@ def _write_notes(cursor, notes: list[tuple[int, AnkiNote]], id_gen: Iterator[int
             card_rows.append((card_id, note_id, deck, ord_, note.modified, -1,
                               *_card_columns(note, index)))
             if scheduling is not None and note.progress is not None:
-                revlog_rows += scheduling.revlog(card_id, note.progress[index])
+                scheduled.append((card_id, note.progress[index]))
     cursor.executemany(f"INSERT INTO notes VALUES ({', '.join('?' * len(_NOTE_COLUMNS))})",
                        note_rows)
     cursor.executemany(f"INSERT INTO cards VALUES ({', '.join('?' * len(_CARD_COLUMNS))})",
                        card_rows)
-    _insert_revlog(cursor, revlog_rows)
+    if scheduled:
+        _insert_revlog(cursor, scheduling.revlog(cursor, scheduled))
 
 
 class _PublicPackage(genanki.Package):
@@ -214,7 +215,8 @@ class _ScheduledCard(genanki.Card):
         cursor.execute(f"INSERT INTO cards VALUES ({', '.join('?' * len(_CARD_COLUMNS))})",
                        (card_id, note_id, deck_id, self.ord, int(timestamp), -1,
                         *_card_columns(self.note, self.index)))
-        _insert_revlog(cursor, self.scheduling.revlog(card_id, self.note.progress[self.index]))
+        progress = self.note.progress[self.index]
+        _insert_revlog(cursor, self.scheduling.revlog(cursor, [(card_id, progress)]))
 
 
 def _insert_revlog(cursor, rows: list[tuple]) -> None:
