@@ -38,18 +38,16 @@ from flashcards.matching import Placed
 from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.store import SourceRecord, Store, StoredNote
-from flashcards.sync_writes import Written, write_notes
+from flashcards.sync_writes import NoteCounts, write_notes
 
 ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
-class SyncReport:
-    added: int = 0
-    updated: int = 0
-    moved: int = 0
-    orphaned: int = 0
-    revived: int = 0
+class SyncReport(NoteCounts):
+    """What a sync did: the notes' counts (added, updated, moved, orphaned, revived),
+    the files', the problems found and the answers read from other devices."""
+
     files_read: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
@@ -148,11 +146,10 @@ def sync(
         # each new note is let go once written (100k notes weigh about 90 MB), before
         # the journal's lines and replay (a rebuild's) need the memory.
         del changed
-        written = write_notes(store, placed, touched, descriptions, now, ghosts)
-        _count(written, report)
+        born = write_notes(store, placed, touched, descriptions, now, ghosts, report)
         # The store knows its own identity lines: the journal's next read skips them.
-        reading.add_own(history.record_identities(written.identities, now, known=identities))
-    del placed, touched, ghosts, written, parsed
+        reading.add_own(history.record_identities(born, now, known=identities))
+    del placed, touched, ghosts, born, parsed
     _catch_up(history, reading, report, now)
     history.replay_arrivals()
     return report
@@ -260,14 +257,6 @@ def _placed(changed: list[LoadedFile]) -> list[Placed | None]:
         path = str(item.source.path)
         placed += [Placed(note, path) for note in item.deck.notes]
     return placed
-
-
-def _count(written: Written, report: SyncReport) -> None:
-    report.added += written.added
-    report.updated += written.updated
-    report.moved += written.moved
-    report.orphaned += written.orphaned
-    report.revived += written.revived
 
 
 def _names(item: LoadedFile) -> set[str]:

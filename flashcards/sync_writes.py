@@ -10,7 +10,7 @@ identity lines (``History.record_identities``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flashcards.journal_records import NoteIdentity
@@ -23,16 +23,14 @@ _CARD_BATCH = 10_000
 
 
 @dataclass
-class Written:
-    """What a sync's writes did: the counts of its report, and the identities of the
-    notes born or changed (the journal's NOTE lines)."""
+class NoteCounts:
+    """What a sync's writes did to the notes (the counts of its report, SyncReport)."""
 
     added: int = 0
     updated: int = 0
     moved: int = 0
     orphaned: int = 0
     revived: int = 0
-    identities: list[NoteIdentity] = field(default_factory=list)
 
 
 def write_notes(
@@ -42,9 +40,12 @@ def write_notes(
     descriptions: dict[str, str],
     now: datetime,
     ghosts: list[StoredNote],
-) -> Written:
+    counts: NoteCounts,
+) -> list[NoteIdentity]:
     """Write the parsed notes (``placed``, in file order) of the files ``touched``
-    (``descriptions``: each of their decks' description).
+    (``descriptions``: each of their decks' description), adding what they did to
+    ``counts``; return the identities of the notes born or changed (the journal's
+    NOTE lines).
 
     ``placed`` is used up: a new note's entry is let go (set to None) as soon as its
     row is written, so a first sync does not hold every parsed note (90 MB at 100k)
@@ -62,7 +63,7 @@ def write_notes(
     guids: set[str] = set()
     # A store with no notes yet has no GUID to collide with: no lookup per new note.
     in_store = store.guid_exists if store.has_notes() else lambda guid: False
-    written = Written()
+    identities: list[NoteIdentity] = []
     # Each new note's card ordinals, in file order: all that the cards need of it.
     born_ordinals: list[tuple[int, ...]] = []
 
@@ -72,7 +73,7 @@ def write_notes(
         if not (note.explicit_id and note.guid == guid_of_id(note.explicit_id)):
             # The tuple's own _replace: dataclasses.replace of the whole note cost a
             # cold sync of 10k notes 0.1 s.
-            written.identities.append(NoteIdentity.of(note)._replace(deck=deck))
+            identities.append(NoteIdentity.of(note)._replace(deck=deck))
 
     def born_notes() -> Iterator[StoredNote]:
         for index, item in enumerate(placed):
@@ -88,7 +89,7 @@ def write_notes(
     born = len(placed) - len(pairs)
     new_ids = iter(store.insert_notes(born_notes(), born))
     ordinals = iter(born_ordinals)
-    written.added = born
+    counts.added += born
     new_cards: list[tuple[int, int]] = []
     for index, item in enumerate(placed):
         if index not in pairs:  # born, in the order of new_ids
@@ -100,15 +101,15 @@ def write_notes(
         store.insert_cards(new_cards)
         new_cards = []
         if index in pairs:
-            note = _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, written)
+            note = _update(store, item, pairs[index], deck_ids[item.note.deck], stamp, counts)
             if _identity_changed(pairs[index], note):
                 remember(note, item.note.deck)
     store.insert_cards(new_cards)
     matched = {stored.id for stored in pairs.values()}
     gone = [stored.id for stored in old if stored.id not in matched and not stored.orphaned]
     store.orphan_notes(gone)
-    written.orphaned = len(gone)
-    return written
+    counts.orphaned += len(gone)
+    return identities
 
 
 def _identity_changed(previous: StoredNote, note: StoredNote) -> bool:
@@ -117,13 +118,13 @@ def _identity_changed(previous: StoredNote, note: StoredNote) -> bool:
 
 
 def _update(store: Store, item: Placed, previous: StoredNote, deck_id: int, stamp: int,
-            written: Written) -> StoredNote:
+            counts: NoteCounts) -> StoredNote:
     """Write a matched note's new text and place; its cards follow its ordinals."""
     note = _stored(item, deck_id, guid=previous.guid, modified=previous.modified,
                    note_id=previous.id)
     note = replace(note, modified=_modified(previous, note, stamp))
     store.update_note(note)
-    _count_change(previous, note, written)
+    _count_change(previous, note, counts)
     store.set_card_ordinals(previous.id, item.note.ordinals)
     return note
 
@@ -154,13 +155,13 @@ def _modified(previous: StoredNote, note: StoredNote, stamp: int) -> int:
     return max(stamp, previous.modified + 1)
 
 
-def _count_change(previous: StoredNote, note: StoredNote, written: Written) -> None:
+def _count_change(previous: StoredNote, note: StoredNote, counts: NoteCounts) -> None:
     if previous.orphaned:
-        written.revived += 1
+        counts.revived += 1
     elif previous.path != note.path or previous.deck_id != note.deck_id:
-        written.moved += 1
+        counts.moved += 1
     elif _content_changed(previous, note):
-        written.updated += 1
+        counts.updated += 1
 
 
 def _new_guid(item: Placed, taken: set[str], in_store: Callable[[str], bool]) -> str:
