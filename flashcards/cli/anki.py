@@ -55,10 +55,11 @@ def export(app: App, paths: tuple[Path, ...], decks: tuple[str, ...], output: Pa
     """
     from flashcards.export import export_apkg
     from flashcards.scheduler import DAY_START_HOUR
-    from flashcards.sync import sync as run_sync
 
     moment = now()
     if paths:  # a sync first, which may create the store as `sync` does
+        from flashcards.sync import sync as run_sync  # only then: a fifth of export's imports
+
         synced = run_sync(app.store(create=True), paths, now=moment)
         echo_problems(sorted(synced.errors + synced.warnings))
         if synced.errors:  # a package without the broken files would look complete
