@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pickle
 import random
+import subprocess
+import sys
 import tracemalloc
 
 from hypothesis import given, settings
@@ -97,3 +99,14 @@ def test_a_dataset_sent_to_the_fit_worker_carries_no_scoring_column():
     sent = pickle.loads(pickle.dumps(data))
     assert not SCORING.intersection(vars(sent) | vars(sent).get("_scored", {}))
     assert sent.sm2_interval.tolist() == expected  # worked out again where needed
+
+
+def test_a_spawned_worker_importing_the_main_module_gets_no_command_line():
+    # multiprocessing's spawn runs `python -m flashcards`'s main module again in the
+    # fit worker, as __mp_main__: the command line (click and every command) is not
+    # the worker's to hold.
+    code = ("import runpy, sys; runpy.run_module('flashcards.__main__', run_name='__mp_main__');"
+            "print(sorted(m for m in sys.modules if m.startswith(('click', 'flashcards.cli'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
