@@ -101,12 +101,14 @@ def test_a_dataset_sent_to_the_fit_worker_carries_no_scoring_column():
     assert sent.sm2_interval.tolist() == expected  # worked out again where needed
 
 
-def test_a_spawned_worker_importing_the_main_module_gets_no_command_line():
+def test_the_fit_worker_imports_neither_the_command_line_nor_the_store():
     # multiprocessing's spawn runs `python -m flashcards`'s main module again in the
-    # fit worker, as __mp_main__: the command line (click and every command) is not
-    # the worker's to hold.
+    # fit worker, as __mp_main__, then imports the worker's own module: the command
+    # line (click and every command), the store and the journal are not its to hold.
     code = ("import runpy, sys; runpy.run_module('flashcards.__main__', run_name='__mp_main__');"
-            "print(sorted(m for m in sys.modules if m.startswith(('click', 'flashcards.cli'))))")
+            "import flashcards.fsrs.fit_worker;"
+            "print(sorted(m for m in sys.modules if m.startswith(('click', 'flashcards.cli',"
+            " 'flashcards.store', 'flashcards.history', 'flashcards.journal'))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
