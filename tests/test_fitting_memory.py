@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import tracemalloc
+import weakref
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,6 +92,22 @@ def test_the_training_items_reviews_go_when_fsrs_rs_has_read_them():
         tracemalloc.stop()
     assert data.answers == 60_000 and held < 8 * data.answers // 4, held
     assert iterator is not None and "reviews" not in data._cache
+
+
+def test_the_fit_worker_lets_its_dataset_go_when_fsrs_rs_has_read_the_items():
+    data = fitting.prepare(history(random.Random(9), 200, 8))
+    expected = fitting.fit(data)
+    dataset = weakref.ref(data)
+    items = fitting.training_items(data, release=True)
+    del data
+    assert dataset() is not None  # the items hold it until read
+    for _ in iter(items):
+        pass
+    assert dataset() is None
+    # What fit_worker.run does, with the same figures as a fit that keeps the data.
+    again = fitting.training_items(fitting.prepare(history(random.Random(9), 200, 8)),
+                                   release=True)
+    assert fitting.fit_items(again) == expected
 
 
 def test_a_dataset_sent_to_the_fit_worker_carries_no_scoring_column():

@@ -18,9 +18,10 @@ def run(connection) -> None:
     SIGINT is ignored: Ctrl-C reaches the whole process group, and the parent decides.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    data: fitting.Dataset = connection.recv()
+    # Nothing here holds the dataset: the items let it go once fsrs-rs has read them.
+    items = fitting.training_items(connection.recv(), release=True)
     try:
-        result = (True, fitting.fit(data))
+        result = (True, fitting.fit_items(items))
     except fitting.FitError as exc:
         result = (False, str(exc))
     connection.send(result)

@@ -46,8 +46,9 @@ __all__ = [
     "PREDICT_CHUNK", "RATING_OF_GRADE", "SIMULATION_SEED", "SM2_NEW", "SM2_RETENTION",
     "UNLIMITED_SECONDS", "Answer", "Bin", "Dataset", "Evaluation", "FitError", "Progress",
     "Score", "Scorer", "Workload", "auc", "calibration", "check_parameters", "evaluate", "fit",
-    "forgetting_curve", "log_loss", "predict_fsrs", "predict_sm2", "prepare", "rating_of",
-    "rmse_bins", "score", "simulate", "sm2_step", "time_series_splits",
+    "fit_items", "forgetting_curve", "log_loss", "predict_fsrs", "predict_sm2", "prepare",
+    "rating_of", "rmse_bins", "score", "simulate", "sm2_step", "time_series_splits",
+    "training_items",
 ]
 
 # srs-benchmark's time-series split: scikit-learn's TimeSeriesSplit with 5 folds.
@@ -91,11 +92,11 @@ class _Items(Sequence):
     one at a time: held in a list, the 739k items of the last fold took 100 MB.
     The answers' fsrs-rs reviews are the iteration's own, unless predictions keep
     them already: they go when the last item has been read, before fsrs-rs fits
-    (at its peak of memory).
+    (at its peak of memory); so does the dataset if ``release``.
     """
 
-    def __init__(self, data: Dataset, rows: range) -> None:
-        self.data, self.rows = data, rows
+    def __init__(self, data: Dataset, rows: range, release: bool = False) -> None:
+        self.data, self.rows, self.release = data, rows, release
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -108,20 +109,34 @@ class _Items(Sequence):
         return fsrs.FSRSItem(reviews[start:start + self.data.position[row] + 1])
 
     def __iter__(self):
-        item, reviews, starts = fsrs.FSRSItem, _answer_reviews(self.data, keep=False), \
-            self.data.starts
-        card, position = self.data.card, self.data.position
+        data = self.data
+        if self.release:
+            self.data = None  # the iteration's locals hold it, until its end
+        item, reviews, starts = fsrs.FSRSItem, _answer_reviews(data, keep=False), data.starts
+        card, position = data.card, data.position
         for row in self.rows:
             start = starts[card[row]]
             yield item(reviews[start:start + position[row] + 1])
 
 
+def training_items(data: Dataset, rows: range | None = None, *,
+                   release: bool = False) -> Sequence:
+    """``fit_items``'s items: those of the given reviews, else all. With ``release``
+    they hold the dataset only until fsrs-rs has read them (a fit worker needs it
+    no longer: 13 MB at 900k reviews, let go before fsrs-rs's peak)."""
+    return _Items(data, range(data.size) if rows is None else rows, release)
+
+
 def fit(data: Dataset, rows: range | None = None) -> list[float]:
     """FSRS parameters fitted (fsrs-rs's optimizer) on the given reviews, else all."""
-    rows = range(data.size) if rows is None else rows
+    return fit_items(training_items(data, rows))
+
+
+def fit_items(items: Sequence) -> list[float]:
+    """FSRS parameters fitted on ``training_items``."""
     model = fsrs.FSRS(fsrs.DEFAULT_PARAMETERS)
     try:
-        parameters = model.compute_parameters(_Items(data, rows), enable_short_term=True)
+        parameters = model.compute_parameters(items, enable_short_term=True)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # fsrs-rs's errors, and its panics (a BaseException)
