@@ -76,9 +76,9 @@ def _answer_reviews(data: Dataset, *, keep: bool = True) -> list:
     predictions that follow one another, made for a fit alone (``keep=False``)."""
     cached = data._cache.get("reviews")
     if cached is None:
-        review, made = fsrs.FSRSReview, {}
-        cached = [made.get(key) or made.setdefault(key, review(*key))
-                  for key in zip(data.rating, data.answer_delta_t, strict=True)]
+        pairs = (data.rating, data.answer_delta_t)
+        made = {key: fsrs.FSRSReview(*key) for key in set(zip(*pairs, strict=True))}
+        cached = list(map(made.__getitem__, zip(*pairs, strict=True)))
         if keep:
             data._cache["reviews"] = cached
     return cached
