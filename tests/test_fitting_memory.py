@@ -129,3 +129,13 @@ def test_the_fit_worker_imports_neither_the_command_line_nor_the_store():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_columns_a_fit_reads_take_the_smallest_type_that_holds_them():
+    data = fitting.prepare(history(random.Random(2), 40, 12))
+    assert (data.position.itemsize, data.answer_delta_t.itemsize) == (1, 1)
+    far = fitting.prepare([[Answer(0, 3, 4), Answer(300, 3, 4), Answer(70_300, 1, 1)],
+                           [Answer(5, 3, 4)] * 300 + [Answer(9, 3, 4)]])
+    assert far.answer_delta_t.itemsize == 4 and far.position.itemsize == 2
+    assert far.delta_t.tolist() == [4, 300, 70_000]  # in day order: days 9, 300, 70300
+    assert far.position.tolist() == [300, 1, 2]
