@@ -51,6 +51,20 @@ def rating_of(button: int | None, grade: int) -> int:
     return button if button in (1, 2, 3, 4) else RATING_OF_GRADE[grade]
 
 
+class _Scoring:
+    """A column of the reviews that only scoring reads: worked out with the others
+    from the answers on first read (``Dataset._scoring``), or set."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, data: Dataset | None, owner: type | None = None):
+        return self if data is None else data._scoring(self.name)
+
+    def __set__(self, data: Dataset, column: array) -> None:
+        data._scored[self.name] = column
+
+
 @dataclass
 class Dataset:
     """A history made ready: each card's FSRS inputs, and every review that
@@ -64,8 +78,8 @@ class Dataset:
 
     ``prepare`` makes only what a fit reads (each card's answers, and each review's
     card and position); the columns only scoring reads (``delta_t`` to
-    ``sm2_interval``, 18 MB at 900k reviews) are worked out from them when first
-    read, so that no fit holds them beside fsrs-rs's own 110 MB."""
+    ``sm2_interval``, 19 MB at 900k reviews) are worked out from them when first
+    read, so that no fit holds them beside fsrs-rs's own memory (115 MB at 750k)."""
 
     # Each card's answers, the cards one after another: card k's are the
     # answers starts[k] to starts[k + 1] (its FSRS rating, delta_t and SM-2 grade).
@@ -88,21 +102,13 @@ class Dataset:
         return {**self.__dict__, "_scored": {}, "_cache": {}}
 
     # The scoring columns of the reviews that count, worked out on first read.
-    delta_t = property(lambda self: self._scoring("delta_t"),
-                       lambda self, column: self._scored.__setitem__("delta_t", column))
-    # 1 recalled, 0 forgotten
-    recalled = property(lambda self: self._scoring("recalled"),
-                        lambda self, column: self._scored.__setitem__("recalled", column))
-    # srs-benchmark's i: the day-apart answers + 1
-    count = property(lambda self: self._scoring("count"),
-                     lambda self, column: self._scored.__setitem__("count", column))
-    # earlier day-apart Again answers
-    lapses = property(lambda self: self._scoring("lapses"),
-                      lambda self, column: self._scored.__setitem__("lapses", column))
+    delta_t = _Scoring()
+    recalled = _Scoring()  # 1 recalled, 0 forgotten
+    count = _Scoring()  # srs-benchmark's i: the day-apart answers + 1
+    lapses = _Scoring()  # earlier day-apart Again answers
     # SM-2's interval before it, as a float: SM-2's intervals have no upper bound
     # (a card passed daily for months goes past any integer type).
-    sm2_interval = property(lambda self: self._scoring("sm2_interval"),
-                            lambda self, column: self._scored.__setitem__("sm2_interval", column))
+    sm2_interval = _Scoring()
 
     def _scoring(self, name: str) -> array:
         column = self._scored.get(name)
