@@ -13,15 +13,12 @@ has answered, in one transaction: an interrupted optimize saves nothing.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flashcards import journal_settings
 from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs import fit_worker, fitting
-from flashcards.history import History
 from flashcards.model import FlashcardsError
 from flashcards.settings import fsrs_parameters, load_settings, save_fsrs_parameters
 from flashcards.store import Store
@@ -137,6 +134,10 @@ def save_parameters(store: Store, parameters: list[float], deck: str | None, *,
                     now: datetime) -> int:
     """Fitted parameters saved to the store and, as a `config` line, to its journals, in
     one transaction; under FSRS every card is replayed with them. How many cards."""
+    # Imported here: evaluate and simulate need neither (2 MB held beside their fits).
+    from flashcards import journal_settings
+    from flashcards.history import History
+
     history = History.of(store)
     with store.transaction():
         key, text = save_fsrs_parameters(store, parameters, deck)
@@ -152,6 +153,8 @@ def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
     A KeyboardInterrupt in the parent kills the child at once (fsrs/fit_worker.py:
     the child ignores SIGINT, the parent decides).
     """
+    import multiprocessing  # only optimize's (1.5 MB in evaluate's process otherwise)
+
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
     connection, child_end = context.Pipe()
     worker = context.Process(target=fit_worker.run, args=(child_end,), daemon=True)

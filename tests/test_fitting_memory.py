@@ -139,3 +139,15 @@ def test_the_columns_a_fit_reads_take_the_smallest_type_that_holds_them():
     assert far.answer_delta_t.itemsize == 4 and far.position.itemsize == 2
     assert far.delta_t.tolist() == [4, 300, 70_000]  # in day order: days 9, 300, 70300
     assert far.position.tolist() == [300, 1, 2]
+
+
+def test_evaluate_imports_neither_the_fit_worker_machinery_nor_the_journal():
+    # Only optimize starts a worker and saves through the journal: evaluate's process
+    # holds neither beside its fits.
+    code = ("import sys; import flashcards.cli; from flashcards import fitting_report;"
+            "import flashcards.ui.fitting_view;"
+            "print(sorted(m for m in sys.modules if m.startswith(('multiprocessing',"
+            " 'flashcards.history', 'flashcards.journal'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
