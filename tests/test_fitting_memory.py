@@ -66,14 +66,18 @@ def test_no_fit_of_evaluate_holds_a_score_a_prediction_or_a_scoring_column(monke
     data = fitting.prepare(history(random.Random(3), 60, 9))
     seen, real_fit = [], fitting.fit
 
-    def fit(data, rows=None):
+    def fit(data, rows=None, **options):
         held = vars(data) | vars(data).get("_scored", {})
-        seen.append((sorted(data._cache), sorted(SCORING.intersection(held))))
-        return real_fit(data, rows)
+        seen.append((sorted(data._cache), sorted(SCORING.intersection(held)),
+                     options.get("keep_reviews", False)))
+        return real_fit(data, rows, **options)
 
     monkeypatch.setattr(fitting, "fit", fit)
     fitting.evaluate(data)
-    assert seen == [([], [])] * fitting.N_SPLITS
+    # The fsrs-rs reviews of the answers serve one fit after another, but the last
+    # (the largest) lets them go once read (test_the_training_items_reviews_go...).
+    assert seen == [([], [], True)] + [(["reviews"], [], True)] * (fitting.N_SPLITS - 2) \
+        + [(["reviews"], [], False)]
 
 
 def test_the_training_items_reviews_go_when_fsrs_rs_has_read_them():
@@ -92,6 +96,10 @@ def test_the_training_items_reviews_go_when_fsrs_rs_has_read_them():
         tracemalloc.stop()
     assert data.answers == 60_000 and held < 8 * data.answers // 4, held
     assert iterator is not None and "reviews" not in data._cache
+    fitting._answer_reviews(data)  # kept for the predictions, or for an earlier fit
+    for _ in fitting.training_items(data):
+        pass
+    assert "reviews" not in data._cache  # the last fit's iteration took them over
 
 
 def test_the_fit_worker_lets_its_dataset_go_when_fsrs_rs_has_read_the_items():
