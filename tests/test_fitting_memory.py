@@ -149,13 +149,13 @@ def test_the_columns_a_fit_reads_take_the_smallest_type_that_holds_them():
     assert far.position.tolist() == [300, 1, 2]
 
 
-def test_evaluate_imports_neither_the_fit_worker_machinery_nor_the_journal():
-    # Only optimize starts a worker and saves through the journal: evaluate's process
-    # holds neither beside its fits.
+def test_evaluate_imports_neither_the_fit_worker_machinery_nor_the_journal_nor_hashlib():
+    # Only optimize starts a worker and saves through the journal, and evaluate hashes
+    # nothing (hashlib loads OpenSSL: 5 MB): its process holds none of them by its fits.
     code = ("import sys; import flashcards.cli; from flashcards import fitting_report;"
             "import flashcards.ui.fitting_view;"
             "print(sorted(m for m in sys.modules if m.startswith(('multiprocessing',"
-            " 'flashcards.history', 'flashcards.journal'))))")
+            " 'flashcards.history', 'flashcards.journal', 'hashlib', '_hashlib'))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
