@@ -67,7 +67,7 @@ def test_no_fit_of_evaluate_holds_a_score_a_prediction_or_a_scoring_column(monke
     seen, real_fit = [], fitting.fit
 
     def fit(data, rows=None, **options):
-        held = vars(data) | vars(data).get("_scored", {})
+        held = vars(data)
         seen.append((sorted(data._cache), sorted(SCORING.intersection(held)),
                      options.get("keep_reviews", False)))
         return real_fit(data, rows, **options)
@@ -122,7 +122,7 @@ def test_a_dataset_sent_to_the_fit_worker_carries_no_scoring_column():
     data = fitting.prepare(history(random.Random(7), 30, 6))
     expected = data.sm2_interval.tolist()
     sent = pickle.loads(pickle.dumps(data))
-    assert not SCORING.intersection(vars(sent) | vars(sent).get("_scored", {}))
+    assert not SCORING.intersection(vars(sent))
     assert sent.sm2_interval.tolist() == expected  # worked out again where needed
 
 
