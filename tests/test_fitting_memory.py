@@ -4,6 +4,7 @@ straight replay of each card gives."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import random
 import subprocess
@@ -126,17 +127,23 @@ def test_a_dataset_sent_to_the_fit_worker_carries_no_scoring_column():
     assert sent.sm2_interval.tolist() == expected  # worked out again where needed
 
 
+def imported(code: str, *prefixes: str) -> list[str]:
+    """The modules of those prefixes a fresh interpreter holds after running ``code``."""
+    code += (f"; import json, sys; print(json.dumps(sorted(m for m in sys.modules"
+             f" if m.startswith({prefixes}))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout)
+
+
 def test_the_fit_worker_imports_neither_the_command_line_nor_the_store():
     # multiprocessing's spawn runs `python -m flashcards`'s main module again in the
     # fit worker, as __mp_main__, then imports the worker's own module: the command
     # line (click and every command), the store and the journal are not its to hold.
-    code = ("import runpy, sys; runpy.run_module('flashcards.__main__', run_name='__mp_main__');"
-            "import flashcards.fsrs.fit_worker;"
-            "print(sorted(m for m in sys.modules if m.startswith(('click', 'flashcards.cli',"
-            " 'flashcards.store', 'flashcards.history', 'flashcards.journal'))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+    assert imported("import runpy; runpy.run_module('flashcards.__main__', "
+                    "run_name='__mp_main__'); import flashcards.fsrs.fit_worker",
+                    "click", "flashcards.cli", "flashcards.store", "flashcards.history",
+                    "flashcards.journal") == []
 
 
 def test_the_columns_a_fit_reads_take_the_smallest_type_that_holds_them():
@@ -152,10 +159,6 @@ def test_the_columns_a_fit_reads_take_the_smallest_type_that_holds_them():
 def test_evaluate_imports_neither_the_fit_worker_machinery_nor_the_journal_nor_hashlib():
     # Only optimize starts a worker and saves through the journal, and evaluate hashes
     # nothing (hashlib loads OpenSSL: 5 MB): its process holds none of them by its fits.
-    code = ("import sys; import flashcards.cli; from flashcards import fitting_report;"
-            "import flashcards.ui.fitting_view;"
-            "print(sorted(m for m in sys.modules if m.startswith(('multiprocessing',"
-            " 'flashcards.history', 'flashcards.journal', 'hashlib', '_hashlib'))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+    assert imported("import flashcards.cli; from flashcards import fitting_report; "
+                    "import flashcards.ui.fitting_view", "multiprocessing",
+                    "flashcards.history", "flashcards.journal", "hashlib", "_hashlib") == []
