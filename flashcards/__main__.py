@@ -1,6 +1,8 @@
 """``python -m flashcards`` runs the command line."""
 
-from flashcards.cli import main
+if __name__ == "__main__":
+    # Imported here, not above: a spawned worker process (optimize's fit) imports this
+    # module too, and needs none of the command line (about 5 MB).
+    from flashcards.cli import main
 
-if __name__ == "__main__":  # not when a spawned worker process imports this module
     main()

@@ -13,16 +13,12 @@ has answered, in one transaction: an interrupted optimize saves nothing.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flashcards import journal_settings
 from flashcards.clock import utc_offset_minutes
-from flashcards.fsrs import fitting
-from flashcards.history import History
+from flashcards.fsrs import fit_worker, fitting
 from flashcards.model import FlashcardsError
 from flashcards.settings import fsrs_parameters, load_settings, save_fsrs_parameters
 from flashcards.store import Store
@@ -138,6 +134,10 @@ def save_parameters(store: Store, parameters: list[float], deck: str | None, *,
                     now: datetime) -> int:
     """Fitted parameters saved to the store and, as a `config` line, to its journals, in
     one transaction; under FSRS every card is replayed with them. How many cards."""
+    # Imported here: evaluate and simulate need neither (2 MB held beside their fits).
+    from flashcards import journal_settings
+    from flashcards.history import History
+
     history = History.of(store)
     with store.transaction():
         key, text = save_fsrs_parameters(store, parameters, deck)
@@ -150,12 +150,14 @@ def save_parameters(store: Store, parameters: list[float], deck: str | None, *,
 def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
     """``fitting.fit(data)`` in a child process, calling ``tick`` while it works.
 
-    A KeyboardInterrupt in the parent kills the child at once. The child ignores
-    SIGINT: Ctrl-C reaches the whole process group, and the parent decides.
+    A KeyboardInterrupt in the parent kills the child at once (fsrs/fit_worker.py:
+    the child ignores SIGINT, the parent decides).
     """
+    import multiprocessing  # only optimize's (1.5 MB in evaluate's process otherwise)
+
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
     connection, child_end = context.Pipe()
-    worker = context.Process(target=_fit_worker, args=(child_end,), daemon=True)
+    worker = context.Process(target=fit_worker.run, args=(child_end,), daemon=True)
     worker.start()
     child_end.close()
     try:
@@ -177,17 +179,6 @@ def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
     if not ok:
         raise FlashcardsError(f"the FSRS fit failed: {value}; nothing was changed")
     return value
-
-
-def _fit_worker(connection) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    data: fitting.Dataset = connection.recv()
-    try:
-        result = (True, fitting.fit(data))
-    except fitting.FitError as exc:
-        result = (False, str(exc))
-    connection.send(result)
-    connection.close()
 
 
 # -- evaluate -------------------------------------------------------------------------

@@ -7,7 +7,6 @@ number. Cards are what gets scheduled; notes are what gets exported.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -88,8 +87,19 @@ def normalized(text: str) -> str:
     return " ".join(text.split())
 
 
+def _sha256(data: bytes = b""):
+    """hashlib's sha256, hashlib imported at the first call (then called directly):
+    hashlib loads OpenSSL, 5 MB resident in every command, though many hash nothing
+    (evaluate's process holds it beside fsrs-rs's fit)."""
+    global _sha256
+    from hashlib import sha256
+
+    _sha256 = sha256
+    return sha256(data)
+
+
 def digest(*parts: str) -> str:
-    h = hashlib.sha256()
+    h = _sha256()
     for part in parts:
         h.update(part.encode("utf-8"))
         h.update(b"\x00")

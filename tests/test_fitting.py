@@ -168,14 +168,13 @@ def test_auc_and_log_loss_agree_with_scikit_learn(pairs):
 def _bins_dataset(rows: list[tuple[int, int, int, int]]) -> Dataset:
     """Scored reviews given as (delta_t, count, lapses, recalled)."""
     data = Dataset()
-    for delta_t, count, lapses, recalled in rows:
-        data.card.append(0)
-        data.position.append(1)
-        data.delta_t.append(delta_t)
-        data.count.append(count)
-        data.lapses.append(lapses)
-        data.recalled.append(recalled)
-        data.sm2_interval.append(1)
+    data.card.extend([0] * len(rows))
+    data.position.extend([1] * len(rows))
+    data.delta_t = array("i", [delta_t for delta_t, _, _, _ in rows])
+    data.count = array("i", [count for _, count, _, _ in rows])
+    data.lapses = array("i", [lapses for _, _, lapses, _ in rows])
+    data.recalled = array("b", [recalled for _, _, _, recalled in rows])
+    data.sm2_interval = array("d", [1.0] * len(rows))
     return data
 
 

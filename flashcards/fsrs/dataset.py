@@ -13,6 +13,7 @@ Good, Easy) or forgotten (Again).
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,18 @@ def rating_of(button: int | None, grade: int) -> int:
     return button if button in (1, 2, 3, 4) else RATING_OF_GRADE[grade]
 
 
+class _Scoring:
+    """A column of the reviews that only scoring reads: worked out with the others
+    from the answers on first read (``Dataset._scoring``), or set. Either way it is
+    then the instance's own attribute, read as fast as a field (in loops of 900k)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, data: Dataset | None, owner: type | None = None):
+        return self if data is None else data._scoring(self.name)
+
+
 @dataclass
 class Dataset:
     """A history made ready: each card's FSRS inputs, and every review that
@@ -59,31 +72,45 @@ class Dataset:
     day). No review's time is held: a million of them would take 80 MB.
 
     Every column is an ``array`` of machine numbers, not a list of int objects: at
-    a million answers the dataset took 160 MB as lists, 35 MB as arrays."""
+    a million answers the dataset took 160 MB as lists, 35 MB as arrays.
+
+    ``prepare`` makes only what a fit reads (each card's answers, and each review's
+    card and position); the columns only scoring reads (``delta_t`` to
+    ``sm2_interval``, 19 MB at 900k reviews) are worked out from them when first
+    read, so that no fit holds them beside fsrs-rs's own memory (115 MB at 750k)."""
 
     # Each card's answers, the cards one after another: card k's are the
-    # answers starts[k] to starts[k + 1] (its FSRS rating and delta_t).
+    # answers starts[k] to starts[k + 1] (its FSRS rating, delta_t and SM-2 grade).
     rating: array = field(default_factory=lambda: array("b"))
     answer_delta_t: array = field(default_factory=lambda: array("i"))
+    grade: array = field(default_factory=lambda: array("b"))
     starts: array = field(default_factory=lambda: array("i", [0]))
     # The reviews that count.
     card: array = field(default_factory=lambda: array("i"))  # the card's index
     position: array = field(default_factory=lambda: array("i"))  # the answer's index in its card
-    delta_t: array = field(default_factory=lambda: array("i"))
-    recalled: array = field(default_factory=lambda: array("b"))  # 1 recalled, 0 forgotten
-    # srs-benchmark's i: the day-apart answers + 1
-    count: array = field(default_factory=lambda: array("i"))
-    lapses: array = field(default_factory=lambda: array("i"))  # earlier day-apart Again answers
-    # SM-2's interval before it, as a float: SM-2's intervals have no upper bound
-    # (a card passed daily for months goes past any integer type).
-    sm2_interval: array = field(default_factory=lambda: array("d"))
     answers: int = 0
     # What several steps share (fsrs-rs reviews, RMSE(bins)'s groups), built on first
-    # use; never pickled (fsrs-rs objects are not picklable; a worker rebuilds them).
+    # use; never pickled (fsrs-rs objects are not picklable; a worker rebuilds them),
+    # nor are the scoring columns (a worker fits: it needs none of them).
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_cache": {}}
+        state = {key: value for key, value in self.__dict__.items() if key not in _SCORING}
+        return {**state, "_cache": {}}
+
+    # The scoring columns of the reviews that count, worked out on first read.
+    delta_t = _Scoring()
+    recalled = _Scoring()  # 1 recalled, 0 forgotten
+    count = _Scoring()  # srs-benchmark's i: the day-apart answers + 1
+    lapses = _Scoring()  # earlier day-apart Again answers
+    # SM-2's interval before it, as a float: SM-2's intervals have no upper bound
+    # (a card passed daily for months goes past any integer type).
+    sm2_interval = _Scoring()
+
+    def _scoring(self, name: str) -> array:
+        for key, column in _scoring_columns(self).items():
+            self.__dict__.setdefault(key, column)  # those set by hand are kept
+        return self.__dict__[name]
 
     @property
     def size(self) -> int:
@@ -103,7 +130,8 @@ class Dataset:
         return max(0, MIN_REVIEWS - self.size)
 
 
-_COLUMNS = ("card", "position", "delta_t", "recalled", "count", "lapses", "sm2_interval")
+_COLUMNS = ("card", "position")
+_SCORING = ("delta_t", "recalled", "count", "lapses", "sm2_interval")
 
 
 def prepare(histories: Iterable[Sequence[Answer]]) -> Dataset:
@@ -116,8 +144,18 @@ def prepare(histories: Iterable[Sequence[Answer]]) -> Dataset:
     order = _day_order(days)
     for name in _COLUMNS:  # one column at a time: one spare copy at most
         column = getattr(data, name)
-        setattr(data, name, array(column.typecode, map(column.__getitem__, order)))
+        typecode = _narrow(column) if name == "position" else column.typecode
+        setattr(data, name, array(typecode, map(column.__getitem__, order)))
+    data.answer_delta_t = array(_narrow(data.answer_delta_t), data.answer_delta_t)
     return data
+
+
+def _narrow(column: array) -> str:
+    """The smallest array type for a column of numbers from 0 (a review's position
+    in its card, the days between answers): one or two bytes a value where they
+    fit, not four (4 MB less at a million answers, held beside every fit)."""
+    top = max(column, default=0)
+    return "B" if top < 1 << 8 else "H" if top < 1 << 16 else column.typecode
 
 
 def _day_order(days: array) -> array:
@@ -158,29 +196,52 @@ SM2_NEW = (0, round(INITIAL_EASINESS * 100), 0)
 
 def _add_card(data: Dataset, days: array, answers: Sequence[Answer]) -> None:
     index = data.card_count
-    state, previous_day, count, lapses = SM2_NEW, None, 1, 0
+    previous_day = None
     for position, (day, rating, grade) in enumerate(answers):
         delta_t = 0 if previous_day is None or day <= previous_day else day - previous_day
         data.rating.append(rating)
         data.answer_delta_t.append(delta_t)
+        data.grade.append(grade)
         if delta_t > 0:
-            count += 1
             data.card.append(index)
             data.position.append(position)
-            data.delta_t.append(delta_t)
-            data.recalled.append(rating > 1)
-            data.count.append(count)
-            data.lapses.append(lapses)
-            try:
-                data.sm2_interval.append(state[2] or 1)
-            except OverflowError:  # SM-2's intervals have no bound: past float's range
-                data.sm2_interval.append(math.inf)  # delta_t / inf: 0.0, as with the int
             days.append(day)
-            lapses += rating == 1
-        # SM-2 schedules on the first answer of a study day only (docs/scheduler.md).
-        if previous_day is None or delta_t > 0:
-            state = sm2_step(state, grade)
         if previous_day is None or day > previous_day:
             previous_day = day
     data.starts.append(len(data.rating))
     data.answers += len(answers)
+
+
+def _scoring_columns(data: Dataset) -> dict[str, array]:
+    """The scoring columns of the reviews that count, from each card's answers: worked
+    out answer by answer in card order (SM-2 replayed on the grades), then read in
+    the reviews' day order (a review's answer: its card's start + its position)."""
+    rating, answer_delta_t, grade, starts = (data.rating, data.answer_delta_t, data.grade,
+                                             data.starts)
+    size = len(rating)
+    counts, lapses, intervals = array("i", bytes(4 * size)), array("i", bytes(4 * size)), \
+        array("d", bytes(8 * size))
+    for index in range(data.card_count):
+        first, end = starts[index], starts[index + 1]
+        if first == end:
+            continue
+        state, count, lapsed = sm2_step(SM2_NEW, grade[first]), 1, 0
+        for answer in range(first + 1, end):
+            if answer_delta_t[answer] == 0:  # a same-day answer: not scored, not SM-2's
+                continue
+            count += 1
+            counts[answer] = count
+            lapses[answer] = lapsed
+            try:
+                intervals[answer] = state[2] or 1
+            except OverflowError:  # SM-2's intervals have no bound: past float's range
+                intervals[answer] = math.inf  # delta_t / inf: 0.0, as with the int
+            lapsed += rating[answer] == 1
+            # SM-2 schedules on the first answer of a study day only (docs/scheduler.md).
+            state = sm2_step(state, grade[answer])
+    rows = array("i", map(operator.add, map(starts.__getitem__, data.card), data.position))
+    return {"delta_t": array("i", map(answer_delta_t.__getitem__, rows)),
+            "recalled": array("b", map((1).__lt__, map(rating.__getitem__, rows))),
+            "count": array("i", map(counts.__getitem__, rows)),
+            "lapses": array("i", map(lapses.__getitem__, rows)),
+            "sm2_interval": array("d", map(intervals.__getitem__, rows))}

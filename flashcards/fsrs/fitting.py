@@ -46,8 +46,9 @@ __all__ = [
     "PREDICT_CHUNK", "RATING_OF_GRADE", "SIMULATION_SEED", "SM2_NEW", "SM2_RETENTION",
     "UNLIMITED_SECONDS", "Answer", "Bin", "Dataset", "Evaluation", "FitError", "Progress",
     "Score", "Scorer", "Workload", "auc", "calibration", "check_parameters", "evaluate", "fit",
-    "forgetting_curve", "log_loss", "predict_fsrs", "predict_sm2", "prepare", "rating_of",
-    "rmse_bins", "score", "simulate", "sm2_step", "time_series_splits",
+    "fit_items", "forgetting_curve", "log_loss", "predict_fsrs", "predict_sm2", "prepare",
+    "rating_of", "rmse_bins", "score", "simulate", "sm2_step", "time_series_splits",
+    "training_items",
 ]
 
 # srs-benchmark's time-series split: scikit-learn's TimeSeriesSplit with 5 folds.
@@ -68,16 +69,18 @@ Progress = Callable[[int, int], None]
 PREDICT_CHUNK = 50_000
 
 
-def _answer_reviews(data: Dataset) -> list:
+def _answer_reviews(data: Dataset, *, keep: bool = True) -> list:
     """Each answer as an fsrs-rs review, the cards one after another as in
     ``data.rating``: the objects are shared (a few hundred (rating, delta_t)
-    pairs), so a million answers cost a list of pointers."""
+    pairs), so a million answers cost a list of pointers (8 MB): kept for the
+    predictions that follow one another, made for a fit alone (``keep=False``)."""
     cached = data._cache.get("reviews")
     if cached is None:
-        review, made = fsrs.FSRSReview, {}
-        cached = data._cache["reviews"] = [
-            made.get(key) or made.setdefault(key, review(*key))
-            for key in zip(data.rating, data.answer_delta_t, strict=True)]
+        pairs = (data.rating, data.answer_delta_t)
+        made = {key: fsrs.FSRSReview(*key) for key in set(zip(*pairs, strict=True))}
+        cached = list(map(made.__getitem__, zip(*pairs, strict=True)))
+        if keep:
+            data._cache["reviews"] = cached
     return cached
 
 
@@ -87,10 +90,14 @@ class _Items(Sequence):
 
     fsrs-rs copies each item as it reads the sequence, so the Python objects live
     one at a time: held in a list, the 739k items of the last fold took 100 MB.
+    The answers' fsrs-rs reviews are the iteration's own unless ``keep_reviews``:
+    they go when the last item has been read, before fsrs-rs fits (at its peak of
+    memory); so does the dataset if ``release``.
     """
 
-    def __init__(self, data: Dataset, rows: range) -> None:
-        self.data, self.rows, self.reviews = data, rows, _answer_reviews(data)
+    def __init__(self, data: Dataset, rows: range, release: bool = False,
+                 keep_reviews: bool = False) -> None:
+        self.data, self.rows, self.release, self.keep = data, rows, release, keep_reviews
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -98,24 +105,44 @@ class _Items(Sequence):
     def __getitem__(self, index):  # only to be a Sequence: fsrs-rs iterates
         if isinstance(index, slice):
             return [self[k] for k in range(*index.indices(len(self)))]
-        row = self.rows[index]
+        row, reviews = self.rows[index], _answer_reviews(self.data, keep=False)
         start = self.data.starts[self.data.card[row]]
-        return fsrs.FSRSItem(self.reviews[start:start + self.data.position[row] + 1])
+        return fsrs.FSRSItem(reviews[start:start + self.data.position[row] + 1])
 
     def __iter__(self):
-        item, reviews, starts = fsrs.FSRSItem, self.reviews, self.data.starts
-        card, position = self.data.card, self.data.position
+        data = self.data
+        if self.release:
+            self.data = None  # the iteration's locals hold it, until its end
+        item, reviews, starts = fsrs.FSRSItem, _answer_reviews(data, keep=self.keep), data.starts
+        if not self.keep:
+            data._cache.pop("reviews", None)  # kept by an earlier step: now the iteration's
+        card, position = data.card, data.position
         for row in self.rows:
             start = starts[card[row]]
             yield item(reviews[start:start + position[row] + 1])
 
 
-def fit(data: Dataset, rows: range | None = None) -> list[float]:
-    """FSRS parameters fitted (fsrs-rs's optimizer) on the given reviews, else all."""
+def training_items(data: Dataset, rows: range | None = None, *,
+                   release: bool = False) -> Sequence:
+    """``fit_items``'s items: those of the given reviews, else all. With ``release``
+    they hold the dataset only until fsrs-rs has read them (a fit worker needs it
+    no longer: 13 MB at 900k reviews, let go before fsrs-rs's peak)."""
+    return _Items(data, range(data.size) if rows is None else rows, release)
+
+
+def fit(data: Dataset, rows: range | None = None, *, keep_reviews: bool = False) -> list[float]:
+    """FSRS parameters fitted (fsrs-rs's optimizer) on the given reviews, else all.
+    ``keep_reviews``: the answers' fsrs-rs reviews stay for the fit that follows
+    (made once, not each time: 0.13 s at a million answers), held through this one."""
     rows = range(data.size) if rows is None else rows
+    return fit_items(_Items(data, rows, keep_reviews=keep_reviews))
+
+
+def fit_items(items: Sequence) -> list[float]:
+    """FSRS parameters fitted on ``training_items``."""
     model = fsrs.FSRS(fsrs.DEFAULT_PARAMETERS)
     try:
-        parameters = model.compute_parameters(_Items(data, rows), enable_short_term=True)
+        parameters = model.compute_parameters(items, enable_short_term=True)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # fsrs-rs's errors, and its panics (a BaseException)
@@ -213,22 +240,28 @@ def evaluate(data: Dataset, progress: Progress | None = None) -> Evaluation:
     """Fit on the past, score on the later reviews, fold by fold; SM-2 and FSRS
     with default parameters are scored on the same reviews.
 
-    Nothing of a fold outlives it but its scores' sums and its predictions: each
-    fit reads its training items as fsrs-rs copies them, and each prediction
-    computes only the memory states its test block needs. SM-2 and the default
-    parameters come after the fits, which hold the most memory (fsrs-rs's).
+    The five fits come first, which hold the most memory (fsrs-rs's): each reads
+    its training items as fsrs-rs copies them, and none holds a score, a
+    prediction or the columns only scoring reads (worked out after them). Then
+    each fold's test block is predicted and scored in turn, computing only the
+    memory states it needs, in the same order as fold by fold (the same figures).
     """
     progress = progress or (lambda done, total: None)
     splits = time_series_splits(data.size)
     # Progress in reviews: a fit costs about as many as it trains on, the scoring one each.
     total = sum(len(train) for train, _ in splits) + data.size
     done = 0
-    scorers = [Scorer(data) for _ in MODELS]
-    for train, test in splits:
+    fitted = []
+    for train, _ in splits:
         progress(done, total)
-        scorers[2].add(test, predict_fsrs(data, fit(data, train), test))
+        # The fsrs-rs reviews serve the next fit too, but are not held beside the last
+        # (the largest: the peak of memory); the predictions make them again.
+        fitted.append(fit(data, train, keep_reviews=train is not splits[-1][0]))
         done += len(train)
     progress(done, total)
+    scorers = [Scorer(data) for _ in MODELS]
+    for (_, test), parameters in zip(splits, fitted, strict=True):
+        scorers[2].add(test, predict_fsrs(data, parameters, test))
     tested = range(splits[0][1].start, splits[-1][1].stop) if splits else range(0)
     scorers[0].add(tested, predict_sm2(data, tested))
     scorers[1].add(tested, predict_fsrs(data, DEFAULT_PARAMETERS, tested))
