@@ -87,19 +87,19 @@ def normalized(text: str) -> str:
     return " ".join(text.split())
 
 
-def _sha256(data: bytes = b""):
-    """hashlib's sha256, hashlib imported at the first call (then called directly):
-    hashlib loads OpenSSL, 5 MB resident in every command, though many hash nothing
-    (evaluate's process holds it beside fsrs-rs's fit)."""
-    global _sha256
-    from hashlib import sha256
+def sha256(data: bytes = b""):
+    """hashlib's sha256, hashlib imported at the first call, which puts hashlib's own
+    function in this one's place (callers use ``model.sha256``): hashlib loads
+    OpenSSL, 5 MB resident in every command, though many hash nothing (evaluate's
+    process holds it beside fsrs-rs's fit)."""
+    from hashlib import sha256 as hashlib_sha256
 
-    _sha256 = sha256
-    return sha256(data)
+    globals()["sha256"] = hashlib_sha256
+    return hashlib_sha256(data)
 
 
 def digest(*parts: str) -> str:
-    h = _sha256()
+    h = sha256()
     for part in parts:
         h.update(part.encode("utf-8"))
         h.update(b"\x00")

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
+from flashcards import model
+
 __all__ = [
     "AGAIN",
     "DEFAULT_PARAMETERS",
@@ -236,20 +238,10 @@ def fuzz_bounds(interval: float, minimum: int, maximum: int) -> tuple[int, int]:
     return lower, upper
 
 
-def _sha256(data: bytes):
-    """hashlib's sha256, hashlib (OpenSSL, 5 MB resident) imported at the first call,
-    as model.py does: loading this module (evaluate does) must not load it."""
-    global _sha256
-    from hashlib import sha256
-
-    _sha256 = sha256
-    return sha256(data)
-
-
 def fuzz_factor(seed: str, reps: int) -> float:
     """A number in [0, 1) fixed by the card and its review count, in place of Anki's
     random fuzz: the same history always gives the same days, on every machine."""
-    digest = _sha256(f"{seed}\x00{reps}".encode()).digest()
+    digest = model.sha256(f"{seed}\x00{reps}".encode()).digest()  # hashlib at first use
     return int.from_bytes(digest[:8], "big") / 2.0 ** 64
 
 
