@@ -14,11 +14,12 @@ has answered, in one transaction: an interrupted optimize saves nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 from flashcards.clock import utc_offset_minutes
-from flashcards.fsrs import fit_worker, fitting
+from flashcards.fsrs import fitting
 from flashcards.model import FlashcardsError
 from flashcards.settings import fsrs_parameters, load_settings, save_fsrs_parameters
 from flashcards.store import Store
@@ -148,37 +149,51 @@ def save_parameters(store: Store, parameters: list[float], deck: str | None, *,
 
 
 def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
-    """``fitting.fit(data)`` in a child process, calling ``tick`` while it works.
+    """``fitting.fit(data)`` in a child process (fsrs/fit_worker.py), calling ``tick``
+    while it works.
 
-    A KeyboardInterrupt in the parent kills the child at once (fsrs/fit_worker.py:
-    the child ignores SIGINT, the parent decides).
+    The child runs in a session of its own, so Ctrl-C at the terminal reaches only
+    this process, which decides: a KeyboardInterrupt here kills the child at once.
     """
-    import multiprocessing  # only optimize's (1.5 MB in evaluate's process otherwise)
+    import pickle  # only optimize's
+    import subprocess
+    import sys
 
-    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-    connection, child_end = context.Pipe()
-    worker = context.Process(target=fit_worker.run, args=(child_end,), daemon=True)
-    worker.start()
-    child_end.close()
+    worker = subprocess.Popen([sys.executable, "-m", "flashcards.fsrs.fit_worker"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              start_new_session=True)
+    answered = False
     try:
-        # Sent once the worker runs, not as its arguments: start() blocks while a
-        # history larger than the pipe's buffer goes out, and a Ctrl-C there left a
-        # worker reading half a pickle (a traceback on stderr) and nothing to kill.
-        connection.send(data)
-        while not connection.poll(POLL_SECONDS):
-            tick()
-            if not worker.is_alive() and not connection.poll(0):
-                raise FlashcardsError(f"the FSRS fit stopped (exit code {worker.exitcode}); "
-                                      "nothing was changed")
-        ok, value = connection.recv()
+        try:
+            pickle.dump(data, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            worker.stdin.close()
+            while not _ended(worker, POLL_SECONDS):  # the answer is small: it ends first
+                tick()
+            ok, value = pickle.load(worker.stdout)
+            answered = True
+        except (BrokenPipeError, EOFError):  # the child ended before it answered
+            raise FlashcardsError(f"the FSRS fit stopped (exit code {worker.wait()}); "
+                                  "nothing was changed") from None
     finally:
-        if worker.is_alive():
+        if not answered:  # interrupted, or failed: the child goes at once
             worker.kill()
-        worker.join()
-        connection.close()
+        worker.wait()
+        for pipe in (worker.stdin, worker.stdout):
+            with suppress(OSError):  # stdin may be a broken pipe
+                pipe.close()
     if not ok:
         raise FlashcardsError(f"the FSRS fit failed: {value}; nothing was changed")
     return value
+
+
+def _ended(process, seconds: float) -> bool:
+    import subprocess
+
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 # -- evaluate -------------------------------------------------------------------------

@@ -188,8 +188,11 @@ def listed(db: Path) -> list[dict]:
 # -- Ctrl-C ------------------------------------------------------------------------------
 
 
+_WORKER = b"flashcards.fsrs.fit_worker"
+
+
 def _workers_of(pid: int) -> list[int]:
-    """The spawned worker processes of ``pid`` (multiprocessing's spawn_main)."""
+    """The fit's worker processes of ``pid`` (fsrs/fit_worker.py)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -199,7 +202,7 @@ def _workers_of(pid: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == pid and b"spawn_main" in cmdline:
+        if ppid == pid and _WORKER in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -228,7 +231,7 @@ def test_ctrl_c_during_optimize_keeps_the_old_parameters(db):
     assert saved(db) == old
     time.sleep(0.2)
     assert not any(Path(f"/proc/{worker}").exists()
-                   and b"spawn_main" in Path(f"/proc/{worker}/cmdline").read_bytes()
+                   and _WORKER in Path(f"/proc/{worker}/cmdline").read_bytes()
                    for worker in workers), "the worker outlived the command"
     # Uninterrupted, the same command replaces them: the check above could fail.
     assert run("optimize", db=db).returncode == 0
@@ -316,3 +319,39 @@ def test_simulate_without_cards_says_how_to_add_some(tmp_path):
     Store.open(db).close()
     result = run("simulate", db=db)
     assert result.returncode == 1 and "no cards to simulate" in result.stderr
+
+
+# -- what the fit's worker process loads -------------------------------------------------
+
+# Run by every Python process of the command (PYTHONPATH): each module it imports, as
+# it imports it, a line in a file named after its process id.
+_RECORD_IMPORTS = """
+import os, sys
+
+_out = open(os.path.join(os.environ["RECORD_IMPORTS_IN"], str(os.getpid())), "a", buffering=1)
+sys.addaudithook(lambda event, args: event == "import" and _out.write(args[0] + "\\n"))
+"""
+
+
+def test_the_fit_worker_of_the_installed_command_loads_no_command_line(db, tmp_path):
+    # pip's console script imports the command line above its __main__ guard; the fit's
+    # worker must not run it again (as a multiprocessing spawn of that script does).
+    script, hooks, records = tmp_path / "flashcards", tmp_path / "hooks", tmp_path / "records"
+    script.write_text("import sys\nfrom flashcards.cli import main\n"
+                      "if __name__ == '__main__':\n    sys.exit(main())\n")
+    hooks.mkdir()
+    records.mkdir()
+    (hooks / "sitecustomize.py").write_text(_RECORD_IMPORTS)
+    path = os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])
+    command = subprocess.Popen([sys.executable, str(script), "optimize"], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**_env(db, AFTER), "PYTHONPATH": path,
+                                    "RECORD_IMPORTS_IN": str(records)})
+    out, err = command.communicate(timeout=300)
+    assert command.returncode == 0, err
+    imports = {int(file.name): set(file.read_text().split()) for file in records.iterdir()}
+    workers = [names for pid, names in imports.items()
+               if pid != command.pid and "fsrs_rs_python" in names]
+    assert len(workers) == 1, sorted(imports)
+    assert "flashcards.fsrs.fitting" in workers[0]
+    assert not {"click", "flashcards.cli", "flashcards.store"} & workers[0]

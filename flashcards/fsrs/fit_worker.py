@@ -1,28 +1,38 @@
-"""The child process of `optimize`'s fit (fitting_report.fit_in_worker starts it).
+"""The child process of `optimize`'s fit: ``python -m flashcards.fsrs.fit_worker``,
+started by fitting_report.fit_in_worker. It reads a pickled dataset on its
+standard input and writes the pickled answer, (True, parameters) or (False, why),
+on its standard output.
 
-A module of its own so that the worker imports FSRS's fitting alone, not the
-store, the journal and the settings the report needs (about 5 MB more, held
-beside fsrs-rs's fit).
+A module of its own, run by name, so that the worker imports FSRS's fitting alone:
+not the command line, the store, the journal and the settings (about 5 MB more,
+held beside fsrs-rs's fit). Not a multiprocessing spawn: that runs the parent's
+main script again in the child, and the installed `flashcards` script imports the
+whole command line before its ``__main__`` guard.
 """
 
 from __future__ import annotations
 
-import signal
+import pickle
+import sys
+from typing import BinaryIO
 
 from flashcards.fsrs import fitting
 
 
-def run(connection) -> None:
-    """Read a dataset from the pipe, fit, answer (True, parameters) or (False, why).
-
-    SIGINT is ignored: Ctrl-C reaches the whole process group, and the parent decides.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def run(source: BinaryIO, sink: BinaryIO) -> None:
+    """Read a dataset from ``source``, fit, write the answer to ``sink``."""
     # Nothing here holds the dataset: the items let it go once fsrs-rs has read them.
-    items = fitting.training_items(connection.recv(), release=True)
+    items = fitting.training_items(pickle.load(source), release=True)
     try:
         result = (True, fitting.fit_items(items))
     except fitting.FitError as exc:
         result = (False, str(exc))
-    connection.send(result)
-    connection.close()
+    pickle.dump(result, sink)
+    sink.flush()
+
+
+if __name__ == "__main__":
+    try:
+        run(sys.stdin.buffer, sys.stdout.buffer)
+    except (EOFError, BrokenPipeError, pickle.UnpicklingError):  # its parent went first
+        sys.exit(1)
