@@ -12,6 +12,7 @@ import sys
 import tracemalloc
 import weakref
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -160,3 +161,21 @@ def test_evaluate_imports_neither_the_fit_worker_machinery_nor_the_journal_nor_h
     assert imported("import flashcards.cli; from flashcards import fitting_report; "
                     "import flashcards.ui.fitting_view", "multiprocessing",
                     "flashcards.history", "flashcards.journal", "hashlib", "_hashlib") == []
+
+
+def test_an_item_taken_by_index_is_the_one_iteration_gives():
+    # fsrs-rs iterates the items once; a reader that indexes them (Sequence's own `in`,
+    # `index`, `reversed`) must get the same items, without remaking every answer's review.
+    data = fitting.prepare(history(random.Random(4), 30, 6))
+    items = fitting.training_items(data)
+    by_index = [repr(item.reviews) for item in reversed(items)]
+    assert by_index[::-1] == [repr(item.reviews) for item in items]
+    assert len(by_index) == data.size > 0
+
+
+def test_items_that_let_their_dataset_go_say_so_when_read_again():
+    items = fitting.training_items(fitting.prepare(history(random.Random(4), 30, 6)),
+                                   release=True)
+    assert sum(1 for _ in items) > 0
+    with pytest.raises(RuntimeError, match="read once"):
+        next(iter(items))

@@ -105,12 +105,18 @@ class _Items(Sequence):
     def __getitem__(self, index):  # only to be a Sequence: fsrs-rs iterates
         if isinstance(index, slice):
             return [self[k] for k in range(*index.indices(len(self)))]
-        row, reviews = self.rows[index], _answer_reviews(self.data, keep=False)
-        start = self.data.starts[self.data.card[row]]
-        return fsrs.FSRSItem(reviews[start:start + self.data.position[row] + 1])
+        row, data = self.rows[index], self._data()
+        start = data.starts[data.card[row]]
+        return fsrs.FSRSItem([fsrs.FSRSReview(data.rating[k], data.answer_delta_t[k])
+                              for k in range(start, start + data.position[row] + 1)])
+
+    def _data(self) -> Dataset:
+        if self.data is None:
+            raise RuntimeError("training items made with release=True are read once")
+        return self.data
 
     def __iter__(self):
-        data = self.data
+        data = self._data()
         if self.release:
             self.data = None  # the iteration's locals hold it, until its end
         item, reviews, starts = fsrs.FSRSItem, _answer_reviews(data, keep=self.keep), data.starts
