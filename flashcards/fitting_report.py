@@ -159,7 +159,9 @@ def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
     import subprocess
     import sys
 
-    worker = subprocess.Popen([sys.executable, "-m", "flashcards.fsrs.fit_worker"],
+    # -P: the working directory is not put first on the child's path, where a folder
+    # named flashcards (another checkout) would stand in for this package.
+    worker = subprocess.Popen([sys.executable, "-P", "-m", "flashcards.fsrs.fit_worker"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               start_new_session=True)
     answered = False

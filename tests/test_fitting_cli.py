@@ -355,3 +355,17 @@ def test_the_fit_worker_of_the_installed_command_loads_no_command_line(db, tmp_p
     assert len(workers) == 1, sorted(imports)
     assert "flashcards.fsrs.fitting" in workers[0]
     assert not {"click", "flashcards.cli", "flashcards.store"} & workers[0]
+
+
+def test_optimize_works_from_a_folder_that_holds_a_flashcards_folder(db, tmp_path):
+    # A package named flashcards in the working directory (another checkout, say) must
+    # not stand in for this one in the fit's worker process.
+    other = tmp_path / "here" / "flashcards"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise ImportError('not this flashcards')\n")
+    script = Path(sys.executable).with_name("flashcards")  # the installed command
+    done = subprocess.run([sys.executable, str(script), "optimize"],
+                          cwd=tmp_path / "here", capture_output=True, text=True, timeout=300,
+                          env=_env(db, AFTER))
+    assert done.returncode == 0, done.stderr
+    assert saved(db) is not None
