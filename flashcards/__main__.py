@@ -1,8 +1,8 @@
 """``python -m flashcards`` runs the command line."""
 
 if __name__ == "__main__":
-    # Imported here, not above: a spawned worker process (optimize's fit) imports this
-    # module too, and needs none of the command line (about 5 MB).
+    # Imported here, not above: a spawned process (the rebuild's second one,
+    # history_rebuild.py) imports this module again, and needs none of the command line.
     from flashcards.cli import main
 
     main()
