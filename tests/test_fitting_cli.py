@@ -333,6 +333,7 @@ sys.addaudithook(lambda event, args: event == "import" and _out.write(args[0] + 
 """
 
 
+@pytest.mark.slow  # a whole optimize; in-process twin: test_fitting_memory.py's import check
 def test_the_fit_worker_of_the_installed_command_loads_no_command_line(db, tmp_path):
     # pip's console script imports the command line above its __main__ guard; the fit's
     # worker must not run it again (as a multiprocessing spawn of that script does).
