@@ -106,7 +106,8 @@ _WATCH_BUCKETS = """
 import os, signal, sys
 
 def _watch(event, args):
-    if event != "open" or not isinstance(args[0], (str, os.PathLike)) or "r" not in args[1]:
+    if event != "open" or not isinstance(args[0], (str, os.PathLike)) \
+            or "r" not in (args[1] or ""):  # os.open's event has no mode
         return
     folder, name = os.path.split(os.fspath(args[0]))
     if not name.endswith(".lines"):
