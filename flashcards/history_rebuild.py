@@ -206,10 +206,11 @@ def replay_part(part: _Part) -> None:
             # Its message is unchanged; a traceback shown there says where it began.
             exc.add_note(f"In the rebuild's second process:\n{traceback.format_exc()}")
             ended = exc
-        try:
-            _write_frame(out, (_ENDED, ended))
-        except (pickle.PicklingError, TypeError, AttributeError):  # an error that won't pickle
-            _write_frame(out, (_ENDED, RuntimeError(f"{type(ended).__name__}: {ended}")))
+            try:  # an error that cannot cross (pickled, then read back): its name and text
+                pickle.loads(pickle.dumps(exc))
+            except Exception:  # noqa: BLE001
+                ended = RuntimeError(f"{type(exc).__name__}: {exc}")
+        _write_frame(out, (_ENDED, ended))
 
 
 def _write_frame(out: BinaryIO, value: object) -> None:
