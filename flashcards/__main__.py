@@ -1,8 +1,10 @@
 """``python -m flashcards`` runs the command line."""
 
 if __name__ == "__main__":
-    # Imported here, not above: a spawned process (the rebuild's second one,
-    # history_rebuild.py) imports this module again, and needs none of the command line.
+    # No process of ours imports this module again: the rebuild's second process and
+    # optimize's fit worker run modules of their own (rebuild_worker.py,
+    # fsrs/fit_worker.py), and multiprocessing's spawn never reruns a package's
+    # __main__ (multiprocessing/spawn.py, _fixup_main_from_name).
     from flashcards.cli import main
 
     main()

@@ -20,11 +20,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from flashcards import journal
 from flashcards.journal import ANSWER, JOURNAL_ONLY, NOTE, SUSPEND, UNSUSPEND, Event
 from flashcards.journal_buckets import BucketedReading
 from flashcards.store import ReplayCard, ReviewRecord, answer_values, schedule_values
+
+if TYPE_CHECKING:
+    import subprocess
 
 # The cards of a batch, by (note GUID, ordinal): a StoredCard or a ReplayCard.
 Cards = Mapping[tuple[str, int], ReplayCard]
@@ -95,11 +99,11 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
                    *, rows: int) -> Iterator[ReplayedBatch]:
     """Every bucket of ``reading`` replayed (``replay_batch``), on two cores if there are.
 
-    A second process replays the last buckets while this one replays the first,
-    then writes the second's batches as they come; they follow this one's, so
-    the rows are written in the same order whoever replayed them. If the second
-    process dies, the buckets it had not finished are replayed here; an error it
-    raises (a journal of a newer version) is raised here.
+    A second process (rebuild_worker.py) replays the last buckets while this one
+    replays the first, then writes the second's batches as they come; they follow
+    this one's, so the rows are written in the same order whoever replayed them. If
+    the second process dies, the buckets it had not finished are replayed here; an
+    error it raises (a journal of a newer version) is raised here. Ctrl-C here ends it.
     """
     own = range(reading.buckets)
     if reading.buckets >= SECOND_PROCESS_FROM and (os.cpu_count() or 1) > 1:
@@ -108,31 +112,58 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
     if not second:
         yield from _replay_here(reading, own, cards, rules_for, device, rows)
         return
-    import multiprocessing  # only for a large rebuild
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
     assert reading.folder is not None
     part = _Part(reading.for_another_process(), second, cards,
                  {deck: rules_for(deck) for deck in {c.deck for c in cards.values()}},
                  device, rows, reading.folder / "second.batches")
     part.out.touch()
     done: set[int] = set()
-    # A new process, not a fork: a fork's resident size counts every page of this
-    # one it touches (some 60 MB more at 100k cards), and it inherits the store's
-    # connection, which must not cross a fork.
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        future = pool.submit(_replay_part, part)
+    ended: list = []  # the second process's last frame: its problems, or its error
+    worker = _start(part)
+    try:
         yield from _replay_here(reading, own, cards, rules_for, device, rows)
-        for bucket, batches in _buckets_written(part.out, future.done):
+        for bucket, batches in _buckets_written(part.out, lambda: worker.poll() is not None):
+            if bucket == _ENDED:
+                ended.append(batches)
+                continue
             done.add(bucket)
             yield from batches
-        try:
-            reading.problems += future.result()
-        except BrokenProcessPool:
-            yield from _replay_here(reading, [b for b in second if b not in done], cards,
-                                    rules_for, device, rows)
+    finally:
+        worker.kill()  # if still running (interrupted here): it must not outlive this
+        worker.wait()
+    if not ended:  # it died (killed, out of memory): its unfinished buckets, here
+        yield from _replay_here(reading, [b for b in second if b not in done], cards,
+                                rules_for, device, rows)
+    elif isinstance(ended[0], BaseException):
+        raise ended[0]
+    else:
+        reading.problems += ended[0]
+
+
+def _start(part: _Part) -> subprocess.Popen:
+    """The second process, ``python -m flashcards.rebuild_worker``, reading ``part``.
+
+    Started by module name, not as a multiprocessing spawn: a spawn runs the parent's
+    main script again, and the installed `flashcards` script imports the whole
+    command line before its ``__main__`` guard. A process of its own, not a fork: a
+    fork's resident size counts every page of this one it touches (some 60 MB more at
+    100k cards), and it inherits the store's connection, which must not cross a fork.
+    """
+    import subprocess  # only for a large rebuild
+    import sys
+    import tempfile
+
+    # The work in a file with no name, as its standard input: this process goes on
+    # to its own buckets at once, not held until the child has read a pipe's worth.
+    with tempfile.TemporaryFile(dir=part.out.parent) as work:
+        pickle.dump(part, work, protocol=pickle.HIGHEST_PROTOCOL)
+        work.seek(0)
+        # -P: the working directory is not put first on the child's path, where a
+        # folder named flashcards (another checkout) would stand in for this package.
+        # A session of its own: Ctrl-C at the terminal reaches this process alone,
+        # which ends the child (replay_buckets).
+        return subprocess.Popen([sys.executable, "-P", "-m", "flashcards.rebuild_worker"],
+                                stdin=work, stdout=subprocess.DEVNULL, start_new_session=True)
 
 
 def _replay_here(reading: BucketedReading, buckets: Iterable[int], cards: Cards,
@@ -154,27 +185,48 @@ class _Part:
     out: Path
 
 
-def _replay_part(part: _Part) -> list:
+def replay_part(part: _Part) -> None:
     """In the second process: its buckets replayed into ``part.out``, a frame each (its
-    length, then the bucket and its batches pickled); the problems met."""
+    length, then the bucket and its batches pickled), then a last frame: the problems
+    met, or the error raised. It stops if the process that started it is gone."""
     gc.disable()  # as in the first (history._no_collections): no cyclic garbage is made
+    parent = os.getppid()
     with part.out.open("ab") as out:
-        for bucket in part.buckets:
-            batches = list(_replay_here(part.reading, [bucket], part.cards,
-                                        part.rules.__getitem__, part.device, part.rows))
-            frame = pickle.dumps((bucket, batches), protocol=pickle.HIGHEST_PROTOCOL)
-            out.write(len(frame).to_bytes(_LENGTH, "little") + frame)
-            out.flush()
-    return part.reading.problems
+        try:
+            for bucket in part.buckets:
+                if os.getppid() != parent:
+                    return  # no one will read the rest
+                _write_frame(out, (bucket, list(_replay_here(
+                    part.reading, [bucket], part.cards, part.rules.__getitem__, part.device,
+                    part.rows))))
+            ended: object = part.reading.problems
+        except Exception as exc:  # noqa: BLE001 - sent to the first process, raised there
+            import traceback
+
+            # Its message is unchanged; a traceback shown there says where it began.
+            exc.add_note(f"In the rebuild's second process:\n{traceback.format_exc()}")
+            ended = exc
+            try:  # an error that cannot cross (pickled, then read back): its name and text
+                pickle.loads(pickle.dumps(exc))
+            except Exception:  # noqa: BLE001
+                ended = RuntimeError(f"{type(exc).__name__}: {exc}")
+        _write_frame(out, (_ENDED, ended))
 
 
+def _write_frame(out: BinaryIO, value: object) -> None:
+    frame = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(frame).to_bytes(_LENGTH, "little") + frame)
+    out.flush()
+
+
+_ENDED = -1  # the bucket of the last frame, which holds the problems or the error
 _LENGTH = 8  # bytes of a frame's length
 
 
 def _buckets_written(path: Path, finished: Callable[[], bool]
                      ) -> Iterator[tuple[int, list[ReplayedBatch]]]:
     """The second process's frames, each once it is written whole, until it has
-    ``finished`` (returned or died) and no whole frame is left."""
+    ``finished`` (ended or died) and no whole frame is left."""
     with path.open("rb") as frames:
         while True:
             ended = finished()  # before reading: every frame written before it is seen

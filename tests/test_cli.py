@@ -315,13 +315,3 @@ def test_list_and_stats_name_the_states_alike(tmp_path, deck_dir):
     assert sorted(card["status"] for card in listed) == ["learning", "new"]
     counts = json.loads(run("stats", "--json", db=db).stdout)["cards"]
     assert counts["learning"] == 1 and counts["new"] == 1
-
-
-def test_python_m_flashcards_imported_by_a_spawned_process_loads_no_command_line():
-    # multiprocessing's spawn (the rebuild's second process, history_rebuild.py) runs
-    # the parent's main module again, as __mp_main__: the command line is not its to hold.
-    code = ("import runpy, sys; runpy.run_module('flashcards.__main__', run_name='__mp_main__');"
-            "print(sorted(m for m in sys.modules if m.startswith(('click', 'flashcards.cli'))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"

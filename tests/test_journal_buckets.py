@@ -7,7 +7,6 @@ journal takes that path; everything else is the real CLI on real files.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
@@ -99,24 +98,47 @@ def with_a_bad_line_in_a_bucket(notes):
                      f'"t":"2026-01-09T09:00:00.000Z","guid":"{guid}","ord":1}}\n')
 
 
-def replay_noting_the_process(part):
-    """The second process's work, saying which process did it and how many buckets (the
-    second process finds this function by name: it is at the module's top level)."""
-    with open(os.environ["PIDS_FILE"], "a") as out:
-        out.write(f"{os.getpid()} {len(part.buckets)}\n")
-    return REPLAY_PART(part)
+# Run by the rebuild's second process at its start (PYTHONPATH): each bucket file it
+# reads, a line in a file named after its process id; with KILL_AT_BUCKET, a SIGKILL
+# as it begins its first bucket, or the last that holds lines (so a card's answers are
+# left to replay; each bucket before has its frame written).
+_WATCH_BUCKETS = """
+import os, signal, sys
+
+def _watch(event, args):
+    if event != "open" or not isinstance(args[0], (str, os.PathLike)) \
+            or "r" not in (args[1] or ""):  # os.open's event has no mode
+        return
+    folder, name = os.path.split(os.fspath(args[0]))
+    if not name.endswith(".lines"):
+        return
+    bucket, kill = int(name.split(".")[0]), os.environ.get("KILL_AT_BUCKET")
+    last = max(int(other.split(".")[0]) for other in os.listdir(folder)
+               if other.endswith(".lines") and os.path.getsize(os.path.join(folder, other)))
+    dies = kill == "first" or (kill == "last" and bucket == last)
+    with open(os.path.join(os.environ["BUCKET_READS_IN"], str(os.getpid())), "a") as out:
+        out.write(("killed at " if dies else "") + f"{bucket}\\n")
+    if dies:
+        os.kill(os.getpid(), signal.SIGKILL)  # as if killed, or out of memory
+
+sys.addaudithook(_watch)
+"""
 
 
-def dies(part):
-    os._exit(9)  # as if killed, or out of memory
-
-
-def dies_before_the_last_bucket(part):
-    REPLAY_PART(dataclasses.replace(part, buckets=part.buckets[:-1]))
-    os._exit(9)
-
-
-REPLAY_PART = history_rebuild._replay_part
+def watch_the_second_process(folder, monkeypatch, kill_at: str | None = None):
+    """The bucket files each second process reads from now on (the real process,
+    found by no mock: it runs _WATCH_BUCKETS), by its pid; ``kill_at`` kills it."""
+    hooks, reads = folder / "hooks", folder / "reads"
+    hooks.mkdir(parents=True)
+    reads.mkdir()
+    (hooks / "sitecustomize.py").write_text(_WATCH_BUCKETS)
+    # No empty entry: it would put the working directory on the path, as -P does not.
+    path = [str(hooks), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
+    monkeypatch.setenv("BUCKET_READS_IN", str(reads))
+    if kill_at:
+        monkeypatch.setenv("KILL_AT_BUCKET", kill_at)
+    return lambda: {int(f.name): f.read_text().splitlines() for f in reads.iterdir()}
 
 
 @pytest.mark.slow
@@ -125,12 +147,11 @@ def test_a_rebuild_on_two_cores_gives_what_one_gives(tmp_path, monkeypatch):
     with_a_bad_line_in_a_bucket(notes)
     one_output, one = rebuild_in_buckets(notes, db, monkeypatch, second_from=10**6)
 
-    monkeypatch.setattr(history_rebuild, "_replay_part", replay_noting_the_process)
-    monkeypatch.setenv("PIDS_FILE", str(tmp_path / "pids"))
+    reads = watch_the_second_process(tmp_path / "two", monkeypatch)
     monkeypatch.setattr(history_rebuild, "OWN_SHARE", 0.1)  # most buckets to the second
     two_output, two = rebuild_in_buckets(notes, db, monkeypatch, second_from=1)
-    pid, buckets = map(int, (tmp_path / "pids").read_text().split())
-    assert pid != os.getpid() and buckets > 1
+    [(pid, buckets)] = reads().items()  # one second process, which read its buckets
+    assert pid != os.getpid() and len(buckets) > 1
     assert two == one
     assert two_output == one_output
     assert "other-9f9f9f.jsonl:7" in two_output  # the bad line, from whichever process
@@ -141,11 +162,33 @@ def test_a_second_process_that_dies_leaves_its_buckets_to_the_first(tmp_path, mo
     notes, db = history_with_every_kind_of_line(tmp_path)
     one_output, one = rebuild_in_buckets(notes, db, monkeypatch, second_from=10**6)
 
-    for death in (dies, dies_before_the_last_bucket):
-        monkeypatch.setattr(history_rebuild, "_replay_part", death)
+    for death in ("first", "last"):  # at once; before its last bucket of answers
+        reads = watch_the_second_process(tmp_path / death, monkeypatch, kill_at=death)
         two_output, two = rebuild_in_buckets(notes, db, monkeypatch, second_from=1)
+        [buckets] = reads().values()
+        assert buckets[-1].startswith("killed at"), death  # it died where it was meant to
+        assert len(buckets) > 1 if death == "last" else len(buckets) == 1
         assert two == one, death
         assert two_output == one_output
+
+
+@pytest.mark.slow
+def test_a_rebuild_from_a_folder_that_holds_a_flashcards_folder_uses_two_cores(
+        tmp_path, monkeypatch):
+    # A package named flashcards in the working directory (another checkout, say) must
+    # not stand in for this one in the second process (it would die, and this one
+    # would replay every bucket alone).
+    notes, db = history_with_every_kind_of_line(tmp_path)
+    one_output, one = rebuild_in_buckets(notes, db, monkeypatch, second_from=10**6)
+    other = tmp_path / "here" / "flashcards"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise ImportError('not this flashcards')\n")
+    monkeypatch.chdir(tmp_path / "here")
+    reads = watch_the_second_process(tmp_path / "two", monkeypatch)
+    two_output, two = rebuild_in_buckets(notes, db, monkeypatch, second_from=1)
+    [buckets] = reads().values()
+    assert buckets and not any(read.startswith("killed") for read in buckets)
+    assert (two_output, two) == (one_output, one)
 
 
 def test_the_buckets_hold_each_card_whole_with_the_same_events_problems_and_offsets(

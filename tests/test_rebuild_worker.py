@@ -1,0 +1,172 @@
+"""A large rebuild's second process (flashcards/rebuild_worker.py) as a real process:
+what it imports under the installed command, Ctrl-C while it works, an error it
+raises, and a working directory that holds another `flashcards` folder.
+
+A rebuild takes the second process only past a real size (journal_buckets.BUCKETED_OVER
+bytes of journal, three buckets or more), and a monkeypatch does not reach a command
+run as a process of its own: the tests that run one write a journal of that size.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from flashcards import history_rebuild, journal, journal_buckets
+from flashcards.journal import ANSWER, Event
+from flashcards.model import FlashcardsError, digest
+from flashcards.store import ReplayCard, Store
+
+START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
+CARDS, ANSWERS_EACH = 2_000, 90  # 180k answer lines, some 26 MB: past BUCKETED_OVER
+_WORKER = b"flashcards.rebuild_worker"
+
+
+def write_large_collection(folder: Path) -> Path:
+    """CARDS basic cards in 20 files, and a journal of ANSWERS_EACH answers to each,
+    written as this device writes them: a rebuild of it is bucketed, on two cores."""
+    for number in range(20):
+        text = "".join(f"## Question {card}?\n<!-- id: c{card} -->\n\nAnswer {card}.\n\n"
+                       for card in range(number * 100, number * 100 + 100))
+        (folder / f"deck{number:02}.md").write_text(text, encoding="utf-8")
+    target = folder / journal.FOLDER_NAME / journal.JOURNAL_DIR
+    target.mkdir(parents=True)
+    guids = ["fc" + digest("id", f"c{card}")[:16] for card in range(CARDS)]  # sync's GUIDs
+    with (target / f"desktop-5eed00{journal.SUFFIX}").open("w", encoding="utf-8") as out:
+        seq = 0
+        for round_ in range(ANSWERS_EACH):
+            lines = []
+            for card, guid in enumerate(guids):
+                seq += 1
+                moment = START + timedelta(days=round_ * 4, minutes=card % 600)
+                lines.append(f'{{"v":1,"id":"desktop-5eed00-{seq}","type":"answer",'
+                             f'"t":"{moment:%Y-%m-%dT%H:%M:%S}.000Z","guid":"{guid}","ord":1,'
+                             f'"button":{1 + (card * 7 + round_) % 4},"ms":4000,"off":60}}\n')
+            out.write("".join(lines))
+    assert journal_buckets.new_bytes([target], {}) > journal_buckets.BUCKETED_OVER
+    return folder
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("large") / "notes"
+    folder.mkdir()
+    return write_large_collection(folder)
+
+
+def _env(db: Path, **more: str) -> dict[str, str]:
+    return {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_TZ": "UTC", "NO_COLOR": "1",
+            "FLASHCARDS_NOW": (START + timedelta(days=400)).isoformat(), **more}
+
+
+# Run by every Python process of the command (PYTHONPATH): each module it imports, as
+# it imports it, a line in a file named after its process id.
+_RECORD_IMPORTS = """
+import os, sys
+
+_out = open(os.path.join(os.environ["RECORD_IMPORTS_IN"], str(os.getpid())), "a", buffering=1)
+sys.addaudithook(lambda event, args: event == "import" and _out.write(args[0] + "\\n"))
+"""
+
+
+@pytest.mark.slow
+def test_the_second_process_of_the_installed_command_loads_no_command_line(large, tmp_path):
+    # pip's console script imports the command line above its __main__ guard; the
+    # rebuild's second process must not run it again (as a multiprocessing spawn did).
+    script, hooks, records = tmp_path / "flashcards", tmp_path / "hooks", tmp_path / "records"
+    script.write_text("import sys\nfrom flashcards.cli import main\n"
+                      "if __name__ == '__main__':\n    sys.exit(main())\n")
+    hooks.mkdir()
+    records.mkdir()
+    (hooks / "sitecustomize.py").write_text(_RECORD_IMPORTS)
+    path = os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])
+    command = subprocess.Popen([sys.executable, str(script), "sync", str(large)], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=_env(tmp_path / "fc.db", PYTHONPATH=path,
+                                        RECORD_IMPORTS_IN=str(records)))
+    out, err = command.communicate(timeout=600)
+    assert command.returncode == 0, err
+    assert f"{CARDS * ANSWERS_EACH} answers from desktop-5eed00" in out
+    imports = {int(file.name): set(file.read_text().split()) for file in records.iterdir()}
+    workers = [names for pid, names in imports.items()
+               if pid != command.pid and "flashcards.history_rebuild" in names]
+    assert len(workers) == 1, sorted(imports)
+    assert not {"click", "rich", "flashcards.cli"} & workers[0]
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The rebuild's second processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and _WORKER in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker in /proc")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no second process")
+def test_ctrl_c_during_a_large_rebuild_ends_its_second_process(large, tmp_path):
+    db = tmp_path / "fc.db"
+    proc = subprocess.Popen([sys.executable, "-m", "flashcards", "sync", str(large)],
+                            env=_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline, workers = time.monotonic() + 120, []
+    while not workers and proc.poll() is None and time.monotonic() < deadline:
+        workers = _workers_of(proc.pid)
+        time.sleep(0.005)
+    assert workers, f"no second process seen; the command ended with {proc.poll()}"
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends (the child has a session of its own)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Interrupted." in err and "Traceback" not in err
+    assert not any(Path(f"/proc/{worker}").exists()
+                   and _WORKER in Path(f"/proc/{worker}/cmdline").read_bytes()
+                   for worker in workers), "the second process outlived the command"
+    store = Store.open(db, create=False)
+    try:
+        assert not store.has_reviews()  # nothing written: the rebuild's one transaction
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no second process")
+def test_an_error_in_the_second_process_is_raised_here_with_its_message(tmp_path):
+    # Three buckets (SECOND_PROCESS_FROM): the first replayed here, the others by the
+    # second process, whose last bucket holds a line of a newer journal format.
+    source = tmp_path / "journal" / "dev-1.jsonl"
+    source.parent.mkdir()
+    answer = Event(ANSWER, "dev-1", 1, START, guid="g0", ord=1, button=3, grade=4).to_line()
+    newer = ('{"v":99,"id":"dev-1-2","type":"answer","t":"2025-01-07T08:00:00.000Z",'
+             '"guid":"g2","ord":1}\n')
+    source.write_text(answer + newer, encoding="utf-8")
+    buckets = tmp_path / "buckets"
+    buckets.mkdir()
+    for bucket, lines in enumerate([b"0:1 " + answer.encode(), b"", b"0:2 " + newer.encode()]):
+        (buckets / f"{bucket}.lines").write_bytes(lines)
+    reading = journal_buckets.BucketedReading(events=[], offsets={}, folder=buckets,
+                                              buckets=3, sources=[(source, 0)])
+    assert reading.buckets >= history_rebuild.SECOND_PROCESS_FROM
+    cards = {("g0", 1): ReplayCard(1, "g0", 1, "Default", False)}
+    with pytest.raises(FlashcardsError) as raised:
+        list(history_rebuild.replay_buckets(reading, cards, lambda deck: journal.SM2, "dev-2",
+                                            rows=100))
+    assert str(raised.value) == (f"{source}:2: written by a newer flashcards "
+                                 "(journal format 99); upgrade flashcards")
+    # Raised by the second process (not found again here after it died): its traceback
+    # comes along as a note.
+    assert any("second process" in note for note in raised.value.__notes__)
