@@ -36,6 +36,7 @@ OWNERS = {
     "rich": {"ui"},
     "sqlite_utils": {"store/migrations"},
     "tzlocal": {"clock"},
+    "platformdirs": {"cli"},  # the default store's folder
     "genanki": {"export"},
     "markdown_it": {"mdit", "parser", "render"},
     "mdit_py_plugins": {"mdit"},
