@@ -27,6 +27,7 @@ __all__ = [
     "INITIAL_EASINESS",
     "LEARNED_REPETITIONS",
     "MATURE_INTERVAL",
+    "MAX_INTERVAL",
     "MAX_GRADE",
     "MIN_EASINESS",
     "MIN_GRADE",
@@ -54,6 +55,10 @@ MIN_EASINESS = 1.3
 # I(1) and I(2) of the 1990 text, in days; later intervals multiply by the E-Factor.
 FIRST_INTERVAL = 1
 SECOND_INTERVAL = 6
+# The longest interval, in days: from 0001-01-01 to 9999-12-31. A longer one is due
+# on date.max all the same (``due_date``), and SM-2's intervals otherwise grow past
+# any integer the store can hold (a 64-bit SQLite INTEGER, after some 90 perfect answers).
+MAX_INTERVAL = date.max.toordinal() - 1
 # Anki's split: from an interval of 21 days on, a card counts as mature.
 MATURE_INTERVAL = 21
 # SM-2's first two passes use the fixed 1- and 6-day steps; the E-Factor only takes
@@ -186,7 +191,7 @@ def _next_interval(repetitions: int, previous: int, ef_hundredths: int) -> int:
     if repetitions == 2:
         return SECOND_INTERVAL
     # ceil(previous * EF') with the E-Factor in hundredths, in integers only.
-    return -(-previous * ef_hundredths // _EF_SCALE)
+    return min(-(-previous * ef_hundredths // _EF_SCALE), MAX_INTERVAL)
 
 
 def _to_hundredths(easiness: float) -> int:

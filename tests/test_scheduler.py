@@ -19,6 +19,7 @@ from flashcards.scheduler import (
     BUTTON_NAMES,
     DAY_START_HOUR,
     GRADE_MEANINGS,
+    MAX_INTERVAL,
     SM2State,
     due_date,
     needs_repeat,
@@ -373,3 +374,16 @@ def test_passing_interval_follows_the_rule(state, grade):
 @given(states())
 def test_dict_round_trip_property(state):
     assert SM2State.from_dict(state.to_dict()) == state
+
+
+def test_an_interval_stops_at_the_range_of_a_date_and_the_due_date_is_unchanged():
+    state = SM2State(repetitions=3, easiness=2.5, interval=15)
+    for _ in range(200):  # unbounded, the interval would pass 10**60 days
+        before = state
+        state = review(state, 5)
+        unbounded = -(-before.interval * round(state.easiness * 100) // 100)
+        assert state.interval == min(unbounded, MAX_INTERVAL)
+        day = date(2026, 1, 5)
+        assert due_date(day, state) == (date.max if unbounded >= date.max.toordinal()
+                                        - day.toordinal() else day + timedelta(state.interval))
+    assert state.interval == MAX_INTERVAL == (date.max - date.min).days
