@@ -12,7 +12,6 @@ Good, Easy) or forgotten (Again).
 
 from __future__ import annotations
 
-import math
 import operator
 from array import array
 from collections.abc import Iterable, Sequence
@@ -103,8 +102,7 @@ class Dataset:
     recalled = _Scoring()  # 1 recalled, 0 forgotten
     count = _Scoring()  # srs-benchmark's i: the day-apart answers + 1
     lapses = _Scoring()  # earlier day-apart Again answers
-    # SM-2's interval before it, as a float: SM-2's intervals have no upper bound
-    # (a card passed daily for months goes past any integer type).
+    # SM-2's interval before it, as a float (at most scheduler.MAX_INTERVAL days).
     sm2_interval = _Scoring()
 
     def _scoring(self, name: str) -> array:
@@ -232,10 +230,7 @@ def _scoring_columns(data: Dataset) -> dict[str, array]:
             count += 1
             counts[answer] = count
             lapses[answer] = lapsed
-            try:
-                intervals[answer] = state[2] or 1
-            except OverflowError:  # SM-2's intervals have no bound: past float's range
-                intervals[answer] = math.inf  # delta_t / inf: 0.0, as with the int
+            intervals[answer] = state[2] or 1
             lapsed += rating[answer] == 1
             # SM-2 schedules on the first answer of a study day only (docs/scheduler.md).
             state = sm2_step(state, grade[answer])
