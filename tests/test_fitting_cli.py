@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fitting_helpers import START, synthetic_history, write_deck
+from process_helpers import children_running, imports_of_an_installed_run
 
 from flashcards import session
 from flashcards.fsrs.fitting import DEFAULT_PARAMETERS, MIN_REVIEWS
@@ -191,22 +192,6 @@ def listed(db: Path) -> list[dict]:
 _WORKER = b"flashcards.fsrs.fit_worker"
 
 
-def _workers_of(pid: int) -> list[int]:
-    """The fit's worker processes of ``pid`` (fsrs/fit_worker.py)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid and _WORKER in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker in /proc")
 def test_ctrl_c_during_optimize_keeps_the_old_parameters(db):
@@ -221,7 +206,7 @@ def test_ctrl_c_during_optimize_keeps_the_old_parameters(db):
                             text=True)
     deadline, workers = time.monotonic() + 60, []
     while not workers and proc.poll() is None and time.monotonic() < deadline:
-        workers = _workers_of(proc.pid)
+        workers = children_running(proc.pid, _WORKER)
         time.sleep(0.005)
     assert workers, f"no worker seen; the command ended with {proc.poll()}"
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends, while the fit runs
@@ -323,34 +308,13 @@ def test_simulate_without_cards_says_how_to_add_some(tmp_path):
 
 # -- what the fit's worker process loads -------------------------------------------------
 
-# Run by every Python process of the command (PYTHONPATH): each module it imports, as
-# it imports it, a line in a file named after its process id.
-_RECORD_IMPORTS = """
-import os, sys
-
-_out = open(os.path.join(os.environ["RECORD_IMPORTS_IN"], str(os.getpid())), "a", buffering=1)
-sys.addaudithook(lambda event, args: event == "import" and _out.write(args[0] + "\\n"))
-"""
-
-
 @pytest.mark.slow  # a whole optimize; in-process twin: test_fitting_memory.py's import check
 def test_the_fit_worker_of_the_installed_command_loads_no_command_line(db, tmp_path):
     # pip's console script imports the command line above its __main__ guard; the fit's
     # worker must not run it again (as a multiprocessing spawn of that script does).
-    script, hooks, records = tmp_path / "flashcards", tmp_path / "hooks", tmp_path / "records"
-    script.write_text("import sys\nfrom flashcards.cli import main\n"
-                      "if __name__ == '__main__':\n    sys.exit(main())\n")
-    hooks.mkdir()
-    records.mkdir()
-    (hooks / "sitecustomize.py").write_text(_RECORD_IMPORTS)
-    path = os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])
-    command = subprocess.Popen([sys.executable, str(script), "optimize"], text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env={**_env(db, AFTER), "PYTHONPATH": path,
-                                    "RECORD_IMPORTS_IN": str(records)})
-    out, err = command.communicate(timeout=300)
+    imports, command, out, err = imports_of_an_installed_run(
+        tmp_path, ["optimize"], _env(db, AFTER), timeout=300)
     assert command.returncode == 0, err
-    imports = {int(file.name): set(file.read_text().split()) for file in records.iterdir()}
     workers = [names for pid, names in imports.items()
                if pid != command.pid and "fsrs_rs_python" in names]
     assert len(workers) == 1, sorted(imports)

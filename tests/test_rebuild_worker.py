@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from process_helpers import children_running, imports_of_an_installed_run
 
 from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.journal import ANSWER, Event
@@ -66,55 +67,18 @@ def _env(db: Path, **more: str) -> dict[str, str]:
             "FLASHCARDS_NOW": (START + timedelta(days=400)).isoformat(), **more}
 
 
-# Run by every Python process of the command (PYTHONPATH): each module it imports, as
-# it imports it, a line in a file named after its process id.
-_RECORD_IMPORTS = """
-import os, sys
-
-_out = open(os.path.join(os.environ["RECORD_IMPORTS_IN"], str(os.getpid())), "a", buffering=1)
-sys.addaudithook(lambda event, args: event == "import" and _out.write(args[0] + "\\n"))
-"""
-
-
 @pytest.mark.slow
 def test_the_second_process_of_the_installed_command_loads_no_command_line(large, tmp_path):
     # pip's console script imports the command line above its __main__ guard; the
     # rebuild's second process must not run it again (as a multiprocessing spawn did).
-    script, hooks, records = tmp_path / "flashcards", tmp_path / "hooks", tmp_path / "records"
-    script.write_text("import sys\nfrom flashcards.cli import main\n"
-                      "if __name__ == '__main__':\n    sys.exit(main())\n")
-    hooks.mkdir()
-    records.mkdir()
-    (hooks / "sitecustomize.py").write_text(_RECORD_IMPORTS)
-    path = os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])
-    command = subprocess.Popen([sys.executable, str(script), "sync", str(large)], text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=_env(tmp_path / "fc.db", PYTHONPATH=path,
-                                        RECORD_IMPORTS_IN=str(records)))
-    out, err = command.communicate(timeout=600)
+    imports, command, out, err = imports_of_an_installed_run(
+        tmp_path, ["sync", str(large)], _env(tmp_path / "fc.db"), timeout=600)
     assert command.returncode == 0, err
     assert f"{CARDS * ANSWERS_EACH} answers from desktop-5eed00" in out
-    imports = {int(file.name): set(file.read_text().split()) for file in records.iterdir()}
     workers = [names for pid, names in imports.items()
                if pid != command.pid and "flashcards.history_rebuild" in names]
     assert len(workers) == 1, sorted(imports)
     assert not {"click", "rich", "flashcards.cli"} & workers[0]
-
-
-def _workers_of(pid: int) -> list[int]:
-    """The rebuild's second processes whose parent is ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid and _WORKER in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.mark.slow
@@ -127,7 +91,7 @@ def test_ctrl_c_during_a_large_rebuild_ends_its_second_process(large, tmp_path):
                             text=True)
     deadline, workers = time.monotonic() + 120, []
     while not workers and proc.poll() is None and time.monotonic() < deadline:
-        workers = _workers_of(proc.pid)
+        workers = children_running(proc.pid, _WORKER)
         time.sleep(0.005)
     assert workers, f"no second process seen; the command ended with {proc.poll()}"
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends (the child has a session of its own)
