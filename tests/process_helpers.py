@@ -4,6 +4,7 @@ process's imports recorded, and find its children by the module they run."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,13 @@ def children_running(pid: int, module: bytes) -> list[int]:
         if ppid == pid and module in cmdline:
             found.append(int(entry.name))
     return found
+
+
+def ctrl_c_reaches_it() -> None:
+    """A child's ``preexec_fn``: Ctrl-C (SIGINT) interrupts it, as in a terminal.
+
+    A suite started in the background by a shell without job control (``pytest &``,
+    ``nohup``) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler: a test of Ctrl-C would see the signal do nothing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fitting_helpers import START, synthetic_history, write_deck
-from process_helpers import children_running, imports_of_an_installed_run
+from process_helpers import children_running, ctrl_c_reaches_it, imports_of_an_installed_run
 
 from flashcards import session
 from flashcards.fsrs.fitting import DEFAULT_PARAMETERS, MIN_REVIEWS
@@ -203,7 +203,7 @@ def test_ctrl_c_during_optimize_keeps_the_old_parameters(db):
         store.close()
     proc = subprocess.Popen([sys.executable, "-m", "flashcards", "optimize"],
                             env=_env(db, AFTER), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=ctrl_c_reaches_it)
     deadline, workers = time.monotonic() + 60, []
     while not workers and proc.poll() is None and time.monotonic() < deadline:
         workers = children_running(proc.pid, _WORKER)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from process_helpers import children_running, imports_of_an_installed_run
+from process_helpers import children_running, ctrl_c_reaches_it, imports_of_an_installed_run
 
 from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.journal import ANSWER, Event
@@ -88,7 +88,7 @@ def test_ctrl_c_during_a_large_rebuild_ends_its_second_process(large, tmp_path):
     db = tmp_path / "fc.db"
     proc = subprocess.Popen([sys.executable, "-m", "flashcards", "sync", str(large)],
                             env=_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=ctrl_c_reaches_it)
     deadline, workers = time.monotonic() + 120, []
     while not workers and proc.poll() is None and time.monotonic() < deadline:
         workers = children_running(proc.pid, _WORKER)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from process_helpers import ctrl_c_reaches_it
 
 NOW = "2026-01-05T10:00:00+00:00"
 FLASHCARDS = [sys.executable, "-m", "flashcards"]
@@ -36,7 +37,8 @@ def env(tmp_path) -> dict:
 
 def spawn(env: dict, *args: str) -> pexpect.spawn:
     child = pexpect.spawn(FLASHCARDS[0], [*FLASHCARDS[1:], "review", *args], env=env,
-                          encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 100))
+                          encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 100),
+                          preexec_fn=ctrl_c_reaches_it)
     if os.environ.get("PTY_LOG"):
         child.logfile_read = open(os.environ["PTY_LOG"], "a", buffering=1)  # noqa: SIM115
     return child
