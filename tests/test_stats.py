@@ -635,3 +635,14 @@ def test_review_end_screen_shows_today_retention_and_the_week(tmp_path):
     assert second.splitlines()[-1] == (
         "Today: 4 answers, 67% recalled (2 of 3). "
         "Next 7 days: 2 due tomorrow, 1 in 6 days, then none.")
+
+
+def test_one_answer_is_one_answer_in_the_calendar(tmp_path):
+    from tests.test_history import invoke, write_notes
+
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "fc.db"
+    invoke(db, "sync", str(notes))
+    invoke(db, "review", stdin=" \n3\nq\n")
+    text = invoke(db, "stats")
+    assert "Reviews, last 365 days: 1 answer on 1 day" in text
+    assert "(busiest day: 1 answer)" in text

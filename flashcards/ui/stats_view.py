@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flashcards.stats import Stats
+from flashcards.stats import Stats, plural
 from flashcards.ui.tables import console
 
 # Shades for 1-4 quarters of the busiest day; "·" marks a day without answers.
@@ -69,8 +69,8 @@ def _heatmap(stats: Stats) -> list:
     legend = Text("    less ")
     for char, style in zip(HEAT_CHARS, HEAT_STYLES, strict=True):
         legend.append(char, style=style)
-    legend.append(f" more  (busiest day: {busiest} answers)")
-    head = (f"Reviews, last {stats.days} days: {stats.window_answers} answers on "
+    legend.append(f" more  (busiest day: {plural(busiest, 'answer')})")
+    head = (f"Reviews, last {stats.days} days: {plural(stats.window_answers, 'answer')} on "
             f"{_days(stats.study_days)}")
     streak = (f"Streak: {_days(stats.current_streak)} "
               f"(longest {_days(stats.longest_streak)})")
@@ -225,4 +225,4 @@ def _leeches(stats: Stats, show_path: Callable[[str], str], limit: int | None = 
 
 
 def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
+    return plural(count, "day")
