@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 # Run by every Python process of the command (PYTHONPATH): each module it imports, as
@@ -65,3 +66,31 @@ def ctrl_c_reaches_it() -> None:
     handler: a test of Ctrl-C would see the signal do nothing.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def ctrl_c_while_its_child_runs(args: list[str], env: dict[str, str], module: bytes,
+                                *, wait: float) -> None:
+    """Run ``flashcards ARGS``, press Ctrl-C once its child running ``module`` is up
+    (within ``wait`` seconds), and check the command stops as a Ctrl-C should: exit
+    130, "Interrupted.", no traceback, and the child gone with it."""
+    proc = subprocess.Popen([sys.executable, "-m", "flashcards", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_reaches_it)
+    deadline, children = time.monotonic() + wait, []
+    while not children and proc.poll() is None and time.monotonic() < deadline:
+        children = children_running(proc.pid, module)
+        time.sleep(0.005)
+    assert children, f"no child process seen; the command ended with {proc.poll()}"
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends (the child has a session of its own)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Interrupted." in err and "Traceback" not in err
+    time.sleep(0.2)  # a killed child's /proc entry may outlast its parent briefly
+    assert not any(_runs(child, module) for child in children), "the child outlived the command"
+
+
+def _runs(pid: int, module: bytes) -> bool:
+    try:
+        return module in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False

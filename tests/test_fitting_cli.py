@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fitting_helpers import START, synthetic_history, write_deck
-from process_helpers import children_running, ctrl_c_reaches_it, imports_of_an_installed_run
+from process_helpers import ctrl_c_while_its_child_runs, imports_of_an_installed_run
 
 from flashcards import session
 from flashcards.fsrs.fitting import DEFAULT_PARAMETERS, MIN_REVIEWS
@@ -201,23 +199,8 @@ def test_ctrl_c_during_optimize_keeps_the_old_parameters(db):
         save_fsrs_parameters(store, old)
     finally:
         store.close()
-    proc = subprocess.Popen([sys.executable, "-m", "flashcards", "optimize"],
-                            env=_env(db, AFTER), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=ctrl_c_reaches_it)
-    deadline, workers = time.monotonic() + 60, []
-    while not workers and proc.poll() is None and time.monotonic() < deadline:
-        workers = children_running(proc.pid, _WORKER)
-        time.sleep(0.005)
-    assert workers, f"no worker seen; the command ended with {proc.poll()}"
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends, while the fit runs
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, (out, err)
-    assert "Interrupted." in err and "Traceback" not in err
+    ctrl_c_while_its_child_runs(["optimize"], _env(db, AFTER), _WORKER, wait=60)
     assert saved(db) == old
-    time.sleep(0.2)
-    assert not any(Path(f"/proc/{worker}").exists()
-                   and _WORKER in Path(f"/proc/{worker}/cmdline").read_bytes()
-                   for worker in workers), "the worker outlived the command"
     # Uninterrupted, the same command replaces them: the check above could fail.
     assert run("optimize", db=db).returncode == 0
     assert saved(db) != old

@@ -10,15 +10,11 @@ run as a process of its own: the tests that run one write a journal of that size
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from process_helpers import children_running, ctrl_c_reaches_it, imports_of_an_installed_run
+from process_helpers import ctrl_c_while_its_child_runs, imports_of_an_installed_run
 
 from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.journal import ANSWER, Event
@@ -86,21 +82,7 @@ def test_the_second_process_of_the_installed_command_loads_no_command_line(large
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no second process")
 def test_ctrl_c_during_a_large_rebuild_ends_its_second_process(large, tmp_path):
     db = tmp_path / "fc.db"
-    proc = subprocess.Popen([sys.executable, "-m", "flashcards", "sync", str(large)],
-                            env=_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=ctrl_c_reaches_it)
-    deadline, workers = time.monotonic() + 120, []
-    while not workers and proc.poll() is None and time.monotonic() < deadline:
-        workers = children_running(proc.pid, _WORKER)
-        time.sleep(0.005)
-    assert workers, f"no second process seen; the command ended with {proc.poll()}"
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends (the child has a session of its own)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, (out, err)
-    assert "Interrupted." in err and "Traceback" not in err
-    assert not any(Path(f"/proc/{worker}").exists()
-                   and _WORKER in Path(f"/proc/{worker}/cmdline").read_bytes()
-                   for worker in workers), "the second process outlived the command"
+    ctrl_c_while_its_child_runs(["sync", str(large)], _env(db), _WORKER, wait=120)
     store = Store.open(db, create=False)
     try:
         assert not store.has_reviews()  # nothing written: the rebuild's one transaction
