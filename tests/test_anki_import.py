@@ -190,6 +190,9 @@ def test_the_journal_holds_anki_history_as_plain_lines(anki, tmp_path):
         len(built.suspended)
 
 
+DAY_LEARN = 3  # Anki's queue of learning cards due on a day, not at a time
+
+
 def test_answers_given_with_anki_s_own_scheduler_come_in_with_their_states(tmp_path):
     """Three new cards answered today by Anki's scheduler: Again and Good leave them in
     learning (due in minutes, so today), Easy graduates one to review with Anki's
@@ -208,7 +211,12 @@ def test_answers_given_with_anki_s_own_scheduler_come_in_with_their_states(tmp_p
             card = col.sched.getCard()
             col.sched.answerCard(card, ease)
             card.load()
-            if ease != 4:  # due at a time (seconds), a few minutes from now
+            if ease != 4 and card.queue == DAY_LEARN:
+                # A step that ends past Anki's day rollover (near 04:00): due on a day
+                # number, as a review is.
+                today = study_day(datetime.now(UTC), 4)
+                learning_due.append(today + timedelta(days=card.due - col.sched.today))
+            elif ease != 4:  # due at a time (seconds), a few minutes from now
                 learning_due.append(study_day(datetime.fromtimestamp(card.due, UTC), 4))
             else:
                 easy = {"guid": card.note().guid, "ivl": card.ivl, "factor": card.factor,
