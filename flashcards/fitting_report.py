@@ -157,13 +157,11 @@ def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
     """
     import pickle  # only optimize's
     import subprocess
-    import sys
 
-    # -P: the working directory is not put first on the child's path, where a folder
-    # named flashcards (another checkout) would stand in for this package.
-    worker = subprocess.Popen([sys.executable, "-P", "-m", "flashcards.fsrs.fit_worker"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              start_new_session=True)
+    from flashcards import child_process
+
+    worker = child_process.start("flashcards.fsrs.fit_worker", stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE)
     answered = False
     try:
         try:

@@ -141,29 +141,22 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
 
 
 def _start(part: _Part) -> subprocess.Popen:
-    """The second process, ``python -m flashcards.rebuild_worker``, reading ``part``.
-
-    Started by module name, not as a multiprocessing spawn: a spawn runs the parent's
-    main script again, and the installed `flashcards` script imports the whole
-    command line before its ``__main__`` guard. A process of its own, not a fork: a
-    fork's resident size counts every page of this one it touches (some 60 MB more at
-    100k cards), and it inherits the store's connection, which must not cross a fork.
-    """
+    """The second process, rebuild_worker.py, reading ``part``. A process of its own,
+    not a fork: a fork's resident size counts every page of this one it touches (some
+    60 MB more at 100k cards), and it inherits the store's connection, which must not
+    cross a fork."""
     import subprocess  # only for a large rebuild
-    import sys
     import tempfile
+
+    from flashcards import child_process
 
     # The work in a file with no name, as its standard input: this process goes on
     # to its own buckets at once, not held until the child has read a pipe's worth.
     with tempfile.TemporaryFile(dir=part.out.parent) as work:
         pickle.dump(part, work, protocol=pickle.HIGHEST_PROTOCOL)
         work.seek(0)
-        # -P: the working directory is not put first on the child's path, where a
-        # folder named flashcards (another checkout) would stand in for this package.
-        # A session of its own: Ctrl-C at the terminal reaches this process alone,
-        # which ends the child (replay_buckets).
-        return subprocess.Popen([sys.executable, "-P", "-m", "flashcards.rebuild_worker"],
-                                stdin=work, stdout=subprocess.DEVNULL, start_new_session=True)
+        return child_process.start("flashcards.rebuild_worker", stdin=work,
+                                   stdout=subprocess.DEVNULL)
 
 
 def _replay_here(reading: BucketedReading, buckets: Iterable[int], cards: Cards,

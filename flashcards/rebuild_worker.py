@@ -3,10 +3,8 @@ started by history_rebuild.replay_buckets. It reads its part of the work pickled
 its standard input and writes its buckets' batches, then its problems or its error,
 to the frames file the part names (history_rebuild.replay_part).
 
-A module of its own, run by name, so that the process imports the replay alone (the
-journal, the store's row makers): not the command line. Not a multiprocessing
-spawn: that runs the parent's main script again in the child, and the installed
-`flashcards` script imports the whole command line before its ``__main__`` guard.
+A module of its own, run by name (child_process.py says why), so that the process
+imports the replay alone (the journal, the store's row makers): not the command line.
 """
 
 from __future__ import annotations

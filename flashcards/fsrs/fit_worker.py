@@ -3,11 +3,9 @@ started by fitting_report.fit_in_worker. It reads a pickled dataset on its
 standard input and writes the pickled answer, (True, parameters) or (False, why),
 on its standard output.
 
-A module of its own, run by name, so that the worker imports FSRS's fitting alone:
-not the command line, the store, the journal and the settings (about 5 MB more,
-held beside fsrs-rs's fit). Not a multiprocessing spawn: that runs the parent's
-main script again in the child, and the installed `flashcards` script imports the
-whole command line before its ``__main__`` guard.
+A module of its own, run by name (child_process.py says why), so that the worker
+imports FSRS's fitting alone: not the command line, the store, the journal and the
+settings (about 5 MB more, held beside fsrs-rs's fit).
 """
 
 from __future__ import annotations
