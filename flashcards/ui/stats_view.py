@@ -71,9 +71,9 @@ def _heatmap(stats: Stats) -> list:
         legend.append(char, style=style)
     legend.append(f" more  (busiest day: {plural(busiest, 'answer')})")
     head = (f"Reviews, last {stats.days} days: {plural(stats.window_answers, 'answer')} on "
-            f"{_days(stats.study_days)}")
-    streak = (f"Streak: {_days(stats.current_streak)} "
-              f"(longest {_days(stats.longest_streak)})")
+            f"{plural(stats.study_days, 'day')}")
+    streak = (f"Streak: {plural(stats.current_streak, 'day')} "
+              f"(longest {plural(stats.longest_streak, 'day')})")
     return [_title(head), *rows, legend, Text(streak)]
 
 
@@ -224,5 +224,3 @@ def _leeches(stats: Stats, show_path: Callable[[str], str], limit: int | None = 
     return [head, table]
 
 
-def _days(count: int) -> str:
-    return plural(count, "day")
