@@ -1,6 +1,6 @@
 """A module of ours run as a child process: ``python -P -m MODULE``, in a session of
-its own. Both of our child processes start here (the rebuild's second process,
-rebuild_worker.py, and optimize's fit, fsrs/fit_worker.py).
+its own. Both of our child processes start here (a large replay's second process,
+replay_worker.py, and optimize's fit, fsrs/fit_worker.py).
 
 Run by module name, not as a multiprocessing spawn: a spawn runs the parent's main
 script again, and the installed `flashcards` script imports the whole command line

@@ -16,16 +16,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 
-from flashcards import history_rebuild, journal, journal_buckets
+from flashcards import history_rebuild, journal, journal_buckets, rescheduling
 from flashcards.fsrs_rules import FSRSRules
 from flashcards.history_rebuild import ReplayedBatch, record_of
 from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.journal.note_lines import note_lines
-from flashcards.journal_records import NoteIdentity, event_of, event_of_row
+from flashcards.journal_records import NoteIdentity, event_of
 from flashcards.model import Problem
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import Settings, load_settings, parameters_for
@@ -42,8 +40,6 @@ SEQ_KEY = "journal.seq"
 # Set once a schedule event (an Anki import) or a reset was applied: only then does
 # a card's replay read those events (journal.JOURNAL_ONLY) back from the journal.
 HAS_SCHEDULES_KEY = "journal.has_schedules"
-# Answers rewritten per statement when every card is replayed (replay_all).
-_REPLAY_BATCH = 50_000
 # Replayed answers are written in statements of about this many rows: a rebuild
 # never holds more of them than that.
 _WRITE_BATCH = 20_000
@@ -148,30 +144,16 @@ class History:
         one transaction (after a change of scheduler or of its settings); how many.
 
         The answers stay (a change of rules changes no answer): their rows are
-        rewritten in place, in batches, from one ordered read of the review log.
+        rewritten in place, in batches (``rescheduling``: on two cores if large).
         """
         cards = 0
-        answers: list[tuple] = []
-        schedules: list[tuple] = []
-        with_schedules = self._journal_has_schedules()  # an Anki import's states (SM-2 only)
         with self.store.transaction(), self.store.rewriting_reviews(), _no_collections():
-            for card_id, group in groupby(self.store.answers_by_card(), key=itemgetter(0)):
-                group = list(group)
-                events = [event_of_row(row) for row in group]
-                # (device, seq) is the event's id without making its string.
-                row_of = {(event.device, event.seq): row[4]
-                          for event, row in zip(events, group, strict=True)}
-                if with_schedules:
-                    events += self.schedule_events().get((group[0][1], group[0][2]), [])
-                history = journal.replay(events, self.rules_for(group[0][3]))
-                answers += [(row_of[a.event.device, a.event.seq], a.scheduled, a.before, a.after)
-                            for a in history.answers]
-                schedules.append((card_id, history.schedule, history.lapses))
-                cards += 1
-                if len(answers) >= _REPLAY_BATCH:
-                    self.store.set_replayed(answers, schedules)
-                    answers, schedules = [], []
-            self.store.set_replayed(answers, schedules)
+            rules = {deck: self.rules_for(deck) for deck in self.store.answer_decks()}
+            # An Anki import's states (SM-2 only), read from the journal.
+            schedules = self.schedule_events() if self._journal_has_schedules() else None
+            for batch in rescheduling.replay_all(self.store, rules, schedules):
+                self.store.set_replayed(batch.answers, batch.schedules)
+                cards += len(batch.schedules)
         return cards
 
     # -- writing -----------------------------------------------------------------------

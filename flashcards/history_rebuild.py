@@ -12,23 +12,15 @@ need each other's results, and the rows of the second come back through a file.
 
 from __future__ import annotations
 
-import gc
 import os
-import pickle
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
-from flashcards import journal
+from flashcards import journal, second_process
 from flashcards.journal import ANSWER, JOURNAL_ONLY, NOTE, SUSPEND, UNSUSPEND, Event
 from flashcards.journal_buckets import BucketedReading
 from flashcards.store import ReplayCard, ReviewRecord, answer_values, schedule_values
-
-if TYPE_CHECKING:
-    import subprocess
 
 # The cards of a batch, by (note GUID, ordinal): a StoredCard or a ReplayCard.
 Cards = Mapping[tuple[str, int], ReplayCard]
@@ -99,64 +91,23 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
                    *, rows: int) -> Iterator[ReplayedBatch]:
     """Every bucket of ``reading`` replayed (``replay_batch``), on two cores if there are.
 
-    A second process (rebuild_worker.py) replays the last buckets while this one
+    A second process (second_process.share) replays the last buckets while this one
     replays the first, then writes the second's batches as they come; they follow
-    this one's, so the rows are written in the same order whoever replayed them. If
-    the second process dies, the buckets it had not finished are replayed here; an
-    error it raises (a journal of a newer version) is raised here. Ctrl-C here ends it.
+    this one's, so the rows are written in the same order whoever replayed them.
     """
-    own = range(reading.buckets)
+    own = reading.buckets
     if reading.buckets >= SECOND_PROCESS_FROM and (os.cpu_count() or 1) > 1:
-        own = range(max(1, round(reading.buckets * OWN_SHARE)))
-    second = range(own.stop, reading.buckets)
-    if not second:
-        yield from _replay_here(reading, own, cards, rules_for, device, rows)
+        own = max(1, round(reading.buckets * OWN_SHARE))
+    if own == reading.buckets:
+        yield from _replay_here(reading, range(own), cards, rules_for, device, rows)
         return
     assert reading.folder is not None
-    part = _Part(reading.for_another_process(), second, cards,
-                 {deck: rules_for(deck) for deck in {c.deck for c in cards.values()}},
-                 device, rows, reading.folder / "second.batches")
-    part.out.touch()
-    done: set[int] = set()
-    ended: list = []  # the second process's last frame: its problems, or its error
-    worker = _start(part)
-    try:
-        yield from _replay_here(reading, own, cards, rules_for, device, rows)
-        for bucket, batches in _buckets_written(part.out, lambda: worker.poll() is not None):
-            if bucket == _ENDED:
-                ended.append(batches)
-                continue
-            done.add(bucket)
-            yield from batches
-    finally:
-        worker.kill()  # if still running (interrupted here): it must not outlive this
-        worker.wait()
-    if not ended:  # it died (killed, out of memory): its unfinished buckets, here
-        yield from _replay_here(reading, [b for b in second if b not in done], cards,
-                                rules_for, device, rows)
-    elif isinstance(ended[0], BaseException):
-        raise ended[0]
-    else:
-        reading.problems += ended[0]
-
-
-def _start(part: _Part) -> subprocess.Popen:
-    """The second process, rebuild_worker.py, reading ``part``. A process of its own,
-    not a fork: a fork's resident size counts every page of this one it touches (some
-    60 MB more at 100k cards), and it inherits the store's connection, which must not
-    cross a fork."""
-    import subprocess  # only for a large rebuild
-    import tempfile
-
-    from flashcards import child_process
-
-    # The work in a file with no name, as its standard input: this process goes on
-    # to its own buckets at once, not held until the child has read a pipe's worth.
-    with tempfile.TemporaryFile(dir=part.out.parent) as work:
-        pickle.dump(part, work, protocol=pickle.HIGHEST_PROTOCOL)
-        work.seek(0)
-        return child_process.start("flashcards.rebuild_worker", stdin=work,
-                                   stdout=subprocess.DEVNULL)
+    rules = {deck: rules_for(deck) for deck in {c.deck for c in cards.values()}}
+    here = _Buckets(reading, cards, rules, device, rows)
+    there = _Buckets(reading.for_another_process(), cards, rules, device, rows)
+    yield from second_process.share(here, there, range(reading.buckets), own,
+                                    reading.folder / "second.batches",
+                                    ended=reading.problems.extend)
 
 
 def _replay_here(reading: BucketedReading, buckets: Iterable[int], cards: Cards,
@@ -166,70 +117,18 @@ def _replay_here(reading: BucketedReading, buckets: Iterable[int], cards: Cards,
 
 
 @dataclass(frozen=True)
-class _Part:
-    """What the second process replays, and where it puts the batches."""
+class _Buckets:
+    """A rebuild's buckets as ``second_process.Work``: the same replay in either process."""
 
     reading: BucketedReading
-    buckets: range
     cards: Cards
     rules: dict[str, journal.Rules]  # by deck
     device: str
     rows: int
-    out: Path
 
+    def replay(self, bucket: int) -> Iterator[ReplayedBatch]:
+        return _replay_here(self.reading, [bucket], self.cards, self.rules.__getitem__,
+                            self.device, self.rows)
 
-def replay_part(part: _Part) -> None:
-    """In the second process: its buckets replayed into ``part.out``, a frame each (its
-    length, then the bucket and its batches pickled), then a last frame: the problems
-    met, or the error raised. It stops if the process that started it is gone."""
-    gc.disable()  # as in the first (history._no_collections): no cyclic garbage is made
-    parent = os.getppid()
-    with part.out.open("ab") as out:
-        try:
-            for bucket in part.buckets:
-                if os.getppid() != parent:
-                    return  # no one will read the rest
-                _write_frame(out, (bucket, list(_replay_here(
-                    part.reading, [bucket], part.cards, part.rules.__getitem__, part.device,
-                    part.rows))))
-            ended: object = part.reading.problems
-        except Exception as exc:  # noqa: BLE001 - sent to the first process, raised there
-            import traceback
-
-            # Its message is unchanged; a traceback shown there says where it began.
-            exc.add_note(f"In the rebuild's second process:\n{traceback.format_exc()}")
-            ended = exc
-            try:  # an error that cannot cross (pickled, then read back): its name and text
-                pickle.loads(pickle.dumps(exc))
-            except Exception:  # noqa: BLE001
-                ended = RuntimeError(f"{type(exc).__name__}: {exc}")
-        _write_frame(out, (_ENDED, ended))
-
-
-def _write_frame(out: BinaryIO, value: object) -> None:
-    frame = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(len(frame).to_bytes(_LENGTH, "little") + frame)
-    out.flush()
-
-
-_ENDED = -1  # the bucket of the last frame, which holds the problems or the error
-_LENGTH = 8  # bytes of a frame's length
-
-
-def _buckets_written(path: Path, finished: Callable[[], bool]
-                     ) -> Iterator[tuple[int, list[ReplayedBatch]]]:
-    """The second process's frames, each once it is written whole, until it has
-    ``finished`` (ended or died) and no whole frame is left."""
-    with path.open("rb") as frames:
-        while True:
-            ended = finished()  # before reading: every frame written before it is seen
-            at = frames.tell()
-            head = frames.read(_LENGTH)
-            size = int.from_bytes(head, "little") if len(head) == _LENGTH else -1
-            if size >= 0 and len(body := frames.read(size)) == size:
-                yield pickle.loads(body)
-                continue
-            frames.seek(at)
-            if ended:
-                return
-            time.sleep(0.02)  # the next bucket is on its way
+    def ended(self) -> list:
+        return self.reading.problems  # met in the second process's buckets

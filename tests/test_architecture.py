@@ -20,7 +20,9 @@ RANK = {
     "journal_buckets": 3.5,  # journal, read in buckets: between journal and history
     "journal_records": 3.6,  # store records as journal events: below history
     "history_rebuild": 3.7,  # a rebuild's replay: below history, which writes what it makes
-    "rebuild_worker": 3.8,  # the rebuild's second process, run by name: the replay alone
+    "rescheduling": 3.75,  # every card replayed under new rules: below history too
+    "second_process": 1,  # a large replay shared with a second process
+    "replay_worker": 3.8,  # a large replay's second process, run by name: the replay alone
     "history": 4, "anki_import": 4, "journal_upgrade": 4.5, "journal_settings": 4.5,
     "sync_writes": 4.8,  # a sync's writes (matching, store): below sync, which checks first
     "sync": 5,

@@ -19,7 +19,7 @@ above the store knows a table or a column. ``schema.sql`` is the schema and
 
 from flashcards.store.export_queries import ExportQueries
 from flashcards.store.fitting_queries import FittingQueries
-from flashcards.store.history_queries import HistoryQueries
+from flashcards.store.history_queries import HistoryQueries, replayed_values
 from flashcards.store.maintenance_queries import MaintenanceQueries
 from flashcards.store.migrations import SCHEMA_VERSION, backup_path
 from flashcards.store.records import (
@@ -75,6 +75,7 @@ __all__ = [
     "StoredNote",
     "backup_path",
     "answer_values",
+    "replayed_values",
     "review_values",
     "schedule_values",
     "utc_iso",

@@ -84,6 +84,18 @@ class Connection:
                                   f"{exc.strerror or exc}") from exc
         return store
 
+    @classmethod
+    def reader(cls, path: Path | str):  # -> Self
+        """A connection that only reads a store this program has open elsewhere (a
+        second process's), in one read transaction: it sees the store as its last
+        commit left it, whatever the writer does meanwhile. No upgrade: the writer
+        opened it with ``open``."""
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("BEGIN")
+        return cls(conn, Path(path))
+
     def close(self) -> None:
         self.conn.close()
 

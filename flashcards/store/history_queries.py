@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from operator import itemgetter
 
 from flashcards.store.connection import Connection
 from flashcards.store.migrations import (
@@ -27,7 +28,6 @@ from flashcards.store.review_queries import (
     UPDATE_SCHEDULE,
     _iso,
     card_from_row,
-    fsrs_values,
     review_from_row,
     review_values,
     schedule_values,
@@ -150,17 +150,42 @@ class HistoryQueries(Connection):
         """``set_card_schedules`` of schedules already made into ``schedule_values`` rows."""
         self.conn.executemany(UPDATE_SCHEDULE, rows)
 
-    def answers_by_card(self) -> Iterator[tuple]:
+    def answers_by_card(self, cards: tuple[int, int] | None = None) -> Iterator[tuple]:
         """Every answer with its card, ordered by card then row: ``(card_id, guid, ord,
         deck, review id, reviewed_at, grade, button, duration_ms, utc_offset_minutes,
-        day_start_hour, event_id)``, one at a time (a million of them at 100k cards)."""
-        return self._records(_answer_row, """
+        day_start_hour, event_id)``, one at a time (a million of them at 100k cards).
+        ``cards``: only those whose ids are in this range (first, last), inclusive."""
+        where = "" if cards is None else "WHERE reviews.card_id BETWEEN ? AND ?"
+        return self._records(_answer_row, f"""
             SELECT reviews.card_id, notes.guid, cards.ord, decks.name, reviews.id,
                    reviews.reviewed_at, reviews.grade, reviews.button, reviews.duration_ms,
                    reviews.utc_offset_minutes, reviews.day_start_hour, reviews.event_id
             FROM reviews JOIN cards ON cards.id = reviews.card_id
             JOIN notes ON notes.id = cards.note_id JOIN decks ON decks.id = notes.deck_id
-            ORDER BY reviews.card_id, reviews.id""")
+            {where} ORDER BY reviews.card_id, reviews.id""", cards or ())
+
+    def count_answers(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM reviews").fetchone()[0]
+
+    def answered_card_ranges(self, parts: int) -> list[tuple[int, int]]:
+        """Card ids cut into at most ``parts`` ranges (first, last) of about as many answers
+        each; no card is in two. Read from the card index alone (0.1 s at 1M answers)."""
+        total = self.count_answers()
+        lasts = [self.conn.execute("SELECT card_id FROM reviews ORDER BY card_id LIMIT 1 "
+                                   "OFFSET ?", [max(0, total * n // parts - 1)]).fetchone()[0]
+                 for n in range(1, parts + 1)]
+        ranges, first = [], 0
+        for last in sorted(set(lasts)) if total else ():
+            ranges.append((first, last))
+            first = last + 1
+        return ranges
+
+    def answer_decks(self) -> list[str]:
+        """The decks of the cards that have answers."""
+        return [row[0] for row in self.conn.execute("""
+            SELECT DISTINCT decks.name FROM decks JOIN notes ON notes.deck_id = decks.id
+            JOIN cards ON cards.note_id = notes.id
+            WHERE EXISTS (SELECT 1 FROM reviews WHERE reviews.card_id = cards.id)""")]
 
     @contextmanager
     def rewriting_reviews(self) -> Iterator[None]:
@@ -179,23 +204,13 @@ class HistoryQueries(Connection):
             self.conn.execute(next(sql for sql in review_hours_statements()
                                    if _HOURS_UPDATE_TRIGGER in sql))
 
-    def set_replayed(self, answers: Iterable[tuple[int, bool, CardSchedule, CardSchedule]],
-                     cards: Iterable[tuple[int, CardSchedule, int]]) -> None:
-        """Rewrite answers in place ``(review id, scheduled, before, after)`` and cards'
-        schedules ``(card id, schedule, lapses)``: a replay of every card under new rules."""
-        self.conn.executemany(
-            "UPDATE reviews SET scheduled = ?, repetitions_before = ?, easiness_before = ?, "
-            "interval_before = ?, due_before = ?, repetitions_after = ?, easiness_after = ?, "
-            "interval_after = ?, due_after = ? WHERE id = ?",
-            ((int(scheduled), b.repetitions, b.easiness, b.interval, _iso(b.due),
-              a.repetitions, a.easiness, a.interval, _iso(a.due), review_id)
-             for review_id, scheduled, b, a in answers))
-        self.conn.executemany(
-            "UPDATE cards SET repetitions = ?, easiness = ?, interval = ?, due = ?, lapses = ?, "
-            "fsrs_phase = ?, fsrs_step = ?, stability = ?, difficulty = ?, last_review = ?, "
-            "due_at = ? WHERE id = ?",
-            ((s.repetitions, s.easiness, s.interval, _iso(s.due), lapses, *fsrs_values(s),
-              card_id) for card_id, s, lapses in cards))
+    def set_replayed(self, answers: list[tuple], cards: Iterable[list]) -> None:
+        """Rewrite answers in place (``replayed_values`` rows) and cards' schedules
+        (``schedule_values`` rows): a replay of every card under new rules."""
+        # In the table's order: each page is read and written once per batch (a tenth
+        # less time than in card order at 1M answers).
+        self.conn.executemany(_UPDATE_REPLAYED, sorted(answers, key=itemgetter(-1)))
+        self.set_schedule_values(cards)
 
     def known_event_ids(self, event_ids: Iterable[str]) -> set[str]:
         """Those of ``event_ids`` that the store holds as answers."""
@@ -268,6 +283,20 @@ class HistoryQueries(Connection):
 
     def clear_export_pending(self) -> None:
         self.conn.execute("DELETE FROM meta WHERE key = ?", [_EXPORT_PENDING])
+
+
+_UPDATE_REPLAYED = (
+    "UPDATE reviews SET scheduled = ?, repetitions_before = ?, easiness_before = ?, "
+    "interval_before = ?, due_before = ?, repetitions_after = ?, easiness_after = ?, "
+    "interval_after = ?, due_after = ? WHERE id = ?")
+
+
+def replayed_values(review_id: int, scheduled: bool, before: CardSchedule,
+                    after: CardSchedule) -> tuple:
+    """The parameters of ``set_replayed`` for one answer placed again by a replay."""
+    return (int(scheduled), before.repetitions, before.easiness, before.interval,
+            _iso(before.due), after.repetitions, after.easiness, after.interval,
+            _iso(after.due), review_id)
 
 
 def _answer_row(row: tuple) -> tuple:

@@ -1,6 +1,7 @@
-"""A large rebuild's second process (flashcards/rebuild_worker.py) as a real process:
-what it imports under the installed command, Ctrl-C while it works, an error it
-raises, and a working directory that holds another `flashcards` folder.
+"""A large replay's second process (flashcards/replay_worker.py) as a real process, in
+a rebuild and in a change of scheduler: what it imports under the installed command,
+Ctrl-C while it works, an error it raises, and a working directory that holds
+another `flashcards` folder.
 
 A rebuild takes the second process only past a real size (journal_buckets.BUCKETED_OVER
 bytes of journal, three buckets or more), and a monkeypatch does not reach a command
@@ -10,20 +11,23 @@ run as a process of its own: the tests that run one write a journal of that size
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from process_helpers import ctrl_c_while_its_child_runs, imports_of_an_installed_run
 
-from flashcards import history_rebuild, journal, journal_buckets
+from flashcards import history_rebuild, journal, journal_buckets, rescheduling
 from flashcards.journal import ANSWER, Event
 from flashcards.model import FlashcardsError, digest
+from flashcards.settings import load_settings
 from flashcards.store import ReplayCard, Store
 
 START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 CARDS, ANSWERS_EACH = 2_000, 90  # 180k answer lines, some 26 MB: past BUCKETED_OVER
-_WORKER = b"flashcards.rebuild_worker"
+_WORKER = b"flashcards.replay_worker"
 
 
 def write_large_collection(folder: Path) -> Path:
@@ -116,3 +120,51 @@ def test_an_error_in_the_second_process_is_raised_here_with_its_message(tmp_path
     # Raised by the second process (not found again here after it died): its traceback
     # comes along as a note.
     assert any("second process" in note for note in raised.value.__notes__)
+
+
+@pytest.fixture(scope="module")
+def large_store(large, tmp_path_factory) -> Path:
+    """A store of the large collection, rebuilt from its journal (180k answers): a
+    change of scheduler replays its cards on two cores."""
+    db = tmp_path_factory.mktemp("large-store") / "fc.db"
+    done = subprocess.run([sys.executable, "-m", "flashcards", "sync", str(large)],
+                          env=_env(db), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert CARDS * ANSWERS_EACH >= rescheduling.SECOND_PROCESS_FROM
+    return db
+
+
+def _copy_of(db: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy.db"
+    source = Store.open(db, create=False)
+    try:
+        source.backup_to(copy)
+    finally:
+        source.close()
+    return copy
+
+
+@pytest.mark.slow
+def test_a_switch_of_scheduler_s_second_process_loads_no_command_line(large_store, tmp_path):
+    db = _copy_of(large_store, tmp_path)
+    imports, command, out, err = imports_of_an_installed_run(
+        tmp_path, ["config", "scheduler", "fsrs"], _env(db), timeout=600)
+    assert command.returncode == 0, err
+    assert f"({CARDS} cards rescheduled)" in out
+    workers = [names for pid, names in imports.items()
+               if pid != command.pid and "flashcards.rescheduling" in names]
+    assert len(workers) == 1, sorted(imports)
+    assert not {"click", "rich", "flashcards.cli"} & workers[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker in /proc")
+def test_ctrl_c_during_a_large_switch_of_scheduler_ends_its_second_process(large_store,
+                                                                           tmp_path):
+    db = _copy_of(large_store, tmp_path)
+    ctrl_c_while_its_child_runs(["config", "scheduler", "fsrs"], _env(db), _WORKER, wait=120)
+    store = Store.open(db, create=False)
+    try:
+        assert not load_settings(store).uses_fsrs  # the switch's one transaction undone
+    finally:
+        store.close()
