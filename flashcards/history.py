@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flashcards import history_rebuild, journal, journal_buckets, rescheduling
+from flashcards import journal, journal_buckets
 from flashcards.fsrs_rules import FSRSRules
-from flashcards.history_rebuild import ReplayedBatch, record_of
 from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.journal.note_lines import note_lines
 from flashcards.journal_records import NoteIdentity, event_of
@@ -35,6 +35,11 @@ from flashcards.store import (
     Store,
     StoredCard,
 )
+
+if TYPE_CHECKING:
+    # The rebuild's replay (and pickle) load only when cards are replayed: a sync that
+    # finds nothing new never needs them.
+    from flashcards.history_rebuild import ReplayedBatch
 
 SEQ_KEY = "journal.seq"
 # Set once a schedule event (an Anki import) or a reset was applied: only then does
@@ -146,6 +151,8 @@ class History:
         The answers stay (a change of rules changes no answer): their rows are
         rewritten in place, in batches (``rescheduling``: on two cores if large).
         """
+        from flashcards import rescheduling  # with its second process: only for a replay
+
         cards = 0
         with self.store.transaction(), self.store.rewriting_reviews(), _no_collections():
             rules = {deck: self.rules_for(deck) for deck in self.store.answer_decks()}
@@ -279,6 +286,8 @@ class History:
     def _replay_from_nothing(self, reading: journal.Reading) -> Iterator[ReplayedBatch]:
         """A store without answers: each batch of cards replayed from its events alone
         (``history_rebuild``)."""
+        from flashcards import history_rebuild
+
         if isinstance(reading, journal_buckets.BucketedReading):
             # A large read (a rebuild): every card read once, light; on two cores.
             every_card = {(c.note_guid, c.ord): c for c in self.store.replay_cards()}
@@ -365,6 +374,8 @@ class History:
     def _replay(self, card: StoredCard, new_events: list[Event],
                 stored: list[ReviewRecord], writes: _Writes, *,
                 start: journal.Resume | None = None) -> None:
+        from flashcards.history_rebuild import record_of
+
         rules = self.rules_for(card.deck)
         if start is not None:  # later answers only: replayed from where the card stands
             history = journal.replay(new_events, rules, start=start)
