@@ -85,9 +85,11 @@ class AnkiNote(NamedTuple):
     progress: tuple[Progress, ...] | None = None  # each card's, with scheduling
 
 
-@dataclass(frozen=True)
-class _Placed:
-    """A stored note on its way into the package: its sides' cache keys, its deck folder."""
+class _Placed(NamedTuple):
+    """A stored note on its way into the package: its sides' cache keys, its deck folder.
+
+    A NamedTuple: one per exported note (a frozen dataclass costs three times as much
+    to make)."""
 
     note: ExportNote
     keys: tuple[str | None, str | None]
@@ -98,20 +100,17 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
                problems: list[Problem], progress: tuple[Progress, ...] | None) -> AnkiNote:
     """A package note from a stored note; ``html`` holds cached sides by cache key."""
     note = item.note
-
-    def side(text: str, key: str | None) -> str:
-        cached = html.get(key) if key else None
-        if cached is not None:
-            return cached
-        from flashcards import render  # here: a side in the cache needs no renderer
-
-        return render.to_html(text, image_src=lambda written: media.add(written, item, problems))
-
     question_key, answer_key = item.keys
-    question = side(note.question, question_key)
-    answer = side(note.answer, answer_key) if note.answer else ""
+    question = html.get(question_key) if question_key else None
+    if question is None:
+        question = _rendered(note.question, item, media, problems)
+    answer = ""
+    if note.answer:
+        answer = html.get(answer_key) if answer_key else None
+        if answer is None:
+            answer = _rendered(note.answer, item, media, problems)
     source = html_escape(f"{_source_name(item.folder, note.path)}:{note.line}")
-    kind = NoteKind(note.kind)
+    kind = _note_kind(note.kind)
     if kind is NoteKind.CLOZE:
         # Anki hides clozes only in Text, so the whole note goes there.
         fields = [question + answer, "", source]
@@ -119,6 +118,22 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
         fields = [question, answer, source]
     return AnkiNote(note.guid, _models()[kind], fields, anki_tags(note.tags),
                     note.modified, _anki_ords(note.ords), progress)
+
+
+def _rendered(text: str, item: _Placed, media: _Media, problems: list[Problem]) -> str:
+    """A side the cache lacks (or that has a local image), rendered now."""
+    from flashcards import render  # here: a side in the cache needs no renderer
+
+    return render.to_html(text, image_src=lambda written: media.add(written, item, problems))
+
+
+# The kinds by their stored names: a dict look-up, not an enum call, per note.
+_KINDS = {kind.value: kind for kind in NoteKind}
+
+
+def _note_kind(name: str) -> NoteKind:
+    kind = _KINDS.get(name)
+    return NoteKind(name) if kind is None else kind  # a name of no kind raises, as before
 
 
 def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
@@ -250,7 +265,7 @@ class _PackageNotes:
     def _tally(self, note: ExportNote) -> None:
         (self.repeated if note.guid in self.guids else self.guids).add(note.guid)
         self.decks.setdefault(note.deck, note.deck_description)
-        self.kinds.add(NoteKind(note.kind))
+        self.kinds.add(_note_kind(note.kind))
         self.notes += 1
         self.cards += len(note.ords)
 
