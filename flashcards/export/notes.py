@@ -64,6 +64,8 @@ def anki_tag(tag: str) -> str:
 
 def anki_tags(tags: Iterable[str]) -> list[str]:
     """Anki tags in order; Anki compares tags without case, so keep the first spelling."""
+    if not tags:  # most notes: nothing to do, per note of an export
+        return []
     seen: set[str] = set()
     result = []
     for tag in map(anki_tag, tags):
@@ -109,7 +111,7 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
         answer = html.get(answer_key) if answer_key else None
         if answer is None:
             answer = _rendered(note.answer, item, media, problems)
-    source = html_escape(f"{_source_name(item.folder, note.path)}:{note.line}")
+    source = f"{_shown_source(item.folder, note.path)}:{note.line}"  # `:` and digits need no escape
     kind = _note_kind(note.kind)
     if kind is NoteKind.CLOZE:
         # Anki hides clozes only in Text, so the whole note goes there.
@@ -138,10 +140,17 @@ def _note_kind(name: str) -> NoteKind:
 
 def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
     # The store counts cards from 1 (cloze cN is ord N); Anki from 0 (cN is ord N-1).
+    if len(ords) == 1:  # most notes: one card
+        return (ords[0] - 1,)
     return tuple([ord_ - 1 for ord_ in ords])
 
 
 @lru_cache(maxsize=4096)  # asked once per note, the same for a file's notes
+def _shown_source(folder: str, path: str) -> str:
+    """The note's file as its Source field shows it: `_source_name`, HTML-escaped."""
+    return html_escape(_source_name(folder, path))
+
+
 def _source_name(folder: str, path: str) -> str:
     """The note's file relative to its deck folder: no home folders leak into Anki."""
     prefix = os.path.join(folder, "")
