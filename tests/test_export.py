@@ -437,6 +437,20 @@ def test_an_export_leaves_the_garbage_collector_on_whether_it_fails_or_not(
     assert gc.isenabled()
 
 
+def test_render_workers_collect_garbage_while_the_export_pauses_it():
+    # Forked while the export pauses the collector, a worker would render every side of a
+    # first export with it off, its cyclic garbage never freed.
+    from flashcards.export.notes import _Renderer
+    from flashcards.gcpause import no_collections
+
+    with no_collections(), _Renderer() as renderer:
+        assert len(renderer.map(["Some *text*."] * export.PARALLEL_RENDER)) \
+            == export.PARALLEL_RENDER
+        if renderer.pool is None:
+            pytest.skip("one core: no render workers")
+        assert renderer.pool.submit(gc.isenabled).result()
+
+
 def test_temp_files_of_killed_exports_are_cleaned_up(store, small, tmp_path):
     sync(store, [small], now=NOW)
     target = tmp_path / "small.apkg"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -202,7 +203,10 @@ class _Renderer:
             # Imported here: the pool's machinery costs a small export a fifth of its time.
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+            # The export pauses the collector (gcpause) and a forked worker would inherit
+            # the pause: rendering makes cyclic garbage, so the workers collect.
+            self.pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                            initializer=gc.enable)
         # Results come back in order, so the package is the same either way.
         return list(self.pool.map(render.cacheable_html, texts,
                                   chunksize=max(1, len(texts) // 32)))
