@@ -183,13 +183,12 @@ def _plainly_inside(source: SourceFile) -> bool:
     sync's reading). Any doubt (a link, a name that cannot be stat'ed) says no,
     and the caller resolves both.
     """
-    try:
-        names = source.path.relative_to(source.root).parts
-    except ValueError:
+    path, prefix = str(source.root), os.path.join(source.root, "")
+    if not str(source.path).startswith(prefix):
         return False
-    if not names or "." in names or ".." in names:
+    names = str(source.path)[len(prefix):].split(os.sep)
+    if "" in names or "." in names or ".." in names:
         return False
-    path = str(source.root)
     try:
         for name in names:
             path = os.path.join(path, name)
