@@ -9,18 +9,17 @@ the store, card by card. docs/journal.md has the model.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flashcards import history_rebuild, journal, journal_buckets, rescheduling
+from flashcards import journal, journal_buckets
 from flashcards.fsrs_rules import FSRSRules
-from flashcards.history_rebuild import ReplayedBatch, record_of
+from flashcards.gcpause import no_collections
 from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.journal.note_lines import note_lines
 from flashcards.journal_records import NoteIdentity, event_of
@@ -35,6 +34,11 @@ from flashcards.store import (
     Store,
     StoredCard,
 )
+
+if TYPE_CHECKING:
+    # The rebuild's replay (and pickle) load only when cards are replayed: a sync that
+    # finds nothing new never needs them.
+    from flashcards.history_rebuild import ReplayedBatch
 
 SEQ_KEY = "journal.seq"
 # Set once a schedule event (an Anki import) or a reset was applied: only then does
@@ -146,8 +150,10 @@ class History:
         The answers stay (a change of rules changes no answer): their rows are
         rewritten in place, in batches (``rescheduling``: on two cores if large).
         """
+        from flashcards import rescheduling  # with its second process: only for a replay
+
         cards = 0
-        with self.store.transaction(), self.store.rewriting_reviews(), _no_collections():
+        with self.store.transaction(), self.store.rewriting_reviews(), no_collections():
             rules = {deck: self.rules_for(deck) for deck in self.store.answer_decks()}
             # An Anki import's states (SM-2 only), read from the journal.
             schedules = self.schedule_events() if self._journal_has_schedules() else None
@@ -238,7 +244,7 @@ class History:
             # A rebuild (nothing read before, no answer stored) replays every card from
             # nothing; any other read, from the store's answers and journal-only events.
             rebuild = not self.store.has_reviews() and not self.store.journal_offsets()
-            with self.store.reviews_in_bulk(), _no_collections():
+            with self.store.reviews_in_bulk(), no_collections():
                 if not rebuild:
                     for events in reading.batches():
                         waiting |= self._apply_batch(events, result)
@@ -279,6 +285,8 @@ class History:
     def _replay_from_nothing(self, reading: journal.Reading) -> Iterator[ReplayedBatch]:
         """A store without answers: each batch of cards replayed from its events alone
         (``history_rebuild``)."""
+        from flashcards import history_rebuild
+
         if isinstance(reading, journal_buckets.BucketedReading):
             # A large read (a rebuild): every card read once, light; on two cores.
             every_card = {(c.note_guid, c.ord): c for c in self.store.replay_cards()}
@@ -365,6 +373,8 @@ class History:
     def _replay(self, card: StoredCard, new_events: list[Event],
                 stored: list[ReviewRecord], writes: _Writes, *,
                 start: journal.Resume | None = None) -> None:
+        from flashcards.history_rebuild import record_of
+
         rules = self.rules_for(card.deck)
         if start is not None:  # later answers only: replayed from where the card stands
             history = journal.replay(new_events, rules, start=start)
@@ -427,20 +437,6 @@ class History:
         current = int(self.store.meta_items(SEQ_KEY).get(SEQ_KEY, "0"))
         if own > current:
             self.store.set_meta(SEQ_KEY, str(own))
-
-
-@contextmanager
-def _no_collections() -> Iterator[None]:
-    """No garbage collection while answers are replayed: a batch holds some 50k events
-    alive, and every full collection walks them all (a third of a replay's time at the
-    default thresholds), while the replay leaves no cyclic garbage to collect."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _resume_after(card: StoredCard, marks: list[AnswerMark],

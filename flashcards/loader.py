@@ -126,7 +126,13 @@ def read_file(source: SourceFile) -> tuple[bytes, str | None]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return b"", "not a regular file (a FIFO, a device or a socket): not read"
-        data = file.read(MAX_FILE_BYTES + 1)
+        # Asked for its size and one byte more, not the cap: a read of the cap sets
+        # 8 MiB aside per file (100 files: 5 ms of a 0.1 s sync). One byte past the
+        # size means the file grew (or says 0, as /proc's do): read on to the cap.
+        want = min(info.st_size, MAX_FILE_BYTES) + 1
+        data = file.read(want)
+        if len(data) == want and want <= MAX_FILE_BYTES:
+            data += file.read(MAX_FILE_BYTES + 1 - want)
     if len(data) > MAX_FILE_BYTES:
         return b"", f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; split it"
     return data, None
@@ -163,8 +169,34 @@ def _leaves_root(source: SourceFile) -> bool:
     """Whether a file found in a folder is a link to a file outside that folder."""
     if source.path == source.root:  # a file the user named: theirs to name
         return False
+    if _plainly_inside(source):
+        return False
     real = Path(os.path.realpath(source.path))
     return not real.is_relative_to(os.path.realpath(source.root))
+
+
+def _plainly_inside(source: SourceFile) -> bool:
+    """Whether the path is the root, then names that are no links, '.' or '..'.
+
+    Then its real path is the root's real path and those names, inside the root,
+    without resolving both paths (two realpath calls: a third of a no-change
+    sync's reading). Any doubt (a link, a name that cannot be stat'ed) says no,
+    and the caller resolves both.
+    """
+    path, prefix = str(source.root), os.path.join(source.root, "")
+    if not str(source.path).startswith(prefix):
+        return False
+    names = str(source.path)[len(prefix):].split(os.sep)
+    if "" in names or "." in names or ".." in names:
+        return False
+    try:
+        for name in names:
+            path = os.path.join(path, name)
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return False
+    except OSError:
+        return False
+    return True
 
 
 def _unreadable(data: bytes, shown: str, refused: str | None) -> Problem | None:

@@ -101,7 +101,7 @@ def serve(job: Job) -> None:
     length, then the part's index and its batches pickled), then a last frame: what
     ``work.ended()`` returns, or the error raised. It stops if the process that
     started it is gone."""
-    gc.disable()  # as in the first (history._no_collections): no cyclic garbage is made
+    gc.disable()  # as in the first (gcpause.no_collections): no cyclic garbage is made
     parent = os.getppid()
     with job.out.open("ab") as out:
         try:

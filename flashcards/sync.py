@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flashcards import journal, journal_settings
 from flashcards.history import History
@@ -34,11 +35,13 @@ from flashcards.loader import (
     load_files,
     read_bytes,
 )
-from flashcards.matching import Placed
 from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.store import SourceRecord, Store, StoredNote
 from flashcards.sync_writes import NoteCounts, write_notes
+
+if TYPE_CHECKING:
+    from flashcards.matching import Placed
 
 ProgressFn = Callable[[int, int], None]
 
@@ -252,6 +255,8 @@ def _leave_out_bad_files(
 def _placed(changed: list[LoadedFile]) -> list[Placed | None]:
     """Every parsed note with its file's path, one string per file (not per note:
     100k copies would weigh 9 MB)."""
+    from flashcards.matching import Placed  # here: a sync with no file read matches nothing
+
     placed: list[Placed | None] = []
     for item in changed:
         path = str(item.source.path)
@@ -279,10 +284,13 @@ def _changed_files(
 ) -> tuple[list[LoadedFile], list[str]]:
     """Files whose bytes (or root) changed since the last sync, parsed; and removed files."""
     pending: list[SourceFile] = []
+    root_names: dict[Path, str] = {}  # a root's name, worked out once, not per file
     for source in sources:
         before = known.get(str(source.path))
+        if source.root not in root_names:
+            root_names[source.root] = _root_name(source.root)
         if before and before.hash == file_hash(read_bytes(source)) \
-                and before.root == _root_name(source.root):
+                and before.root == root_names[source.root]:
             report.files_unchanged += 1
         else:
             # Not the bytes: the parser reads the file again (from the page cache)
@@ -291,9 +299,9 @@ def _changed_files(
     loaded = _load_all(store, pending, progress, render_html, parsed)
     report.files_read = len(loaded)
     seen = {str(s.path) for s in sources}
-    root_names = set(names) | {str(r) for r in roots}
+    synced = set(names) | {str(r) for r in roots}
     removed = [path for path, record in known.items()
-               if record.root in root_names and path not in seen]
+               if record.root in synced and path not in seen]
     report.files_removed = len(removed)
     return loaded, removed
 

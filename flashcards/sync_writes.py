@@ -12,11 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flashcards.journal_records import NoteIdentity
-from flashcards.matching import Placed, match
 from flashcards.model import ANKI_ID_PREFIX, digest, guid_of_id
 from flashcards.store import Store, StoredNote
+
+if TYPE_CHECKING:
+    # The identity rules load when there is something to match: a sync that finds
+    # every file unchanged imports this module for NoteCounts alone.
+    from flashcards.matching import Placed
 
 # New cards are written in batches of about this many, in file order.
 _CARD_BATCH = 10_000
@@ -52,6 +57,8 @@ def write_notes(
     while it writes the store and the journal. The caller must hold no other
     reference to the parsed notes (their ``LoadedFile``s) for that to free them.
     """
+    from flashcards.matching import match
+
     old = store.notes_in_paths(touched) + store.orphaned_notes()
     pairs = match(placed, old + ghosts)
     reborn = {index: pairs.pop(index).guid for index in list(pairs) if pairs[index].id < 0}

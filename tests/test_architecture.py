@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flashcards"
 # style guide, cli -> sync/session/export/ui -> parser/render/store/scheduler -> model.
 RANK = {
     "model": 0, "mdit": 0, "scheduler": 0, "htmlcache": 0, "paths": 0, "child_process": 0,
+    "gcpause": 0,
     "clock": 1, "cards": 1, "images": 1, "fsrs": 1, "anki_package": 1, "html_markdown": 1,
     "parser": 2, "store": 2, "highlight": 2, "anki_collection": 2,
     "render": 3, "loader": 3, "settings": 3, "journal": 3, "fsrs_rules": 3, "matching": 3,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
@@ -421,6 +422,33 @@ def test_a_failed_export_keeps_the_previous_package(store, small, tmp_path):
         export.export_apkg(store, target, now=NOW)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_an_export_leaves_the_garbage_collector_on_whether_it_fails_or_not(
+        store, small, tmp_path):
+    # The export pauses the collector while its notes stream (gcpause): never for good.
+    sync(store, [small], now=NOW)
+    assert gc.isenabled()
+    export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
+    assert gc.isenabled()
+    (small / "images" / "plot.png").unlink()
+    with pytest.raises(ProblemsError):
+        export.export_apkg(store, tmp_path / "small.apkg", now=NOW)
+    assert gc.isenabled()
+
+
+def test_render_workers_collect_garbage_while_the_export_pauses_it():
+    # Forked while the export pauses the collector, a worker would render every side of a
+    # first export with it off, its cyclic garbage never freed.
+    from flashcards.export.notes import _Renderer
+    from flashcards.gcpause import no_collections
+
+    with no_collections(), _Renderer() as renderer:
+        assert len(renderer.map(["Some *text*."] * export.PARALLEL_RENDER)) \
+            == export.PARALLEL_RENDER
+        if renderer.pool is None:
+            pytest.skip("one core: no render workers")
+        assert renderer.pool.submit(gc.isenabled).result()
 
 
 def test_temp_files_of_killed_exports_are_cleaned_up(store, small, tmp_path):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from flashcards.loader import MAX_FILE_BYTES, check, discover
+from flashcards.loader import MAX_FILE_BYTES, SourceFile, check, discover, read_file
 from flashcards.model import FlashcardsError, Severity
 
 
@@ -33,6 +34,59 @@ def test_oversized_file_is_refused(tmp_path):
     (tmp_path / "big.md").write_bytes(b"x" * (MAX_FILE_BYTES + 1))
     ((name, line, message),) = found(tmp_path)
     assert name == "big.md" and line == 1 and "larger than" in message
+
+
+def test_a_file_of_the_largest_size_is_read_whole(tmp_path):
+    data = b"## Q\n\n" + b"x" * (MAX_FILE_BYTES - 7) + b"\n"
+    (tmp_path / "edge.md").write_bytes(data)
+    assert read_file(SourceFile(tmp_path / "edge.md", tmp_path)) == (data, None)
+
+
+def test_a_file_longer_than_its_stated_size_is_read_to_its_end():
+    # /proc's files say 0 bytes: the read goes on past the size the file gives.
+    proc = Path("/proc/version")
+    if not proc.exists():
+        pytest.skip("no /proc here")
+    data, refused = read_file(SourceFile(proc, proc))
+    assert refused is None and data and data == proc.read_bytes()
+
+
+def _linked_deck(tmp_path: Path) -> Path:
+    """A deck folder with links in and out of it, and a secret outside."""
+    deck = tmp_path / "deck"
+    (deck / "sub").mkdir(parents=True)
+    (deck / "real.md").write_text("## Q\n\nA\n")
+    (tmp_path / "secret.md").write_text("## PIN\n\n1234\n")
+    (deck / "inside.md").symlink_to(deck / "real.md")
+    (deck / "outside.md").symlink_to(tmp_path / "secret.md")
+    (deck / "away").symlink_to(tmp_path, target_is_directory=True)
+    return deck
+
+
+@pytest.mark.parametrize(("name", "refused"), [
+    ("real.md", False),
+    ("inside.md", False),  # a link to a file in the folder
+    ("outside.md", True),  # a link to a file outside it
+    ("away/secret.md", True),  # a file under a linked folder that leads out
+    ("sub/../real.md", False),  # `..` that stays in the folder
+    ("sub/../../secret.md", True),  # `..` that leaves it
+])
+def test_a_deck_file_is_refused_only_where_its_real_path_leaves_the_folder(
+        tmp_path, name, refused):
+    deck = _linked_deck(tmp_path)
+    data, why = read_file(SourceFile(Path(os.path.join(deck, name)), deck))
+    if refused:
+        assert (data, why) == (b"", "is a link to a file outside the deck folder: not read")
+    else:
+        assert (data, why) == (b"## Q\n\nA\n", None)
+
+
+def test_a_deck_folder_named_through_a_link_reads_its_files(tmp_path):
+    deck = _linked_deck(tmp_path)
+    (tmp_path / "link-to-deck").symlink_to(deck, target_is_directory=True)
+    root = tmp_path / "link-to-deck"
+    assert read_file(SourceFile(root / "real.md", root)) == (b"## Q\n\nA\n", None)
+    assert read_file(SourceFile(root / "outside.md", root))[0] == b""
 
 
 def test_images_missing_outside_or_absolute(tmp_path):

@@ -147,6 +147,38 @@ def test_export_notes_list_active_cards_only(store):
     assert (exported.guid, exported.ords, exported.tags) == ("fc-g1", (2,), ("t1", "t2"))
 
 
+def test_whether_there_are_notes_to_export_is_whether_the_export_reads_one(store, tmp_path):
+    _decks_of_many_sizes(store, tmp_path / "decks")
+    file = str(tmp_path / "decks" / "01.md")  # deck Small
+
+    def agree() -> None:
+        for decks, paths in [((), ()), (("Small",), ()), (("Small::Sub",), ()),
+                             (("Nope",), ()), ((), (file,)), ((), (str(tmp_path),)),
+                             (("Big",), (file,))]:
+            for suspended in (False, True):
+                read = any(True for _ in store.export_notes(
+                    decks=decks, paths=paths, suspended=suspended))
+                assert store.has_export_notes(decks=decks, paths=paths,
+                                              suspended=suspended) is read, (decks, paths)
+
+    agree()
+    small = "SELECT id FROM notes WHERE path = ?"
+    with store.transaction():  # every card of Small suspended: only with suspended ones
+        store.conn.execute(f"UPDATE cards SET suspended = 1 WHERE note_id IN ({small})", [file])
+    assert not store.has_export_notes(decks=["Small"], paths=[file])
+    assert store.has_export_notes(decks=["Small"], paths=[file], suspended=True)
+    agree()
+    with store.transaction():  # then orphaned: none either way
+        store.conn.execute(f"UPDATE cards SET orphaned = 1 WHERE note_id IN ({small})", [file])
+    assert not store.has_export_notes(paths=[file], suspended=True)
+    agree()
+    with store.transaction():  # cards back, their notes orphaned: none either way
+        store.conn.execute("UPDATE cards SET orphaned = 0, suspended = 0")
+        store.conn.execute(f"UPDATE notes SET orphaned = 1 WHERE id IN ({small})", [file])
+    assert not store.has_export_notes(paths=[file], suspended=True)
+    agree()
+
+
 def _decks_of_many_sizes(store: Store, root) -> None:
     """12 decks: one of a single file, a parent with subdecks, and one of most notes,
     every card given a due date (a few suspended or new), with ties on the date."""

@@ -127,3 +127,21 @@ def test_the_console_drops_deck_escapes_and_keeps_its_own_styles(monkeypatch):
     assert "\x1b[1;31m" in written  # rich's own style
     assert "\x1b[1G" in written  # rich's own control segment
     assert not re.search(r"\x1b\]|\x1b\[2J|\x9b", written)
+
+
+@pytest.mark.parametrize("text", [
+    "0 added, 0 updated (0 files read, 100 unchanged, 0 removed)",  # printable: as it is
+    "deck \x1b]52;c;ZXZpbA==\x07name\x1b[2J",  # escapes: removed
+    "line one\r\nline two\x9b31m",  # CR LF and a C1 CSI
+    "a\u2028b\u00a0c\tdone",  # not printable, yet no control character: as it is
+    "café ünïcode 😀",
+])
+def test_every_line_a_command_prints_is_the_sanitizer_s(capsys, text):
+    from flashcards.cli.app import echo
+    from flashcards.render.sanitize import strip_control
+
+    echo(text)
+    echo(text, err=True)
+    out, err = capsys.readouterr()
+    assert out == err == strip_control(text) + "\n"
+    assert not RAW.search(out)

@@ -71,9 +71,14 @@ def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
     """``click.echo`` through the one sanitizer: a deck, file or folder name can hold
     escape sequences (OSC 52 clipboard writes, title changes, screen clears), and
     every line a command prints may quote one (docs/security.md)."""
-    from flashcards.render.sanitize import strip_control
+    text = str(message)
+    # Printable text holds no escape sequence or control character: the sanitizer would
+    # give it back as it is, and a one-line summary need not load it (a command's 1 ms).
+    if not text.isprintable():
+        from flashcards.render.sanitize import strip_control
 
-    click.echo(strip_control(str(message)), err=err, nl=nl)
+        text = strip_control(text)
+    click.echo(text, err=err, nl=nl)
 
 
 def echo_problems(problems: Iterable[Problem]) -> None:

@@ -52,6 +52,7 @@ from flashcards.export.notes import (
 )
 from flashcards.export.scheduling import _Scheduling, fsrs_memory
 from flashcards.export.writers import _package, _write
+from flashcards.gcpause import no_collections
 from flashcards.model import FlashcardsError, Problem
 from flashcards.paths import display_path
 from flashcards.scheduler import DAY_START_HOUR
@@ -131,7 +132,9 @@ def export_apkg(
     media = _Media()
     problems: list[Problem] = []
     scheduling = _Scheduling(day_start_hour, memory) if with_scheduling else None
-    with _Renderer() as renderer:
+    # The notes stream in batches of tuples and rows, none of them cyclic: collections
+    # would walk them for nothing.
+    with _Renderer() as renderer, no_collections():
         notes = _PackageNotes(store, selection, renderer, media, problems, scheduling)
         _write(_package(notes), media, problems, out_path, now)
     if not selection.decks and not selection.paths:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -64,6 +65,8 @@ def anki_tag(tag: str) -> str:
 
 def anki_tags(tags: Iterable[str]) -> list[str]:
     """Anki tags in order; Anki compares tags without case, so keep the first spelling."""
+    if not tags:  # most notes: nothing to do, per note of an export
+        return []
     seen: set[str] = set()
     result = []
     for tag in map(anki_tag, tags):
@@ -85,9 +88,11 @@ class AnkiNote(NamedTuple):
     progress: tuple[Progress, ...] | None = None  # each card's, with scheduling
 
 
-@dataclass(frozen=True)
-class _Placed:
-    """A stored note on its way into the package: its sides' cache keys, its deck folder."""
+class _Placed(NamedTuple):
+    """A stored note on its way into the package: its sides' cache keys, its deck folder.
+
+    A NamedTuple: one per exported note (a frozen dataclass costs three times as much
+    to make)."""
 
     note: ExportNote
     keys: tuple[str | None, str | None]
@@ -98,20 +103,17 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
                problems: list[Problem], progress: tuple[Progress, ...] | None) -> AnkiNote:
     """A package note from a stored note; ``html`` holds cached sides by cache key."""
     note = item.note
-
-    def side(text: str, key: str | None) -> str:
-        cached = html.get(key) if key else None
-        if cached is not None:
-            return cached
-        from flashcards import render  # here: a side in the cache needs no renderer
-
-        return render.to_html(text, image_src=lambda written: media.add(written, item, problems))
-
     question_key, answer_key = item.keys
-    question = side(note.question, question_key)
-    answer = side(note.answer, answer_key) if note.answer else ""
-    source = html_escape(f"{_source_name(item.folder, note.path)}:{note.line}")
-    kind = NoteKind(note.kind)
+    question = html.get(question_key) if question_key else None
+    if question is None:
+        question = _rendered(note.question, item, media, problems)
+    answer = ""
+    if note.answer:
+        answer = html.get(answer_key) if answer_key else None
+        if answer is None:
+            answer = _rendered(note.answer, item, media, problems)
+    source = f"{_shown_source(item.folder, note.path)}:{note.line}"  # `:` and digits need no escape
+    kind = _note_kind(note.kind)
     if kind is NoteKind.CLOZE:
         # Anki hides clozes only in Text, so the whole note goes there.
         fields = [question + answer, "", source]
@@ -121,12 +123,35 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
                     note.modified, _anki_ords(note.ords), progress)
 
 
+def _rendered(text: str, item: _Placed, media: _Media, problems: list[Problem]) -> str:
+    """A side the cache lacks (or that has a local image), rendered now."""
+    from flashcards import render  # here: a side in the cache needs no renderer
+
+    return render.to_html(text, image_src=lambda written: media.add(written, item, problems))
+
+
+# The kinds by their stored names: a dict look-up, not an enum call, per note.
+_KINDS = {kind.value: kind for kind in NoteKind}
+
+
+def _note_kind(name: str) -> NoteKind:
+    kind = _KINDS.get(name)
+    return NoteKind(name) if kind is None else kind  # a name of no kind raises, as before
+
+
 def _anki_ords(ords: tuple[int, ...]) -> tuple[int, ...]:
     # The store counts cards from 1 (cloze cN is ord N); Anki from 0 (cN is ord N-1).
+    if len(ords) == 1:  # most notes: one card
+        return (ords[0] - 1,)
     return tuple([ord_ - 1 for ord_ in ords])
 
 
 @lru_cache(maxsize=4096)  # asked once per note, the same for a file's notes
+def _shown_source(folder: str, path: str) -> str:
+    """The note's file as its Source field shows it: `_source_name`, HTML-escaped."""
+    return html_escape(_source_name(folder, path))
+
+
 def _source_name(folder: str, path: str) -> str:
     """The note's file relative to its deck folder: no home folders leak into Anki."""
     prefix = os.path.join(folder, "")
@@ -178,7 +203,10 @@ class _Renderer:
             # Imported here: the pool's machinery costs a small export a fifth of its time.
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+            # The export pauses the collector (gcpause) and a forked worker would inherit
+            # the pause: rendering makes cyclic garbage, so the workers collect.
+            self.pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                            initializer=gc.enable)
         # Results come back in order, so the package is the same either way.
         return list(self.pool.map(render.cacheable_html, texts,
                                   chunksize=max(1, len(texts) // 32)))
@@ -250,7 +278,7 @@ class _PackageNotes:
     def _tally(self, note: ExportNote) -> None:
         (self.repeated if note.guid in self.guids else self.guids).add(note.guid)
         self.decks.setdefault(note.deck, note.deck_description)
-        self.kinds.add(NoteKind(note.kind))
+        self.kinds.add(_note_kind(note.kind))
         self.notes += 1
         self.cards += len(note.ords)
 

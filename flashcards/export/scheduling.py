@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flashcards import anki_progress
 from flashcards.anki_progress import MemoryState, Progress
-from flashcards.settings import Settings
 from flashcards.store import ExportAnswer, ExportCard, ExportNote, Store
+
+if TYPE_CHECKING:  # the settings module loads for an export with scheduling alone
+    from flashcards.settings import Settings
 
 
 def fsrs_memory(settings: Settings) -> Callable[[ExportCard], MemoryState | None] | None:

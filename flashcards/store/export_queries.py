@@ -53,8 +53,11 @@ class ExportQueries(Connection):
 
     def has_export_notes(self, *, decks: Iterable[str] = (), paths: Iterable[str] = (),
                          suspended: bool = False) -> bool:
-        """Whether `export_notes` would give any note (without sorting them all)."""
-        sql, params = _export_query("1", decks, paths, ordered=False, suspended=suspended)
+        """Whether `export_notes` would give any note: the first note it would keep that
+        has an active card (not every note's cards grouped first, as the export's read
+        does: 7 ms at 10k notes)."""
+        sql, params = _export_query("1", decks, paths, ordered=False, suspended=suspended,
+                                    any_note=True)
         return self.conn.execute(f"{sql} LIMIT 1", params).fetchone() is not None
 
     def export_cards(self, note_ids: Iterable[int], *,
@@ -153,8 +156,13 @@ class ExportQueries(Connection):
 
 
 def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
-                  ordered: bool = True, suspended: bool = False) -> tuple[str, list]:
-    """The active notes of the decks (with subdecks) and paths, one row per note."""
+                  ordered: bool = True, suspended: bool = False,
+                  any_note: bool = False) -> tuple[str, list]:
+    """The active notes of the decks (with subdecks) and paths, one row per note.
+
+    ``any_note``: the same notes, each tested for an active card on its own, without
+    the active cards' ordinals (for a question of whether there is one).
+    """
     where, params = ["notes.orphaned = 0"], []
     deck_clauses = []
     for deck in decks:
@@ -169,12 +177,21 @@ def _export_query(columns: str, decks: Iterable[str], paths: Iterable[str], *,
         params += [path, like_prefix(path.rstrip(os.sep) + os.sep) + "%"]
     if path_clauses:
         where.append(f"({' OR '.join(path_clauses)})")
+    active = "orphaned = 0" if suspended else "orphaned = 0 AND suspended = 0"
+    if any_note:
+        held = "cards.orphaned = 0" + ("" if suspended else " AND cards.suspended = 0")
+        where.append(f"EXISTS (SELECT 1 FROM cards WHERE cards.note_id = notes.id AND {held})")
+        return f"""
+        SELECT {columns}
+        FROM notes
+        JOIN decks ON decks.id = notes.deck_id
+        WHERE {' AND '.join(where)}""", params
     # The active cards are grouped by note on their own, before the join: sorting
     # rows with the notes' text once rather than twice (10k notes: 40 -> 30 ms).
     sql = f"""
         SELECT {columns}
         FROM (SELECT note_id, group_concat(ord) AS ords FROM cards
-              WHERE {"orphaned = 0" if suspended else "orphaned = 0 AND suspended = 0"}
+              WHERE {active}
               GROUP BY note_id) AS active
         JOIN notes ON notes.id = active.note_id
         JOIN decks ON decks.id = notes.deck_id

@@ -2,8 +2,8 @@
 
 Every module above the store speaks in these; only the store knows the tables
 and columns behind them (docs/store.md). Records that stream by the hundred
-thousand (statistics, listing) are NamedTuples: as typed and immutable as a
-dataclass, at a third of the cost to build.
+thousand (statistics, listing, the export's notes) are NamedTuples: as typed and
+immutable as a dataclass, at a third of the cost to build.
 """
 
 from __future__ import annotations
@@ -178,9 +178,11 @@ class DeckCounts:
     next_due: date | None
 
 
-@dataclass(frozen=True, slots=True)
-class ExportNote:
-    """An active note with the ordinals of its active cards, for the Anki export."""
+class ExportNote(NamedTuple):
+    """An active note with the ordinals of its active cards, for the Anki export.
+
+    A NamedTuple (see above): an export makes one per note, 100k at 100k cards.
+    """
 
     id: int
     guid: str
