@@ -132,8 +132,6 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, due: bo
     store = app.store()
     if not as_json and _says_how_to_start(store):
         return
-    from flashcards.scheduler import LEARNED_REPETITIONS, MATURE_INTERVAL
-
     due_by = None
     if due:
         from flashcards.scheduler import study_day
@@ -142,7 +140,6 @@ def list_cards(app: App, deck: str | None, orphans: bool, flagged: bool, due: bo
         due_by = study_day(now(), load_settings(store).day_start_hour)
     filters = {"deck": deck, "orphans": orphans, "flagged": flagged, "suspended": suspended,
                "due_by": due_by, "search": search,
-               "states": (LEARNED_REPETITIONS, MATURE_INTERVAL),
                # A pager shows the first screen at once; piped, the whole list is faster.
                "first_rows_fast": not as_json and sys.stdout.isatty()}
     shown = functools.cache(display_path)  # a file holds many cards: work its path out once

@@ -6,8 +6,9 @@ result. docs/stats.md defines every figure precisely.
 
 A store may hold a million reviews, so nothing here keeps them: ``compute`` totals
 them per study day in one pass (``day_totals``) and every review figure comes from
-those totals; cards are likewise counted in one pass (``card_totals``), keeping only
-the leeches. Review and card records are the store's ``StatsReview`` and
+those totals. The cards are counted by the store (``card_totals``: per state, and
+those in play per due date, interval and E-Factor), which gives the leeches alone as
+rows. Review and card records are the store's ``StatsReview``, ``CardCounts`` and
 ``StatsCard``. Every review is dated in the zone of ``now``, never the machine's.
 
 The parts: ``figures`` (the records and their JSON shape), ``review_days`` (reviews
@@ -29,14 +30,13 @@ from flashcards.stats.cards import (
     CARD_STATES,
     EASINESS_EDGES,
     FORECAST_DAYS,
-    IN_PLAY,
     INTERVAL_BUCKETS,
     CardTotals,
     card_counts,
-    card_state,
     card_totals,
     easiness_buckets,
     forecast,
+    hundredths,
     interval_buckets,
     leeches,
 )
@@ -57,17 +57,18 @@ from flashcards.stats.review_days import (
     streaks,
     window_days,
 )
-from flashcards.store import StatsCard, StatsReview, Store
+from flashcards.store import StatsReview, Store
 
 __all__ = [
     "CARD_STATES", "DEFAULT_DAYS", "EASINESS_EDGES", "FORECAST_DAYS", "INTERVAL_BUCKETS",
-    "IN_PLAY", "LEARNED_REPETITIONS", "MATURE_INTERVAL", "RETENTION_WINDOWS",
+    "LEARNED_REPETITIONS", "MATURE_INTERVAL", "RETENTION_WINDOWS",
     "SUMMARY_FORECAST_DAYS", "UTC_MINUTE", "UTC_SUFFIX",
     "Bucket", "CardTotals", "Day", "DayTotals", "Leech", "Rate", "Retention", "Stats",
-    "StudyDays", "card_counts", "card_state", "card_totals", "collect", "compute",
+    "StudyDays", "card_counts", "card_totals", "collect", "compute",
     "counts_for_retention", "daily", "day_totals", "easiness_buckets", "forecast",
-    "from_totals", "hour_day_totals", "interval_buckets", "leeches", "next_days_words",
-    "plural", "retention", "retention_windows", "review_day", "session_summary_line",
+    "from_totals", "hour_day_totals", "hundredths", "interval_buckets", "leeches",
+    "next_days_words", "plural", "retention", "retention_windows", "review_day",
+    "session_summary_line",
     "streaks", "summary_line", "window_days",
 ]
 
@@ -77,16 +78,16 @@ SUMMARY_FORECAST_DAYS = 7
 
 # -- everything at once -------------------------------------------------------------
 
-def compute(reviews: Iterable[StatsReview], cards: Iterable[StatsCard], *, now: datetime,
+def compute(reviews: Iterable[StatsReview], cards: CardTotals, *, now: datetime,
             settings: Settings = DEFAULT_SETTINGS, days: int = DEFAULT_DAYS,
             deck: str | None = None, tz: tzinfo | None = None) -> Stats:
-    """All figures from review and card records, as of ``now`` (aware); each iterable
-    is read once. Reviews are dated in ``tz``, by default the zone of ``now``."""
+    """All figures from review records (read once) and the cards as the store counts
+    them, as of ``now`` (aware). Reviews are dated in ``tz``, by default the zone of
+    ``now``."""
     if days < 1:
         raise FlashcardsError(f"--days must be 1 or more, got {days}")
     per_day = day_totals(reviews, settings.day_start_hour, tz or zone_of(now))
-    return from_totals(per_day, card_totals(cards, settings), now=now, settings=settings,
-                       days=days, deck=deck)
+    return from_totals(per_day, cards, now=now, settings=settings, days=days, deck=deck)
 
 
 def from_totals(per_day: Mapping[date, DayTotals], in_cards: CardTotals, *,
@@ -96,17 +97,18 @@ def from_totals(per_day: Mapping[date, DayTotals], in_cards: CardTotals, *,
         raise FlashcardsError(f"--days must be 1 or more, got {days}")
     today = study_day(now, settings.day_start_hour)
     current, longest = streaks(per_day, today)
-    overdue, ahead = forecast(in_cards.due, today)
+    counts = in_cards.counts
+    overdue, ahead = forecast(counts.due, today)
     return Stats(
         today=today, deck=deck, days=days, settings=settings,
         daily=daily(per_day, today, days),
         current_streak=current, longest_streak=longest,
         overdue=overdue, forecast=ahead,
         retention=tuple(retention(per_day, today, w) for w in retention_windows(days)),
-        card_counts=card_counts(in_cards.states),
-        intervals=interval_buckets(in_cards.intervals),
-        easiness=easiness_buckets(in_cards.easiness),
-        leeches=leeches(in_cards.leeches, settings),
+        card_counts=card_counts(counts.states),
+        intervals=interval_buckets(counts.intervals),
+        easiness=easiness_buckets(hundredths(counts.easiness)),
+        leeches=leeches(in_cards.leeches),
         total_ms=sum(t.duration_ms for t in per_day.values()),
     )
 
@@ -120,24 +122,24 @@ def collect(store: Store, *, now: datetime, deck: str | None = None,
     if deck:
         store.require_deck(deck)
     settings = load_settings(store)
+    cards = card_totals(store, settings, deck)
     if deck:
-        return compute(store.stats_reviews(deck=deck), store.stats_cards(deck=deck), now=now,
-                       settings=settings, days=days, deck=deck, tz=zone_of(now))
-    # The whole store: its reviews as the store totals them per UTC hour, its cards
-    # without their notes' text (a third of the time), which only leeches show.
+        return compute(store.stats_reviews(deck=deck), cards, now=now, settings=settings,
+                       days=days, deck=deck, tz=zone_of(now))
+    # The whole store: its reviews as the store totals them per UTC hour.
     per_day = hour_day_totals(store.review_hours(), store.stats_reviews_of_hour,
                               settings.day_start_hour, zone_of(now))
-    in_cards = card_totals(store.stats_schedules(), settings)
-    in_cards.leeches = store.stats_cards_of([card.id for card in in_cards.leeches])
-    return from_totals(per_day, in_cards, now=now, settings=settings, days=days, deck=None)
+    return from_totals(per_day, cards, now=now, settings=settings, days=days, deck=None)
 
 
 def session_summary_line(store: Store, *, now: datetime, deck: str | None = None) -> str:
     """One line for the review session's end screen: today, retention, next 7 days."""
     # Only recent rows: a day of margin on each side makes time zones irrelevant here.
     since = (now - timedelta(days=2)).astimezone(UTC).isoformat()
-    stats = compute(store.stats_reviews(deck=deck, since=since), store.stats_cards(deck=deck),
-                    now=now, settings=load_settings(store), days=1, tz=zone_of(now))
+    settings = load_settings(store)
+    stats = compute(store.stats_reviews(deck=deck, since=since),
+                    card_totals(store, settings, deck), now=now, settings=settings,
+                    days=1, tz=zone_of(now))
     return summary_line(stats)
 
 

@@ -1,22 +1,21 @@
-"""Cards counted by state in one pass, and the figures made of those counts: the
+"""The figures made of the cards as the store counts them (``CardCounts``): the
 forecast, the interval and E-Factor buckets, the leeches.
+
+Which state a card is in is the store's rule (one SQL expression that `flashcards
+list` shows too); so is which cards are in play and which are leeches' candidates.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flashcards.fsrs.scheduler import REVIEW as FSRS_REVIEW
-from flashcards.scheduler import LEARNED_REPETITIONS, MATURE_INTERVAL
 from flashcards.settings import Settings
 from flashcards.stats.figures import Bucket, Leech
-from flashcards.store import StatsCard
+from flashcards.store import CARD_STATES, CardCounts, StatsCard, Store
 
-# The card states' thresholds (LEARNED_REPETITIONS, MATURE_INTERVAL) live with SM-2,
-# so `flashcards list` names the states as the statistics count them.
 FORECAST_DAYS = 30
 # Interval buckets in days, (low, high) inclusive; None = no upper bound.
 INTERVAL_BUCKETS: tuple[tuple[int, int | None], ...] = (
@@ -24,59 +23,36 @@ INTERVAL_BUCKETS: tuple[tuple[int, int | None], ...] = (
 )
 # E-Factor buckets [low, next low); 1.3 is SM-2's floor and 2.5 its start.
 EASINESS_EDGES = (1.3, 1.5, 1.7, 1.9, 2.1, 2.3, 2.5, 2.7)
-CARD_STATES = ("new", "learning", "young", "mature", "suspended", "orphaned")
-IN_PLAY = ("learning", "young", "mature")
 
 
-def card_state(card: StatsCard) -> str:
-    """One of CARD_STATES; the first rule that applies wins (docs/stats.md)."""
-    if card.orphaned:
-        return "orphaned"
-    if card.suspended:
-        return "suspended"
-    if card.due is None:
-        return "new"
-    if card.fsrs_phase is not None:  # FSRS: learning on its (re)learning steps
-        if card.fsrs_phase != FSRS_REVIEW:
-            return "learning"
-    elif card.repetitions < LEARNED_REPETITIONS:
-        return "learning"
-    return "mature" if card.interval >= MATURE_INTERVAL else "young"
-
-
-@dataclass
+@dataclass(frozen=True)
 class CardTotals:
-    """Cards counted per state, and the cards in play per due date, interval and
-    E-Factor (in hundredths); the leeches themselves."""
+    """The cards as the store counts them, and the leeches themselves."""
 
-    states: Counter[str] = field(default_factory=Counter)
-    due: Counter[str] = field(default_factory=Counter)
-    intervals: Counter[int] = field(default_factory=Counter)
-    easiness: Counter[int] = field(default_factory=Counter)
-    leeches: list[StatsCard] = field(default_factory=list)
+    counts: CardCounts
+    leeches: list[StatsCard]
 
 
-def card_totals(cards: Iterable[StatsCard], settings: Settings) -> CardTotals:
-    """Card rows counted in one pass that keeps only the leeches."""
-    totals = CardTotals()
-    for card in cards:
-        state = card_state(card)
-        totals.states[state] += 1
-        if state in IN_PLAY:
-            totals.due[card.due] += 1
-            totals.intervals[card.interval] += 1
-            # Compare in hundredths: the E-Factor moves in steps of 0.01 and floats drift.
-            totals.easiness[round(card.easiness * 100)] += 1
-        if not card.orphaned and settings.is_leech(card.lapses):
-            totals.leeches.append(card)
-    return totals
+def card_totals(store: Store, settings: Settings, deck: str | None = None) -> CardTotals:
+    """The cards of ``deck`` and its subdecks (None: all) counted, and their leeches."""
+    return CardTotals(store.stats_card_counts(deck=deck),
+                      store.stats_leeches(lapses=settings.leech_threshold, deck=deck))
 
 
-def card_counts(states: Counter[str]) -> dict[str, int]:
+def hundredths(easiness: Mapping[float, int]) -> Counter[int]:
+    """Cards per E-Factor in hundredths, from cards per E-Factor as stored."""
+    counted: Counter[int] = Counter()
+    for value, count in easiness.items():
+        # Compare in hundredths: the E-Factor moves in steps of 0.01 and floats drift.
+        counted[round(value * 100)] += count
+    return counted
+
+
+def card_counts(states: Mapping[str, int]) -> dict[str, int]:
     return {state: states[state] for state in CARD_STATES}
 
 
-def forecast(due: Counter[str], today: date,
+def forecast(due: Mapping[str, int], today: date,
              days: int = FORECAST_DAYS) -> tuple[int, tuple[tuple[date, int], ...]]:
     """(overdue cards, cards due on each of today and the next days), from cards in
     play counted per due date."""
@@ -88,7 +64,7 @@ def forecast(due: Counter[str], today: date,
     return overdue, ahead
 
 
-def interval_buckets(intervals: Counter[int]) -> tuple[Bucket, ...]:
+def interval_buckets(intervals: Mapping[int, int]) -> tuple[Bucket, ...]:
     buckets = []
     for low, high in INTERVAL_BUCKETS:
         label = f"{low}" if low == high else f"{low}+" if high is None else f"{low}-{high}"
@@ -97,7 +73,7 @@ def interval_buckets(intervals: Counter[int]) -> tuple[Bucket, ...]:
     return tuple(buckets)
 
 
-def easiness_buckets(hundredths: Counter[int]) -> tuple[Bucket, ...]:
+def easiness_buckets(hundredths: Mapping[int, int]) -> tuple[Bucket, ...]:
     edges = [round(e * 100) for e in EASINESS_EDGES]
     buckets = []
     for i, low in enumerate(edges):
@@ -108,8 +84,8 @@ def easiness_buckets(hundredths: Counter[int]) -> tuple[Bucket, ...]:
     return tuple(buckets)
 
 
-def leeches(cards: Iterable[StatsCard], settings: Settings) -> tuple[Leech, ...]:
-    found = [c for c in cards if not c.orphaned and settings.is_leech(c.lapses)]
-    found.sort(key=lambda c: (-c.lapses, c.path, c.line, c.id))
+def leeches(cards: Iterable[StatsCard]) -> tuple[Leech, ...]:
+    """The leeches the store found (``Store.stats_leeches``), most lapses first."""
+    found = sorted(cards, key=lambda c: (-c.lapses, c.path, c.line, c.id))
     return tuple(Leech(c.id, c.deck, c.question, c.path, c.line, c.lapses, bool(c.suspended))
                  for c in found)

@@ -23,8 +23,10 @@ from flashcards.store.history_queries import HistoryQueries, replayed_values
 from flashcards.store.maintenance_queries import MaintenanceQueries
 from flashcards.store.migrations import SCHEMA_VERSION, backup_path
 from flashcards.store.records import (
+    CARD_STATES,
     NEW_CARD,
     AnswerMark,
+    CardCounts,
     CardSchedule,
     CardState,
     DeckCounts,
@@ -53,8 +55,10 @@ from flashcards.store.stats_queries import StatsQueries
 from flashcards.store.sync_queries import SyncQueries
 
 __all__ = [
+    "CARD_STATES",
     "NEW_CARD",
     "AnswerMark",
+    "CardCounts",
     "SCHEMA_VERSION",
     "CardSchedule",
     "CardState",

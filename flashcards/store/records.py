@@ -227,8 +227,13 @@ class ExportAnswer(NamedTuple):
     interval_after: int | None
 
 
+# The states a card is in, in the order `flashcards stats` shows them; the store's
+# SQL decides which (stats_queries.CARD_STATE, docs/stats.md "Card states").
+CARD_STATES = ("new", "learning", "young", "mature", "suspended", "orphaned")
+
+
 class ListedCard(NamedTuple):
-    """One card for `flashcards list`. ``status``: one of `stats.CARD_STATES`."""
+    """One card for `flashcards list`. ``status``: one of ``CARD_STATES``."""
 
     id: int
     deck: str
@@ -265,6 +270,22 @@ class StatsCard(NamedTuple):
     due: str | None
     lapses: int
     fsrs_phase: int | None = None  # FSRS's phase (1 learning, 2 review, 3 relearning)
+
+
+@dataclass(frozen=True, slots=True)
+class CardCounts:
+    """Cards counted as the statistics count them (``Store.stats_card_counts``): per
+    state of ``CARD_STATES`` (every one, 0 if none), and the cards in play (learning,
+    young, mature) per due date, per interval in days and per E-Factor as stored.
+
+    The E-Factor is the stored float, not hundredths: rounding it is the statistics'
+    rule (Python's ``round``, which SQLite's ``round`` does not match on .5).
+    """
+
+    states: dict[str, int]
+    due: dict[str, int]
+    intervals: dict[int, int]
+    easiness: dict[float, int]
 
 
 class AnswerMark(NamedTuple):
