@@ -2,7 +2,7 @@
 forecast, the interval and E-Factor buckets, the leeches.
 
 Which state a card is in is the store's rule (one SQL expression that `flashcards
-list` shows too); so is which cards are in play and which are leeches' candidates.
+list` shows too); so is which cards are in play and which are leeches.
 """
 
 from __future__ import annotations
