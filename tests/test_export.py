@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import tempfile
 import re
 import shutil
 import sqlite3
@@ -628,3 +629,19 @@ def test_the_fast_writer_runs_only_on_a_genanki_it_knows():
         assert old in APKG_SCHEMA
         assert not export.writers._fast_writer_fits(__version__, APKG_SCHEMA.replace(old, new)), new
     assert not export.writers._fast_writer_fits(__version__, "not SQL")
+
+
+@pytest.mark.parametrize("writer", ["fast", "public"])
+def test_an_export_leaves_nothing_in_the_temporary_folder(writer, store, small, tmp_path,
+                                                          monkeypatch):
+    # genanki's own write_to_file makes its collection with mkstemp and never deletes
+    # it: every export left a file the size of the collection in the temporary folder.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    if writer == "public":
+        monkeypatch.setattr(export.writers, "_genanki_tables", lambda: None)
+    sync(store, [small], now=NOW)
+    done = export.export_apkg(store, tmp_path / "out" / "a.apkg", now=NOW)
+    assert done.notes and package_tables(tmp_path / "out" / "a.apkg")["notes"]
+    assert list(scratch.iterdir()) == []
