@@ -94,3 +94,20 @@ def _runs(pid: int, module: bytes) -> bool:
         return module in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+def hook_every_child(folder: Path, monkeypatch, hook: str, **env: str):
+    """Run ``hook`` (Python, as a sitecustomize) in every process started from now on,
+    with ``env`` set and ``RECORDS_IN`` naming a folder for what it writes there (a
+    file per process id); returns a reader of that folder: pid -> lines."""
+    hooks, records = folder / "hooks", folder / "records"
+    hooks.mkdir(parents=True)
+    records.mkdir()
+    (hooks / "sitecustomize.py").write_text(hook)
+    # No empty entry: it would put the working directory on the path, as -P does not.
+    path = [str(hooks), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
+    monkeypatch.setenv("RECORDS_IN", str(records))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return lambda: {int(f.name): f.read_text().splitlines() for f in records.iterdir()}

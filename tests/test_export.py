@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 import json
-import tempfile
 import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path

@@ -13,6 +13,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from process_helpers import hook_every_child
 
 from flashcards import history_rebuild, journal, journal_buckets
 from flashcards.journal import ANSWER, SUSPEND, UNDO, Event
@@ -116,7 +117,7 @@ def _watch(event, args):
     last = max(int(other.split(".")[0]) for other in os.listdir(folder)
                if other.endswith(".lines") and os.path.getsize(os.path.join(folder, other)))
     dies = kill == "first" or (kill == "last" and bucket == last)
-    with open(os.path.join(os.environ["BUCKET_READS_IN"], str(os.getpid())), "a") as out:
+    with open(os.path.join(os.environ["RECORDS_IN"], str(os.getpid())), "a") as out:
         out.write(("killed at " if dies else "") + f"{bucket}\\n")
     if dies:
         os.kill(os.getpid(), signal.SIGKILL)  # as if killed, or out of memory
@@ -128,17 +129,8 @@ sys.addaudithook(_watch)
 def watch_the_second_process(folder, monkeypatch, kill_at: str | None = None):
     """The bucket files each second process reads from now on (the real process,
     found by no mock: it runs _WATCH_BUCKETS), by its pid; ``kill_at`` kills it."""
-    hooks, reads = folder / "hooks", folder / "reads"
-    hooks.mkdir(parents=True)
-    reads.mkdir()
-    (hooks / "sitecustomize.py").write_text(_WATCH_BUCKETS)
-    # No empty entry: it would put the working directory on the path, as -P does not.
-    path = [str(hooks), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
-    monkeypatch.setenv("BUCKET_READS_IN", str(reads))
-    if kill_at:
-        monkeypatch.setenv("KILL_AT_BUCKET", kill_at)
-    return lambda: {int(f.name): f.read_text().splitlines() for f in reads.iterdir()}
+    return hook_every_child(folder, monkeypatch, _WATCH_BUCKETS,
+                            **({"KILL_AT_BUCKET": kill_at} if kill_at else {}))
 
 
 @pytest.mark.slow

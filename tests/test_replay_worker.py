@@ -71,14 +71,21 @@ def _env(db: Path, **more: str) -> dict[str, str]:
 def test_the_second_process_of_the_installed_command_loads_no_command_line(large, tmp_path):
     # pip's console script imports the command line above its __main__ guard; the
     # rebuild's second process must not run it again (as a multiprocessing spawn did).
-    imports, command, out, err = imports_of_an_installed_run(
-        tmp_path, ["sync", str(large)], _env(tmp_path / "fc.db"), timeout=600)
-    assert command.returncode == 0, err
+    out = _one_worker_loads_no_command_line(tmp_path, ["sync", str(large)],
+                                            _env(tmp_path / "fc.db"), "flashcards.history_rebuild")
     assert f"{CARDS * ANSWERS_EACH} answers from desktop-5eed00" in out
+
+
+def _one_worker_loads_no_command_line(tmp_path, args, env, replay_module) -> str:
+    """Run ``flashcards ARGS`` through an installed-style script: exactly one other
+    process imports ``replay_module``, and it imports no command line. Its output."""
+    imports, command, out, err = imports_of_an_installed_run(tmp_path, args, env, timeout=600)
+    assert command.returncode == 0, err
     workers = [names for pid, names in imports.items()
-               if pid != command.pid and "flashcards.history_rebuild" in names]
+               if pid != command.pid and replay_module in names]
     assert len(workers) == 1, sorted(imports)
     assert not {"click", "rich", "flashcards.cli"} & workers[0]
+    return out
 
 
 @pytest.mark.slow
@@ -147,14 +154,9 @@ def _copy_of(db: Path, tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_a_switch_of_scheduler_s_second_process_loads_no_command_line(large_store, tmp_path):
     db = _copy_of(large_store, tmp_path)
-    imports, command, out, err = imports_of_an_installed_run(
-        tmp_path, ["config", "scheduler", "fsrs"], _env(db), timeout=600)
-    assert command.returncode == 0, err
+    out = _one_worker_loads_no_command_line(tmp_path, ["config", "scheduler", "fsrs"], _env(db),
+                                            "flashcards.rescheduling")
     assert f"({CARDS} cards rescheduled)" in out
-    workers = [names for pid, names in imports.items()
-               if pid != command.pid and "flashcards.rescheduling" in names]
-    assert len(workers) == 1, sorted(imports)
-    assert not {"click", "rich", "flashcards.cli"} & workers[0]
 
 
 @pytest.mark.slow

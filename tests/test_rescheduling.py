@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 
 import pytest
+from process_helpers import hook_every_child
 
 from flashcards import rescheduling
 from flashcards.history import HAS_SCHEDULES_KEY
@@ -32,7 +33,7 @@ import os, signal, sys
 def _watch(event, args):
     if event != "sqlite3.connect":
         return
-    with open(os.path.join(os.environ["STORE_OPENS_IN"], str(os.getpid())), "a") as out:
+    with open(os.path.join(os.environ["RECORDS_IN"], str(os.getpid())), "a") as out:
         out.write(f"{args[0]}\\n")
     fault = os.environ.get("REPLAY_FAULT")
     if fault == "kill":
@@ -46,17 +47,8 @@ sys.addaudithook(_watch)
 
 def watch_the_second_process(folder, monkeypatch, fault: str | None = None):
     """The stores each second process opens from now on, by its pid."""
-    hooks, opens = folder / "hooks", folder / "opens"
-    hooks.mkdir(parents=True)
-    opens.mkdir()
-    (hooks / "sitecustomize.py").write_text(_WATCH_THE_STORE)
-    # No empty entry: it would put the working directory on the path, as -P does not.
-    path = [str(hooks), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
-    monkeypatch.setenv("STORE_OPENS_IN", str(opens))
-    if fault:
-        monkeypatch.setenv("REPLAY_FAULT", fault)
-    return lambda: {int(f.name): f.read_text().splitlines() for f in opens.iterdir()}
+    return hook_every_child(folder, monkeypatch, _WATCH_THE_STORE,
+                            **({"REPLAY_FAULT": fault} if fault else {}))
 
 
 def digest(db) -> str:
