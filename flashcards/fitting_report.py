@@ -20,7 +20,7 @@ from datetime import datetime
 
 from flashcards.clock import utc_offset_minutes
 from flashcards.fsrs import fitting
-from flashcards.model import FlashcardsError
+from flashcards.model import FlashcardsError, plural
 from flashcards.settings import fsrs_parameters, load_settings, save_fsrs_parameters
 from flashcards.store import Store
 
@@ -66,7 +66,7 @@ def require_enough(data: fitting.Dataset, deck: str | None) -> None:
             f"no reviews yet{where}: FSRS is fitted on your own answers. Review for a few "
             f"weeks (`flashcards review`); fitting needs {fitting.MIN_REVIEWS} reviews that "
             "count (a card answered again on a later day).")
-    cards = "1 card" if data.card_count == 1 else f"{data.card_count} cards"
+    cards = plural(data.card_count, 'card')
     if data.needed() or data.card_count < 2:
         more = (f"{data.needed()} more" if data.needed()
                 else "answers on more than one card")

@@ -23,7 +23,7 @@ from flashcards.gcpause import no_collections
 from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.journal.note_lines import note_lines
 from flashcards.journal_records import NoteIdentity, event_of
-from flashcards.model import Problem
+from flashcards.model import Problem, plural
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.settings import Settings, load_settings, parameters_for
 from flashcards.store import (
@@ -61,7 +61,7 @@ class CatchUp:
     identities: dict[str, dict] = field(default_factory=dict)  # GUID -> latest identity
 
     def summary(self) -> str:
-        parts = [f"{n} answer{'s' if n != 1 else ''} from {device}"
+        parts = [f"{plural(n, 'answer')} from {device}"
                  for device, n in sorted(self.answers_from.items())]
         return "; ".join(parts)
 

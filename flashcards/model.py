@@ -19,6 +19,11 @@ INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u20
                        "\u2066-\u2069\ufeff]")
 
 
+def plural(count: int, noun: str) -> str:
+    """"1 card", "2 cards", "0 cards"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def show_invisible(text: str) -> str:
     """The text with each invisible character written as its ``\\uXXXX`` escape."""
     return INVISIBLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)

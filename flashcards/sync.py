@@ -35,7 +35,7 @@ from flashcards.loader import (
     load_files,
     read_bytes,
 )
-from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity
+from flashcards.model import FlashcardsError, Problem, ProblemsError, Severity, plural
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.store import SourceRecord, Store, StoredNote
 from flashcards.sync_writes import NoteCounts, write_notes
@@ -73,8 +73,8 @@ class SyncReport(NoteCounts):
                   f"{self.orphaned} orphaned, {self.revived} revived")
         bad = self.files_with_errors
         kept = f"; {bad} with errors, kept as last synced" if bad else ""
-        summary = (f"{counts} ({self.files_read} files read, {self.files_unchanged} unchanged, "
-                   f"{self.files_removed} removed{kept})")
+        summary = (f"{counts} ({plural(self.files_read, 'file')} read, "
+                   f"{self.files_unchanged} unchanged, {self.files_removed} removed{kept})")
         return f"{summary}; {self.from_journal}" if self.from_journal else summary
 
 

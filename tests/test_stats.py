@@ -467,8 +467,6 @@ def test_the_next_days_in_words(counts, words):
     assert stats.next_days_words(counts) == words
 
 
-def test_plural():
-    assert [stats.plural(n, "card") for n in (0, 1, 2)] == ["0 cards", "1 card", "2 cards"]
 
 
 # -- empty store ----------------------------------------------------------------------------

@@ -379,3 +379,12 @@ def test_a_sync_for_a_review_renders_no_html_and_the_export_still_can(store, dec
     assert count(store, "rendered") == 0
     report = export_apkg(store, tmp_path / "a.apkg", now=NOW)
     assert report.notes == 2 and count(store, "rendered") > 0
+
+
+def test_the_summary_counts_one_file_as_one_file():
+    from flashcards.sync import SyncReport
+
+    report = SyncReport(files_read=1, files_unchanged=1, files_removed=1)
+    assert "(1 file read, 1 unchanged, 1 removed)" in report.summary()
+    report = SyncReport(files_read=2, files_unchanged=0, files_removed=0)
+    assert "(2 files read, 0 unchanged, 0 removed)" in report.summary()

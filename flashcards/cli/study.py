@@ -17,7 +17,7 @@ from flashcards.cli.app import (
     echo_problems,
     now,
 )
-from flashcards.model import Problem, ProblemsError, Severity
+from flashcards.model import Problem, ProblemsError, Severity, plural
 
 # -- review, status (flashcards/session.py), config (flashcards/changes.py) -------------
 
@@ -46,8 +46,8 @@ def problems_line(problems: list[Problem]) -> str:
     bad = len({p.path for p in problems if p.severity is Severity.ERROR})
     if not bad:
         return ""
-    files = "1 file has" if bad == 1 else f"{bad} files have"
-    return f"{files} errors (kept as last synced): run `flashcards check`"
+    verb = "has" if bad == 1 else "have"
+    return f"{plural(bad, 'file')} {verb} errors (kept as last synced): run `flashcards check`"
 
 
 @cli.command()

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from flashcards.clock import zone_of
-from flashcards.model import FlashcardsError
+from flashcards.model import FlashcardsError, plural
 from flashcards.scheduler import LEARNED_REPETITIONS, MATURE_INTERVAL, study_day
 from flashcards.settings import DEFAULT_SETTINGS, Settings, load_settings
 from flashcards.stats.cards import (
@@ -152,11 +152,6 @@ def summary_line(stats: Stats) -> str:
     upcoming = [n for _, n in stats.forecast[1:SUMMARY_FORECAST_DAYS + 1]]
     return (f"Today: {plural(today.answers, 'answer')}{kept}. "
             f"Next {SUMMARY_FORECAST_DAYS} days: {next_days_words(upcoming)}.")
-
-
-def plural(count: int, noun: str) -> str:
-    """"1 card", "2 cards", "0 cards"."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def next_days_words(counts: list[int]) -> str:

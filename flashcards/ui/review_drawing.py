@@ -199,7 +199,7 @@ class ReviewDrawing:
     def finish(self) -> None:
         import time
 
-        from flashcards.stats import plural
+        from flashcards.model import plural
 
         summary = self.review.summary()
         spent = _clock_text(time.monotonic() - self.started)

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flashcards.stats import Stats, plural
+from flashcards.model import plural
+from flashcards.stats import Stats
 from flashcards.ui.tables import console
 
 # Shades for 1-4 quarters of the busiest day; "·" marks a day without answers.
