@@ -149,3 +149,4 @@ def test_card_ranges_hold_about_as_many_answers_each_and_every_card_once(answere
     assert [first for first, _ in ranges[1:]] == [last + 1 for _, last in ranges[:-1]]
     assert sum(answers) == len(every)
     assert len(ranges) == 3 and max(answers) - min(answers) <= len(every) // 3
+

@@ -257,3 +257,11 @@ def test_the_hourly_review_totals_are_the_same_from_a_read_only_store(store, tmp
                                           "=2026-01-05T11:00:00Z"]
     assert computed[0].answers == 2 and computed[0].mature_total == 0
     assert computed[1].mature_total == 1 and computed[1].mature_passed == 1
+
+
+def test_a_store_without_answers_has_no_card_ranges(tmp_path):
+    store = Store.open(tmp_path / "fc.db")
+    try:
+        assert store.answered_card_ranges(4) == []
+    finally:
+        store.close()

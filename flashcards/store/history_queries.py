@@ -171,11 +171,13 @@ class HistoryQueries(Connection):
         """Card ids cut into at most ``parts`` ranges (first, last) of about as many answers
         each; no card is in two. Read from the card index alone (0.1 s at 1M answers)."""
         total = self.count_answers()
+        if not total:
+            return []
         lasts = [self.conn.execute("SELECT card_id FROM reviews ORDER BY card_id LIMIT 1 "
                                    "OFFSET ?", [max(0, total * n // parts - 1)]).fetchone()[0]
                  for n in range(1, parts + 1)]
         ranges, first = [], 0
-        for last in sorted(set(lasts)) if total else ():
+        for last in sorted(set(lasts)):
             ranges.append((first, last))
             first = last + 1
         return ranges
