@@ -12,7 +12,6 @@ need each other's results, and the rows of the second come back through a file.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -95,17 +94,14 @@ def replay_buckets(reading: BucketedReading, cards: Cards, rules_for: RulesFor, 
     replays the first, then writes the second's batches as they come; they follow
     this one's, so the rows are written in the same order whoever replayed them.
     """
-    own = reading.buckets
-    if reading.buckets >= SECOND_PROCESS_FROM and (os.cpu_count() or 1) > 1:
-        own = max(1, round(reading.buckets * OWN_SHARE))
-    if own == reading.buckets:
-        yield from _replay_here(reading, range(own), cards, rules_for, device, rows)
+    if reading.buckets < SECOND_PROCESS_FROM:
+        yield from _replay_here(reading, range(reading.buckets), cards, rules_for, device, rows)
         return
     assert reading.folder is not None
     rules = {deck: rules_for(deck) for deck in {c.deck for c in cards.values()}}
     here = _Buckets(reading, cards, rules, device, rows)
     there = _Buckets(reading.for_another_process(), cards, rules, device, rows)
-    yield from second_process.share(here, there, range(reading.buckets), own,
+    yield from second_process.share(here, there, range(reading.buckets), OWN_SHARE,
                                     reading.folder / "second.batches",
                                     ended=reading.problems.extend)
 

@@ -11,7 +11,6 @@ rewritten no answer of those ranges, so it reads the answers this one would.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -94,13 +93,11 @@ def replay_all(store: Store, rules: Mapping[str, journal.Rules],
     answers), in batches to write. ``schedules``: the journal's schedule and reset events
     by card, if any was ever applied. Call inside the store's write transaction."""
     here = _Cards(store.path, rules, schedules, store)
-    parts = []
-    if store.count_answers() >= SECOND_PROCESS_FROM and (os.cpu_count() or 1) > 1:
-        parts = store.answered_card_ranges(PARTS)
-    if len(parts) < 2:
+    if store.count_answers() < SECOND_PROCESS_FROM:
         yield from here.replay(None)
         return
     there = _Cards(store.path, rules, schedules)
     with tempfile.TemporaryDirectory(prefix=".replay-", dir=store.path.parent) as folder:
-        yield from second_process.share(here, there, parts, max(1, round(len(parts) * OWN_SHARE)),
-                                        Path(folder) / "second.batches", ended=lambda _: None)
+        yield from second_process.share(here, there, store.answered_card_ranges(PARTS),
+                                        OWN_SHARE, Path(folder) / "second.batches",
+                                        ended=lambda _: None)

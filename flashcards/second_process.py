@@ -43,16 +43,22 @@ class Job:
     out: Path
 
 
-def share(here: Work, there: Work, parts: Sequence[object], own: int, out: Path, *,
+def share(here: Work, there: Work, parts: Sequence[object], own_share: float, out: Path, *,
           ended: Callable[[object], None]) -> Iterator[object]:
-    """Every part's batches: ``parts[:own]`` replayed by ``here`` while a second
-    process replays the others by ``there`` (the same replay, made to be pickled);
-    their batches follow (so the order is the same whoever replayed them). ``ended``
-    gets what the second process sent at its end.
+    """Every part's batches: the first ``own_share`` of ``parts`` (one at least)
+    replayed by ``here`` while a second process replays the others by ``there`` (the
+    same replay, made to be pickled); their batches follow (so the order is the same
+    whoever replayed them). ``ended`` gets what the second process sent at its end.
+    On one core, or when no part is left for it, every part is replayed here.
 
     If the second process dies, the parts it had not finished are replayed here; an
     error it raises is raised here. Ctrl-C here (or any error) ends it.
     """
+    own = max(1, round(len(parts) * own_share)) if (os.cpu_count() or 1) > 1 else len(parts)
+    if own >= len(parts):
+        for part in parts:
+            yield from here.replay(part)
+        return
     job = Job(there, parts[own:], out)
     out.write_bytes(b"")
     done: set[int] = set()
