@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -264,8 +264,8 @@ class ReviewSession:
             given = self._event(stored, grade, moment)
             schedule = rules.answer(stored.schedule, given, given.study_day(), repeat)
             scheduled = schedule is not None
-            after = replace(stored, schedule=schedule,
-                            lapses=stored.lapses + rules.lapse(stored.schedule, grade)) \
+            after = stored._replace(schedule=schedule,
+                                    lapses=stored.lapses + rules.lapse(stored.schedule, grade)) \
                 if scheduled else stored
             record = ReviewRecord(
                 card_id=card.id, note_guid=stored.note_guid, ordinal=stored.ord,
@@ -330,7 +330,7 @@ class ReviewSession:
             else:
                 self._write_event(UNSUSPEND, card)
                 self.store.set_suspended(card.id, False)
-        self.cards[card.id] = replace(entry.card, schedule=card.schedule, lapses=card.lapses)
+        self.cards[card.id] = entry.card._replace(schedule=card.schedule, lapses=card.lapses)
         self.queue, self.again = entry.queue, entry.again
         self._index_steps()
         self._shown = card.id
@@ -373,9 +373,9 @@ class ReviewSession:
             return None
         old = self.cards[card_id]
         # The text comes from the file; the schedule the session holds is the same as stored.
-        self.cards[card_id] = replace(old, question=fresh.question, answer=fresh.answer,
-                                      kind=fresh.kind, deck=fresh.deck, path=fresh.path,
-                                      line=fresh.line)
+        self.cards[card_id] = old._replace(question=fresh.question, answer=fresh.answer,
+                                           kind=fresh.kind, deck=fresh.deck, path=fresh.path,
+                                           line=fresh.line)
         return self.cards[card_id]
 
     def image_files(self, card: Card, markdown: str) -> list[tuple[str, Path]]:

@@ -10,7 +10,7 @@ identity lines (``History.record_identities``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -129,7 +129,7 @@ def _update(store: Store, item: Placed, previous: StoredNote, deck_id: int, stam
     """Write a matched note's new text and place; its cards follow its ordinals."""
     note = _stored(item, deck_id, guid=previous.guid, modified=previous.modified,
                    note_id=previous.id)
-    note = replace(note, modified=_modified(previous, note, stamp))
+    note = note._replace(modified=_modified(previous, note, stamp))
     store.update_note(note)
     _count_change(previous, note, counts)
     store.set_card_ordinals(previous.id, item.note.ordinals)

@@ -8,7 +8,6 @@ immutable as a dataclass, at a third of the cost to build.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
@@ -23,8 +22,7 @@ def utc_iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True, slots=True)
-class CardSchedule:
+class CardSchedule(NamedTuple):
     """A card's schedule: its state and the study day it is due (None: new).
 
     Under SM-2, ``repetitions``, ``easiness`` and ``interval`` are SM-2's state.
@@ -102,8 +100,7 @@ class ReplayCard(NamedTuple):
     suspended: bool
 
 
-@dataclass(frozen=True, slots=True)
-class StoredNote:
+class StoredNote(NamedTuple):
     """A note as the store keeps it. ``id`` is None for a note not yet written."""
 
     guid: str
@@ -124,8 +121,7 @@ class StoredNote:
     deck: str | None = None  # the deck's name, when read
 
 
-@dataclass(frozen=True, slots=True)
-class StoredCard:
+class StoredCard(NamedTuple):
     """A card with its note's text, as the review session shows and schedules it."""
 
     id: int
@@ -148,8 +144,7 @@ class StoredCard:
         return not (self.suspended or self.orphaned)
 
 
-@dataclass(frozen=True, slots=True)
-class CardState:
+class CardState(NamedTuple):
     """A card's stored schedule and lapses, where the doctor compares it with its log."""
 
     id: int
@@ -159,8 +154,7 @@ class CardState:
     lapses: int
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
+class SourceRecord(NamedTuple):
     """A deck file as last synced: its root and the hash of its bytes."""
 
     path: str
@@ -168,8 +162,7 @@ class SourceRecord:
     hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class DeckCounts:
+class DeckCounts(NamedTuple):
     """One deck's share of an unlimited queue for a day (``Store.status_counts``)."""
 
     deck: str
@@ -272,8 +265,7 @@ class StatsCard(NamedTuple):
     fsrs_phase: int | None = None  # FSRS's phase (1 learning, 2 review, 3 relearning)
 
 
-@dataclass(frozen=True, slots=True)
-class CardCounts:
+class CardCounts(NamedTuple):
     """Cards counted as the statistics count them (``Store.stats_card_counts``): per
     state of ``CARD_STATES`` (every one, 0 if none), and the cards in play (learning,
     young, mature) per due date, per interval in days and per E-Factor as stored.
