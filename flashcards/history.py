@@ -235,8 +235,7 @@ class History:
         """Replay into the store every card that ``reading``'s events touch."""
         result = CatchUp(problems=reading.problems,
                          identities=journal.identities(reading.events))
-        if not reading.offsets or (not reading.events
-                                   and reading.offsets == self.store.journal_offsets()):
+        if not reading.offsets or (not reading.events and self._read_before(reading.offsets)):
             return result  # nothing new: no write, no lock (a no-change sync stays cheap)
         with self.store.transaction():
             self._bump_seq(reading.max_seq(self.device))
@@ -254,6 +253,13 @@ class History:
             self._remember_for_later(result.identities, waiting)
             self.store.set_journal_offsets(reading.offsets)
         return result
+
+    def _read_before(self, offsets: dict[str, int]) -> bool:
+        """Whether the store has read every file of ``offsets`` up to there. A file it
+        read once and that is gone (deleted, or a moved store's old folder) keeps its
+        offset, should it come back, and is no change."""
+        known = self.store.journal_offsets()
+        return all(known.get(path) == end for path, end in offsets.items())
 
     def _remember_for_later(self, identities: dict[str, dict], waiting: set[str]) -> None:
         """Identities and answers of notes this store lacks: their file may come later

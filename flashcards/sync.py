@@ -124,8 +124,7 @@ def sync(
                                       render_html, () if render_html else parsed)
     if not changed and not removed:
         # Nothing to match or check: skip reading every note of the store.
-        with store.transaction():
-            store.add_roots(names)
+        _remember_roots(store, names)
         _catch_up(history, reading, report, now)
         return report
     changed, placed, touched = _leave_out_bad_files(store, changed, removed, report)
@@ -133,8 +132,7 @@ def sync(
         # Every file read has errors: no note, card or source changes. The roots
         # are configuration, not data: a folder named now is remembered, so a bare
         # `sync` reads it again (and shows its errors) instead of the bundled decks.
-        with store.transaction():
-            store.add_roots(names)
+        _remember_roots(store, names)
         return report
     # Identities read by an earlier sync, whose notes had not arrived then, and new ones.
     identities = {**store.remembered_identities(), **journal.identities(reading.events)}
@@ -156,6 +154,14 @@ def sync(
     _catch_up(history, reading, report, now)
     history.replay_arrivals()
     return report
+
+
+def _remember_roots(store: Store, names: list[str]) -> None:
+    """The roots synced now, for the next bare `sync`. Only a new one takes the write
+    lock: a no-change sync reads alone, beside another terminal's long write."""
+    if not set(names) <= set(store.roots()):
+        with store.transaction():
+            store.add_roots(names)
 
 
 def _root_name(root: Path) -> str:

@@ -365,3 +365,42 @@ def test_a_sync_does_not_read_back_the_identities_it_wrote(tmp_path):
         assert store.journal_offsets() == {str(path): path.stat().st_size for path in files}
     finally:
         store.close()
+
+
+def while_locked(db: Path, action):
+    """``action`` run while another connection holds the store's write lock (a second
+    terminal in the middle of a long write): a command that asks for the lock waits
+    for it, then fails with "locked"."""
+    import sqlite3
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return action()
+    finally:
+        conn.close()
+
+
+def test_a_no_change_sync_takes_no_write_lock_after_a_journal_file_is_gone(tmp_path):
+    """A journal file the store once read and that is gone now (deleted, or left behind
+    by a store that moved) is not a change: the next syncs and reviews read the journal
+    without the write lock. They used to take it to write every offset again."""
+    laptop, desktop, laptop_db, desktop_db = two_machines(tmp_path)
+    invoke(desktop_db, "sync", str(desktop))
+    review(desktop_db, 0, random.Random(3), answers=4)
+    share(desktop, "desktop day 0")
+    git(laptop, "pull", "-q")
+    invoke(laptop_db, "sync", str(laptop))
+    review(laptop_db, 0, random.Random(4), answers=2)  # the laptop's own file, which stays
+    desktop_device = Path(f"{desktop_db}.device").read_text(encoding="utf-8").strip()
+    (laptop / ".flashcards" / "journal" / f"{desktop_device}.jsonl").unlink()
+    invoke(laptop_db, "sync")
+    assert "unchanged" in while_locked(laptop_db, lambda: invoke(laptop_db, "sync"))
+    assert "due today" in while_locked(laptop_db, lambda: invoke(laptop_db, "status"))
+
+
+def test_a_no_change_sync_takes_no_write_lock(tmp_path):
+    notes, db = write_notes(tmp_path / "notes"), tmp_path / "data" / "fc.db"
+    invoke(db, "sync", str(notes))
+    assert "2 unchanged" in while_locked(db, lambda: invoke(db, "sync"))
+    assert "2 unchanged" in while_locked(db, lambda: invoke(db, "sync", str(notes)))
