@@ -9,6 +9,7 @@ the store, card by card. docs/journal.md has the model.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -18,14 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashcards import journal, journal_buckets
-from flashcards.fsrs_rules import FSRSRules
 from flashcards.gcpause import no_collections
-from flashcards.journal import ANSWER, NOTE, RESET, SUSPEND, UNSUSPEND, Event
-from flashcards.journal.note_lines import note_lines
-from flashcards.journal_records import NoteIdentity, event_of
+from flashcards.journal import ANSWER, CONFIG, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.model import Problem, plural
 from flashcards.paths import BUNDLED_ROOT, display_path
-from flashcards.settings import Settings, load_settings, parameters_for
 from flashcards.store import (
     NEW_CARD,
     AnswerMark,
@@ -36,11 +33,17 @@ from flashcards.store import (
 )
 
 if TYPE_CHECKING:
-    # The rebuild's replay (and pickle) load only when cards are replayed: a sync that
-    # finds nothing new never needs them.
+    # The rebuild's replay (and pickle) load only when cards are replayed, the settings
+    # and the FSRS rules when a card is scheduled, and the journal's note lines when
+    # one is written: a sync that finds nothing new never needs them.
     from flashcards.history_rebuild import ReplayedBatch
+    from flashcards.journal_records import NoteIdentity
+    from flashcards.settings import Settings
 
 SEQ_KEY = "journal.seq"
+# The journal folders known to hold every setting of the store, a JSON list
+# (``journal_settings``).
+SETTINGS_FOLDERS_KEY = "journal.settings_folders"
 # Set once a schedule event (an Anki import) or a reset was applied: only then does
 # a card's replay read those events (journal.JOURNAL_ONLY) back from the journal.
 HAS_SCHEDULES_KEY = "journal.has_schedules"
@@ -125,6 +128,8 @@ class History:
     def settings(self) -> Settings:
         """The store's settings, read once (a session passes the ones it read)."""
         if self._settings is None:
+            from flashcards.settings import load_settings
+
             self._settings = load_settings(self.store)
         return self._settings
 
@@ -133,12 +138,24 @@ class History:
         self._settings = settings
         self._rules.clear()
 
+    def settings_to_apply(self, reading: journal.Reading) -> bool:
+        """Whether the journal's settings need ``journal_settings.apply`` after
+        ``reading``: it holds `config` lines, or a journal folder of the store is not
+        known yet to hold every setting."""
+        if any(event.type == CONFIG for event in reading.events):
+            return True
+        known = json.loads(self.store.get_meta(SETTINGS_FOLDERS_KEY) or "[]")
+        return any(str(folder) not in known for folder in self.folders())
+
     def rules_for(self, deck: str | None) -> journal.Rules:
         """The active scheduler's rules for a card of ``deck``: SM-2's, or FSRS's with the
         parameters fitted for the deck (or a deck above it), else the collection's."""
         if not self.settings.uses_fsrs:
             return journal.SM2
         if deck not in self._rules:
+            from flashcards.fsrs_rules import FSRSRules
+            from flashcards.settings import parameters_for
+
             config = self.settings.fsrs_config(parameters_for(self.store, deck))
             self._rules[deck] = FSRSRules(config)
         return self._rules[deck]
@@ -192,6 +209,8 @@ class History:
         Written a few thousand lines at a time (a first sync of 100k notes writes 20 MB).
         Call inside the transaction that writes the notes.
         """
+        from flashcards.journal.note_lines import note_lines
+
         known = known or {}
         notes = [note for note in notes if known.get(note.guid) != note.identity()]
         if not notes:
@@ -234,7 +253,7 @@ class History:
     def apply(self, reading: journal.Reading) -> CatchUp:
         """Replay into the store every card that ``reading``'s events touch."""
         result = CatchUp(problems=reading.problems,
-                         identities=journal.identities(reading.events))
+                         identities=journal.identities(reading.events) if reading.events else {})
         if not reading.offsets or (not reading.events and self._read_before(reading.offsets)):
             return result  # nothing new: no write, no lock (a no-change sync stays cheap)
         with self.store.transaction():
@@ -380,6 +399,7 @@ class History:
                 stored: list[ReviewRecord], writes: _Writes, *,
                 start: journal.Resume | None = None) -> None:
         from flashcards.history_rebuild import record_of
+        from flashcards.journal_records import event_of
 
         rules = self.rules_for(card.deck)
         if start is not None:  # later answers only: replayed from where the card stands

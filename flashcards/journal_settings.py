@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flashcards import journal
-from flashcards.history import SEQ_KEY, History
+from flashcards.history import SEQ_KEY, SETTINGS_FOLDERS_KEY, History
 from flashcards.journal import CONFIG, Event
 from flashcards.model import FlashcardsError
 from flashcards.paths import display_path
@@ -36,11 +36,10 @@ from flashcards.settings import (
     setting_text,
 )
 
-# The journal folders known to hold every setting of the store (a JSON list): one
-# not in it is given the lines it lacks at the next sync. A folder no longer synced
-# leaves it when a setting changes (it misses that line), so it is filled again if
-# it is synced again.
-FOLDERS_KEY = "journal.settings_folders"
+# The journal folders known to hold every setting of the store: one not in it is
+# given the lines it lacks at the next sync. A folder no longer synced leaves it when
+# a setting changes (it misses that line), so it is filled again if it is synced again.
+FOLDERS_KEY = SETTINGS_FOLDERS_KEY
 _NEEDLE = f'"type":"{CONFIG}"'.encode()
 _DECK_PARAMETERS = FSRS_PARAMETERS_KEY + ".deck."
 # A never-synced store's first sequence number: its time in ms, shifted past any
@@ -197,11 +196,11 @@ def _past_own_lines(history: History, now: datetime) -> None:
 
 
 def apply(history: History, reading: journal.Reading, now: datetime) -> list[str]:
-    """Before ``reading``'s answers are replayed: if it holds `config` lines, the journal's
-    latest settings into the store (every card replayed if they change its schedules).
-    Then, if lines were read or a journal folder is not known to hold the settings
-    yet, every folder given the lines it lacks (``lacking``). What changed, for the
-    user ("scheduler set to fsrs by laptop-3f2a1c")."""
+    """Before ``reading``'s answers are replayed, when ``history.settings_to_apply``
+    says so: if it holds `config` lines, the journal's latest settings into the store
+    (every card replayed if they change its schedules). Then every folder given the
+    lines it lacks (``lacking``). What changed, for the user ("scheduler set to fsrs
+    by laptop-3f2a1c")."""
     news: list[str] = []
     latest = None
     if any(event.type == CONFIG for event in reading.events):
@@ -209,13 +208,12 @@ def apply(history: History, reading: journal.Reading, now: datetime) -> list[str
         history.warnings.extend(p for p in latest.problems if p not in history.warnings)
         news = take(history, _differing(history, latest))
     folders, known = [str(folder) for folder in history.folders()], _known(history)
-    if latest is not None or any(folder not in known for folder in folders):
-        with history.store.transaction():
-            for _, repair in lacking(history, now, latest):
-                if repair is not None:
-                    repair()
-            if sorted(folders) != known:
-                _mark(history, folders)
+    with history.store.transaction():
+        for _, repair in lacking(history, now, latest):
+            if repair is not None:
+                repair()
+        if sorted(folders) != known:
+            _mark(history, folders)
     return news
 
 

@@ -12,8 +12,6 @@ from flashcards import journal
 from flashcards.clock import utc_offset_minutes
 from flashcards.history import History
 from flashcards.journal import SUSPEND, Event
-from flashcards.journal_records import NoteIdentity, event_of
-from flashcards.settings import load_settings
 
 
 def export_store(history: History, now: datetime) -> int:
@@ -26,6 +24,9 @@ def export_store(history: History, now: datetime) -> int:
     store = history.store
     if not store.export_pending():
         return 0
+    from flashcards.journal_records import NoteIdentity, event_of  # here: done once per store
+    from flashcards.settings import load_settings
+
     hour, zone = load_settings(store).day_start_hour, now.tzinfo
     written = 0
     with store.transaction():

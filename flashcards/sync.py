@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flashcards import journal, journal_settings
+from flashcards import journal
 from flashcards.history import History
 from flashcards.htmlcache import cache_key
 from flashcards.journal_upgrade import export_store
@@ -182,7 +182,11 @@ def _is_old_bundled(path: str) -> bool:
 
 def _catch_up(history: History, reading, report: SyncReport, now: datetime) -> None:
     # The settings first: a rebuild replays its answers with the journal's scheduler.
-    settings = journal_settings.apply(history, reading, now)
+    settings: list[str] = []
+    if history.settings_to_apply(reading):
+        from flashcards import journal_settings  # here: with the settings and FSRS's rules
+
+        settings = journal_settings.apply(history, reading, now)
     caught = history.apply(reading)
     report.from_journal = "; ".join(filter(None, [caught.summary(), *settings]))
     report.warnings += caught.problems + [

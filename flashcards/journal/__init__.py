@@ -11,11 +11,13 @@ does no scheduling of its own: the replay asks a scheduler's ``Rules`` for
 each answer (SM-2's here; FSRS's in ``flashcards.fsrs_rules``).
 
 The package: ``events`` (the lines and their format), ``files`` (where journals
-live, appending and reading), ``replay`` (the rules that turn a card's events
+live, appending and reading), ``card_replay`` (the rules that turn a card's events
 into its schedule).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from flashcards.journal.events import (
     ANSWER,
@@ -53,18 +55,35 @@ from flashcards.journal.files import (
     start_in,
     whole_lines,
 )
-from flashcards.journal.replay import (
-    SM2,
-    CardHistory,
-    ReplayedAnswer,
-    Resume,
-    Rules,
-    SM2Rules,
-    by_card,
-    identities,
-    in_order,
-    replay,
-)
+
+if TYPE_CHECKING:
+    from flashcards.journal.card_replay import (
+        SM2,
+        CardHistory,
+        ReplayedAnswer,
+        Resume,
+        Rules,
+        SM2Rules,
+        by_card,
+        identities,
+        in_order,
+        replay,
+    )
+
+# The replay (with SM-2 and the store's records) loads at the first use of one of its
+# names: a sync or a review start that finds no new line never replays a card.
+_REPLAY_NAMES = frozenset({
+    "SM2",
+    "CardHistory",
+    "ReplayedAnswer",
+    "Resume",
+    "Rules",
+    "SM2Rules",
+    "by_card",
+    "identities",
+    "in_order",
+    "replay",
+})
 
 __all__ = [
     "ANSWER",
@@ -110,3 +129,13 @@ __all__ = [
     "start_in",
     "whole_lines",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _REPLAY_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    module = import_module("flashcards.journal.card_replay")
+    globals().update({each: getattr(module, each) for each in _REPLAY_NAMES})  # once
+    return globals()[name]

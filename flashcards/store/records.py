@@ -9,10 +9,12 @@ immutable as a dataclass, at a third of the cost to build.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from flashcards.fsrs.scheduler import FSRSState
 from flashcards.scheduler import INITIAL_EASINESS, SM2State
+
+if TYPE_CHECKING:
+    from flashcards.fsrs.scheduler import FSRSState
 
 
 def utc_iso(moment: datetime) -> str:
@@ -221,7 +223,7 @@ class ExportAnswer(NamedTuple):
 
 
 # The states a card is in, in the order `flashcards stats` shows them; the store's
-# SQL decides which (stats_queries.CARD_STATE, docs/stats.md "Card states").
+# SQL decides which (stats_queries.card_state(), docs/stats.md "Card states").
 CARD_STATES = ("new", "learning", "young", "mature", "suspended", "orphaned")
 
 

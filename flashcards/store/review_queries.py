@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from flashcards.fsrs.scheduler import FSRSState
 from flashcards.model import FlashcardsError
 from flashcards.store.connection import Connection, deck_filter, iso_date
 from flashcards.store.records import (
@@ -16,6 +16,9 @@ from flashcards.store.records import (
     StoredCard,
     utc_iso,
 )
+
+if TYPE_CHECKING:
+    from flashcards.fsrs.scheduler import FSRSState
 
 _CARD_COLUMNS = """
     SELECT cards.id, cards.note_id, notes.guid, cards.ord, notes.kind, decks.name,
@@ -96,6 +99,8 @@ def fsrs_state_of(reps: int, interval: int, phase: int | None, step: int | None,
     """A card's FSRS state from its columns; None for a card under SM-2 (or new)."""
     if phase is None:
         return None
+    from flashcards.fsrs.scheduler import FSRSState  # here: a store under SM-2 never needs it
+
     return FSRSState(phase, step, stability, difficulty, reps, date.fromisoformat(last_review),
                      interval, datetime.fromisoformat(due_at) if due_at else None)
 

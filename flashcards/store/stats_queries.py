@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
+from functools import cache
 
-from flashcards.fsrs.scheduler import REVIEW as FSRS_REVIEW
 from flashcards.scheduler import LEARNED_REPETITIONS, MATURE_INTERVAL
 from flashcards.store.connection import Connection, deck_filter
 from flashcards.store.migrations import (
@@ -33,13 +33,20 @@ _IN_PLAY_UNLESS = (("orphaned", "cards.orphaned = 0"), ("suspended", "cards.susp
 IN_PLAY = " AND ".join(condition for _, condition in _IN_PLAY_UNLESS)
 # In play, a card is learning on FSRS's (re)learning steps or, under SM-2 (no phase),
 # before its LEARNED_REPETITIONS-th repetition; else its interval makes it mature or young.
-_LEARNING = (f"cards.fsrs_phase <> {int(FSRS_REVIEW)} OR cards.fsrs_phase IS NULL "
-             f"AND cards.repetitions < {int(LEARNED_REPETITIONS)}")
-CARD_STATE = ("CASE " + " ".join(f"WHEN NOT ({condition}) THEN '{state}'"
-                                 for state, condition in _IN_PLAY_UNLESS)
-              + f" WHEN {_LEARNING} THEN 'learning'"
-              f" WHEN cards.interval >= {int(MATURE_INTERVAL)} THEN 'mature'"
-              " ELSE 'young' END")
+@cache
+def card_state() -> str:
+    """A card's state (``CARD_STATES``) as one SQL expression, which `list` and `stats`
+    share. Made at first use: the FSRS scheduler, whose review phase it names, loads
+    only with the commands that show card states."""
+    from flashcards.fsrs.scheduler import REVIEW as FSRS_REVIEW
+
+    learning = (f"cards.fsrs_phase <> {int(FSRS_REVIEW)} OR cards.fsrs_phase IS NULL "
+                f"AND cards.repetitions < {int(LEARNED_REPETITIONS)}")
+    return ("CASE " + " ".join(f"WHEN NOT ({condition}) THEN '{state}'"
+                               for state, condition in _IN_PLAY_UNLESS)
+            + f" WHEN {learning} THEN 'learning'"
+            f" WHEN cards.interval >= {int(MATURE_INTERVAL)} THEN 'mature'"
+            " ELSE 'young' END")
 
 
 def _totals_since(columns: str) -> str:
@@ -144,7 +151,7 @@ class StatsQueries(Connection):
             return dict(self.conn.execute(sql, params).fetchall())
 
         states = dict.fromkeys(CARD_STATES, 0)
-        states.update(counts(f"SELECT {CARD_STATE} AS state, count(*) {scan} "
+        states.update(counts(f"SELECT {card_state()} AS state, count(*) {scan} "
                              f"WHERE {of_deck} GROUP BY state"))
         in_play = f"{scan} WHERE {IN_PLAY} AND {of_deck}"
         by_due = f"FROM cards WHERE {IN_PLAY}" if deck is None else in_play
@@ -171,7 +178,7 @@ class StatsQueries(Connection):
         """One record per card for `flashcards list`, ordered by deck, file and line.
 
         One at a time: `list` held all 100k as dicts (136 MB peak). The status is
-        ``CARD_STATE``, as `flashcards stats` counts it.
+        ``card_state()``, as `flashcards stats` counts it.
         ``first_rows_fast`` (for a pager's first screen): walk the decks by name and
         sort each deck's cards alone, so the first rows come at once (100k cards:
         0.01 s against 0.8 s) for a slower whole (1.8 s against 1.4 s).
@@ -191,7 +198,7 @@ class StatsQueries(Connection):
             params += [search.lower()] * 2
         return self._records(ListedCard._make, f"""
             SELECT cards.id, decks.name, notes.question, notes.path, notes.line,
-                   {CARD_STATE},
+                   {card_state()},
                    (SELECT count(*) FROM reviews WHERE reviews.card_id = cards.id),
                    cards.due, cards.repetitions, cards.easiness, cards.interval,
                    notes.kind, cards.ord, cards.stability, cards.difficulty,
