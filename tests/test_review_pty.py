@@ -248,6 +248,18 @@ def test_a_piped_script_reveals_grades_and_quits(env):
     assert rows(env, "SELECT card_id, grade FROM reviews") == [(1, 4), (2, 5)]
 
 
+def test_the_end_says_what_was_done_then_what_is_next_each_on_its_line(env):
+    """Two lines, each short enough for an 80-column terminal: one line used to hold
+    both, and the terminal cut it in the middle of a phrase."""
+    result = scripted(env, "\n3\nq\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    done = next(i for i, line in enumerate(lines) if line.startswith("Reviewed 1 card"))
+    assert lines[done].endswith(".") and "left for today" not in lines[done]
+    assert lines[done + 1] == "3 left for today. Next due: 2026-01-06 (1 card)."
+    assert all(len(line) <= 80 for line in lines[done:done + 2])
+
+
 @pytest.mark.slow
 def test_end_of_input_ends_the_session(env):
     result = scripted(env, "\n1\n")

@@ -209,14 +209,19 @@ class ReviewDrawing:
                     f"({plural(summary.answers, 'answer')}), {share}% correct, in {spent}.")
         else:
             line = "No cards reviewed."
+        # What is next on a line of its own: one line with both was cut by an
+        # 80-column terminal in the middle of a phrase.
+        next_parts = []
         left = sum(self.review.remaining().values())
         if left:
-            line += f" {left} left for today."
+            next_parts.append(f"{left} left for today.")
         if summary.next_due:
-            line += (f" Next due: {summary.next_due.isoformat()} "
-                     f"({plural(summary.next_due_count, 'card')}).")
+            next_parts.append(f"Next due: {summary.next_due.isoformat()} "
+                              f"({plural(summary.next_due_count, 'card')}).")
         # soft_wrap: whole lines, for scripts reading them; a terminal wraps them itself.
         self.out.print(Text(line), soft_wrap=True)
+        if next_parts:
+            self.out.print(Text(" ".join(next_parts)), soft_wrap=True)
         if self.day_summary is not None:  # the whole study day, earlier sessions too
             self.out.print(Text(self.day_summary()), soft_wrap=True)
         if self.notice:
