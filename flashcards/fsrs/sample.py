@@ -19,11 +19,13 @@ from collections.abc import Iterable, Sequence
 
 from flashcards.fsrs.dataset import Dataset
 
-# The most reviews a fit reads. Measured at the bench's 100k cards (900k reviews):
+# The most reviews a fit reads. Measured at the bench's 100k cards (886,508 reviews):
 # `optimize`'s largest process, its fit worker, is about 18 MB plus fsrs-rs's
-# 160 bytes an item; at 600,000 items it stays under 135 MB (the goal is 150 MB
-# for any command), and a sample of that size fits parameters whose log loss on
-# the whole history is within 0.1 % of the full fit's (docs/benchmarks.md).
+# ~160 bytes an item: 160 MB on all of them, 116 MB at 600,000, 132 MB at 700,000
+# (the goal is 150 MB for any command; 700,000 leaves too little room for cards
+# with longer histories than the bench's 10 answers). On a simulated learner of
+# 925k reviews, the sample's parameters predict the whole history within 0.002 %
+# of the full fit's log loss (docs/benchmarks.md, "Fitting on a sample of cards").
 MAX_FIT_REVIEWS = 600_000
 
 
