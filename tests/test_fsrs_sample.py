@@ -10,17 +10,20 @@ import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from fitting_helpers import START, synthetic_history
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from flashcards import fitting_report
 from flashcards.fsrs import fitting
 from flashcards.fsrs.fitting import Answer
 from flashcards.store import Store
+from flashcards.ui.fitting_view import print_evaluation, print_optimize
 
 AFTER = START + timedelta(days=51)  # the day after the history's last (50 days)
 
@@ -78,7 +81,12 @@ def test_each_fold_of_evaluate_reads_at_most_the_cap():
         assert len(fitting.fit_rows(data, train, cap=cap)) <= cap
     assert result.sampled_folds == sum(
         len(train) > cap for train, _ in fitting.time_series_splits(data.size)) > 0
+    assert result.to_dict()["sampled_folds"] == result.sampled_folds
     assert fitting.evaluate(data).sampled_folds == 0  # far below the real cap
+    out = StringIO()
+    print_evaluation(result, out=Console(file=out, width=200))
+    assert f"The fits of {result.sampled_folds} of 5 folds read a sample of whole cards" \
+        in out.getvalue()
 
 
 # -- through the store -------------------------------------------------------------------
@@ -150,12 +158,6 @@ def test_optimize_says_when_it_fitted_on_a_sample(history, tmp_path):
     assert sampled.sampled and cap - 50 < sampled.fitted_reviews <= cap
     assert sampled.to_dict()["fitted_reviews"] == sampled.fitted_reviews
     assert sampled.to_dict()["sampled"] is True
-    from io import StringIO
-
-    from rich.console import Console
-
-    from flashcards.ui.fitting_view import print_optimize
-
     out = StringIO()
     print_optimize(sampled, out=Console(file=out, width=200))
     assert (f"FSRS fitted on {sampled.fitted_reviews:,} of {sampled.reviews:,} reviews "
