@@ -57,13 +57,24 @@ def test_below_the_cap_a_fit_reads_the_whole_history():
 @given(seed=st.integers(0, 10_000), cards=st.integers(2, 60), share=st.floats(0.05, 0.95))
 def test_above_the_cap_a_fit_reads_whole_cards_near_the_cap(seed, cards, share):
     data = fitting.prepare(random_history(random.Random(seed), cards, 12))
+    data.card_key = fitting.card_keys(fitting.card_key(f"note {seed} {index}", index % 2)
+                                      for index in range(data.card_count))
     cap = int(data.size * share)
     if cap >= data.size:
         return
     rows = fitting.fit_rows(data, cap=cap)
+    # The definition: every card in key order, whole, up to the first that would
+    # pass the cap.
+    everything = reviews_of_each_card(data, range(data.size))
+    expected, total = set(), 0
+    for index in sorted(range(data.card_count), key=data.card_key.__getitem__):
+        if total + everything.get(index, 0) > cap:
+            break
+        expected.add(index)
+        total += everything.get(index, 0)
+    assert {data.card[row] for row in rows} == {i for i in expected if i in everything}
     assert list(rows) == sorted(set(rows))  # day order kept, no review twice
-    everything, taken = reviews_of_each_card(data, range(data.size)), \
-        reviews_of_each_card(data, rows)
+    taken = reviews_of_each_card(data, rows)
     assert all(everything[index] == count for index, count in taken.items())  # whole cards
     assert len(rows) <= cap
     # Cards are taken in key order up to the first that would pass the cap: the

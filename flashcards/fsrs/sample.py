@@ -72,13 +72,39 @@ def fit_rows(data: Dataset, rows: Sequence[int] | None = None, *,
     counts = array("i", bytes(4 * data.card_count))
     for row in rows:
         counts[card[row]] += 1
-    keys = _keys(data)
-    chosen, total = bytearray(data.card_count), 0
-    for index in sorted(range(data.card_count), key=keys.__getitem__):
+    chosen = _first_cards(_keys(data), counts, cap)
+    return array("i", (row for row in rows if chosen[card[row]]))  # no list of ints
+
+
+# The sample order is first by a key's top 16 bits: a bucket of cards.
+_BUCKET_SHIFT = 48
+
+
+def _first_cards(keys: array, counts: array, cap: int) -> bytearray:
+    """A flag for each card taken: in key order, up to the first card whose
+    reviews (``counts``) would take the total past ``cap``.
+
+    The same as walking every card sorted by key, without the sort: the buckets
+    of the keys' top 16 bits that fit whole are taken, and only the cards of the
+    bucket where the cap falls are sorted (the sorted list of 100k cards and their
+    keys took 9 MB, held in `evaluate` beside its dataset, and 1 s)."""
+    reviews = array("q", bytes(8 << (64 - _BUCKET_SHIFT)))
+    for key, count in zip(keys, counts, strict=True):
+        reviews[key >> _BUCKET_SHIFT] += count
+    edge, total = 0, 0
+    while edge < len(reviews) and total + reviews[edge] <= cap:
+        total, edge = total + reviews[edge], edge + 1
+    chosen, last = bytearray(len(keys)), []
+    for index, key in enumerate(keys):
+        if key >> _BUCKET_SHIFT < edge:
+            chosen[index] = 1
+        elif key >> _BUCKET_SHIFT == edge:
+            last.append(index)
+    for index in sorted(last, key=keys.__getitem__):
         if total + counts[index] > cap:
             break
         chosen[index], total = 1, total + counts[index]
-    return array("i", (row for row in rows if chosen[card[row]]))  # no list of ints
+    return chosen
 
 
 def is_sample(rows: Sequence[int], of: Sequence[int]) -> bool:
