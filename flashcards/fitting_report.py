@@ -13,6 +13,7 @@ has answered, in one transaction: an interrupted optimize saves nothing.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -35,12 +36,16 @@ Tick = Callable[[], None]
 Progress = Callable[[int, int], None]
 
 
-def load_history(store: Store, *, now: datetime, deck: str | None = None) -> fitting.Dataset:
-    """The answers of a deck (and subdecks; None: all cards) ready for fitting."""
+def load_history(store: Store, *, now: datetime, deck: str | None = None,
+                 cap: int = fitting.MAX_FIT_REVIEWS) -> fitting.Dataset:
+    """The answers of a deck (and subdecks; None: all cards) ready for fitting; with
+    each card's sample key when a fit may read a sample of it (more than ``cap``
+    reviews that count)."""
     if deck:
         store.require_deck(deck)
     rows = store.fit_answers(deck=deck, utc_offset_minutes=utc_offset_minutes(now),
                              day_start_hour=load_settings(store).day_start_hour)
+    card_ids = array("q")  # each card's id, in the dataset's card order
 
     def cards():
         # Plain tuples in Answer's order: a million of them on a large history.
@@ -49,13 +54,35 @@ def load_history(store: Store, *, now: datetime, deck: str | None = None) -> fit
             if card_id != card and answers:
                 yield answers
                 answers = []
+            if card_id != card:
+                card_ids.append(card_id)
             card = card_id
             # fitting.rating_of, inline: a button 1-4 is the rating, else the grade's.
             answers.append((day, button or of_grade[grade], grade))
         if answers:
             yield answers
 
-    return fitting.prepare(cards())
+    data = fitting.prepare(cards())
+    if data.size > cap:  # below it no fit samples: no keys, no hashing
+        data.card_key = fitting.card_keys(_sample_keys(store, card_ids, deck))
+    return data
+
+
+def _sample_keys(store: Store, card_ids: array, deck: str | None):
+    """Each card's sample key (fitting.card_key of its note's GUID and ordinal), in
+    ``card_ids``' order (ascending, as the store's cards are read)."""
+    guids = store.fit_card_guids(deck=deck)
+    try:
+        row = next(guids, None)
+        for card_id in card_ids:
+            while row is not None and row[0] < card_id:
+                row = next(guids, None)
+            if row is not None and row[0] == card_id:
+                yield fitting.card_key(row[1], row[2])
+            else:  # answers of a card the store lacks: keyed by its id, as a GUID
+                yield fitting.card_key(f"card {card_id}", 0)
+    finally:
+        guids.close()
 
 
 def require_enough(data: fitting.Dataset, deck: str | None) -> None:
@@ -84,7 +111,7 @@ class OptimizeReport:
     deck: str | None
     answers: int
     cards: int
-    reviews: int  # the reviews that count, all used for the fit
+    reviews: int  # the reviews that count, all scored
     previous: str  # "default" or "fitted": the parameters compared with
     log_loss_before: float
     log_loss_after: float
@@ -93,10 +120,18 @@ class OptimizeReport:
     parameters: list[float]  # those in force now
     saved: bool  # False: the fit did no better than the parameters before, kept
     rescheduled: int = 0  # cards replayed with the new parameters (FSRS active)
+    fitted_reviews: int | None = None  # those the fit read (a sample of whole cards if fewer)
+
+    @property
+    def sampled(self) -> bool:
+        return self.fitted_reviews is not None and self.fitted_reviews < self.reviews
 
     def to_dict(self) -> dict:
         return {"deck": self.deck, "answers": self.answers, "cards": self.cards,
-                "reviews": self.reviews, "previous": self.previous,
+                "reviews": self.reviews,
+                "fitted_reviews": self.reviews if self.fitted_reviews is None
+                else self.fitted_reviews,
+                "sampled": self.sampled, "previous": self.previous,
                 "log_loss_before": round(self.log_loss_before, 4),
                 "log_loss_after": round(self.log_loss_after, 4),
                 "rmse_bins_before": round(self.rmse_bins_before, 4),
@@ -106,15 +141,20 @@ class OptimizeReport:
 
 
 def optimize(store: Store, *, now: datetime, deck: str | None = None,
-             tick: Tick | None = None) -> OptimizeReport:
+             tick: Tick | None = None, cap: int = fitting.MAX_FIT_REVIEWS) -> OptimizeReport:
     """Fit FSRS on the history and save the parameters if they predict it better
     than those in force (a deck's own when ``deck``). ``tick`` is called while
-    the fit runs (a spinner); Ctrl-C stops it and saves nothing."""
-    data = load_history(store, now=now, deck=deck)
+    the fit runs (a spinner); Ctrl-C stops it and saves nothing. Above ``cap``
+    reviews the fit reads a sample of whole cards (fitting.fit_rows); both sets
+    of parameters are scored on every review."""
+    data = load_history(store, now=now, deck=deck, cap=cap)
     require_enough(data, deck)
     current = fsrs_parameters(store, deck)
     before = fitting.check_parameters(current) if current else fitting.DEFAULT_PARAMETERS
-    fitted = fit_in_worker(data, tick or (lambda: None))
+    fit_rows = fitting.fit_rows(data, cap=cap)
+    fitted_reviews = len(fit_rows)
+    fitted = fit_in_worker(data, fit_rows, tick or (lambda: None))
+    del fit_rows
     rows = range(data.size)
     old, new = fitting.predict_fsrs(data, before), fitting.predict_fsrs(data, fitted)
     recalled = data.recalled
@@ -128,7 +168,7 @@ def optimize(store: Store, *, now: datetime, deck: str | None = None,
                           loss_after if better else loss_before,
                           fitting.rmse_bins(data, rows, old),
                           fitting.rmse_bins(data, rows, new if better else old),
-                          fitted if better else before, better, rescheduled)
+                          fitted if better else before, better, rescheduled, fitted_reviews)
 
 
 def save_parameters(store: Store, parameters: list[float], deck: str | None, *,
@@ -148,9 +188,9 @@ def save_parameters(store: Store, parameters: list[float], deck: str | None, *,
         return history.replay_all()  # FSRS schedules now: its cards follow the fit
 
 
-def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
-    """``fitting.fit(data)`` in a child process (fsrs/fit_worker.py), calling ``tick``
-    while it works.
+def fit_in_worker(data: fitting.Dataset, rows, tick: Tick) -> list[float]:
+    """``fitting.fit(data, rows)`` in a child process (fsrs/fit_worker.py), calling
+    ``tick`` while it works.
 
     The child runs in a session of its own, so Ctrl-C at the terminal reaches only
     this process, which decides: a KeyboardInterrupt here kills the child at once.
@@ -166,6 +206,7 @@ def fit_in_worker(data: fitting.Dataset, tick: Tick) -> list[float]:
     try:
         try:
             pickle.dump(data, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(rows, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             worker.stdin.close()
             while not _ended(worker, POLL_SECONDS):  # the answer is small: it ends first
                 tick()
@@ -200,13 +241,15 @@ def _ended(process, seconds: float) -> bool:
 
 
 def evaluate(store: Store, *, now: datetime, deck: str | None = None,
-             progress: Progress | None = None) -> fitting.Evaluation:
+             progress: Progress | None = None,
+             cap: int = fitting.MAX_FIT_REVIEWS) -> fitting.Evaluation:
     """SM-2, FSRS with default parameters and FSRS fitted on the past, scored on
-    the later reviews of the history (a time-series split)."""
-    data = load_history(store, now=now, deck=deck)
+    the later reviews of the history (a time-series split); each fold's fit reads
+    what `optimize` would (above ``cap`` reviews, a sample of whole cards)."""
+    data = load_history(store, now=now, deck=deck, cap=cap)
     require_enough(data, deck)
     try:
-        return fitting.evaluate(data, progress)
+        return fitting.evaluate(data, progress, cap=cap)
     except fitting.FitError as exc:
         raise FlashcardsError(f"the FSRS fit failed: {exc}") from exc
 

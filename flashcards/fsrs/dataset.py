@@ -88,6 +88,9 @@ class Dataset:
     card: array = field(default_factory=lambda: array("i"))  # the card's index
     position: array = field(default_factory=lambda: array("i"))  # the answer's index in its card
     answers: int = 0
+    # Each card's place in the order a fit samples cards in (fsrs/sample.py): set by
+    # whoever knows the cards' GUIDs, and only for a history a fit samples.
+    card_key: array = field(default_factory=lambda: array("Q"))
     # What several steps share (fsrs-rs reviews, RMSE(bins)'s groups), built on first
     # use; never pickled (fsrs-rs objects are not picklable; a worker rebuilds them),
     # nor are the scoring columns (a worker fits: it needs none of them).

@@ -40,15 +40,16 @@ from flashcards.fsrs.metrics import (
     rmse_bins,
     score,
 )
+from flashcards.fsrs.sample import MAX_FIT_REVIEWS, card_key, card_keys, fit_rows, is_sample
 
 __all__ = [
-    "CALIBRATION_BINS", "DEFAULT_PARAMETERS", "EPSILON", "MIN_REVIEWS", "MODELS", "N_SPLITS",
-    "PREDICT_CHUNK", "RATING_OF_GRADE", "SIMULATION_SEED", "SM2_NEW", "SM2_RETENTION",
-    "UNLIMITED_SECONDS", "Answer", "Bin", "Dataset", "Evaluation", "FitError", "Progress",
-    "Score", "Scorer", "Workload", "auc", "calibration", "check_parameters", "evaluate", "fit",
-    "fit_items", "forgetting_curve", "log_loss", "predict_fsrs", "predict_sm2", "prepare",
-    "rating_of", "rmse_bins", "score", "simulate", "sm2_step", "time_series_splits",
-    "training_items",
+    "CALIBRATION_BINS", "DEFAULT_PARAMETERS", "EPSILON", "MAX_FIT_REVIEWS", "MIN_REVIEWS",
+    "MODELS", "N_SPLITS", "PREDICT_CHUNK", "RATING_OF_GRADE", "SIMULATION_SEED", "SM2_NEW",
+    "SM2_RETENTION", "UNLIMITED_SECONDS", "Answer", "Bin", "Dataset", "Evaluation", "FitError",
+    "Progress", "Score", "Scorer", "Workload", "auc", "calibration", "card_key", "card_keys",
+    "check_parameters", "evaluate", "fit", "fit_items", "fit_rows", "forgetting_curve",
+    "is_sample", "log_loss", "predict_fsrs", "predict_sm2", "prepare", "rating_of", "rmse_bins",
+    "score", "simulate", "sm2_step", "time_series_splits", "training_items",
 ]
 
 # srs-benchmark's time-series split: scikit-learn's TimeSeriesSplit with 5 folds.
@@ -95,7 +96,7 @@ class _Items(Sequence):
     memory); so does the dataset if ``release``.
     """
 
-    def __init__(self, data: Dataset, rows: range, release: bool = False,
+    def __init__(self, data: Dataset, rows: Sequence[int], release: bool = False,
                  keep_reviews: bool = False) -> None:
         self.data, self.rows, self.release, self.keep = data, rows, release, keep_reviews
 
@@ -128,7 +129,7 @@ class _Items(Sequence):
             yield item(reviews[start:start + position[row] + 1])
 
 
-def training_items(data: Dataset, rows: range | None = None, *,
+def training_items(data: Dataset, rows: Sequence[int] | None = None, *,
                    release: bool = False) -> Sequence:
     """``fit_items``'s items: those of the given reviews, else all. With ``release``
     they hold the dataset only until fsrs-rs has read them (a fit worker needs it
@@ -136,8 +137,10 @@ def training_items(data: Dataset, rows: range | None = None, *,
     return _Items(data, range(data.size) if rows is None else rows, release)
 
 
-def fit(data: Dataset, rows: range | None = None, *, keep_reviews: bool = False) -> list[float]:
-    """FSRS parameters fitted (fsrs-rs's optimizer) on the given reviews, else all.
+def fit(data: Dataset, rows: Sequence[int] | None = None, *,
+        keep_reviews: bool = False) -> list[float]:
+    """FSRS parameters fitted (fsrs-rs's optimizer) on the given reviews, else all
+    (``fit_rows`` picks them: a fit reads what it is given).
     ``keep_reviews``: the answers' fsrs-rs reviews stay for the fit that follows
     (made once, not each time: 0.13 s at a million answers), held through this one."""
     rows = range(data.size) if rows is None else rows
@@ -236,15 +239,24 @@ class Evaluation:
     cards: int
     splits: int
     scores: list[Score]
+    # Folds whose fit read a sample of whole cards (``fit_rows``), not all their past.
+    sampled_folds: int = 0
 
     def to_dict(self) -> dict:
         return {"reviews": self.reviews, "scored": self.scored, "cards": self.cards,
-                "splits": self.splits, "models": [s.to_dict() for s in self.scores]}
+                "splits": self.splits, "sampled_folds": self.sampled_folds,
+                "models": [s.to_dict() for s in self.scores]}
 
 
-def evaluate(data: Dataset, progress: Progress | None = None) -> Evaluation:
+def evaluate(data: Dataset, progress: Progress | None = None, *,
+             cap: int = MAX_FIT_REVIEWS) -> Evaluation:
     """Fit on the past, score on the later reviews, fold by fold; SM-2 and FSRS
     with default parameters are scored on the same reviews.
+
+    Each fold's fit reads what `optimize` would read on that past: ``fit_rows`` of
+    it, a sample of whole cards when it holds more than ``cap`` reviews; so the
+    scores are those of the fits `optimize` makes. Every later review is still
+    scored, of every card (the same blocks for the three models).
 
     The five fits come first, which hold the most memory (fsrs-rs's): each reads
     its training items as fsrs-rs copies them, and none holds a score, a
@@ -254,16 +266,19 @@ def evaluate(data: Dataset, progress: Progress | None = None) -> Evaluation:
     """
     progress = progress or (lambda done, total: None)
     splits = time_series_splits(data.size)
-    # Progress in reviews: a fit costs about as many as it trains on, the scoring one each.
-    total = sum(len(train) for train, _ in splits) + data.size
-    done = 0
+    # Progress in reviews: a fit costs about as many as it reads, the scoring one each.
+    total = sum(min(len(train), cap) for train, _ in splits) + data.size
+    done, sampled = 0, 0
     fitted = []
     for train, _ in splits:
         progress(done, total)
+        rows = fit_rows(data, train, cap=cap)
+        sampled += is_sample(rows, train)
         # The fsrs-rs reviews serve the next fit too, but are not held beside the last
         # (the largest: the peak of memory); the predictions make them again.
-        fitted.append(fit(data, train, keep_reviews=train is not splits[-1][0]))
-        done += len(train)
+        fitted.append(fit(data, rows, keep_reviews=train is not splits[-1][0]))
+        done += min(len(train), cap)
+        del rows
     progress(done, total)
     scorers = [Scorer(data) for _ in MODELS]
     for (_, test), parameters in zip(splits, fitted, strict=True):
@@ -274,7 +289,7 @@ def evaluate(data: Dataset, progress: Progress | None = None) -> Evaluation:
     data._cache.clear()  # the fsrs-rs reviews and the bins: not needed for the AUCs
     scores = [scorer.score(model) for scorer, model in zip(scorers, MODELS, strict=True)]
     progress(total, total)
-    return Evaluation(data.size, len(tested), data.card_count, len(splits), scores)
+    return Evaluation(data.size, len(tested), data.card_count, len(splits), scores, sampled)
 
 
 # -- simulate -------------------------------------------------------------------------------

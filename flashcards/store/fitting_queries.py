@@ -38,6 +38,16 @@ class FittingQueries(Connection):
         return self._records(FitAnswer._make, sql,
                              [utc_offset_minutes, day_start_hour, *(params if deck else [])])
 
+    def fit_card_guids(self, *, deck: str | None = None) -> Iterator[tuple[int, str, int]]:
+        """Each card of a deck (all cards: None) as (card id, its note's GUID, its
+        ordinal), by card id as ``fit_answers`` groups them: what a fit's sample of
+        cards is drawn by (fsrs/sample.py), the same in every store of a journal."""
+        where, params = deck_filter(deck)
+        sql = ("SELECT cards.id, notes.guid, cards.ord FROM cards "
+               "JOIN notes ON notes.id = cards.note_id JOIN decks ON decks.id = notes.deck_id "
+               f"WHERE {where} ORDER BY cards.id")
+        return self._stream(sql, params)
+
     def active_card_count(self, *, deck: str | None = None) -> int:
         """Cards in play (neither suspended nor orphaned, nor their note) in a deck."""
         where, params = deck_filter(deck)

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flashcards.fitting_report import OptimizeReport, SimulationReport
-from flashcards.fsrs.fitting import Evaluation, Score
+from flashcards.fsrs.fitting import MAX_FIT_REVIEWS, Evaluation, Score
 from flashcards.ui.tables import console
 
 CHART_WIDTH = 28  # columns for recall 0 to 1: a row fits 80 columns
@@ -39,8 +39,14 @@ def spinner(label: str) -> Iterator[Callable[[], None]]:
 def print_optimize(report: OptimizeReport, *, out: Console | None = None) -> None:
     out = out or console()
     where = f"deck {report.deck}" if report.deck else "all decks"
-    out.print(Text(f"FSRS fitted on {report.reviews:,} reviews ({report.answers:,} answers, "
-                   f"{report.cards:,} cards, {where}).", style="bold"))
+    if report.sampled:  # never let a sample pass for the whole history
+        fitted = (f"FSRS fitted on {report.fitted_reviews:,} of {report.reviews:,} reviews "
+                  f"(a sample of whole cards), scored on all ({report.answers:,} answers, "
+                  f"{report.cards:,} cards, {where}).")
+    else:
+        fitted = (f"FSRS fitted on {report.reviews:,} reviews ({report.answers:,} answers, "
+                  f"{report.cards:,} cards, {where}).")
+    out.print(Text(fitted, style="bold"))
     table = Table(box=None, pad_edge=False, header_style="bold")
     for name in ("", "log loss", "RMSE(bins)"):
         table.add_column(name, justify="left" if not name else "right")
@@ -74,6 +80,10 @@ def print_evaluation(evaluation: Evaluation, *, out: Console | None = None) -> N
     out.print(table)
     out.print(Text("log loss and RMSE(bins): lower is better; AUC: higher is better "
                    "(docs/scheduler.md)", style="dim"))
+    if evaluation.sampled_folds:
+        out.print(Text(f"The fits of {evaluation.sampled_folds} of {evaluation.splits} folds "
+                       "read a sample of whole cards, as optimize does above "
+                       f"{MAX_FIT_REVIEWS:,} reviews (docs/scheduler.md).", style="dim"))
     for item in evaluation.scores:
         out.print()
         for line in calibration_chart(item):
