@@ -146,6 +146,25 @@ def test_auc_is_the_rank_sum_to_the_last_bit(pairs):
         assert fitting.auc(y, p) == _auc_by_ranks(y, p)
 
 
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1),
+                          st.sampled_from([-0.5, 0.0, 0.05, 0.1, 0.5, 0.95, 0.99, 1.0, 1.5])
+                          | st.floats(-0.2, 1.2)), min_size=1, max_size=80),
+       st.integers(1, 40))
+def test_a_scorers_auc_sorted_range_by_range_is_the_rank_sum_to_the_last_bit(pairs, block):
+    # Scorer keeps the predictions by calibration cell (ranges of value) and sorts one
+    # cell at a time: the same float as ranking all, ties and clamped values included.
+    y, p = [a for a, _ in pairs], [b for _, b in pairs]
+    data = _bins_dataset([(1, 2, 0, a) for a in y])
+    scorer = fitting.Scorer(data)
+    for start in range(0, len(p), block):
+        scorer.add(range(start, min(start + block, len(p))), p[start:start + block])
+    if 0 < sum(y) < len(y):
+        assert scorer.score("m").auc == _auc_by_ranks(y, p) == fitting.auc(y, p)
+    else:
+        assert scorer.score("m").auc is None
+
+
 def test_auc_by_hand_with_ties():
     # Positives 0.8 and 0.4, negatives 0.4 and 0.2: of the 4 pairs, (0.8, 0.4),
     # (0.8, 0.2), (0.4, 0.2) are ordered right and (0.4, 0.4) is a tie (half).
