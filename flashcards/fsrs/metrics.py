@@ -83,9 +83,9 @@ def auc(recalled: Sequence[int], predicted: Sequence[float]) -> float | None:
 
 def _twice_ordered(high: Sequence[float], low: Sequence[float]) -> int:
     """Twice the pairs (recalled, forgotten) ordered right plus the pairs tied (a tie
-    counts half), from each outcome's predictions sorted: the AUC's numerator (the
-    rank sum of the recalled less its least value), in integers, so exact; the AUC
-    is this over twice the pairs, one correctly rounded division."""
+    counts half), from each outcome's predictions sorted: twice the AUC's numerator
+    (the recalled's rank sum less its least possible value), in integers, so exact;
+    the AUC is this over twice the pairs, one correctly rounded division."""
     positives, negatives = len(high), len(low)
     twice, i, j = 0, 0, 0
     while i < positives:
