@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from flashcards import journal, journal_buckets
 from flashcards.gcpause import no_collections
 from flashcards.journal import ANSWER, CONFIG, NOTE, RESET, SUSPEND, UNSUSPEND, Event
+from flashcards.journal_records import NoteIdentity, event_of
 from flashcards.model import Problem, plural
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.store import (
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     # and the FSRS rules when a card is scheduled, and the journal's note lines when
     # one is written: a sync that finds nothing new never needs them.
     from flashcards.history_rebuild import ReplayedBatch
-    from flashcards.journal_records import NoteIdentity
     from flashcards.settings import Settings
 
 SEQ_KEY = "journal.seq"
@@ -144,8 +144,12 @@ class History:
         known yet to hold every setting."""
         if any(event.type == CONFIG for event in reading.events):
             return True
-        known = json.loads(self.store.get_meta(SETTINGS_FOLDERS_KEY) or "[]")
+        known = self.settings_folders()
         return any(str(folder) not in known for folder in self.folders())
+
+    def settings_folders(self) -> list[str]:
+        """The journal folders known to hold every setting of the store."""
+        return json.loads(self.store.get_meta(SETTINGS_FOLDERS_KEY) or "[]")
 
     def rules_for(self, deck: str | None) -> journal.Rules:
         """The active scheduler's rules for a card of ``deck``: SM-2's, or FSRS's with the
@@ -253,6 +257,7 @@ class History:
     def apply(self, reading: journal.Reading) -> CatchUp:
         """Replay into the store every card that ``reading``'s events touch."""
         result = CatchUp(problems=reading.problems,
+                         # No line read: the replay's module need not load to say so.
                          identities=journal.identities(reading.events) if reading.events else {})
         if not reading.offsets or (not reading.events and self._read_before(reading.offsets)):
             return result  # nothing new: no write, no lock (a no-change sync stays cheap)
@@ -399,7 +404,6 @@ class History:
                 stored: list[ReviewRecord], writes: _Writes, *,
                 start: journal.Resume | None = None) -> None:
         from flashcards.history_rebuild import record_of
-        from flashcards.journal_records import event_of
 
         rules = self.rules_for(card.deck)
         if start is not None:  # later answers only: replayed from where the card stands

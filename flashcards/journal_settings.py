@@ -36,10 +36,10 @@ from flashcards.settings import (
     setting_text,
 )
 
-# The journal folders known to hold every setting of the store: one not in it is
-# given the lines it lacks at the next sync. A folder no longer synced leaves it when
-# a setting changes (it misses that line), so it is filled again if it is synced again.
-FOLDERS_KEY = SETTINGS_FOLDERS_KEY
+# The journal folders known to hold every setting of the store (SETTINGS_FOLDERS_KEY,
+# History.settings_folders): one not in it is given the lines it lacks at the next
+# sync. A folder no longer synced leaves it when a setting changes (it misses that
+# line), so it is filled again if it is synced again.
 _NEEDLE = f'"type":"{CONFIG}"'.encode()
 _DECK_PARAMETERS = FSRS_PARAMETERS_KEY + ".deck."
 # A never-synced store's first sequence number: its time in ms, shifted past any
@@ -143,7 +143,7 @@ def record(history: History, values: dict[str, str], now: datetime) -> None:
     _write(history, folders,
            [history.next_event(CONFIG, now, setting=item) for item in values.items()])
     current = {str(folder) for folder in folders}
-    _mark(history, [folder for folder in _known(history) if folder in current])
+    _mark(history, [folder for folder in history.settings_folders() if folder in current])
 
 
 def _write(history: History, folders: Iterable[Path], events: list[Event]) -> None:
@@ -207,7 +207,7 @@ def apply(history: History, reading: journal.Reading, now: datetime) -> list[str
         latest = Latest.read(history.folders())
         history.warnings.extend(p for p in latest.problems if p not in history.warnings)
         news = take(history, _differing(history, latest))
-    folders, known = [str(folder) for folder in history.folders()], _known(history)
+    folders, known = [str(folder) for folder in history.folders()], history.settings_folders()
     with history.store.transaction():
         for _, repair in lacking(history, now, latest):
             if repair is not None:
@@ -217,12 +217,8 @@ def apply(history: History, reading: journal.Reading, now: datetime) -> list[str
     return news
 
 
-def _known(history: History) -> list[str]:
-    return json.loads(history.store.get_meta(FOLDERS_KEY) or "[]")
-
-
 def _mark(history: History, folders: list[str]) -> None:
-    history.store.set_meta(FOLDERS_KEY, json.dumps(sorted(folders)))
+    history.store.set_meta(SETTINGS_FOLDERS_KEY, json.dumps(sorted(folders)))
 
 
 def _differing(history: History, latest: Latest) -> dict[str, Event]:

@@ -12,6 +12,7 @@ from flashcards import journal
 from flashcards.clock import utc_offset_minutes
 from flashcards.history import History
 from flashcards.journal import SUSPEND, Event
+from flashcards.journal_records import NoteIdentity, event_of
 
 
 def export_store(history: History, now: datetime) -> int:
@@ -24,8 +25,7 @@ def export_store(history: History, now: datetime) -> int:
     store = history.store
     if not store.export_pending():
         return 0
-    from flashcards.journal_records import NoteIdentity, event_of  # here: done once per store
-    from flashcards.settings import load_settings
+    from flashcards.settings import load_settings  # here: done once per store
 
     hour, zone = load_settings(store).day_start_hour, now.tzinfo
     written = 0
