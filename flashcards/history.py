@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flashcards import journal, journal_buckets
+from flashcards import journal
 from flashcards.gcpause import no_collections
 from flashcards.journal import ANSWER, CONFIG, NOTE, RESET, SUSPEND, UNSUSPEND, Event
 from flashcards.journal_records import NoteIdentity, event_of
@@ -249,9 +249,12 @@ class History:
         (``journal_buckets``), so memory stays bounded whatever the journal's size.
         """
         folders, offsets = self.folders(roots), self.store.journal_offsets()
-        size = journal_buckets.new_bytes(folders, offsets)
-        if size > journal_buckets.BUCKETED_OVER:
-            return journal_buckets.read_new_by_card(folders, offsets, size)
+        size = journal.new_bytes(folders, offsets)
+        if size:  # else nothing is new: the buckets' module need not load to say so
+            from flashcards import journal_buckets
+
+            if size > journal_buckets.BUCKETED_OVER:
+                return journal_buckets.read_new_by_card(folders, offsets, size)
         return journal.read_new(folders, offsets)
 
     def apply(self, reading: journal.Reading) -> CatchUp:
@@ -301,6 +304,8 @@ class History:
         arrived = remembered - self.store.guids_absent(remembered) if remembered else set()
         if not arrived:
             return 0
+        from flashcards import journal_buckets
+
         events = journal_buckets.read_about(self.folders(), arrived)
         replayed = 0
         with self.store.transaction():
@@ -315,7 +320,7 @@ class History:
     def _replay_from_nothing(self, reading: journal.Reading) -> Iterator[ReplayedBatch]:
         """A store without answers: each batch of cards replayed from its events alone
         (``history_rebuild``)."""
-        from flashcards import history_rebuild
+        from flashcards import history_rebuild, journal_buckets
 
         if isinstance(reading, journal_buckets.BucketedReading):
             # A large read (a rebuild): every card read once, light; on two cores.

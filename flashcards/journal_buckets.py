@@ -44,17 +44,6 @@ _ROUTABLE = re.compile(
 _ROUTED_KINDS = frozenset({ANSWER, SUSPEND, UNSUSPEND, UNDO, SCHEDULE, RESET})
 
 
-def new_bytes(folders: Iterable[Path], offsets: dict[str, int]) -> int:
-    """How many bytes of the journal files in ``folders`` lie past ``offsets``."""
-    total = 0
-    for folder in folders:
-        for path in journal.journal_files(folder):
-            size = path.stat().st_size
-            start = offsets.get(str(path), 0)
-            total += size - (start if start <= size else 0)
-    return total
-
-
 @dataclass
 class BucketedReading(journal.Reading):
     """A ``journal.Reading`` whose card events wait in bucket files.

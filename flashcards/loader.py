@@ -12,8 +12,8 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from flashcards.images import is_local, locate
 from flashcards.model import (
@@ -47,8 +47,7 @@ PARALLEL_FILES = 64
 SKIPPED_NAMES = frozenset({"readme.md", "changelog.md", "license.md", "contributing.md"})
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):
     """A deck file found under a root (the file or folder the user named)."""
 
     path: Path
@@ -64,15 +63,16 @@ class SourceFile:
         return "::".join(parts) or self.path.stem
 
 
-@dataclass(frozen=True)
-class LoadedFile:
+class LoadedFile(NamedTuple):
+    """One file read and parsed (NamedTuples, as model.py says why)."""
+
     source: SourceFile
     hash: str
     deck: DeckFile
     # Each note's sides as the parser's tokens (`parser.SideTokens`), when asked for.
     sides: tuple = ()
-    # HTML of the sides by `htmlcache.cache_key`, when a sync has rendered them.
-    html: dict[str, str] = field(default_factory=dict)
+    # (`htmlcache.cache_key`, HTML) of the sides, when a sync has rendered them.
+    html: tuple[tuple[str, str], ...] = ()
 
 
 def discover(roots: Iterable[Path]) -> list[SourceFile]:
@@ -243,8 +243,7 @@ def _with_note_problems(deck: DeckFile, source: SourceFile) -> DeckFile:
     problems += [invisible_problem(note) for note in deck.notes if INVISIBLE.search(note.question)]
     if not problems:
         return deck
-    return DeckFile(deck.path, deck.deck, deck.description, deck.notes,
-                    tuple(sorted((*deck.problems, *problems))))
+    return deck._replace(problems=tuple(sorted((*deck.problems, *problems))))
 
 
 def invisible_problem(note: Note) -> Problem:

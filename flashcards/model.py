@@ -1,4 +1,4 @@
-"""The nouns of the project: plain frozen dataclasses and enums, no I/O, no clock.
+"""The nouns of the project: immutable records and enums, no I/O, no clock.
 
 Vocabulary (Anki's): a *note* is what you write under one ``##`` heading. It
 makes one *card* (basic), two (a basic card and its reverse) or one per cloze
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 # Characters that change how text reads without being seen: bidirectional
@@ -44,9 +45,14 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One finding of the checker, printed as ``path:line:col: severity: message``."""
+class Problem(NamedTuple):
+    """One finding of the checker, printed as ``path:line:col: severity: message``.
+
+    The value records of this module are NamedTuples, not dataclasses: on Python
+    3.11 a frozen dataclass costs five times as much to define, and every command,
+    a no-change sync among them, defines these (docs/benchmarks.md). Problems sort
+    by path, line, column, severity, message.
+    """
 
     path: str
     line: int
@@ -76,8 +82,7 @@ class ProblemsError(FlashcardsError):
         super().__init__("\n".join(str(p) for p in errors or problems))
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(NamedTuple):
     """An image reference as written in the Markdown, with its line."""
 
     src: str
@@ -163,15 +168,14 @@ class Note:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True)
-class DeckFile:
+class DeckFile(NamedTuple):
     """A parsed deck file: its deck, its notes and what the checker found."""
 
     path: str
     deck: str
     description: str = ""
     notes: tuple[Note, ...] = ()
-    problems: tuple[Problem, ...] = field(default=())
+    problems: tuple[Problem, ...] = ()
 
     @property
     def has_errors(self) -> bool:

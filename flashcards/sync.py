@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -361,7 +361,7 @@ class _HtmlBatches:
         self.pending.update(item.html)
         if len(self.pending) >= self.SIZE:
             self.flush()
-        return replace(item, html={}) if item.html else item
+        return item._replace(html=()) if item.html else item
 
     def flush(self) -> None:
         if self.pending:
@@ -379,7 +379,7 @@ def _load_and_render(source: SourceFile) -> LoadedFile:
 
     loaded = load_file(source, with_sides=True)
     if loaded.deck.has_errors:  # the sync stops; nothing to render
-        return replace(loaded, sides=())
+        return loaded._replace(sides=())
     html = {}
     for note, sides in zip(loaded.deck.notes, loaded.sides, strict=True):
         for text, tokens in ((note.question, sides.question), (note.answer, sides.answer)):
@@ -387,7 +387,7 @@ def _load_and_render(source: SourceFile) -> LoadedFile:
             if rendered is not None:
                 html[cache_key(text)] = rendered
     # Tokens stay in this process: only the HTML travels back from a worker.
-    return replace(loaded, sides=(), html=html)
+    return loaded._replace(sides=(), html=tuple(html.items()))
 
 
 def _conflicts(store: Store, placed: list[Placed], touched: set[str]) -> list[Problem]:

@@ -3,7 +3,6 @@ takes them instead of parsing again, but only while their bytes are the same."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from flashcards.anki_import import import_package
@@ -37,7 +36,7 @@ def test_the_import_hands_over_each_file_as_a_sync_would_load_it(tmp_path):
 def test_the_sync_takes_a_handed_file_while_its_bytes_are_the_same(tmp_path):
     report = imported(tmp_path)
     # Emptied decks with the files' own hashes: taken as they are, no note comes in.
-    emptied = [replace(item, deck=DeckFile(item.deck.path, item.deck.deck))
+    emptied = [item._replace(deck=DeckFile(item.deck.path, item.deck.deck))
                for item in report.parsed]
     synced = sync(Store.open(tmp_path / "a.db"), [tmp_path / "notes"], now=NOW,
                   render_html=False, parsed=emptied)
@@ -46,7 +45,7 @@ def test_the_sync_takes_a_handed_file_while_its_bytes_are_the_same(tmp_path):
 
 def test_a_file_edited_since_is_parsed_again(tmp_path):
     report = imported(tmp_path)
-    emptied = [replace(item, deck=DeckFile(item.deck.path, item.deck.deck))
+    emptied = [item._replace(deck=DeckFile(item.deck.path, item.deck.deck))
                for item in report.parsed]
     path = report.files[0]
     path.write_text(path.read_text().replace("Paris", "Paris, on the Seine"))
@@ -57,7 +56,7 @@ def test_a_file_edited_since_is_parsed_again(tmp_path):
 
 def test_a_sync_that_renders_html_parses_for_itself(tmp_path):
     report = imported(tmp_path)
-    emptied = [replace(item, deck=DeckFile(item.deck.path, item.deck.deck))
+    emptied = [item._replace(deck=DeckFile(item.deck.path, item.deck.deck))
                for item in report.parsed]
     synced = sync(Store.open(tmp_path / "a.db"), [tmp_path / "notes"], now=NOW, parsed=emptied)
     assert synced.added == 3

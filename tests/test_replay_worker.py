@@ -51,7 +51,7 @@ def write_large_collection(folder: Path) -> Path:
                              f'"t":"{moment:%Y-%m-%dT%H:%M:%S}.000Z","guid":"{guid}","ord":1,'
                              f'"button":{1 + (card * 7 + round_) % 4},"ms":4000,"off":60}}\n')
             out.write("".join(lines))
-    assert journal_buckets.new_bytes([target], {}) > journal_buckets.BUCKETED_OVER
+    assert journal.new_bytes([target], {}) > journal_buckets.BUCKETED_OVER
     return folder
 
 

@@ -134,6 +134,17 @@ def journal_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix == SUFFIX and p.is_file())
 
 
+def new_bytes(folders: Iterable[Path], offsets: dict[str, int]) -> int:
+    """How many bytes of the journal files in ``folders`` lie past ``offsets``."""
+    total = 0
+    for folder in folders:
+        for path in journal_files(folder):
+            size = path.stat().st_size
+            start = offsets.get(str(path), 0)
+            total += size - (start if start <= size else 0)
+    return total
+
+
 def read_new(folders: Iterable[Path], offsets: dict[str, int]) -> Reading:
     """Every complete line past ``offsets`` in the journal files of ``folders``.
 
