@@ -129,9 +129,20 @@ ANY_HTML = st.lists(st.sampled_from(
      "</ol>", "<B>", "<script>", "*", "_", "#", "1."]), max_size=20).map("".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(ANY_HTML)
 def test_any_field_gets_markdownify_s_output(field):
+    assert_field_gets_markdownify_s_output(field)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ANY_HTML)
+def test_any_field_gets_markdownify_s_output_sample(field):
+    assert_field_gets_markdownify_s_output(field)
+
+
+def assert_field_gets_markdownify_s_output(field: str) -> None:
     from flashcards import html_markdown
 
     converter = html_markdown._converter(None)
@@ -146,9 +157,20 @@ def test_the_short_way_agrees_with_this_markdownify_and_its_sample_covers_it():
     assert html_markdown._fast_convert(converter, html_markdown._SAMPLE) is not None
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(EDITOR_HTML)
 def test_without_the_short_way_fields_get_the_same_markdown(field):
+    assert_without_the_short_way_the_same_markdown(field)
+
+
+@settings(max_examples=10, deadline=None)
+@given(EDITOR_HTML)
+def test_without_the_short_way_fields_get_the_same_markdown_sample(field):
+    assert_without_the_short_way_the_same_markdown(field)
+
+
+def assert_without_the_short_way_the_same_markdown(field: str) -> None:
     """The fallback a markdownify without the short way's helpers gets (or one whose
     rules changed): markdownify's own way, the same Markdown."""
     from flashcards import html_markdown

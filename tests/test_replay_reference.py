@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,9 +90,20 @@ def make_events(steps) -> list[Event]:
     return events
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(steps=st.lists(step, min_size=1, max_size=30))
 def test_the_replay_follows_the_rules_as_written(steps):
+    assert_replay_follows_the_rules(steps)
+
+
+@settings(max_examples=20, deadline=None)
+@given(steps=st.lists(step, min_size=1, max_size=30))
+def test_the_replay_follows_the_rules_as_written_sample(steps):
+    assert_replay_follows_the_rules(steps)
+
+
+def assert_replay_follows_the_rules(steps) -> None:
     events = make_events(steps)
     history = journal.replay(events)
     schedule, lapses, suspended, answers = reference_replay(events)
@@ -109,9 +121,20 @@ def test_an_answers_study_day_is_that_of_its_own_zone(moment, off, dsh):
     assert event.study_day() == reference_study_day(event)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(steps=st.lists(step, min_size=1, max_size=30), later=st.integers(1, 6))
 def test_a_resumed_replay_equals_the_whole_replay(steps, later):
+    assert_resumed_replay_equals_whole(steps, later)
+
+
+@settings(max_examples=20, deadline=None)
+@given(steps=st.lists(step, min_size=1, max_size=30), later=st.integers(1, 6))
+def test_a_resumed_replay_equals_the_whole_replay_sample(steps, later):
+    assert_resumed_replay_equals_whole(steps, later)
+
+
+def assert_resumed_replay_equals_whole(steps, later: int) -> None:
     events = make_events(steps)
     earlier = events
     whole = journal.replay(earlier)
