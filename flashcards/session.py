@@ -158,11 +158,12 @@ class ReviewSession:
         self.history.settings = settings  # one reading of the settings for the session
         self.settings = settings
         self.clock = clock
+        self.zone = zone_of(clock())  # the study zone, in which the ui shows times
         self.today = today
         self.deck = deck
         self.cards = {card.id: card for card in cards}
         self.queue = [card.id for card in cards]
-        done = done_today(store, today, settings, zone_of(clock()))
+        done = done_today(store, today, settings, self.zone)
         # Cards already answered in this study day: further answers are repeats.
         self.again = set(done.cards_scheduled)
         self.log: list[Answer] = []

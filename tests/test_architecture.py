@@ -122,3 +122,16 @@ def test_lazy_imports_are_seen(tmp_path):
     module.write_text("import importlib\n\n\ndef load():\n"
                       "    import rich\n    return importlib.import_module('genanki')\n")
     assert {"rich", "genanki"} <= imports(module)
+
+
+UI_FILES = sorted((PACKAGE / "ui").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", UI_FILES, ids=file_id)
+def test_the_ui_asks_the_session_not_its_store_or_clock(path):
+    # The session is the ui's one way to the data: the ui draws what it is given and
+    # never reads the store or the clock behind the session's back (issue 13).
+    reached = sorted({f"{ast.unparse(node)} (line {node.lineno})"
+                      for node in ast.walk(ast.parse(path.read_text()))
+                      if isinstance(node, ast.Attribute) and node.attr in ("store", "clock")})
+    assert not reached, f"{file_id(path)} reaches into {reached}"

@@ -260,6 +260,16 @@ def test_the_end_says_what_was_done_then_what_is_next_each_on_its_line(env):
     assert all(len(line) <= 80 for line in lines[done:done + 2])
 
 
+def test_a_step_of_minutes_says_its_time_in_the_study_zone(env):
+    # 10:00 UTC is 15:30 in Kolkata; FSRS's first step after Again is one minute.
+    env = {**env, "FLASHCARDS_TZ": "Asia/Kolkata"}
+    subprocess.run([*FLASHCARDS, "config", "scheduler", "fsrs"], env=env, check=True,
+                   capture_output=True)
+    result = scripted(env, "\n1\nq\n")
+    assert result.returncode == 0, result.stderr
+    assert "Answered Again. Next review at 15:31." in result.stdout
+
+
 @pytest.mark.slow
 def test_end_of_input_ends_the_session(env):
     result = scripted(env, "\n1\n")

@@ -149,7 +149,7 @@ class _ReviewScreen(ReviewDrawing):
         due, at = result.card.schedule.due, result.card.schedule.due_at
         due = f" Next review {due.isoformat()}." if result.scheduled and due else ""
         if result.scheduled and at is not None:  # an FSRS step of minutes
-            due = f" Next review at {at.astimezone(self.review.clock().tzinfo):%H:%M}."
+            due = f" Next review at {at.astimezone(self.review.zone):%H:%M}."
         self.message = f"Answered {name}.{due}{again}"
 
     def _edit(self, card: Card, reader: RawKeys | LineKeys,
