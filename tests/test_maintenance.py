@@ -26,7 +26,7 @@ DECK = "## What is a tensor?\n\nAn n-dimensional array.\n\n## The {{c1::Adam}} {
 
 
 def run(*args: str, db: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW, "TZ": "UTC",
+    env = {**os.environ, "FLASHCARDS_DB": str(db), "FLASHCARDS_NOW": NOW, "FLASHCARDS_TZ": "UTC",
            "NO_COLOR": "1"}
     return subprocess.run([sys.executable, "-m", "flashcards", *args], capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=120)
