@@ -21,12 +21,16 @@ from typing import TYPE_CHECKING
 from flashcards import journal
 from flashcards.gcpause import no_collections
 from flashcards.journal import ANSWER, CONFIG, NOTE, RESET, SUSPEND, UNSUSPEND, Event
-from flashcards.journal_records import NoteIdentity, event_of
+from flashcards.journal_records import (
+    NoteIdentity,
+    event_of,
+    resume_after,
+    unchanged_prefix,
+)
 from flashcards.model import Problem, plural
 from flashcards.paths import BUNDLED_ROOT, display_path
 from flashcards.store import (
     NEW_CARD,
-    AnswerMark,
     CardSchedule,
     ReviewRecord,
     Store,
@@ -388,8 +392,8 @@ class History:
     def _starts(self, cards: dict[tuple[str, int], StoredCard],
                 touched: dict[tuple[str, int], list[Event]],
                 ) -> tuple[dict[int, journal.Resume], dict[int, list[ReviewRecord]]]:
-        """Where each card's replay can resume (``_resume_after``), and the stored answers
-        of the cards to replay whole."""
+        """Where each card's replay can resume (``resume_after``), and the stored
+        answers of the cards to replay whole."""
         marks = self.store.answer_marks(c.id for c in cards.values())
         # A card with a reset or a schedule of its own is replayed whole: its stored
         # schedule may already hold one that a newly read answer comes before.
@@ -398,7 +402,7 @@ class History:
         for key, card in cards.items():
             if key in set_outside:
                 continue
-            start = _resume_after(card, marks.get(card.id, []), touched.get(key, []))
+            start = resume_after(card, marks.get(card.id, []), touched.get(key, []))
             if start is not None:
                 starts[card.id] = start
         whole = [card.id for card in cards.values()
@@ -424,7 +428,7 @@ class History:
         history = journal.replay(events, rules)
         suspended = history.suspended if any(
             e.type in (SUSPEND, UNSUSPEND) for e in events) else card.suspended
-        kept = _unchanged_prefix(stored, history.answers)
+        kept = unchanged_prefix(stored, history.answers)
         if kept < len(stored):  # an answer moved, or was undone: the card's rows anew
             self.store.delete_reviews_of_card(card.id)
             kept = 0
@@ -474,27 +478,6 @@ class History:
             self.store.set_meta(SEQ_KEY, str(own))
 
 
-def _resume_after(card: StoredCard, marks: list[AnswerMark],
-                  new_events: list[Event]) -> journal.Resume | None:
-    """Where the card stands after its stored answers, if the new events are answers
-    that all come after them in replay order (the common catch-up: another machine's
-    answers of today); None otherwise (the card is replayed whole)."""
-    if not marks or not new_events or any(e.type != ANSWER for e in new_events):
-        return None
-    latest = max(mark.reviewed_at for mark in marks)
-    last_seq: dict[str, int] = {}
-    for mark in marks:
-        device, _, seq = mark.event_id.rpartition("-")
-        last_seq[device] = max(int(seq), last_seq.get(device, 0))
-    if not all(e.time > latest and e.seq > last_seq.get(e.device, 0) for e in new_events):
-        return None
-    days = frozenset(
-        Event(ANSWER, "", 0, mark.reviewed_at, utc_offset_minutes=mark.utc_offset_minutes,
-              day_start_hour=mark.day_start_hour).study_day()
-        for mark in marks if mark.scheduled)
-    return journal.Resume(card.schedule, card.lapses, card.suspended, days)
-
-
 @dataclass
 class _Writes:
     """Answers and schedules of replayed cards, written together (one statement each)."""
@@ -506,14 +489,6 @@ class _Writes:
         store.add_reviews(self.reviews)
         store.set_card_schedules(self.schedules)
         self.reviews, self.schedules = [], []
-
-
-def _unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:
-    """How many of the stored answers the replay keeps as they are, in the same place."""
-    for index, (record, answer) in enumerate(zip(stored, replayed, strict=False)):
-        if record.event_id != answer.event.id or record.scheduled != answer.scheduled:
-            return index
-    return min(len(stored), len(replayed))
 
 
 def _writable(folder: str) -> bool:

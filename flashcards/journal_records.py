@@ -1,12 +1,14 @@
 """The store's records as the journal has them: a stored answer as the line it came
-from, and what the journal records of a note (its identity, not its text)."""
+from, what the journal records of a note (its identity, not its text), and where a
+card's stored answers leave its replay."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from flashcards import journal
 from flashcards.journal import ANSWER, Event
-from flashcards.store import ReviewRecord, StoredCard, StoredNote
+from flashcards.store import AnswerMark, ReviewRecord, StoredCard, StoredNote
 from flashcards.store.migrations import LEGACY_DEVICE
 
 
@@ -59,3 +61,32 @@ def event_of_row(row: tuple) -> Event:
     return Event(ANSWER, device, int(seq), moment, guid=guid, ord=ordinal, button=button,
                  grade=grade, duration_ms=duration_ms, utc_offset_minutes=offset,
                  day_start_hour=hour)
+
+
+def resume_after(card: StoredCard, marks: list[AnswerMark],
+                  new_events: list[Event]) -> journal.Resume | None:
+    """Where the card stands after its stored answers, if the new events are answers
+    that all come after them in replay order (the common catch-up: another machine's
+    answers of today); None otherwise (the card is replayed whole)."""
+    if not marks or not new_events or any(e.type != ANSWER for e in new_events):
+        return None
+    latest = max(mark.reviewed_at for mark in marks)
+    last_seq: dict[str, int] = {}
+    for mark in marks:
+        device, _, seq = mark.event_id.rpartition("-")
+        last_seq[device] = max(int(seq), last_seq.get(device, 0))
+    if not all(e.time > latest and e.seq > last_seq.get(e.device, 0) for e in new_events):
+        return None
+    days = frozenset(
+        Event(ANSWER, "", 0, mark.reviewed_at, utc_offset_minutes=mark.utc_offset_minutes,
+              day_start_hour=mark.day_start_hour).study_day()
+        for mark in marks if mark.scheduled)
+    return journal.Resume(card.schedule, card.lapses, card.suspended, days)
+
+
+def unchanged_prefix(stored: list[ReviewRecord], replayed: tuple) -> int:
+    """How many of the stored answers the replay keeps as they are, in the same place."""
+    for index, (record, answer) in enumerate(zip(stored, replayed, strict=False)):
+        if record.event_id != answer.event.id or record.scheduled != answer.scheduled:
+            return index
+    return min(len(stored), len(replayed))
