@@ -121,8 +121,12 @@ def record(recorded: dict | None) -> dict:
 
 
 def write(data: dict) -> None:
-    FIXTURE.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
-                       encoding="utf-8")
+    # Whole or not at all: each pytest worker (-n) that runs this module records, and
+    # another may be reading the file meanwhile.
+    temporary = FIXTURE.with_name(f"{FIXTURE.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+                         + "\n", encoding="utf-8")
+    os.replace(temporary, FIXTURE)
 
 
 @pytest.fixture(scope="module")
