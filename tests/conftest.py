@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from flashcards.store import Store
+
+# No deadline on a generated example: a deadline is a wall-clock limit, which no test
+# here asserts, and beside another pytest worker (-n) on a loaded machine a slow
+# example would fail as "unreliable timings", not as a wrong result.
+settings.register_profile("flashcards", deadline=None)
+settings.load_profile("flashcards")
 
 # Every test collected in this run, before -m, -k or --deselect leave any out:
 # tests/test_fast_lane.py checks that the fast lane keeps every module.
