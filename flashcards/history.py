@@ -152,8 +152,11 @@ class History:
         return any(str(folder) not in known for folder in self.folders())
 
     def settings_folders(self) -> list[str]:
-        """The journal folders known to hold every setting of the store."""
+        """The journal folders known to hold every setting of the store, sorted."""
         return json.loads(self.store.get_meta(SETTINGS_FOLDERS_KEY) or "[]")
+
+    def set_settings_folders(self, folders: Iterable[str]) -> None:
+        self.store.set_meta(SETTINGS_FOLDERS_KEY, json.dumps(sorted(folders)))
 
     def rules_for(self, deck: str | None) -> journal.Rules:
         """The active scheduler's rules for a card of ``deck``: SM-2's, or FSRS's with the

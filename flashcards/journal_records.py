@@ -64,7 +64,7 @@ def event_of_row(row: tuple) -> Event:
 
 
 def resume_after(card: StoredCard, marks: list[AnswerMark],
-                  new_events: list[Event]) -> journal.Resume | None:
+                 new_events: list[Event]) -> journal.Resume | None:
     """Where the card stands after its stored answers, if the new events are answers
     that all come after them in replay order (the common catch-up: another machine's
     answers of today); None otherwise (the card is replayed whole)."""

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flashcards import journal
-from flashcards.history import SEQ_KEY, SETTINGS_FOLDERS_KEY, History
+from flashcards.history import SEQ_KEY, History
 from flashcards.journal import CONFIG, Event
 from flashcards.model import FlashcardsError
 from flashcards.paths import display_path
@@ -36,8 +36,8 @@ from flashcards.settings import (
     setting_text,
 )
 
-# The journal folders known to hold every setting of the store (SETTINGS_FOLDERS_KEY,
-# History.settings_folders): one not in it is given the lines it lacks at the next
+# The journal folders known to hold every setting of the store
+# (History.settings_folders): one not in it is given the lines it lacks at the next
 # sync. A folder no longer synced leaves it when a setting changes (it misses that
 # line), so it is filled again if it is synced again.
 _NEEDLE = f'"type":"{CONFIG}"'.encode()
@@ -143,7 +143,8 @@ def record(history: History, values: dict[str, str], now: datetime) -> None:
     _write(history, folders,
            [history.next_event(CONFIG, now, setting=item) for item in values.items()])
     current = {str(folder) for folder in folders}
-    _mark(history, [folder for folder in history.settings_folders() if folder in current])
+    history.set_settings_folders(folder for folder in history.settings_folders()
+                                 if folder in current)
 
 
 def _write(history: History, folders: Iterable[Path], events: list[Event]) -> None:
@@ -213,12 +214,8 @@ def apply(history: History, reading: journal.Reading, now: datetime) -> list[str
             if repair is not None:
                 repair()
         if sorted(folders) != known:
-            _mark(history, folders)
+            history.set_settings_folders(folders)
     return news
-
-
-def _mark(history: History, folders: list[str]) -> None:
-    history.store.set_meta(SETTINGS_FOLDERS_KEY, json.dumps(sorted(folders)))
 
 
 def _differing(history: History, latest: Latest) -> dict[str, Event]:
