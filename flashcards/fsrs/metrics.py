@@ -175,7 +175,7 @@ class Scorer:
     which ``auc`` sorts one at a time."""
 
     def __init__(self, data: Dataset) -> None:
-        self.data, self.loss, self.size = data, 0.0, 0
+        self.data, self.loss = data, 0.0
         self.groups: dict[int, list[float]] = {}  # RMSE(bins)'s, in the order first met
         self.cells = [[0, 0.0, 0] for _ in range(CALIBRATION_BINS)]
         # Cell k's forgotten predictions at 2k, its recalled at 2k + 1.
@@ -185,7 +185,7 @@ class Scorer:
         keys, outcome, log = _bin_groups(self.data), self.data.recalled, math.log
         groups, cells, top = self.groups, self.cells, CALIBRATION_BINS - 1
         keep = [values.append for values in self.ranked]
-        loss, size = self.loss, self.size
+        loss = self.loss
         for row, p in zip(rows, predicted, strict=True):
             y = outcome[row]
             clipped = EPSILON if p < EPSILON else 1.0 - EPSILON if p > 1.0 - EPSILON else p
@@ -203,11 +203,10 @@ class Scorer:
             cell[1] += p
             cell[2] += y
             keep[k + k + y](p)
-            size += 1
-        self.loss, self.size = loss, size
+        self.loss = loss
 
     def score(self, model: str) -> Score:
-        size = self.size
+        size = sum(n for n, _, _ in self.cells)  # each review counted in one cell
         squares = sum(n * (y / n - p / n) ** 2 for y, p, n in self.groups.values())
         bins = [Bin(k / CALIBRATION_BINS, (k + 1) / CALIBRATION_BINS, n, p / n, y / n)
                 for k, (n, p, y) in enumerate(self.cells) if n]
