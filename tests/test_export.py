@@ -551,7 +551,10 @@ def package_tables(path: Path) -> dict[str, list]:
         return {"notes": db.execute("SELECT * FROM notes ORDER BY id").fetchall(),
                 "cards": db.execute("SELECT * FROM cards ORDER BY id").fetchall(),
                 "col": db.execute("SELECT decks, models FROM col").fetchall(),
-                "media": sorted(media.values())}
+                "media": sorted(media.values()),
+                # Anki's tables and indexes: the fast writer builds its indexes last.
+                "schema": db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                     "ORDER BY type, name").fetchall()}
     finally:
         db.close()
 

@@ -119,6 +119,19 @@ def test_a_failed_transaction_writes_nothing(store):
     assert store.meta_items("config.") == {}
 
 
+def test_a_wider_page_cache_lasts_only_its_block(store):
+    def cache_size() -> int:
+        return store.conn.execute("PRAGMA cache_size").fetchone()[0]
+
+    before = cache_size()
+    with store.page_cache(32):
+        assert cache_size() == -32 * 1024  # negative: KiB, not pages
+    assert cache_size() == before
+    with pytest.raises(RuntimeError), store.page_cache(8):
+        raise RuntimeError("boom")
+    assert cache_size() == before
+
+
 def test_a_file_that_is_not_sqlite_is_a_plain_error(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 100)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,9 @@ __all__ = [
     "REVERSED_MODEL_ID", "REVERSED_MODEL_NAME", "AnkiNote", "ExportReport", "anki_tag",
     "anki_tags", "deck_id", "export_apkg", "fsrs_memory",
 ]
+
+# The page cache of an export with scheduling, at most (SQLite's default: 2 MiB).
+_SCHEDULING_CACHE_MIB = 32
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,11 @@ def export_apkg(
     scheduling = _Scheduling(day_start_hour, memory) if with_scheduling else None
     # The notes stream in batches of tuples and rows, none of them cyclic: collections
     # would walk them for nothing.
-    with _Renderer() as renderer, no_collections():
+    # The review log is read a batch of cards at a time, its rows spread over the
+    # table: a page cache that holds it reads each page once (10k cards, 100k
+    # reviews: docs/benchmarks.md).
+    cache = store.page_cache(_SCHEDULING_CACHE_MIB) if with_scheduling else nullcontext()
+    with _Renderer() as renderer, no_collections(), cache:
         notes = _PackageNotes(store, selection, renderer, media, problems, scheduling)
         _write(_package(notes), media, problems, out_path, now)
     if not selection.decks and not selection.paths:

@@ -37,7 +37,6 @@ class _Scheduling:
         self.day_start_hour, self.memory = day_start_hour, memory
         self.reviews = 0
         self.ids = ReviewLogIds()
-        self._indexes: list[tuple[str, str]] = []
 
     def of_notes(self, store: Store,
                  notes: list[ExportNote]) -> dict[int, tuple[Progress, ...]]:
@@ -64,20 +63,8 @@ class _Scheduling:
                 for card_id, progress in cards
                 for _, ease, ivl, last_ivl, factor, time_ms, kind in progress.revlog]
 
-    def start(self, cursor) -> None:
-        """Drop the review log's indexes while it fills (the fast writer): built once at
-        the end, they cost about half of what 100k inserts into them take."""
-        self._indexes = cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'revlog'"
-            " AND sql IS NOT NULL").fetchall()
-        for name, _sql in self._indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-
     def finish(self, cursor) -> None:
-        """The review log's indexes back; the collection's day count and rollover,
-        which place every due day."""
-        for _name, sql in self._indexes:
-            cursor.execute(sql)
+        """The collection's day count and rollover, which place every due day."""
         (conf,) = cursor.execute("SELECT conf FROM col").fetchone()
         conf = anki_progress.collection_conf(json.loads(conf), self.day_start_hour)
         cursor.execute("UPDATE col SET crt = ?, conf = ?",
