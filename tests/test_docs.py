@@ -54,6 +54,16 @@ def test_store_schema_is_documented(tmp_path):
     store.close()
 
 
+def test_the_store_page_gives_the_current_schema_version_and_its_history():
+    from flashcards.store.migrations import SCHEMA_VERSION
+
+    documented = (DOCS / "store.md").read_text(encoding="utf-8")
+    assert f"(now {SCHEMA_VERSION})" in documented
+    history = documented.split("## Schema history", 1)[1]
+    versions = [int(v) for v in re.findall(r"^\| (\d+) \|", history, re.M)]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
 def test_format_examples_parse_cleanly():
     text = (DOCS / "format.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```markdown\n(.*?)\n```\n", text, re.S)

@@ -104,14 +104,8 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
     """A package note from a stored note; ``html`` holds cached sides by cache key."""
     note = item.note
     question_key, answer_key = item.keys
-    question = html.get(question_key) if question_key else None
-    if question is None:
-        question = _rendered(note.question, item, media, problems)
-    answer = ""
-    if note.answer:
-        answer = html.get(answer_key) if answer_key else None
-        if answer is None:
-            answer = _rendered(note.answer, item, media, problems)
+    question = _side(note.question, question_key, item, html, media, problems)
+    answer = _side(note.answer, answer_key, item, html, media, problems) if note.answer else ""
     source = f"{_shown_source(item.folder, note.path)}:{note.line}"  # `:` and digits need no escape
     kind = _note_kind(note.kind)
     if kind is NoteKind.CLOZE:
@@ -123,8 +117,13 @@ def _anki_note(item: _Placed, html: dict[str, str], media: _Media,
                     note.modified, _anki_ords(note.ords), progress)
 
 
-def _rendered(text: str, item: _Placed, media: _Media, problems: list[Problem]) -> str:
-    """A side the cache lacks (or that has a local image), rendered now."""
+def _side(text: str, key: str | None, item: _Placed, html: dict[str, str], media: _Media,
+          problems: list[Problem]) -> str:
+    """A side's HTML: from the cache, or rendered now if the cache lacks it (or it has a
+    local image, and so no key)."""
+    cached = html.get(key) if key else None
+    if cached is not None:
+        return cached
     from flashcards import render  # here: a side in the cache needs no renderer
 
     return render.to_html(text, image_src=lambda written: media.add(written, item, problems))

@@ -48,7 +48,7 @@ CREATE TABLE "notes" (
 CREATE UNIQUE INDEX "idx_notes_guid" ON "notes" ("guid");
 CREATE UNIQUE INDEX "idx_notes_explicit_id" ON "notes" ("explicit_id");
 CREATE INDEX "idx_notes_path" ON "notes" ("path");
--- A deck's notes, for `review --deck` on a small deck (version 6).
+-- A deck's notes, for `review --deck` on a small deck (version 7).
 CREATE INDEX "idx_notes_deck_id" ON "notes" ("deck_id");
 
 -- One row per card of a note, with its SM-2 schedule.
@@ -111,7 +111,7 @@ CREATE TABLE "rendered" (
    "html" TEXT NOT NULL
 );
 
--- Version 6 also adds the table "review_hours" (the reviews totalled per UTC hour
+-- Version 7 also adds the table "review_hours" (the reviews totalled per UTC hour
 -- for `flashcards stats`: docs/store.md) and two triggers that mark it out of date
 -- when a review is deleted or changed: store/migrations.py (review_hours_statements)
 -- holds their text, for new and upgraded stores alike.
