@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,40 @@ def test_lazy_imports_are_seen(tmp_path):
     module.write_text("import importlib\n\n\ndef load():\n"
                       "    import rich\n    return importlib.import_module('genanki')\n")
     assert {"rich", "genanki"} <= imports(module)
+
+
+def our_imports(module: str) -> set[str]:
+    """The modules of ours that a module (all its files) imports, but itself and model."""
+    found = set()
+    for path in MODULES:
+        if module_of(path) == module:
+            for name in imports(path):
+                parts = name.split(".")
+                if parts[0] == "flashcards" and len(parts) > 1 and parts[1] in RANK:
+                    found.add(parts[1])
+    return found - {module, "model"}
+
+
+def documented_imports() -> dict[str, set[str] | None]:
+    """docs/architecture.md's module map: each module's "imports" cell (None: everything)."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    cells = {}
+    for module, cell in re.findall(r"^\| [\d.]+ \| `([a-z_]+)(?:\.py|/)?` \| .*? \| (.*?) \|",
+                                   text, re.M):
+        if cell.startswith("everything"):
+            cells[module] = None
+        else:  # "store records": the module's records alone, still the store
+            cells[module] = {name.split()[0] for name in cell.split(", ") if name != "-"}
+    return cells
+
+
+def test_the_module_map_names_every_module_and_what_it_imports():
+    documented = documented_imports()
+    assert set(documented) == set(RANK), "docs/architecture.md's module map: rows to add or drop"
+    wrong = {module: (sorted(cell), sorted(our_imports(module)))
+             for module, cell in documented.items()
+             if cell is not None and cell != our_imports(module)}
+    assert not wrong, f"docs/architecture.md's imports column (documented, actual): {wrong}"
 
 
 UI_FILES = sorted((PACKAGE / "ui").glob("*.py"))

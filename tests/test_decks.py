@@ -120,6 +120,21 @@ def test_every_card_is_tagged_with_its_topic_and_has_an_id():
             assert note.explicit_id, f"{note.location}: bundled cards need an explicit id"
 
 
+def test_each_decks_ids_carry_the_prefix_docs_authoring_gives_it():
+    # docs/authoring.md lists the prefixes in deck order, 01 first; a new deck or a
+    # renamed prefix must be written there too.
+    text = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    rule = re.search(r"- Prefix with the deck: (.*?)\(decks 01 to (\d+)\)", text, re.S)
+    assert rule, "docs/authoring.md lost its list of id prefixes"
+    prefixes = re.findall(r"`([a-z]+-)`", rule.group(1))
+    found = numbered_decks()
+    assert len(prefixes) == int(rule.group(2)) == max(found)
+    for number, prefix in enumerate(prefixes, start=1):
+        for deck in found[number]:
+            wrong = [n.explicit_id for n in deck.notes if not n.explicit_id.startswith(prefix)]
+            assert not wrong, f"{deck.path}: ids without the prefix {prefix}: {wrong[:3]}"
+
+
 def runnable(info: str) -> bool:
     words = info.split()
     return bool(words) and words[0] == "python" and not NORUN_MARKERS & set(words[1:])

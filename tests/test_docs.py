@@ -62,6 +62,8 @@ def test_the_store_page_gives_the_current_schema_version_and_its_history():
     history = documented.split("## Schema history", 1)[1]
     versions = [int(v) for v in re.findall(r"^\| (\d+) \|", history, re.M)]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
+    schema = (ROOT / "flashcards" / "store" / "schema.sql").read_text(encoding="utf-8")
+    assert schema.startswith(f"-- The schema of a new store, version {SCHEMA_VERSION}:")
 
 
 def test_format_examples_parse_cleanly():

@@ -26,10 +26,10 @@ PATTERNS = st.sampled_from([
     "<div>", "</div>", "[", "]", "](", "[a]: /u\n", "![", "*", "_", "**", "`", "``", "~~",
     "|a", "|-", "> ", "- ", "1. ", "    ", "\t", "::", "}}", "$", "$$",
     "<!--", "-->", "<a href=\"", "&#", "\\", "\n", "# ", "## Q?\n", "```\n", "---\n", ":",
+    # Repeated cloze openings (`{{c1::a::` x 145 on one line) took 2.9 s in the
+    # backtracking pattern this fuzz found; the scan is linear since issue 20.
+    "{{c1::", "{{c1::a::", "{{c2::a}}", "{{", "::h}}",
 ])
-# Repeated cloze openings (`{{c1::a::` x 145 on one line: 2.9 s, found by this
-# fuzz) are left out until the linear cloze parser of issue 20 lands; that issue
-# carries its own test of 100 KB pathological cloze lines.
 SEPARATORS = st.sampled_from(["", "\n", " ", "x"])
 # The parser alone: shapes below the loader's caps on what a file may cost.
 SMALL_SHAPE = st.tuples(PATTERNS, st.integers(1, 2_000), SEPARATORS)

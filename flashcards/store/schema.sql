@@ -1,4 +1,4 @@
--- The schema of a new store, version 6: the one source of truth for new files.
+-- The schema of a new store, version 7: the one source of truth for new files.
 -- Older stores reach the same schema through store/migrations.py, and
 -- tests/test_migrations.py checks that both give the same tables, columns
 -- and indexes. docs/store.md explains every column.
