@@ -383,7 +383,7 @@ def bench_startup(out: Path, runs: int, results: list[Result], commands: set[str
     python = sys.executable
     fc = flashcards_cmd()
     steps = {"python -c pass": ([python, "-c", "pass"], env),
-             CLICK_FLOOR: ([python, "-c", "import click"], env),
+             CLICK_FLOOR: (click_floor_cmd(), env),
              "flashcards --help": ([*fc, "--help"], env)}
     db = out / "bundled.db"
     bundled = base_env(db)
@@ -420,15 +420,11 @@ def bench_floor_again(runs: int, results: list[Result]) -> None:
     """`import click` once more at the end: on a shared host the floor moves during a
     run, and the figures in between are read against both ends."""
     r = Result(f"{CLICK_FLOOR}, again at the end", None)
-    try:
-        for _ in range(runs):
-            seconds, kib = run_process([sys.executable, "-c", "import click"], dict(os.environ))
-            r.seconds.append(seconds)
-            r.peak_kib.append(kib)
-    except BenchError as exc:
-        r.note = f"failed: {str(exc).splitlines()[0]}"
-    results.append(r)
-    report_line(r)
+    guarded(results, r, lambda: measure(r, runs, lambda _: [(click_floor_cmd(), dict(os.environ))]))
+
+
+def click_floor_cmd() -> list[str]:
+    return [sys.executable, "-c", "import click"]
 
 
 # -- the review queue at scale -----------------------------------------------------------
