@@ -94,16 +94,22 @@ def file_id(path: Path) -> str:
     return str(path.relative_to(PACKAGE).with_suffix(""))
 
 
+def our_modules(path: Path) -> set[str]:
+    """The modules of ours (the names of `RANK`) that a file imports."""
+    found = set()
+    for name in imports(path):
+        parts = name.split(".")
+        if parts[0] == "flashcards" and len(parts) > 1 and parts[1] in RANK:
+            found.add(parts[1])
+    return found
+
+
 @pytest.mark.parametrize("path", MODULES, ids=file_id)
 def test_imports_flow_one_way(path):
     module = module_of(path)
     assert module in RANK, f"give flashcards/{module} a rank in this test"
-    for name in imports(path):
-        parts = name.split(".")
-        if parts[0] == "flashcards" and len(parts) > 1 and parts[1] in RANK:
-            if parts[1] == module:
-                continue  # a package's files use each other
-            assert RANK[parts[1]] < RANK[module], f"{module} must not import {parts[1]}"
+    for other in our_modules(path) - {module}:  # a package's files use each other
+        assert RANK[other] < RANK[module], f"{module} must not import {other}"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=file_id)
@@ -127,13 +133,7 @@ def test_lazy_imports_are_seen(tmp_path):
 
 def our_imports(module: str) -> set[str]:
     """The modules of ours that a module (all its files) imports, but itself and model."""
-    found = set()
-    for path in MODULES:
-        if module_of(path) == module:
-            for name in imports(path):
-                parts = name.split(".")
-                if parts[0] == "flashcards" and len(parts) > 1 and parts[1] in RANK:
-                    found.add(parts[1])
+    found = set().union(*(our_modules(path) for path in MODULES if module_of(path) == module))
     return found - {module, "model"}
 
 
