@@ -307,6 +307,3 @@ def _remove_stale_temps(out_path: Path) -> None:
         pid = temp.name.removeprefix(f".{out_path.name}.").removesuffix(".tmp")
         if pid.isdigit() and not process_alive(int(pid)):
             temp.unlink(missing_ok=True)
-
-
-    return True
