@@ -8,8 +8,10 @@ the rules.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from flashcards.model import FlashcardsError
 
@@ -31,9 +33,64 @@ def zone_named(name: str) -> tzinfo:
 
 def local_zone() -> tzinfo:
     """The machine's zone, with its daylight-saving rules (``TZ`` is honoured)."""
+    zone = linked_zone()
+    if zone is not None:
+        return zone
     import tzlocal  # only at the edge, once per command
 
     return tzlocal.reload_localzone()
+
+
+# The files besides /etc/localtime where tzlocal finds a zone's name. Where any of
+# them names another zone, or says more than a name, tzlocal decides.
+_NAME_FILES = ("etc/timezone", "var/db/zoneinfo")
+_CLOCK_FILES = ("etc/sysconfig/clock", "etc/conf.d/clock", "system/bin/getprop")
+
+
+def linked_zone(root: str = "/", tzpath: Sequence[str] = TZPATH) -> ZoneInfo | None:
+    """The zone ``/etc/localtime`` links to, where nothing else names one; None: ask
+    tzlocal.
+
+    Most Linux systems name the machine's zone by that link into the zone database
+    (``/usr/share/zoneinfo/Europe/Paris``). tzlocal reads it too, but costs every
+    command 20 to 30 ms: its import, logging's, and importlib.resources', which it
+    loads while it tries the link's longer paths as zone names. Here the name is the
+    link's path inside the database, the zone tzlocal gives in that case
+    (tests/test_clock.py checks both agree on this machine). ``TZ``, a link out of
+    the database, and the other files tzlocal reads (unless they hold exactly the
+    same name) all leave the answer to tzlocal.
+    """
+    if os.environ.get("TZ"):
+        return None
+    link = os.path.join(root, "etc", "localtime")
+    if not os.path.islink(link) or any(os.path.lexists(os.path.join(root, name))
+                                       for name in _CLOCK_FILES):
+        return None
+    target = os.path.realpath(link)
+    for folder in tzpath:
+        prefix = os.path.join(os.path.realpath(folder), "")
+        if target.startswith(prefix):
+            name = target[len(prefix):]
+            break
+    else:
+        return None
+    if not all(_names_only(os.path.join(root, file), name) for file in _NAME_FILES):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _names_only(path: str, name: str) -> bool:
+    """Whether the file at ``path`` is absent or holds ``name`` and nothing else."""
+    try:
+        with open(path, encoding="ascii") as file:
+            return file.read().strip("/ \t\r\n") == name
+    except FileNotFoundError:
+        return True
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def current_time(now_text: str | None = None, zone_name: str | None = None) -> datetime:

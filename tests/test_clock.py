@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flashcards.clock import current_time, day_window, utc_offset_minutes, zone_of
+from flashcards.clock import (
+    current_time,
+    day_window,
+    linked_zone,
+    local_zone,
+    utc_offset_minutes,
+    zone_of,
+)
 from flashcards.model import FlashcardsError
 from flashcards.scheduler import study_day
 
@@ -82,3 +90,83 @@ def test_every_instant_belongs_to_exactly_one_study_day(zone, hour, day):
 def test_the_offset_of_an_answer_is_recorded_in_minutes():
     assert utc_offset_minutes(current_time("2026-01-05T10:00:00", "Asia/Kathmandu")) == 345
     assert utc_offset_minutes(current_time("2026-01-05T10:00:00", "America/St_Johns")) == -210
+
+
+# -- the machine's zone from /etc/localtime --------------------------------------------
+
+
+def test_the_machine_zone_is_the_one_tzlocal_finds(monkeypatch):
+    import tzlocal
+
+    monkeypatch.delenv("TZ", raising=False)
+    theirs = tzlocal.reload_localzone()
+    assert local_zone() == theirs
+    linked = linked_zone()
+    # Where /etc/localtime links into the database (this project's CI machines), the
+    # short way is taken and gives tzlocal's zone, name and all.
+    assert linked is not None or not os.path.islink("/etc/localtime")
+    assert linked is None or (linked == theirs and linked.key == theirs.key)
+
+
+def machine(tmp_path, zone_file: str, files: dict[str, str] | None = None) -> str:
+    """A root folder whose etc/localtime links to ``zone_file`` in its zone database
+    (``db``), with other files by their path (``{"etc/timezone": ...}``)."""
+    database = tmp_path / "db" / zone_file
+    database.parent.mkdir(parents=True)
+    database.write_bytes(b"")  # the name is what counts: ZoneInfo reads the real one
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "localtime").symlink_to(database)
+    for name, text in (files or {}).items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path)
+
+
+@pytest.fixture
+def no_tz(monkeypatch):
+    monkeypatch.delenv("TZ", raising=False)
+
+
+def test_the_link_names_the_zone(tmp_path, no_tz):
+    root = machine(tmp_path, "America/New_York")
+    assert linked_zone(root, [str(tmp_path / "db")]) == NEW_YORK
+
+
+def test_an_etc_timezone_with_the_same_name_agrees(tmp_path, no_tz):
+    root = machine(tmp_path, "America/New_York", {"etc/timezone": "America/New_York\n"})
+    assert linked_zone(root, [str(tmp_path / "db")]) == NEW_YORK
+
+
+@pytest.mark.parametrize("files", [
+    {"etc/timezone": "Europe/Berlin\n"},  # another zone: tzlocal settles which
+    {"etc/timezone": "America/New_York # set by hand\n"},  # more than a name
+    {"var/db/zoneinfo": "Europe/Berlin\n"},
+    {"etc/sysconfig/clock": 'ZONE="America/New_York"\n'},
+    {"etc/conf.d/clock": 'TIMEZONE="America/New_York"\n'},
+    {"system/bin/getprop": ""},  # Termux: tzlocal asks Android
+])
+def test_other_configuration_leaves_the_zone_to_tzlocal(tmp_path, no_tz, files):
+    root = machine(tmp_path, "America/New_York", files)
+    assert linked_zone(root, [str(tmp_path / "db")]) is None
+
+
+def test_tz_leaves_the_zone_to_tzlocal(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    root = machine(tmp_path, "America/New_York")
+    assert linked_zone(root, [str(tmp_path / "db")]) is None
+
+
+def test_a_link_out_of_the_database_or_to_no_zone_is_not_read(tmp_path, no_tz):
+    root = machine(tmp_path, "America/New_York")
+    assert linked_zone(root, [str(tmp_path / "elsewhere")]) is None
+    other = tmp_path / "other"
+    other.mkdir()
+    root = machine(other, "Not/A_Zone")
+    assert linked_zone(root, [str(other / "db")]) is None
+
+
+def test_a_copied_localtime_is_left_to_tzlocal(tmp_path, no_tz):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "localtime").write_bytes(b"TZif")
+    assert linked_zone(str(tmp_path), [str(tmp_path)]) is None
