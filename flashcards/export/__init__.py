@@ -67,8 +67,10 @@ __all__ = [
     "anki_tags", "deck_id", "export_apkg", "fsrs_memory",
 ]
 
-# The page cache of an export with scheduling, at most (SQLite's default: 2 MiB).
-_SCHEDULING_CACHE_MIB = 32
+# The page cache of an export with scheduling, at most (SQLite's default: 2 MiB). At
+# 100k cards and 1M reviews, 32 MiB took the peak to 174 MB (goal 150 MB), 12 MiB
+# takes it to 132 MB; at 10k cards, 12 MiB is as fast as 32 (docs/benchmarks.md).
+_SCHEDULING_CACHE_MIB = 12
 
 
 @dataclass(frozen=True)
