@@ -166,29 +166,60 @@ class Result:
         return max(self.peak_kib) / 1024 if self.peak_kib else None
 
 
+# Every measured command is started by this small process, not by the script. A
+# child's ru_maxrss starts from the size of the process that spawned it (Linux keeps
+# the high-water mark of the memory it had before exec, and a vfork'd child has its
+# parent's): spawned by the script, grown to 55 MB by its in-process rows at 100k,
+# every later command read 55 MB at least. The spawner stays at a bare Python's size.
+_SPAWNER = """
+import json, os, subprocess, sys, tempfile, time
+for line in sys.stdin:
+    cmd, env, cwd, stdin = json.loads(line)
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                                    stderr=err, stdin=subprocess.DEVNULL if stdin is None
+                                    else subprocess.PIPE)
+        except OSError as exc:  # no such command: as a shell says it
+            print(json.dumps([0.0, 0, 127, str(exc)]), flush=True)
+            continue
+        if stdin is not None:
+            proc.stdin.write(stdin.encode("latin-1"))
+            proc.stdin.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        err.seek(0)
+        tail = err.read().decode(errors="replace")[-2000:]
+    print(json.dumps([elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), tail]),
+          flush=True)
+"""
+_spawner: subprocess.Popen | None = None
+
+
 def run_process(cmd: list[str], env: dict[str, str], cwd: Path | None = None,
                 stdin: bytes | None = None) -> tuple[float, int]:
-    """Wall time and peak resident memory (KiB) of one process.
+    """Wall time and peak resident memory (KiB) of one process, started by the spawner.
 
     os.wait4 gives the rusage of exactly this child; its ru_maxrss is the largest of
     the child and the children it waited for (sync's worker processes), not a sum.
     ``stdin`` (a few bytes, well under a pipe's buffer) is what the process reads.
     """
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE)
-        if stdin is not None:
-            proc.stdin.write(stdin)
-            proc.stdin.close()
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode:
-            err.seek(0)
-            tail = err.read().decode(errors="replace")[-2000:]
-            raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
-    return elapsed, usage.ru_maxrss
+    global _spawner
+    if _spawner is None or _spawner.poll() is not None:
+        _spawner = subprocess.Popen([sys.executable, "-c", _SPAWNER], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True, env={})
+    job = [cmd, env, None if cwd is None else str(cwd),
+           None if stdin is None else stdin.decode("latin-1")]
+    _spawner.stdin.write(json.dumps(job) + "\n")
+    _spawner.stdin.flush()
+    answer = _spawner.stdout.readline()
+    if not answer:
+        raise BenchError(f"{' '.join(cmd)}: the spawner stopped")
+    elapsed, peak_kib, returncode, tail = json.loads(answer)
+    if returncode:
+        raise BenchError(f"{' '.join(cmd)} exited {returncode}:\n{tail}")
+    return elapsed, peak_kib
 
 
 def measure(result: Result, runs: int, steps: Callable[[int], list[tuple[list[str], dict]]],

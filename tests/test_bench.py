@@ -91,3 +91,14 @@ def test_the_memory_goal_counts_the_daily_commands_at_100k():
     row = next(line for line in bench.goals(results).splitlines() if "peak memory" in line)
     assert "160 MB (review start-up, q (whole process); the most of 3 commands)" in row
     assert row.endswith("| **no** |")
+
+
+def test_a_commands_peak_memory_is_its_own_not_the_scripts():
+    # A child's ru_maxrss starts from the size of the process that spawned it: the
+    # script, grown by its in-process rows, must not be the floor of every figure.
+    bench = _bench()
+    ballast = bytearray(300 * 2**20)
+    ballast[::4096] = b"\1" * len(range(0, len(ballast), 4096))  # resident, not just mapped
+    _, peak_kib = bench.run_process([sys.executable, "-c", "pass"], {})
+    assert peak_kib < 100 * 1024, f"{peak_kib // 1024} MB for python -c pass"
+    del ballast
