@@ -95,10 +95,9 @@ def test_the_offset_of_an_answer_is_recorded_in_minutes():
 # -- the machine's zone from /etc/localtime --------------------------------------------
 
 
-def test_the_machine_zone_is_the_one_tzlocal_finds(monkeypatch):
+def test_the_machine_zone_is_the_one_tzlocal_finds(no_tz):
     import tzlocal
 
-    monkeypatch.delenv("TZ", raising=False)
     theirs = tzlocal.reload_localzone()
     assert local_zone() == theirs
     linked = linked_zone()

@@ -69,7 +69,7 @@ __all__ = [
 
 # The page cache of an export with scheduling, at most (SQLite's default: 2 MiB). At
 # 100k cards and 1M reviews, 32 MiB took the peak to 174 MB (goal 150 MB), 12 MiB
-# takes it to 132 MB; at 10k cards, 12 MiB is as fast as 32 (docs/benchmarks.md).
+# takes it to 137 MB; at 10k cards, 12 MiB is as fast as 32 (docs/benchmarks.md).
 _SCHEDULING_CACHE_MIB = 12
 
 
