@@ -352,13 +352,21 @@ print("ECHO", bool(lflag & termios.ECHO), "ICANON", bool(lflag & termios.ICANON)
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_during_review_restores_the_terminal(env, signum):
+    # PYTHONFAULTHANDLER: if the review does not end, SIGABRT shows where it waits.
     child = pexpect.spawn(sys.executable, ["-c", TERMINAL_AFTER, *FLASHCARDS, "review"],
-                          env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 100))
+                          env={**env, "PYTHONFAULTHANDLER": "1"}, encoding="utf-8",
+                          timeout=TIMEOUT, dimensions=(40, 100))
     child.expect(r"REVIEW (\d+)")
     review_pid = int(child.match.group(1))
     child.expect("show answer")  # in cbreak mode now, waiting for a key
     os.kill(review_pid, signum)
-    child.expect(r"ECHO (\w+) ICANON (\w+) CODE (-?\d+)")
+    try:
+        child.expect(r"ECHO (\w+) ICANON (\w+) CODE (-?\d+)")
+    except pexpect.TIMEOUT:
+        os.kill(review_pid, signal.SIGABRT)
+        child.expect(pexpect.EOF)
+        pytest.fail(f"the review did not end within {TIMEOUT} s of the signal; its "
+                    f"stack when aborted:\n{child.before[-4000:]}")
     echo, canonical, code = child.match.groups()
     assert (echo, canonical) == ("True", "True")
     assert int(code) in (128 + signum, -signum)
