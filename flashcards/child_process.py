@@ -46,8 +46,11 @@ def _ctrl_c_held() -> Iterator[list]:
     no one can end: ``Popen`` never returns it (and a replay's child would go on
     writing into a folder its parent has removed).
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield []  # only the main thread gets signals, and only it may set handlers
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is None):
+        # Only the main thread gets signals and may set handlers; None: a handler
+        # set outside Python, which could not be put back.
+        yield []
         return
     held: list = []
     previous = signal.signal(signal.SIGINT, lambda *_: held.append(previous))
