@@ -200,10 +200,8 @@ def fit_in_worker(data: fitting.Dataset, rows, tick: Tick) -> list[float]:
 
     from flashcards import child_process
 
-    worker = child_process.start("flashcards.fsrs.fit_worker", stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE)
-    answered = False
-    try:
+    with child_process.running("flashcards.fsrs.fit_worker", stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE) as worker:  # killed if interrupted
         try:
             pickle.dump(data, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(rows, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
@@ -211,17 +209,13 @@ def fit_in_worker(data: fitting.Dataset, rows, tick: Tick) -> list[float]:
             while not _ended(worker, POLL_SECONDS):  # the answer is small: it ends first
                 tick()
             ok, value = pickle.load(worker.stdout)
-            answered = True
         except (BrokenPipeError, EOFError):  # the child ended before it answered
             raise FlashcardsError(f"the FSRS fit stopped (exit code {worker.wait()}); "
                                   "nothing was changed") from None
-    finally:
-        if not answered:  # interrupted, or failed: the child goes at once
-            worker.kill()
-        worker.wait()
-        for pipe in (worker.stdin, worker.stdout):
-            with suppress(OSError):  # stdin may be a broken pipe
-                pipe.close()
+        finally:
+            for pipe in (worker.stdin, worker.stdout):
+                with suppress(OSError):  # stdin may be a broken pipe
+                    pipe.close()
     if not ok:
         raise FlashcardsError(f"the FSRS fit failed: {value}; nothing was changed")
     return value

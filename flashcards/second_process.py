@@ -15,11 +15,15 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from flashcards import child_process
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 class Work(Protocol):
@@ -63,8 +67,7 @@ def share(here: Work, there: Work, parts: Sequence[object], own_share: float, ou
     out.write_bytes(b"")
     done: set[int] = set()
     last: list = []  # the second process's last frame: ended() or its error
-    worker = _start(job)
-    try:
+    with _second_process(job) as worker:  # ended with the block (Ctrl-C, any error)
         for part in parts[:own]:
             yield from here.replay(part)
         for index, batches in _frames(out, lambda: worker.poll() is not None):
@@ -73,9 +76,6 @@ def share(here: Work, there: Work, parts: Sequence[object], own_share: float, ou
                 continue
             done.add(index)
             yield from batches
-    finally:
-        worker.kill()  # if still running (interrupted here): it must not outlive this
-        worker.wait()
     if not last:  # it died (killed, out of memory): its unfinished parts, here
         for index, part in enumerate(job.parts):
             if index not in done:
@@ -86,10 +86,12 @@ def share(here: Work, there: Work, parts: Sequence[object], own_share: float, ou
         ended(last[0])
 
 
-def _start(job: Job):  # -> subprocess.Popen
-    """The second process, reading ``job``. A process of its own, not a fork: a fork's
-    resident size counts every page of this one it touches (some 60 MB more at 100k
-    cards), and it inherits the store's connection, which must not cross a fork."""
+@contextmanager
+def _second_process(job: Job) -> Iterator[subprocess.Popen]:
+    """The second process, reading ``job``, for the time of the block. A process of
+    its own, not a fork: a fork's resident size counts every page of this one it
+    touches (some 60 MB more at 100k cards), and it inherits the store's connection,
+    which must not cross a fork."""
     import subprocess
     import tempfile
 
@@ -98,8 +100,10 @@ def _start(job: Job):  # -> subprocess.Popen
     with tempfile.TemporaryFile(dir=job.out.parent) as stdin:
         pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
         stdin.seek(0)
-        return child_process.start("flashcards.replay_worker", stdin=stdin,
-                                   stdout=subprocess.DEVNULL)
+        with child_process.running("flashcards.replay_worker", stdin=stdin,
+                                   stdout=subprocess.DEVNULL) as worker:
+            stdin.close()  # the child reads its own copy
+            yield worker
 
 
 def serve(job: Job) -> None:

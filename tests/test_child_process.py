@@ -1,4 +1,5 @@
-"""flashcards/child_process.py: a child of ours never outlives a Ctrl-C, whenever it comes."""
+"""flashcards/child_process.py: a child of ours never outlives its block, nor a Ctrl-C,
+whenever it comes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from process_helpers import children_running
@@ -14,6 +16,54 @@ from process_helpers import children_running
 from flashcards import child_process
 
 _MODULE = "flashcards.replay_worker"  # waits for its job on standard input
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"),
+                                reason="finds the child in /proc")
+
+
+def _ours_running() -> list[int]:
+    """Our children running _MODULE, once a killed one has had time to go."""
+    deadline = time.monotonic() + 5
+    while (found := children_running(os.getpid(), _MODULE.encode())) \
+            and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return found
+
+
+@pytest.fixture
+def stdin():
+    """A pipe the child waits on: it ends only if it is ended."""
+    read, write = os.pipe()
+    yield read
+    os.close(read)
+    os.close(write)
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt, as in a terminal (a suite started in the
+    background inherits it ignored); put back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_the_child_runs_in_the_block_and_is_gone_after_it(stdin):
+    with child_process.running(_MODULE, stdin=stdin, stdout=subprocess.DEVNULL) as child:
+        assert child.poll() is None
+        assert children_running(os.getpid(), _MODULE.encode()) == [child.pid]
+    assert child.returncode == -signal.SIGKILL
+    assert _ours_running() == []
+
+
+def test_an_error_in_the_block_ends_the_child(stdin):
+    with pytest.raises(ZeroDivisionError), \
+            child_process.running(_MODULE, stdin=stdin, stdout=subprocess.DEVNULL):
+        1 / 0  # noqa: B018
+    assert _ours_running() == []
+
+
+sent: list[bool] = []
 
 
 def _interrupt_once_forked(frame, event, arg):
@@ -31,27 +81,35 @@ def _interrupt_once_forked(frame, event, arg):
     return local
 
 
-sent: list[bool] = []
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="finds the child in /proc")
-def test_a_ctrl_c_while_a_child_starts_ends_the_child_too():
+def test_a_ctrl_c_while_a_child_starts_ends_the_child_too(stdin, ctrl_c_raises):
     sent.clear()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
-    read, write = os.pipe()
+    tracer = sys.gettrace()  # a debugger's or coverage's, put back after
+    sys.settrace(_interrupt_once_forked)
     try:
-        sys.settrace(_interrupt_once_forked)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                child_process.start(_MODULE, stdin=read, stdout=subprocess.DEVNULL)
-        finally:
-            sys.settrace(None)
-        assert sent, "the interrupt was never sent: subprocess starts children otherwise now"
-        deadline = time.monotonic() + 5
-        while children_running(os.getpid(), _MODULE.encode()) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert not children_running(os.getpid(), _MODULE.encode()), "the child outlived Ctrl-C"
+        with pytest.raises(KeyboardInterrupt), \
+                child_process.running(_MODULE, stdin=stdin, stdout=subprocess.DEVNULL):
+            pytest.fail("the block ran: the Ctrl-C should have ended the start")
+    finally:
+        sys.settrace(tracer)
+    assert sent, "the interrupt was never sent: subprocess starts children otherwise now"
+    assert _ours_running() == [], "the child outlived Ctrl-C"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_ctrl_c_ignored_here_is_ignored_by_the_child_too(stdin):
+    # Held, it would meet a handler of ours at the fork, which exec resets to the
+    # default: the child would take a Ctrl-C this process ignores.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with child_process.running(_MODULE, stdin=stdin, stdout=subprocess.DEVNULL) as child:
+            assert _ignores_ctrl_c(child.pid)
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
-        os.close(read)
-        os.close(write)
+
+
+def _ignores_ctrl_c(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & 1 << (signal.SIGINT - 1))
+    raise AssertionError("no SigIgn line")
