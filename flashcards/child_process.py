@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
@@ -49,7 +49,7 @@ def running(module: str, *, stdin: int | IO, stdout: int | IO) -> Iterator[subpr
             child.wait()
 
 
-def _hold_ctrl_c():  # -> Callable[[], None]
+def _hold_ctrl_c() -> Callable[[], None]:
     """Hold SIGINT back from now on; the function returned puts its handler back and
     calls it if a SIGINT came (default_int_handler raises KeyboardInterrupt)."""
     previous = signal.getsignal(signal.SIGINT)
