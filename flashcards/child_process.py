@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO
 
 
@@ -23,7 +23,7 @@ from typing import IO
 def running(module: str, *, stdin: int | IO, stdout: int | IO) -> Iterator[subprocess.Popen]:
     """``module`` running in a child process, reading ``stdin`` and writing ``stdout``,
     for the time of the block; when the block ends, however it ends (Ctrl-C included),
-    the child is killed if it still runs, and waited for.
+    the child is killed if it still runs, its pipes are closed, and it is waited for.
 
     Ctrl-C is held back while the child starts: a KeyboardInterrupt inside ``Popen()``
     after the fork would leave a child that no one holds, and so no one can end (a
@@ -46,6 +46,10 @@ def running(module: str, *, stdin: int | IO, stdout: int | IO) -> Iterator[subpr
     finally:
         if child is not None:
             child.kill()  # if it still runs: no-op once it has ended
+            for pipe in (child.stdin, child.stdout):  # None unless a PIPE was asked for
+                if pipe is not None:
+                    with suppress(OSError):  # stdin may be a broken pipe
+                        pipe.close()
             child.wait()
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -200,8 +199,9 @@ def fit_in_worker(data: fitting.Dataset, rows, tick: Tick) -> list[float]:
 
     from flashcards import child_process
 
+    # Killed if interrupted, its pipes closed, however the block ends.
     with child_process.running("flashcards.fsrs.fit_worker", stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE) as worker:  # killed if interrupted
+                               stdout=subprocess.PIPE) as worker:
         try:
             pickle.dump(data, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(rows, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
@@ -212,10 +212,6 @@ def fit_in_worker(data: fitting.Dataset, rows, tick: Tick) -> list[float]:
         except (BrokenPipeError, EOFError):  # the child ended before it answered
             raise FlashcardsError(f"the FSRS fit stopped (exit code {worker.wait()}); "
                                   "nothing was changed") from None
-        finally:
-            for pipe in (worker.stdin, worker.stdout):
-                with suppress(OSError):  # stdin may be a broken pipe
-                    pipe.close()
     if not ok:
         raise FlashcardsError(f"the FSRS fit failed: {value}; nothing was changed")
     return value
