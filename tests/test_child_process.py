@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from process_helpers import children_running
+from process_helpers import children_running, hook_every_child
 
-from flashcards import child_process
+from flashcards import child_process, fitting_report
+from flashcards.model import FlashcardsError
 
 _MODULE = "flashcards.replay_worker"  # waits for its job on standard input
 
@@ -113,3 +114,22 @@ def _ignores_ctrl_c(pid: int) -> bool:
         if line.startswith("SigIgn:"):
             return bool(int(line.split()[1], 16) & 1 << (signal.SIGINT - 1))
     raise AssertionError("no SigIgn line")
+
+
+# A child that sleeps before it runs its module: time for the test to end it first.
+_SLOW_START = 'import sys, time\nif sys.argv == ["-m"]:\n    time.sleep(30)\n'
+
+
+def test_a_fit_whose_child_dies_before_it_answers_says_so_and_leaves_nothing(
+        tmp_path, monkeypatch):
+    hook_every_child(tmp_path, monkeypatch, _SLOW_START)
+    fit_worker = b"flashcards.fsrs.fit_worker"
+
+    def kill_the_child() -> None:  # the fit's tick, while it waits for the answer
+        for pid in children_running(os.getpid(), fit_worker):
+            os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(FlashcardsError, match=r"the FSRS fit stopped \(exit code -9\); "
+                                              "nothing was changed"):
+        fitting_report.fit_in_worker(None, [], kill_the_child)
+    assert children_running(os.getpid(), fit_worker) == []
